@@ -1,0 +1,80 @@
+/*
+ * The command-line front end: shared context and helpers for subcommands.
+ * Each subcommand lives in its own file and is listed in the one table in
+ * cmd/main.c.  A subcommand returns the process exit status:
+ * 0 ok, 1 error, 2 usage error, 3 no solution.
+ */
+#ifndef STITCH_CMD_H
+#define STITCH_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "index.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNSAT = 3,
+};
+
+/* What a command needs set up before it runs (flags of struct cmd_entry). */
+enum {
+	NEED_ROOT = 1 << 0,  /* the root directory exists (created if missing) */
+	NEED_INDEX = 1 << 1, /* ctx->index holds the repositories in use */
+};
+
+struct stitch_ctx {
+	const char *root;          /* --root, else $STITCH_ROOT, else ~/.stitch */
+	size_t n_repo_args;        /* --repo given this many times */
+	const char **repo_args;
+	struct stitch_index *index;    /* NEED_INDEX */
+	const struct cmd_entry *cmd;   /* the running command */
+};
+
+struct cmd_entry {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct stitch_ctx *ctx);
+	unsigned flags;
+	const char *summary;  /* one line for `stitch --help` */
+	const char *usage;    /* the full text for `stitch NAME --help` */
+};
+
+/* Print "error: <msg>" and the cause lines to stderr; returns EXIT_ERROR. */
+int cmd_fail(const struct stitch_err *err);
+/* Print "error: <formatted>" and a usage hint; returns EXIT_USAGE. */
+int cmd_usage_error(struct stitch_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print "error: <formatted>"; returns EXIT_ERROR. */
+int cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Parse the options of a subcommand with getopt_long semantics (options may
+ * follow operands).  Returns EXIT_OK, or EXIT_USAGE after printing why.
+ * `opts` ends with a zeroed entry; each match calls back with the option's
+ * val and its argument (NULL for flags).  Operands are gathered into
+ * *operands / *n_operands (pointers into argv).
+ */
+struct option;
+int cmd_parse_opts(struct stitch_ctx *ctx, int argc, char **argv, const struct option *opts,
+		   int (*on_opt)(int val, const char *arg, void *data), void *data,
+		   char ***operands, int *n_operands);
+
+/* The repositories the root is configured with (or --repo), in priority order. */
+int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size_t *n,
+		   struct stitch_err *err);
+void cmd_repo_specs_free(struct stitch_repo_spec *specs, size_t n);
+
+/* The bundled repository's directory, or NULL when it cannot be found. */
+char *cmd_bundled_index(void);
+
+/* <root>/cache/index: where compiled repositories are kept. */
+char *cmd_index_cache_dir(const struct stitch_ctx *ctx);
+
+int cmd_repo(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_search(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_show(int argc, char **argv, struct stitch_ctx *ctx);
+
+#endif

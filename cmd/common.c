@@ -1,0 +1,107 @@
+/* Set-up shared by commands: which repositories are in use, and where. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "util.h"
+
+#ifndef STITCH_DATADIR
+#define STITCH_DATADIR "/usr/local/share/stitch"
+#endif
+
+static int has_repo(const char *dir)
+{
+	char *p = xasprintf("%s/repo.json", dir);
+	int ok = access(p, R_OK) == 0;
+	free(p);
+	return ok;
+}
+
+char *cmd_bundled_index(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *cand;
+
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		/* Running from the source tree, then from an installed prefix. */
+		cand = xasprintf("%s/repo-index", exe);
+		if (has_repo(cand))
+			return cand;
+		free(cand);
+		cand = xasprintf("%s/../share/stitch/repo-index", exe);
+		if (has_repo(cand))
+			return cand;
+		free(cand);
+	}
+	cand = xasprintf("%s/repo-index", STITCH_DATADIR);
+	if (has_repo(cand))
+		return cand;
+	free(cand);
+	return NULL;
+}
+
+char *cmd_index_cache_dir(const struct stitch_ctx *ctx)
+{
+	return xasprintf("%s/cache/index", ctx->root);
+}
+
+int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size_t *n,
+		   struct stitch_err *err)
+{
+	struct stitch_config cfg;
+	int rc;
+
+	*specs = NULL;
+	*n = 0;
+	if (ctx->n_repo_args) {
+		*specs = xcalloc(ctx->n_repo_args, sizeof(**specs));
+		for (size_t i = 0; i < ctx->n_repo_args; i++) {
+			(*specs)[i].name = NULL;
+			(*specs)[i].location = xstrdup(ctx->repo_args[i]);
+			(*specs)[i].priority = (int)(ctx->n_repo_args - i);
+		}
+		*n = ctx->n_repo_args;
+		return 0;
+	}
+	if ((rc = stitch_config_load(ctx->root, &cfg, err)) != 0)
+		return rc;
+	*specs = xcalloc(cfg.n_repos + 1, sizeof(**specs));
+	for (size_t i = 0; i < cfg.n_repos; i++) {
+		const struct stitch_repo_conf *r = &cfg.repos[i];
+		char *loc = r->bundled ? cmd_bundled_index() : xstrdup(r->location);
+		if (!loc) {
+			cmd_repo_specs_free(*specs, *n);
+			*specs = NULL;
+			*n = 0;
+			stitch_config_release(&cfg);
+			return stitch_error(err, STITCH_E_NOTFOUND,
+					    "cannot find the bundled repository (looked beside the stitch binary and in %s/repo-index)",
+					    STITCH_DATADIR);
+		}
+		(*specs)[*n].name = xstrdup(r->name);
+		(*specs)[*n].location = loc;
+		(*specs)[*n].priority = r->priority;
+		(*n)++;
+	}
+	stitch_config_release(&cfg);
+	return 0;
+}
+
+void cmd_repo_specs_free(struct stitch_repo_spec *specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((char *)specs[i].name);
+		free((char *)specs[i].location);
+	}
+	free(specs);
+}

@@ -1,0 +1,282 @@
+/*
+ * stitch: the entry point.  One table lists every subcommand; its flags say
+ * what set-up the command needs (git's cmd_struct with RUN_SETUP).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+#include "util.h"
+
+#ifndef STITCH_VERSION
+#define STITCH_VERSION "unknown"
+#endif
+
+static const struct cmd_entry commands[] = {
+	{ "repo", cmd_repo, NEED_ROOT, "add, list, remove and export package repositories",
+	  "usage: stitch repo add NAME PATH [--priority N]\n"
+	  "       stitch repo list\n"
+	  "       stitch repo remove NAME\n"
+	  "       stitch repo export DIR OUT.json[.gz]\n"
+	  "\n"
+	  "  add      register a repository (a directory, a .json[.gz|.xz|.zst] document\n"
+	  "           or a file:// URL); it is read once to check it.  Without\n"
+	  "           --priority it goes above every configured repository\n"
+	  "  list     the repositories in use, highest priority first\n"
+	  "  remove   forget a repository\n"
+	  "  export   write a directory-shaped repository as one document\n" },
+	{ "search", cmd_search, NEED_ROOT | NEED_INDEX, "find packages by name or synopsis",
+	  "usage: stitch search [--json] TERM\n"
+	  "\n"
+	  "Lists the packages whose name or synopsis contains TERM (any case),\n"
+	  "with their newest version.\n" },
+	{ "show", cmd_show, NEED_ROOT | NEED_INDEX, "describe a package and its versions",
+	  "usage: stitch show [--json] PKG\n"
+	  "\n"
+	  "Prints the package's description and every version, newest first, with\n"
+	  "its depends and conflicts in canonical form.\n" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char main_usage[] =
+	"usage: stitch [--root DIR] [--repo PATH]... COMMAND [ARGS]\n"
+	"\n"
+	"Global options (accepted before or after the command):\n"
+	"  --root DIR    the stitch root: configuration, caches, switches\n"
+	"                (default: $STITCH_ROOT, else ~/.stitch)\n"
+	"  --repo PATH   use this repository instead of the configured ones;\n"
+	"                repeatable, the first given has the highest priority\n"
+	"  --help        this text; `stitch COMMAND --help` describes a command\n"
+	"  --version     print the version\n"
+	"\n"
+	"Commands:\n";
+
+static void print_main_usage(FILE *out)
+{
+	fputs(main_usage, out);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int cmd_fail(const struct stitch_err *err)
+{
+	fprintf(stderr, "error: %s\n", err->msg[0] ? err->msg : stitch_strerror(err->code));
+	if (err->cause[0]) {
+		const char *p = err->cause;
+		while (*p) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+			fprintf(stderr, "    %.*s\n", (int)n, p);
+			p += n + (nl ? 1 : 0);
+		}
+	}
+	return EXIT_ERROR;
+}
+
+int cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_ERROR;
+}
+
+int cmd_usage_error(struct stitch_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (ctx && ctx->cmd)
+		fprintf(stderr, "hint: see 'stitch %s --help'\n", ctx->cmd->name);
+	else
+		fputs("hint: see 'stitch --help'\n", stderr);
+	return EXIT_USAGE;
+}
+
+int cmd_parse_opts(struct stitch_ctx *ctx, int argc, char **argv, const struct option *opts,
+		   int (*on_opt)(int val, const char *arg, void *data), void *data,
+		   char ***operands, int *n_operands)
+{
+	char shortopts[64] = "+";
+	size_t ns = 1;
+	int c;
+
+	for (const struct option *o = opts; o && o->name; o++) {
+		if (o->val > 0 && o->val < 128 && ns + 3 < sizeof(shortopts)) {
+			shortopts[ns++] = (char)o->val;
+			if (o->has_arg == required_argument)
+				shortopts[ns++] = ':';
+		}
+	}
+	shortopts[ns] = '\0';
+	/* Operands may come before options: permute by hand, keeping order. */
+	*operands = xcalloc((size_t)argc + 1, sizeof(char *));
+	*n_operands = 0;
+	optind = 1;
+	opterr = 0;
+	while (optind < argc) {
+		int before = optind;
+		c = getopt_long(argc, argv, shortopts, opts, NULL);
+		if (c == -1) {
+			if (optind == before + 1 && strcmp(argv[before], "--") == 0) {
+				while (optind < argc)
+					(*operands)[(*n_operands)++] = argv[optind++];
+				break;
+			}
+			(*operands)[(*n_operands)++] = argv[optind++];
+			continue;
+		}
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+			free(*operands);
+			*operands = NULL;
+			if (c == ':' || (optopt && strchr(shortopts, optopt) && optopt != '?'))
+				return cmd_usage_error(ctx, "option '%s' needs a value", bad);
+			return cmd_usage_error(ctx, "unknown option '%s'", bad);
+		}
+		if (on_opt(c, optarg, data) != EXIT_OK) {
+			free(*operands);
+			*operands = NULL;
+			return EXIT_USAGE;
+		}
+	}
+	return EXIT_OK;
+}
+
+static char *default_root(void)
+{
+	const char *env = getenv("STITCH_ROOT");
+	const char *home;
+
+	if (env && *env)
+		return xstrdup(env);
+	home = getenv("HOME");
+	if (!home || !*home)
+		return NULL;
+	return xasprintf("%s/.stitch", home);
+}
+
+static int ensure_root(const char *root)
+{
+	if (mkdir(root, 0755) != 0 && errno != EEXIST)
+		return cmd_error("cannot create root '%s': %s", root, strerror(errno));
+	return EXIT_OK;
+}
+
+static const struct cmd_entry *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int load_index(struct stitch_ctx *ctx)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_repo_spec *specs = NULL;
+	size_t n = 0;
+	char *cache;
+	int rc;
+
+	if (cmd_repo_specs(ctx, &specs, &n, &err) != 0)
+		return cmd_fail(&err);
+	cache = cmd_index_cache_dir(ctx);
+	rc = stitch_index_open(&ctx->index, specs, n, cache, &err);
+	free(cache);
+	cmd_repo_specs_free(specs, n);
+	if (rc != 0)
+		return cmd_fail(&err);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct stitch_ctx ctx = { 0 };
+	const struct cmd_entry *cmd = NULL;
+	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
+	char *root = NULL;
+	int n_rest = 0, status;
+	bool dashdash = false;
+
+	ctx.repo_args = xcalloc((size_t)argc + 1, sizeof(char *));
+	/* Global options may appear anywhere before "--". */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!dashdash && strcmp(a, "--") == 0) {
+			dashdash = true;
+			rest[n_rest++] = argv[i];
+		} else if (!dashdash && (strcmp(a, "--root") == 0 || strcmp(a, "--repo") == 0)) {
+			if (i + 1 >= argc)
+				return cmd_usage_error(NULL, "option '%s' needs a value", a);
+			if (a[4] == 'o')
+				root = argv[++i];
+			else
+				ctx.repo_args[ctx.n_repo_args++] = argv[++i];
+		} else if (!dashdash && strncmp(a, "--root=", 7) == 0) {
+			root = argv[i] + 7;
+		} else if (!dashdash && strncmp(a, "--repo=", 7) == 0) {
+			ctx.repo_args[ctx.n_repo_args++] = argv[i] + 7;
+		} else if (!cmd && (strcmp(a, "--version") == 0)) {
+			printf("stitch %s\n", STITCH_VERSION);
+			return EXIT_OK;
+		} else if (!cmd && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
+				    strcmp(a, "help") == 0)) {
+			print_main_usage(stdout);
+			return EXIT_OK;
+		} else if (!cmd && a[0] == '-') {
+			return cmd_usage_error(NULL, "unknown option '%s'", a);
+		} else {
+			if (!cmd) {
+				cmd = find_command(a);
+				if (!cmd)
+					return cmd_usage_error(NULL, "'%s' is not a stitch command", a);
+			}
+			rest[n_rest++] = argv[i];
+		}
+	}
+	if (!cmd) {
+		print_main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	ctx.cmd = cmd;
+	for (int i = 1; i < n_rest; i++) {
+		if (strcmp(rest[i], "--") == 0)
+			break;
+		if (strcmp(rest[i], "--help") == 0 || strcmp(rest[i], "-h") == 0) {
+			fputs(cmd->usage, stdout);
+			return EXIT_OK;
+		}
+	}
+
+	ctx.root = root ? xstrdup(root) : default_root();
+	if (!ctx.root)
+		return cmd_error("no root: set $HOME or $STITCH_ROOT, or pass --root DIR");
+	if ((cmd->flags & NEED_ROOT) && ensure_root(ctx.root) != EXIT_OK)
+		return EXIT_ERROR;
+	if ((cmd->flags & NEED_INDEX) && load_index(&ctx) != EXIT_OK)
+		return EXIT_ERROR;
+
+	status = cmd->fn(n_rest, rest, &ctx);
+	if (fflush(stdout) != 0 && status == EXIT_OK)
+		status = cmd_error("cannot write output: %s", strerror(errno));
+	stitch_index_free(ctx.index);
+	free((char *)ctx.root);
+	free(ctx.repo_args);
+	free(rest);
+	return status;
+}

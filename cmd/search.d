@@ -1,0 +1,7 @@
+cmd/search.o: cmd/search.c cmd/cmd.h src/error.h src/index.h src/error.h \
+ src/util.h
+cmd/cmd.h:
+src/error.h:
+src/index.h:
+src/error.h:
+src/util.h:

@@ -1,0 +1,44 @@
+/*
+ * The root's configuration: <root>/config.json.
+ *
+ *   {"format": 1,
+ *    "repos": [{"name": "default", "bundled": true, "priority": 0},
+ *              {"name": "mine", "location": "/abs/path", "priority": 10}]}
+ *
+ * A root without the file has the default configuration: the bundled
+ * repository alone, named "default", priority 0.  The bundled repository's
+ * location is not stored (it moves with the installation); the caller
+ * resolves it.
+ */
+#ifndef STITCH_CONFIG_H
+#define STITCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+struct stitch_repo_conf {
+	char *name;
+	char *location;  /* NULL when bundled */
+	bool bundled;
+	int priority;
+};
+
+struct stitch_config {
+	size_t n_repos;
+	struct stitch_repo_conf *repos;  /* highest priority first, ties by age */
+};
+
+int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitch_err *err);
+/* Replace the file atomically. */
+int stitch_config_save(const char *root, const struct stitch_config *cfg, struct stitch_err *err);
+void stitch_config_release(struct stitch_config *cfg);
+
+/* Add a repository; STITCH_E_EXISTS when the name is taken. */
+int stitch_config_add_repo(struct stitch_config *cfg, const char *name, const char *location,
+			   int priority, struct stitch_err *err);
+/* Remove one; STITCH_E_NOTFOUND when there is no such name. */
+int stitch_config_remove_repo(struct stitch_config *cfg, const char *name, struct stitch_err *err);
+
+#endif

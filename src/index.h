@@ -1,0 +1,109 @@
+/*
+ * Package repositories and the merged index (index format, sections 1-2).
+ *
+ * A repository is loaded from its source (a directory, or one document,
+ * plain or compressed) or from its compiled form in the cache directory,
+ * which is reused while the source's stat stamp and content hash are
+ * unchanged.  Either way the result is the same read-only structure below.
+ * All strings and arrays belong to the stitch_index and live until
+ * stitch_index_free.
+ */
+#ifndef STITCH_INDEX_H
+#define STITCH_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+struct stitch_repo;
+
+struct stitch_command {
+	size_t argc;                 /* >= 1 */
+	const char *const *argv;
+};
+
+struct stitch_cmdlist {
+	size_t n;
+	const struct stitch_command *cmds;
+};
+
+struct stitch_version {
+	const char *version;
+	const struct stitch_pkg *pkg;
+	const char *url;             /* as written: absolute URL or repo-relative path */
+	const char *sha256;          /* lowercase hex, or NULL when not given */
+	size_t n_depends;
+	const char *const *depends;  /* requirement strings in canonical form */
+	size_t n_conflicts;
+	const char *const *conflicts;
+	struct stitch_cmdlist build, install, test;
+};
+
+struct stitch_pkg {
+	const char *name;
+	const char *synopsis;        /* NULL when absent, as are the next two */
+	const char *license;
+	const char *homepage;
+	size_t n_versions;
+	const struct stitch_version *versions; /* newest first */
+	const struct stitch_repo *repo;
+};
+
+/* Where a repository comes from, as configured or given with --repo. */
+struct stitch_repo_spec {
+	const char *name;            /* configured name */
+	const char *location;        /* a directory, a document path, or a file:// URL */
+	int priority;                /* higher hides lower */
+};
+
+struct stitch_repo {
+	char *name;                  /* configured name */
+	char *location;
+	char *root;                  /* directory relative source URLs resolve against */
+	char *doc_name;              /* the "name" the repository gives itself */
+	int priority;
+	bool from_cache;             /* loaded from the compiled form */
+	size_t n_pkgs;
+	const struct stitch_pkg *pkgs; /* sorted by name */
+	void *store;                 /* private: backing memory */
+};
+
+struct stitch_index {
+	size_t n_repos;
+	struct stitch_repo **repos;  /* highest priority first */
+	size_t n_visible;
+	const struct stitch_pkg **visible; /* overlay applied, sorted by name */
+};
+
+/*
+ * Load every repository in specs and merge them.  cache_dir (may be NULL:
+ * no cache) holds compiled forms; it is created when missing, and a cache
+ * that cannot be written is not an error.  Errors name the file, line and
+ * column, or the package, version and field.
+ */
+int stitch_index_open(struct stitch_index **out, const struct stitch_repo_spec *specs,
+		      size_t n_specs, const char *cache_dir, struct stitch_err *err);
+void stitch_index_free(struct stitch_index *idx);
+
+/* The visible package called name (overlay applied), or NULL. */
+const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const char *name);
+
+/* The version of pkg with exactly this string (or an equal one), or NULL. */
+const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pkg,
+						      const char *version);
+
+/* Load one repository alone (no overlay), for checks and export. */
+int stitch_repo_load(struct stitch_repo **out, const struct stitch_repo_spec *spec,
+		     const char *cache_dir, struct stitch_err *err);
+void stitch_repo_free(struct stitch_repo *repo);
+
+/*
+ * Write the directory-shaped repository dir as one document at out_path
+ * (".json" or ".json.gz"), keeping unknown fields.  Identical input gives
+ * byte-identical output: keys sorted, no timestamps.  Validates first; the
+ * output file is replaced atomically or not at all.
+ */
+int stitch_repo_export(const char *dir, const char *out_path, struct stitch_err *err);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * Private to the index: the flat form of one repository.
+ *
+ * Records refer to strings by offset into one string table and to each
+ * other by index, so the same bytes serve as the in-memory build result
+ * and as the compiled cache file.  Offsets never exceed UINT32_MAX;
+ * FLAT_NONE marks an absent string.  Packages are sorted by name,
+ * each package's versions newest first.
+ */
+#ifndef STITCH_INDEX_FLAT_H
+#define STITCH_INDEX_FLAT_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "index.h"
+#include "util.h"
+
+#define FLAT_NONE UINT32_MAX
+
+struct flat_pkg {
+	uint32_t name, synopsis, license, homepage;
+	uint32_t first_version, n_versions;
+};
+
+struct flat_list {
+	uint32_t first, n;
+};
+
+struct flat_version {
+	uint32_t version, url, sha256;
+	struct flat_list depends, conflicts;    /* into refs: strings */
+	struct flat_list build, install, test;  /* into cmds */
+};
+
+struct flat_cmd {
+	struct flat_list args;                  /* into refs: strings */
+};
+
+/* Read-only view of a flat repository (from a builder or a cache file). */
+struct flat_view {
+	uint32_t doc_name;
+	uint32_t n_pkgs, n_versions, n_cmds, n_refs;
+	uint64_t strings_len;
+	const struct flat_pkg *pkgs;
+	const struct flat_version *versions;
+	const struct flat_cmd *cmds;
+	const uint32_t *refs;
+	const char *strings;
+};
+
+/* A flat repository being built from JSON. */
+struct flat_builder {
+	struct stitch_buf strings;
+	uint32_t *hash;        /* open addressing: string offset + 1, 0 = empty */
+	size_t hash_cap, hash_used;
+	struct flat_pkg *pkgs;
+	size_t n_pkgs, cap_pkgs;
+	struct flat_version *versions;
+	size_t n_versions, cap_versions;
+	struct flat_cmd *cmds;
+	size_t n_cmds, cap_cmds;
+	uint32_t *refs;
+	size_t n_refs, cap_refs;
+	uint32_t doc_name;
+};
+
+void flat_builder_init(struct flat_builder *b);
+void flat_builder_release(struct flat_builder *b);
+/* Intern a string: equal strings share one offset. */
+uint32_t flat_intern(struct flat_builder *b, const char *s, size_t len);
+/* Sort packages by name (versions are sorted when each package is added). */
+void flat_builder_finish(struct flat_builder *b);
+void flat_builder_view(const struct flat_builder *b, struct flat_view *v);
+
+/*
+ * Parse one JSON document (already decompressed) of either shape into b.
+ *   shape 2: a whole repository {"format":1,"name":..,"packages":{..}}
+ *   shape 1 package file: one package object, whose name must be `expect`
+ * `file` names the source in errors.
+ */
+int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *data, size_t len,
+			struct stitch_err *err);
+int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *data, size_t len,
+			 struct stitch_err *err);
+int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *expect,
+			const char *data, size_t len, struct stitch_err *err);
+
+/*
+ * The compiled cache.  stamp: digest of the sources' stat data; content:
+ * digest of their bytes.  See index_cache.c for the file layout.
+ */
+struct cache_key {
+	unsigned char stamp[32];
+	unsigned char content[32];
+	int racy;               /* sources changed too recently to trust stat */
+};
+
+struct cache_file {
+	void *map;
+	size_t map_len;
+	struct cache_key key;
+	struct flat_view view;
+};
+
+/* Open path and check it; returns 0 and fills cf, or non-zero if unusable. */
+int cache_open(struct cache_file *cf, const char *path, const char *location);
+void cache_close(struct cache_file *cf);
+/* Write v with key to path atomically (temp file + rename). */
+int cache_write(const char *path, const char *location, const struct cache_key *key,
+		const struct flat_view *v);
+
+#endif

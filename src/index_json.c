@@ -1,0 +1,566 @@
+/*
+ * From JSON to the flat form: every check the index format asks for, with
+ * errors naming the file and line:column (syntax) or the package, version
+ * and field (meaning).  jansson's values never leave this file.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "index_flat.h"
+#include "req.h"
+#include "version.h"
+
+/* ---- the builder ---- */
+
+void flat_builder_init(struct flat_builder *b)
+{
+	memset(b, 0, sizeof(*b));
+	stitch_buf_init(&b->strings);
+	b->doc_name = FLAT_NONE;
+}
+
+void flat_builder_release(struct flat_builder *b)
+{
+	stitch_buf_release(&b->strings);
+	free(b->hash);
+	free(b->pkgs);
+	free(b->versions);
+	free(b->cmds);
+	free(b->refs);
+	flat_builder_init(b);
+}
+
+static uint32_t hash_bytes(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static void rehash(struct flat_builder *b, size_t cap)
+{
+	uint32_t *old = b->hash;
+	size_t old_cap = b->hash_cap;
+
+	b->hash = xcalloc(cap, sizeof(uint32_t));
+	b->hash_cap = cap;
+	for (size_t i = 0; i < old_cap; i++) {
+		uint32_t off;
+		size_t j;
+		if (!old[i])
+			continue;
+		off = old[i] - 1;
+		j = hash_bytes(b->strings.buf + off, strlen(b->strings.buf + off)) & (cap - 1);
+		while (b->hash[j])
+			j = (j + 1) & (cap - 1);
+		b->hash[j] = old[i];
+	}
+	free(old);
+}
+
+uint32_t flat_intern(struct flat_builder *b, const char *s, size_t len)
+{
+	size_t j;
+	uint32_t off;
+
+	if (2 * (b->hash_used + 1) > b->hash_cap)
+		rehash(b, b->hash_cap ? 2 * b->hash_cap : 1024);
+	j = hash_bytes(s, len) & (b->hash_cap - 1);
+	while (b->hash[j]) {
+		const char *t = b->strings.buf + b->hash[j] - 1;
+		if (memcmp(t, s, len) == 0 && t[len] == '\0')
+			return b->hash[j] - 1;
+		j = (j + 1) & (b->hash_cap - 1);
+	}
+	off = (uint32_t)b->strings.len;
+	stitch_buf_add(&b->strings, s, len);
+	stitch_buf_addch(&b->strings, '\0');
+	b->hash[j] = off + 1;
+	b->hash_used++;
+	return off;
+}
+
+static int cmp_pkg_name(const void *a, const void *b, void *base)
+{
+	const char *s = base;
+	return strcmp(s + ((const struct flat_pkg *)a)->name, s + ((const struct flat_pkg *)b)->name);
+}
+
+static int cmp_version_desc(const void *a, const void *b, void *base)
+{
+	const char *s = base;
+	return stitch_version_cmp(s + ((const struct flat_version *)b)->version,
+				  s + ((const struct flat_version *)a)->version);
+}
+
+void flat_builder_finish(struct flat_builder *b)
+{
+	qsort_r(b->pkgs, b->n_pkgs, sizeof(*b->pkgs), cmp_pkg_name, b->strings.buf);
+}
+
+void flat_builder_view(const struct flat_builder *b, struct flat_view *v)
+{
+	v->doc_name = b->doc_name;
+	v->n_pkgs = (uint32_t)b->n_pkgs;
+	v->n_versions = (uint32_t)b->n_versions;
+	v->n_cmds = (uint32_t)b->n_cmds;
+	v->n_refs = (uint32_t)b->n_refs;
+	v->strings_len = b->strings.len;
+	v->pkgs = b->pkgs;
+	v->versions = b->versions;
+	v->cmds = b->cmds;
+	v->refs = b->refs;
+	v->strings = b->strings.buf;
+}
+
+static void push_ref(struct flat_builder *b, uint32_t off)
+{
+	XGROW(b->refs, b->cap_refs, b->n_refs + 1);
+	b->refs[b->n_refs++] = off;
+}
+
+/* ---- checking JSON values ---- */
+
+struct where {
+	struct flat_builder *b;
+	const char *file;
+	const char *pkg;      /* NULL outside a package */
+	const char *version;  /* NULL outside a version */
+	struct stitch_err *err;
+};
+
+/* "FILE: package 'p', version 'v': field 'f': <what>" */
+static int bad(const struct where *w, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int bad(const struct where *w, const char *field, const char *fmt, ...)
+{
+	char what[768];
+	struct stitch_buf at = STITCH_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	stitch_buf_adds(&at, w->file);
+	if (w->pkg)
+		stitch_buf_addf(&at, ": package '%s'", w->pkg);
+	if (w->version)
+		stitch_buf_addf(&at, ", version '%s'", w->version);
+	if (field)
+		stitch_buf_addf(&at, ": field '%s'", field);
+	stitch_error(w->err, STITCH_E_INDEX, "%s: %s", at.buf, what);
+	stitch_buf_release(&at);
+	return STITCH_E_INDEX;
+}
+
+static const char *json_kind(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "a number";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE: return "true";
+	case JSON_FALSE: return "false";
+	case JSON_NULL: return "null";
+	}
+	return "something else";
+}
+
+/*
+ * jansson allocates every value separately and frees them one by one; for
+ * an index of tens of thousands of versions that dominates the load.  While
+ * a document is parsed and checked, its values come from a bump arena that
+ * is dropped at once afterwards.  The arena is only in place between
+ * arena_begin and arena_end, around code that frees all it parsed.
+ */
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+static struct arena_chunk *arena;
+
+static void *arena_alloc(size_t n)
+{
+	size_t need = (n + 15) & ~(size_t)15;
+
+	if (!arena || arena->size - arena->used < need) {
+		size_t size = need > ((size_t)1 << 22) ? need : ((size_t)1 << 22);
+		struct arena_chunk *c = xmalloc(sizeof(*c) + size);
+		c->next = arena;
+		c->used = 0;
+		c->size = size;
+		arena = c;
+	}
+	arena->used += need;
+	return (char *)arena->data + arena->used - need;
+}
+
+static void arena_free(void *p)
+{
+	(void)p;
+}
+
+static void arena_begin(void)
+{
+	json_set_alloc_funcs(arena_alloc, arena_free);
+}
+
+static void arena_end(void)
+{
+	while (arena) {
+		struct arena_chunk *next = arena->next;
+		free(arena);
+		arena = next;
+	}
+	json_set_alloc_funcs(malloc, free);
+}
+
+static json_t *load_json(const char *file, const char *data, size_t len, struct stitch_err *err)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!j)
+		stitch_error(err, STITCH_E_PARSE, "%s:%d:%d: invalid JSON: %s", file, jerr.line,
+			     jerr.column, jerr.text);
+	return j;
+}
+
+/* An optional string field: FLAT_NONE when absent. */
+static int opt_string(const struct where *w, json_t *obj, const char *field, uint32_t *out)
+{
+	json_t *v = json_object_get(obj, field);
+
+	*out = FLAT_NONE;
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return bad(w, field, "expected a string, found %s", json_kind(v));
+	*out = flat_intern(w->b, json_string_value(v), json_string_length(v));
+	return 0;
+}
+
+static int check_format(const char *file, json_t *root, struct stitch_err *err)
+{
+	json_t *f = json_object_get(root, "format");
+
+	if (!f)
+		return stitch_error(err, STITCH_E_INDEX,
+				    "%s: missing field 'format' (expected \"format\": 1)", file);
+	if (!json_is_integer(f))
+		return stitch_error(err, STITCH_E_INDEX, "%s: field 'format': expected the number 1, found %s",
+				    file, json_kind(f));
+	if (json_integer_value(f) != 1)
+		return stitch_error(err, STITCH_E_INDEX,
+				    "%s: unsupported index format %lld (this stitch reads format 1)", file,
+				    (long long)json_integer_value(f));
+	return 0;
+}
+
+static int repo_name(struct flat_builder *b, const char *file, json_t *root, struct stitch_err *err)
+{
+	json_t *n = json_object_get(root, "name");
+
+	if (!n || !json_is_string(n) || json_string_length(n) == 0)
+		return stitch_error(err, STITCH_E_INDEX,
+				    "%s: field 'name': expected the repository's name as a non-empty string",
+				    file);
+	b->doc_name = flat_intern(b, json_string_value(n), json_string_length(n));
+	return 0;
+}
+
+static int is_hex64(const char *s, size_t len)
+{
+	if (len != 64)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int parse_source(const struct where *w, json_t *vobj, struct flat_version *fv)
+{
+	json_t *src = json_object_get(vobj, "source");
+	json_t *url, *sha;
+	const char *u;
+	int remote;
+
+	if (!src)
+		return bad(w, "source", "missing (expected {\"url\": ..., \"sha256\": ...})");
+	if (!json_is_object(src))
+		return bad(w, "source", "expected an object, found %s", json_kind(src));
+	url = json_object_get(src, "url");
+	if (!url || !json_is_string(url) || json_string_length(url) == 0)
+		return bad(w, "source.url", "expected a non-empty string");
+	u = json_string_value(url);
+	remote = strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+	if (!remote && strncmp(u, "file://", 7) != 0) {
+		if (strstr(u, "://"))
+			return bad(w, "source.url",
+				   "unsupported URL '%s' (expected http://, https://, file:// or a path relative to the repository)",
+				   u);
+		if (u[0] == '/')
+			return bad(w, "source.url",
+				   "absolute path '%s' (expected a path relative to the repository, or a file:// URL)",
+				   u);
+	}
+	fv->url = flat_intern(w->b, u, json_string_length(url));
+	sha = json_object_get(src, "sha256");
+	fv->sha256 = FLAT_NONE;
+	if (!sha) {
+		if (remote)
+			return bad(w, "source.sha256", "missing (required for http and https sources)");
+		return 0;
+	}
+	if (!json_is_string(sha) || !is_hex64(json_string_value(sha), json_string_length(sha)))
+		return bad(w, "source.sha256", "expected 64 lowercase hexadecimal digits");
+	fv->sha256 = flat_intern(w->b, json_string_value(sha), 64);
+	return 0;
+}
+
+static int parse_reqs(const struct where *w, json_t *vobj, const char *field, struct flat_list *out)
+{
+	json_t *arr = json_object_get(vobj, field);
+	struct stitch_buf canon = STITCH_BUF_INIT;
+	size_t i;
+	json_t *it;
+
+	out->first = (uint32_t)w->b->n_refs;
+	out->n = 0;
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return bad(w, field, "expected an array of requirement strings, found %s", json_kind(arr));
+	json_array_foreach(arr, i, it) {
+		struct stitch_req *r;
+		if (!json_is_string(it)) {
+			stitch_buf_release(&canon);
+			return bad(w, field, "item %zu: expected a requirement string, found %s", i,
+				   json_kind(it));
+		}
+		if (stitch_req_parse(json_string_value(it), &r, w->err) != 0) {
+			char msg[STITCH_ERR_MSG_MAX];
+			memcpy(msg, w->err->msg, sizeof(msg));
+			stitch_buf_release(&canon);
+			char cause[STITCH_ERR_MSG_MAX];
+			memcpy(cause, w->err->cause, sizeof(cause));
+			bad(w, field, "item %zu: %s", i, msg);
+			memcpy(w->err->cause, cause, sizeof(cause));
+			return STITCH_E_INDEX;
+		}
+		stitch_buf_reset(&canon);
+		stitch_req_print(r, &canon);
+		stitch_req_free(r);
+		push_ref(w->b, flat_intern(w->b, canon.buf, canon.len));
+		out->n++;
+	}
+	stitch_buf_release(&canon);
+	return 0;
+}
+
+static int parse_cmds(const struct where *w, json_t *vobj, const char *field, struct flat_list *out)
+{
+	struct flat_builder *b = w->b;
+	json_t *arr = json_object_get(vobj, field);
+	size_t i, k;
+	json_t *cmd, *arg;
+
+	out->first = (uint32_t)b->n_cmds;
+	out->n = 0;
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return bad(w, field, "expected an array of commands, found %s", json_kind(arr));
+	json_array_foreach(arr, i, cmd) {
+		struct flat_cmd fc;
+		if (!json_is_array(cmd) || json_array_size(cmd) == 0)
+			return bad(w, field,
+				   "command %zu: expected a non-empty array of strings (argv, no shell), found %s",
+				   i, json_is_array(cmd) ? "an empty array" : json_kind(cmd));
+		fc.args.first = (uint32_t)b->n_refs;
+		fc.args.n = 0;
+		json_array_foreach(cmd, k, arg) {
+			if (!json_is_string(arg))
+				return bad(w, field, "command %zu, argument %zu: expected a string, found %s",
+					   i, k, json_kind(arg));
+			push_ref(b, flat_intern(b, json_string_value(arg), json_string_length(arg)));
+			fc.args.n++;
+		}
+		XGROW(b->cmds, b->cap_cmds, b->n_cmds + 1);
+		b->cmds[b->n_cmds++] = fc;
+		out->n++;
+	}
+	return 0;
+}
+
+static int parse_version(struct where *w, const char *vkey, json_t *vobj, struct flat_version *fv)
+{
+	int rc;
+
+	if (!stitch_version_valid(vkey, strlen(vkey)))
+		return bad(w, NULL, "invalid version '%s' (expected characters from [A-Za-z0-9_+.~-])",
+			   vkey);
+	if (!json_is_object(vobj))
+		return bad(w, NULL, "expected an object for version '%s', found %s", vkey,
+			   json_kind(vobj));
+	fv->version = flat_intern(w->b, vkey, strlen(vkey));
+	if ((rc = parse_source(w, vobj, fv)) || (rc = parse_reqs(w, vobj, "depends", &fv->depends)) ||
+	    (rc = parse_reqs(w, vobj, "conflicts", &fv->conflicts)) ||
+	    (rc = parse_cmds(w, vobj, "build", &fv->build)) ||
+	    (rc = parse_cmds(w, vobj, "install", &fv->install)) ||
+	    (rc = parse_cmds(w, vobj, "test", &fv->test)))
+		return rc;
+	return 0;
+}
+
+/* One package object; `expect` is its key (shape 2) or file base name (shape 1). */
+static int parse_package(struct flat_builder *b, const char *file, const char *expect, json_t *p,
+			 int in_doc, struct stitch_err *err)
+{
+	struct where w = { b, file, expect, NULL, err };
+	struct flat_pkg fp;
+	struct flat_version *tmp = NULL;
+	size_t n = 0, cap = 0;
+	json_t *name, *versions, *vobj;
+	const char *vkey;
+	int rc = 0;
+
+	if (!stitch_name_valid(expect, strlen(expect))) {
+		w.pkg = NULL;
+		return bad(&w, NULL, "invalid package name '%s' (expected [A-Za-z0-9][A-Za-z0-9_+.-]*)",
+			   expect);
+	}
+	if (!json_is_object(p))
+		return bad(&w, NULL, "expected a package object, found %s", json_kind(p));
+	name = json_object_get(p, "name");
+	if (!name || !json_is_string(name))
+		return bad(&w, "name", "expected the string \"%s\"", expect);
+	if (strcmp(json_string_value(name), expect) != 0)
+		return bad(&w, "name", "\"%s\" does not match the %s \"%s\"", json_string_value(name),
+			   in_doc ? "package key" : "file's base name",
+			   expect);
+	fp.name = flat_intern(b, expect, strlen(expect));
+	if ((rc = opt_string(&w, p, "synopsis", &fp.synopsis)) ||
+	    (rc = opt_string(&w, p, "license", &fp.license)) ||
+	    (rc = opt_string(&w, p, "homepage", &fp.homepage)))
+		return rc;
+	versions = json_object_get(p, "versions");
+	if (!versions)
+		return bad(&w, "versions", "missing (expected an object of versions, possibly empty)");
+	if (!json_is_object(versions))
+		return bad(&w, "versions", "expected an object, found %s", json_kind(versions));
+	json_object_foreach(versions, vkey, vobj) {
+		XGROW(tmp, cap, n + 1);
+		memset(&tmp[n], 0, sizeof(tmp[n]));
+		w.version = vkey;
+		if ((rc = parse_version(&w, vkey, vobj, &tmp[n])) != 0)
+			goto out;
+		n++;
+	}
+	w.version = NULL;
+	qsort_r(tmp, n, sizeof(*tmp), cmp_version_desc, b->strings.buf);
+	for (size_t i = 1; i < n; i++) {
+		const char *x = b->strings.buf + tmp[i - 1].version;
+		const char *y = b->strings.buf + tmp[i].version;
+		if (stitch_version_cmp(x, y) == 0) {
+			rc = bad(&w, "versions", "'%s' and '%s' are the same version", y, x);
+			goto out;
+		}
+	}
+	fp.first_version = (uint32_t)b->n_versions;
+	fp.n_versions = (uint32_t)n;
+	XGROW(b->versions, b->cap_versions, b->n_versions + n);
+	if (n)
+		memcpy(b->versions + b->n_versions, tmp, n * sizeof(*tmp));
+	b->n_versions += n;
+	XGROW(b->pkgs, b->cap_pkgs, b->n_pkgs + 1);
+	b->pkgs[b->n_pkgs++] = fp;
+out:
+	free(tmp);
+	return rc;
+}
+
+int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *data, size_t len,
+			struct stitch_err *err)
+{
+	json_t *root;
+	json_t *pkgs, *p;
+	const char *key;
+	int rc;
+
+	arena_begin();
+	root = load_json(file, data, len, err);
+	if (!root) {
+		arena_end();
+		return STITCH_E_PARSE;
+	}
+	if (!json_is_object(root)) {
+		rc = stitch_error(err, STITCH_E_INDEX, "%s: expected a repository object, found %s", file,
+				  json_kind(root));
+		goto out;
+	}
+	if ((rc = check_format(file, root, err)) || (rc = repo_name(b, file, root, err)))
+		goto out;
+	pkgs = json_object_get(root, "packages");
+	if (!pkgs || !json_is_object(pkgs)) {
+		rc = stitch_error(err, STITCH_E_INDEX,
+				  "%s: field 'packages': expected an object of packages by name, found %s",
+				  file, pkgs ? json_kind(pkgs) : "nothing");
+		goto out;
+	}
+	json_object_foreach(pkgs, key, p) {
+		if ((rc = parse_package(b, file, key, p, 1, err)) != 0)
+			goto out;
+	}
+	flat_builder_finish(b);
+out:
+	/* No json_decref: the arena holds every value. */
+	arena_end();
+	return rc;
+}
+
+int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *data, size_t len,
+			 struct stitch_err *err)
+{
+	json_t *root = load_json(file, data, len, err);
+	int rc;
+
+	if (!root)
+		return STITCH_E_PARSE;
+	if (!json_is_object(root))
+		rc = stitch_error(err, STITCH_E_INDEX, "%s: expected an object, found %s", file,
+				  json_kind(root));
+	else if ((rc = check_format(file, root, err)) == 0)
+		rc = repo_name(b, file, root, err);
+	json_decref(root);
+	return rc;
+}
+
+int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *expect,
+			const char *data, size_t len, struct stitch_err *err)
+{
+	json_t *root = load_json(file, data, len, err);
+	int rc;
+
+	if (!root)
+		return STITCH_E_PARSE;
+	rc = parse_package(b, file, expect, root, 0, err);
+	json_decref(root);
+	return rc;
+}

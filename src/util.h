@@ -1,0 +1,61 @@
+/*
+ * Memory helpers, growable buffers and string slices.
+ *
+ * Out-of-memory policy (see error.h): x* allocators abort with a message.
+ */
+#ifndef STITCH_UTIL_H
+#define STITCH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* A freshly allocated formatted string. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *arr (of *cap elements of size) so that it holds at least need. */
+void *xgrow(void *arr, size_t *cap, size_t need, size_t size);
+#define XGROW(arr, cap, need) ((arr) = xgrow((arr), &(cap), (need), sizeof(*(arr))))
+
+/* A non-owning slice of a string. */
+struct stitch_str {
+	const char *ptr;
+	size_t len;
+};
+
+/*
+ * A growable byte buffer.  Invariants: buf is never NULL (an empty buffer
+ * points at a shared static ""), buf[len] == '\0', len < alloc unless
+ * alloc == 0.  `max` (0 = unlimited) bounds the size when the buffer holds
+ * untrusted input; stitch_buf_add_limited reports when it would pass it.
+ */
+struct stitch_buf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+};
+
+extern char stitch_buf_empty[];
+#define STITCH_BUF_INIT { stitch_buf_empty, 0, 0 }
+
+void stitch_buf_init(struct stitch_buf *b);
+void stitch_buf_release(struct stitch_buf *b);
+void stitch_buf_grow(struct stitch_buf *b, size_t extra);
+void stitch_buf_add(struct stitch_buf *b, const void *data, size_t len);
+void stitch_buf_adds(struct stitch_buf *b, const char *s);
+void stitch_buf_addch(struct stitch_buf *b, char c);
+void stitch_buf_addf(struct stitch_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void stitch_buf_reset(struct stitch_buf *b);
+/* Hand the allocation to the caller (never NULL); the buffer is reset. */
+char *stitch_buf_detach(struct stitch_buf *b, size_t *len);
+
+/* Lowercase hex SHA-256 of data into out (65 bytes). */
+void stitch_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif
