@@ -1,7 +1,0 @@
-cmd/main.o: cmd/main.c cmd/cmd.h src/error.h src/index.h src/error.h \
- src/util.h
-cmd/cmd.h:
-src/error.h:
-src/index.h:
-src/error.h:
-src/util.h:

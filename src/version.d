@@ -1,2 +1,0 @@
-src/version.o: src/version.c src/version.h
-src/version.h:
