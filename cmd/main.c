@@ -201,6 +201,12 @@ static int load_index(struct stitch_ctx *ctx)
 	cmd_repo_specs_free(specs, n);
 	if (rc != 0)
 		return cmd_fail(&err);
+	if (getenv("STITCH_DEBUG") && strstr(getenv("STITCH_DEBUG"), "index")) {
+		for (size_t i = 0; i < ctx->index->n_repos; i++)
+			fprintf(stderr, "debug: repository '%s' (%zu packages) read from %s\n",
+				ctx->index->repos[i]->name, ctx->index->repos[i]->n_pkgs,
+				ctx->index->repos[i]->from_cache ? "the compiled cache" : "source");
+	}
 	return EXIT_OK;
 }
 
