@@ -61,7 +61,7 @@ bench:
 	@tests/bench/run
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard src/*.c src/*.h)
-	clang -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -g -O1 \
+	clang -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(wildcard src/*.c) $(PKG_LIBS)
 
 fuzz-build:

@@ -497,18 +497,19 @@ void stitch_repo_free(struct stitch_repo *repo)
 	free(repo);
 }
 
-static int cmp_pkg_ptr(const void *a, const void *b)
+struct ranked_pkg {
+	const struct stitch_pkg *pkg;
+	size_t rank; /* position of its repository, highest priority first */
+};
+
+static int cmp_ranked(const void *a, const void *b)
 {
-	const struct stitch_pkg *x = *(const struct stitch_pkg *const *)a;
-	const struct stitch_pkg *y = *(const struct stitch_pkg *const *)b;
-	int c = strcmp(x->name, y->name);
+	const struct ranked_pkg *x = a, *y = b;
+	int c = strcmp(x->pkg->name, y->pkg->name);
 
 	if (c)
 		return c;
-	/* Same name: the higher-priority repository sorts first. */
-	if (x->repo->priority != y->repo->priority)
-		return x->repo->priority > y->repo->priority ? -1 : 1;
-	return x < y ? -1 : x > y;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
 struct spec_order {
@@ -553,16 +554,21 @@ int stitch_index_open(struct stitch_index **out, const struct stitch_repo_spec *
 	}
 	free(order);
 	idx->visible = xcalloc(total + 1, sizeof(*idx->visible));
-	for (size_t i = 0; i < idx->n_repos; i++)
-		for (size_t k = 0; k < idx->repos[i]->n_pkgs; k++)
-			idx->visible[n++] = &idx->repos[i]->pkgs[k];
-	if (idx->n_repos > 1) {
-		size_t w = 0;
-		qsort(idx->visible, n, sizeof(*idx->visible), cmp_pkg_ptr);
-		for (size_t i = 0; i < n; i++)
-			if (w == 0 || strcmp(idx->visible[w - 1]->name, idx->visible[i]->name) != 0)
-				idx->visible[w++] = idx->visible[i];
-		n = w;
+	if (idx->n_repos == 1) {
+		for (size_t k = 0; k < idx->repos[0]->n_pkgs; k++)
+			idx->visible[n++] = &idx->repos[0]->pkgs[k];
+	} else if (idx->n_repos > 1) {
+		/* Overlay: of each name, keep the package of the first repository. */
+		struct ranked_pkg *all = xcalloc(total + 1, sizeof(*all));
+		size_t m = 0;
+		for (size_t i = 0; i < idx->n_repos; i++)
+			for (size_t k = 0; k < idx->repos[i]->n_pkgs; k++)
+				all[m++] = (struct ranked_pkg){ &idx->repos[i]->pkgs[k], i };
+		qsort(all, m, sizeof(*all), cmp_ranked);
+		for (size_t i = 0; i < m; i++)
+			if (n == 0 || strcmp(idx->visible[n - 1]->name, all[i].pkg->name) != 0)
+				idx->visible[n++] = all[i].pkg;
+		free(all);
 	}
 	idx->n_visible = n;
 	*out = idx;

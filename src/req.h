@@ -42,11 +42,13 @@ struct stitch_req {
 /*
  * Parse s into a new requirement (*out, freed with stitch_req_free).
  * On a syntax error returns STITCH_E_PARSE; err->msg reads
- *   invalid requirement 'ipv4 {>= }': column 10: expected a version
+ *   invalid requirement 'ipv4 {>= }': column 10: expected a version after '>='
  * and err->cause holds two lines, the input and a caret under the column:
  *   ipv4 {>= }
  *            ^
- * Columns count from 1.  Names and versions are validated with version.h.
+ * Columns count bytes from 1.  Names and versions are validated with
+ * version.h.  Nesting of '(' and '!' is limited to 64 levels so hostile
+ * input cannot exhaust the stack; '&' and '|' chains have no limit.
  */
 int stitch_req_parse(const char *s, struct stitch_req **out, struct stitch_err *err);
 void stitch_req_free(struct stitch_req *r);

@@ -1,0 +1,256 @@
+/*
+ * Unit tests of the index: both shapes, overlays, lookups, and the compiled
+ * cache, which must give exactly what the source gives.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "index.h"
+#include "test.h"
+#include "util.h"
+
+static char tmpdir[] = "/tmp/stitch-test-index.XXXXXX";
+
+static char *path_in(const char *rel)
+{
+	return xasprintf("%s/%s", tmpdir, rel);
+}
+
+static void write_file(const char *rel, const char *text)
+{
+	char *p = path_in(rel);
+	char *slash = strrchr(p, '/');
+	FILE *f;
+
+	*slash = '\0';
+	mkdir(p, 0755);
+	*slash = '/';
+	f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+	free(p);
+}
+
+static struct stitch_index *open_one(const char *rel, const char *cache, struct stitch_err *err)
+{
+	char *loc = path_in(rel);
+	struct stitch_repo_spec spec = { "r", loc, 0 };
+	struct stitch_index *idx = NULL;
+
+	stitch_index_open(&idx, &spec, 1, cache, err);
+	free(loc);
+	return idx;
+}
+
+static void test_directory_shape(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_index *idx;
+	const struct stitch_pkg *p;
+
+	write_file("d/repo.json", "{\"format\": 1, \"name\": \"dee\"}");
+	write_file("d/packages/tcp.json",
+		   "{\"name\": \"tcp\", \"synopsis\": \"TCP\", \"versions\": {"
+		   "\"1.0\": {\"source\": {\"url\": \"a.tgz\"}, \"depends\": [\"ipv4{>=1}\"]},"
+		   "\"1.10\": {\"source\": {\"url\": \"c.tgz\"}, \"build\": [[\"make\", \"-j%{jobs}%\"]]},"
+		   "\"1.9\": {\"source\": {\"url\": \"b.tgz\", \"sha256\": "
+		   "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}}}}");
+	write_file("d/packages/ipv4.json", "{\"name\": \"ipv4\", \"versions\": {}}");
+	write_file("d/packages/README", "not a package");
+	idx = open_one("d", NULL, &err);
+	CHECK(idx != NULL);
+	if (!idx)
+		return;
+	CHECK_INT(idx->n_visible, 2);
+	CHECK_STR(idx->visible[0]->name, "ipv4");
+	CHECK_STR(idx->repos[0]->doc_name, "dee");
+	p = stitch_index_find(idx, "tcp");
+	CHECK(p != NULL);
+	CHECK(stitch_index_find(idx, "udp") == NULL);
+	if (p) {
+		CHECK_INT(p->n_versions, 3);
+		CHECK_STR(p->versions[0].version, "1.10");
+		CHECK_STR(p->versions[1].version, "1.9");
+		CHECK_STR(p->versions[2].version, "1.0");
+		CHECK_STR(p->versions[2].depends[0], "ipv4 {>= 1}");
+		CHECK(p->versions[0].sha256 == NULL);
+		CHECK_STR(p->versions[1].sha256,
+			  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+		CHECK_INT(p->versions[0].build.n, 1);
+		CHECK_INT(p->versions[0].build.cmds[0].argc, 2);
+		CHECK_STR(p->versions[0].build.cmds[0].argv[1], "-j%{jobs}%");
+		CHECK(p->versions[0].pkg == p);
+		CHECK_STR(p->synopsis, "TCP");
+		CHECK(p->license == NULL);
+		CHECK(stitch_pkg_find_version(p, "1.9") == &p->versions[1]);
+		CHECK(stitch_pkg_find_version(p, "1.09") == &p->versions[1]);
+		CHECK(stitch_pkg_find_version(p, "2.0") == NULL);
+	}
+	stitch_index_free(idx);
+}
+
+static void test_error_codes(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+
+	write_file("e1.json", "{\"format\": 1, \"name\": \"x\", \"packages\": {\"a\": }}");
+	CHECK(open_one("e1.json", NULL, &err) == NULL);
+	CHECK_INT(err.code, STITCH_E_PARSE);
+	CHECK(strstr(err.msg, "e1.json:1:46: invalid JSON") != NULL);
+	write_file("e2.json", "{\"format\": 1, \"name\": \"x\", \"packages\": {\"a\": {\"name\": \"a\"}}}");
+	CHECK(open_one("e2.json", NULL, &err) == NULL);
+	CHECK_INT(err.code, STITCH_E_INDEX);
+	CHECK(strstr(err.msg, "package 'a': field 'versions': missing") != NULL);
+	CHECK(open_one("nope.json", NULL, &err) == NULL);
+	CHECK_INT(err.code, STITCH_E_NOTFOUND);
+}
+
+static void test_overlay(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *lo = path_in("lo.json"), *hi = path_in("hi.json"), *tie = path_in("tie.json");
+	struct stitch_repo_spec specs[3] = { { "lo", lo, 1 }, { "hi", hi, 5 }, { "tie", tie, 1 } };
+	struct stitch_index *idx = NULL;
+	const struct stitch_pkg *p;
+
+	write_file("lo.json", "{\"format\": 1, \"name\": \"lo\", \"packages\": {"
+			      "\"a\": {\"name\": \"a\", \"synopsis\": \"lo\", \"versions\": {"
+			      "\"1\": {\"source\": {\"url\": \"u\"}}, \"2\": {\"source\": {\"url\": \"u\"}}}},"
+			      "\"b\": {\"name\": \"b\", \"synopsis\": \"lo\", \"versions\": {}},"
+			      "\"c\": {\"name\": \"c\", \"synopsis\": \"lo\", \"versions\": {}}}}");
+	write_file("hi.json", "{\"format\": 1, \"name\": \"hi\", \"packages\": {"
+			      "\"a\": {\"name\": \"a\", \"synopsis\": \"hi\", \"versions\": {"
+			      "\"1\": {\"source\": {\"url\": \"u\"}}}}}}");
+	write_file("tie.json", "{\"format\": 1, \"name\": \"tie\", \"packages\": {"
+			       "\"b\": {\"name\": \"b\", \"synopsis\": \"tie\", \"versions\": {}}}}");
+	CHECK_INT(stitch_index_open(&idx, specs, 3, NULL, &err), 0);
+	if (!idx)
+		goto out;
+	CHECK_STR(idx->repos[0]->name, "hi");
+	CHECK_STR(idx->repos[1]->name, "lo");
+	CHECK_STR(idx->repos[2]->name, "tie");
+	CHECK_INT(idx->n_visible, 3);
+	p = stitch_index_find(idx, "a");
+	/* The higher repository hides every version of the lower one's package. */
+	CHECK(p && strcmp(p->synopsis, "hi") == 0 && p->n_versions == 1);
+	/* Equal priorities: the one given first wins. */
+	p = stitch_index_find(idx, "b");
+	CHECK(p && strcmp(p->synopsis, "lo") == 0);
+	p = stitch_index_find(idx, "c");
+	CHECK(p && strcmp(p->repo->name, "lo") == 0);
+	stitch_index_free(idx);
+out:
+	free(lo);
+	free(hi);
+	free(tie);
+}
+
+/* Deep comparison of two loads of one repository. */
+static int same_repo(const struct stitch_repo *a, const struct stitch_repo *b)
+{
+	if (a->n_pkgs != b->n_pkgs || strcmp(a->doc_name, b->doc_name))
+		return 0;
+	for (size_t i = 0; i < a->n_pkgs; i++) {
+		const struct stitch_pkg *p = &a->pkgs[i], *q = &b->pkgs[i];
+		if (strcmp(p->name, q->name) || p->n_versions != q->n_versions ||
+		    (!p->synopsis) != (!q->synopsis) || (p->synopsis && strcmp(p->synopsis, q->synopsis)))
+			return 0;
+		for (size_t k = 0; k < p->n_versions; k++) {
+			const struct stitch_version *v = &p->versions[k], *w = &q->versions[k];
+			if (strcmp(v->version, w->version) || strcmp(v->url, w->url) ||
+			    v->n_depends != w->n_depends || v->n_conflicts != w->n_conflicts ||
+			    v->build.n != w->build.n || v->install.n != w->install.n)
+				return 0;
+			for (size_t j = 0; j < v->n_depends; j++)
+				if (strcmp(v->depends[j], w->depends[j]))
+					return 0;
+			for (size_t j = 0; j < v->build.n; j++)
+				for (size_t m = 0; m < v->build.cmds[j].argc; m++)
+					if (strcmp(v->build.cmds[j].argv[m], w->build.cmds[j].argv[m]))
+						return 0;
+		}
+	}
+	return 1;
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1DULL;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/* Property: for random repositories, the cache gives what the source gives. */
+static void test_cache_roundtrip(void)
+{
+	char *cache = path_in("cache");
+
+	for (int round = 0; round < 40; round++) {
+		struct stitch_err err = STITCH_ERR_INIT;
+		struct stitch_buf doc = STITCH_BUF_INIT;
+		struct stitch_index *a, *b;
+		unsigned n = 1 + rnd(30);
+
+		stitch_buf_adds(&doc, "{\"format\": 1, \"name\": \"rand\", \"packages\": {");
+		for (unsigned i = 0; i < n; i++) {
+			unsigned nv = rnd(5);
+			stitch_buf_addf(&doc, "%s\"p%u\": {\"name\": \"p%u\"%s, \"versions\": {", i ? "," : "",
+					i, i, rnd(2) ? ", \"synopsis\": \"s\"" : "");
+			for (unsigned k = 0; k < nv; k++) {
+				stitch_buf_addf(&doc, "%s\"%u.%u\": {\"source\": {\"url\": \"p%u-%u.tgz\"}",
+						k ? "," : "", rnd(3), k, i, k);
+				stitch_buf_addf(&doc, ", \"depends\": [\"p%u {>= %u}\", \"p%u | p%u\"]", rnd(n),
+						rnd(4), rnd(n), rnd(n));
+				if (rnd(2))
+					stitch_buf_addf(&doc, ", \"build\": [[\"make\", \"-j%u\"], [\"x\"]]", rnd(9));
+				stitch_buf_adds(&doc, "}");
+			}
+			stitch_buf_adds(&doc, "}}");
+		}
+		stitch_buf_adds(&doc, "}}");
+		write_file("rand.json", doc.buf);
+		stitch_buf_release(&doc);
+		/* Old enough that the stamp is trusted on the next load. */
+		{
+			char *p = path_in("rand.json");
+			char *cmd = xasprintf("touch -d '1 hour ago' %s", p);
+			CHECK_INT(system(cmd), 0);
+			free(cmd);
+			free(p);
+		}
+		a = open_one("rand.json", cache, &err);
+		b = open_one("rand.json", cache, &err);
+		CHECK(a && b);
+		if (a && b) {
+			CHECK(!a->repos[0]->from_cache);
+			CHECK(b->repos[0]->from_cache);
+			CHECK(same_repo(a->repos[0], b->repos[0]));
+		}
+		stitch_index_free(a);
+		stitch_index_free(b);
+	}
+	free(cache);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		return 1;
+	RUN(test_directory_shape);
+	RUN(test_error_codes);
+	RUN(test_overlay);
+	RUN(test_cache_roundtrip);
+	{
+		char *cmd = xasprintf("rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			return 1;
+		free(cmd);
+	}
+	return test_summary();
+}
