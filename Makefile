@@ -77,9 +77,9 @@ demo:
 	@share/demo.sh
 
 install: stitch
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/repo-index
 	install -m 755 stitch $(DESTDIR)$(BINDIR)/stitch
-	cp -R repo-index $(DESTDIR)$(DATADIR)/repo-index
+	cp -R repo-index/. $(DESTDIR)$(DATADIR)/repo-index/
 	cp -R share/. $(DESTDIR)$(DATADIR)/
 
 check-style:

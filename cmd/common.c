@@ -13,12 +13,15 @@
 #define STITCH_DATADIR "/usr/local/share/stitch"
 #endif
 
-static int has_repo(const char *dir)
+/* If dir holds a repository, its canonical path (and dir is freed). */
+static char *repo_at(char *dir)
 {
 	char *p = xasprintf("%s/repo.json", dir);
-	int ok = access(p, R_OK) == 0;
+	char *real = access(p, R_OK) == 0 ? realpath(dir, NULL) : NULL;
+
 	free(p);
-	return ok;
+	free(dir);
+	return real;
 }
 
 char *cmd_bundled_index(void)
@@ -34,20 +37,12 @@ char *cmd_bundled_index(void)
 		if (slash)
 			*slash = '\0';
 		/* Running from the source tree, then from an installed prefix. */
-		cand = xasprintf("%s/repo-index", exe);
-		if (has_repo(cand))
+		if ((cand = repo_at(xasprintf("%s/repo-index", exe))) != NULL)
 			return cand;
-		free(cand);
-		cand = xasprintf("%s/../share/stitch/repo-index", exe);
-		if (has_repo(cand))
+		if ((cand = repo_at(xasprintf("%s/../share/stitch/repo-index", exe))) != NULL)
 			return cand;
-		free(cand);
 	}
-	cand = xasprintf("%s/repo-index", STITCH_DATADIR);
-	if (has_repo(cand))
-		return cand;
-	free(cand);
-	return NULL;
+	return repo_at(xasprintf("%s/repo-index", STITCH_DATADIR));
 }
 
 char *cmd_index_cache_dir(const struct stitch_ctx *ctx)
