@@ -16,6 +16,11 @@ static const char *const messages[STITCH_E__COUNT] = {
 	[STITCH_E_ARCHIVE] = "archive error",
 	[STITCH_E_UNSAT] = "no solution",
 	[STITCH_E_CONFIG] = "bad configuration",
+	[STITCH_E_FETCH] = "download failed",
+	[STITCH_E_CHECKSUM] = "checksum mismatch",
+	[STITCH_E_BUILD] = "build failed",
+	[STITCH_E_STATE] = "switch state error",
+	[STITCH_E_CONFLICT] = "would break installed packages",
 };
 
 const char *stitch_strerror(enum stitch_code code)

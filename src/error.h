@@ -28,6 +28,11 @@ enum stitch_code {
 	STITCH_E_ARCHIVE,  /* decompression or unpacking failed */
 	STITCH_E_UNSAT,    /* no resolution satisfies the request */
 	STITCH_E_CONFIG,   /* the root's configuration is unusable */
+	STITCH_E_FETCH,    /* a download failed (network, HTTP status, timeout) */
+	STITCH_E_CHECKSUM, /* content does not match its SHA-256 */
+	STITCH_E_BUILD,    /* a package's build, install or test command failed */
+	STITCH_E_STATE,    /* the switch's database failed or is locked */
+	STITCH_E_CONFLICT, /* the operation would break installed packages */
 	STITCH_E__COUNT
 };
 
