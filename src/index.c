@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,8 @@ struct repo_store {
 	struct stitch_version *versions;
 	struct stitch_command *cmds;
 	const char **refs;
+	void *mem;        /* one mapping holding the four arrays above */
+	size_t mem_len;
 };
 
 /* One source file of a repository. */
@@ -300,17 +303,35 @@ static int parse_sources(struct src_set *s, struct flat_builder *b, struct stitc
 static void materialize(struct stitch_repo *repo, struct repo_store *st, const struct flat_view *v)
 {
 	const char *S = v->strings;
+	size_t sz_refs = ((size_t)v->n_refs + 1) * sizeof(char *);
+	size_t sz_cmds = ((size_t)v->n_cmds + 1) * sizeof(*st->cmds);
+	size_t sz_vers = ((size_t)v->n_versions + 1) * sizeof(*st->versions);
+	size_t sz_pkgs = ((size_t)v->n_pkgs + 1) * sizeof(*st->pkgs);
+	char *mem;
 
-	st->refs = xmalloc(((size_t)v->n_refs + 1) * sizeof(char *));
+	/*
+	 * One pre-faulted mapping for all the arrays: a large index is
+	 * materialized on every command, and faulting its pages in one by
+	 * one costs more than filling them.
+	 */
+	st->mem_len = sz_refs + sz_cmds + sz_vers + sz_pkgs;
+	mem = mmap(NULL, st->mem_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (mem == MAP_FAILED) {
+		fprintf(stderr, "fatal: out of memory mapping %zu bytes\n", st->mem_len);
+		abort();
+	}
+	st->mem = mem;
+	st->refs = (const char **)mem;
+	st->cmds = (struct stitch_command *)(mem + sz_refs);
+	st->versions = (struct stitch_version *)(mem + sz_refs + sz_cmds);
+	st->pkgs = (struct stitch_pkg *)(mem + sz_refs + sz_cmds + sz_vers);
 	for (uint32_t i = 0; i < v->n_refs; i++)
 		st->refs[i] = S + v->refs[i];
-	st->cmds = xmalloc(((size_t)v->n_cmds + 1) * sizeof(*st->cmds));
 	for (uint32_t i = 0; i < v->n_cmds; i++) {
 		st->cmds[i].argc = v->cmds[i].args.n;
 		st->cmds[i].argv = st->refs + v->cmds[i].args.first;
 	}
-	st->versions = xcalloc((size_t)v->n_versions + 1, sizeof(*st->versions));
-	st->pkgs = xcalloc((size_t)v->n_pkgs + 1, sizeof(*st->pkgs));
 	for (uint32_t i = 0; i < v->n_pkgs; i++) {
 		const struct flat_pkg *fp = &v->pkgs[i];
 		struct stitch_pkg *p = &st->pkgs[i];
@@ -484,10 +505,8 @@ void stitch_repo_free(struct stitch_repo *repo)
 	if (st) {
 		cache_close(&st->cf);
 		flat_builder_release(&st->fb);
-		free(st->pkgs);
-		free(st->versions);
-		free(st->cmds);
-		free(st->refs);
+		if (st->mem)
+			munmap(st->mem, st->mem_len);
 		free(st);
 	}
 	free(repo->name);

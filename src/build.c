@@ -1,0 +1,255 @@
+/*
+ * Package commands in a fixed environment.  Nothing of the caller's
+ * environment leaks in: the variables below are the whole of it, so a
+ * build gives the same result on any machine and from any shell.
+ */
+#include "build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int lookup_var(const char *name, size_t len, const struct stitch_build_env *env,
+		      struct stitch_buf *out)
+{
+#define IS(s) (len == sizeof(s) - 1 && memcmp(name, s, len) == 0)
+	if (IS("prefix"))
+		stitch_buf_adds(out, env->prefix);
+	else if (IS("jobs"))
+		stitch_buf_addf(out, "%d", env->jobs > 0 ? env->jobs : 1);
+	else if (IS("name"))
+		stitch_buf_adds(out, env->name);
+	else if (IS("version"))
+		stitch_buf_adds(out, env->version);
+	else if (IS("lib"))
+		stitch_buf_addf(out, "%s/lib", env->prefix);
+	else if (IS("include"))
+		stitch_buf_addf(out, "%s/include", env->prefix);
+	else if (IS("target"))
+		stitch_buf_adds(out, env->target ? env->target : "unix");
+	else
+		return -1;
+	return 0;
+#undef IS
+}
+
+int stitch_build_expand(const char *s, const struct stitch_build_env *env, char **out,
+			struct stitch_err *err)
+{
+	struct stitch_buf b = STITCH_BUF_INIT;
+	const char *p = s;
+
+	while (*p) {
+		const char *open = strstr(p, "%{"), *close;
+		if (!open || !(close = strstr(open + 2, "}%"))) {
+			stitch_buf_adds(&b, p);
+			break;
+		}
+		stitch_buf_add(&b, p, (size_t)(open - p));
+		if (lookup_var(open + 2, (size_t)(close - open - 2), env, &b) != 0) {
+			stitch_error(err, STITCH_E_BUILD,
+				     "%s %s: unknown variable '%%{%.*s}%%' in '%s' (known: prefix, jobs, name, version, lib, include, target)",
+				     env->name, env->version, (int)(close - open - 2), open + 2, s);
+			stitch_buf_release(&b);
+			return STITCH_E_BUILD;
+		}
+		p = close + 2;
+	}
+	*out = stitch_buf_detach(&b, NULL);
+	return 0;
+}
+
+char *stitch_build_log_tail(const char *path, int n)
+{
+	struct stitch_buf b = STITCH_BUF_INIT;
+	char chunk[65536];
+	FILE *f = fopen(path, "rb");
+	long size, start;
+	size_t got;
+	const char *p;
+	int lines = 0;
+
+	if (!f)
+		return xstrdup("");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	start = size > (long)sizeof(chunk) ? size - (long)sizeof(chunk) : 0;
+	fseek(f, start, SEEK_SET);
+	got = fread(chunk, 1, sizeof(chunk), f);
+	fclose(f);
+	while (got > 0 && chunk[got - 1] == '\n')
+		got--;
+	p = chunk + got;
+	while (p > chunk) {
+		if (p[-1] == '\n' && ++lines == n)
+			break;
+		p--;
+	}
+	stitch_buf_add(&b, p, got - (size_t)(p - chunk));
+	return stitch_buf_detach(&b, NULL);
+}
+
+/* Find prog along path (a PATH value); the caller's PATH plays no part. */
+static char *find_program(const char *prog, const char *path)
+{
+	const char *p = path;
+
+	if (strchr(prog, '/'))
+		return xstrdup(prog);
+	while (*p) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+		char *cand = xasprintf("%.*s/%s", (int)len, p, prog);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		p += len + (colon ? 1 : 0);
+	}
+	return NULL;
+}
+
+static char **make_envp(const struct stitch_build_env *env, char **path_out)
+{
+	char **envp = xcalloc(16, sizeof(char *));
+	int n = 0;
+
+	*path_out = xasprintf("%s/bin:/usr/local/bin:/usr/bin:/bin", env->prefix);
+	envp[n++] = xasprintf("PATH=%s", *path_out);
+	envp[n++] = xasprintf("PKG_CONFIG_PATH=%s/lib/pkgconfig", env->prefix);
+	envp[n++] = xasprintf("PKG_CONFIG_LIBDIR=%s/lib/pkgconfig", env->prefix);
+	envp[n++] = xstrdup("CC=cc");
+	/* Paths of this machine must not reach the objects. */
+	envp[n++] = xasprintf("CFLAGS=-O2 -ffile-prefix-map=%s=/stitch/src/%s-%s -ffile-prefix-map=%s=/stitch/prefix",
+			      env->work_dir, env->name, env->version, env->prefix);
+	envp[n++] = xasprintf("PREFIX=%s", env->prefix);
+	if (env->staging)
+		envp[n++] = xasprintf("DESTDIR=%s", env->staging);
+	envp[n++] = xasprintf("MAKEFLAGS=-j%d", env->jobs > 0 ? env->jobs : 1);
+	envp[n++] = xstrdup("LC_ALL=C");
+	envp[n++] = xstrdup("TZ=UTC");
+	envp[n++] = xasprintf("SOURCE_DATE_EPOCH=%lld", env->source_date_epoch);
+	envp[n++] = xstrdup("ZERO_AR_DATE=1");
+	envp[n++] = xasprintf("HOME=%s", env->work_dir);
+	envp[n] = NULL;
+	return envp;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void describe(struct stitch_buf *b, char *const *argv)
+{
+	for (size_t i = 0; argv[i]; i++) {
+		if (i)
+			stitch_buf_addch(b, ' ');
+		stitch_buf_adds(b, argv[i]);
+	}
+}
+
+/* Run one command; returns its wait status, or -1 with errno-like reason in why. */
+static int run_one(char *const *argv, char *const *envp, const char *prog,
+		   const struct stitch_build_env *env, int log_fd)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(log_fd, 1);
+		dup2(log_fd, 2);
+		umask(022);
+		if (env->isolate_network && unshare(CLONE_NEWNET) != 0)
+			(void)unshare(CLONE_NEWUSER | CLONE_NEWNET);
+		if (chdir(env->work_dir) != 0) {
+			dprintf(2, "stitch: cannot enter '%s': %s\n", env->work_dir, strerror(errno));
+			_exit(126);
+		}
+		execve(prog, argv, envp);
+		dprintf(2, "stitch: cannot run '%s': %s\n", prog, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return status;
+}
+
+int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
+		     const struct stitch_build_env *env, struct stitch_err *err)
+{
+	char *path = NULL;
+	char **envp = make_envp(env, &path);
+	int log_fd = open(env->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int rc = 0;
+
+	if (log_fd < 0) {
+		rc = stitch_error(err, STITCH_E_IO, "cannot write build log '%s': %s", env->log_path,
+				  strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < list->n && rc == 0; i++) {
+		const struct stitch_command *c = &list->cmds[i];
+		char **argv = xcalloc(c->argc + 1, sizeof(char *));
+		struct stitch_buf line = STITCH_BUF_INIT;
+		char *prog = NULL;
+		int status;
+		size_t k;
+
+		for (k = 0; k < c->argc; k++)
+			if ((rc = stitch_build_expand(c->argv[k], env, &argv[k], err)) != 0)
+				break;
+		if (rc == 0) {
+			describe(&line, argv);
+			dprintf(log_fd, "$ %s\n", line.buf);
+			prog = find_program(argv[0], path);
+			if (!prog) {
+				dprintf(log_fd, "stitch: '%s' not found in PATH=%s\n", argv[0], path);
+				status = 127 << 8;
+			} else {
+				status = run_one(argv, envp, prog, env, log_fd);
+			}
+			if (status != 0) {
+				char *tail = stitch_build_log_tail(env->log_path, 30);
+				if (status > 0 && WIFSIGNALED(status))
+					stitch_error(err, STITCH_E_BUILD,
+						     "%s of '%s %s' failed: '%s' was killed by signal %d",
+						     what, env->name, env->version, line.buf, WTERMSIG(status));
+				else
+					stitch_error(err, STITCH_E_BUILD,
+						     "%s of '%s %s' failed: '%s' exited with status %d",
+						     what, env->name, env->version, line.buf,
+						     status > 0 ? WEXITSTATUS(status) : -1);
+				stitch_error_cause(err, "%s\nlog: %s", tail, env->log_path);
+				free(tail);
+				rc = STITCH_E_BUILD;
+			}
+		}
+		free(prog);
+		stitch_buf_release(&line);
+		free_strv(argv);
+	}
+	close(log_fd);
+out:
+	free_strv(envp);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * Running a package's commands: build, install (into a staging directory)
+ * and test, with variables substituted, in a clean and fixed environment,
+ * each command's output appended to one log file.
+ */
+#ifndef STITCH_BUILD_H
+#define STITCH_BUILD_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "index.h"
+
+struct stitch_build_env {
+	const char *name;          /* package name and version, for variables and messages */
+	const char *version;
+	const char *prefix;        /* the switch: %{prefix}%, PREFIX */
+	const char *staging;       /* DESTDIR for install commands; may be NULL for build/test */
+	const char *work_dir;      /* where the commands run: the unpacked tree */
+	const char *log_path;      /* appended to; created if missing */
+	const char *target;        /* %{target}%, default "unix" */
+	int jobs;                  /* %{jobs}%, MAKEFLAGS=-jN */
+	long long source_date_epoch;
+	bool isolate_network;      /* run commands in a new network namespace when possible */
+};
+
+/*
+ * Expand %{var}% in s for env: prefix, jobs, name, version, lib, include,
+ * target.  An unknown variable is STITCH_E_BUILD naming the package,
+ * version and variable.  "%{" without a closing "}%" is kept as written.
+ */
+int stitch_build_expand(const char *s, const struct stitch_build_env *env, char **out,
+			struct stitch_err *err);
+
+/*
+ * Run every command of list in order (argv arrays, no shell).  Stops at the
+ * first failure: STITCH_E_BUILD with a message naming the package, version,
+ * which step (what) and the failing command and its status, and a cause
+ * holding the last 30 lines of the log and the log's path.
+ */
+int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
+		     const struct stitch_build_env *env, struct stitch_err *err);
+
+/* The last n lines of the file at path (at most 64 KiB are read). */
+char *stitch_build_log_tail(const char *path, int n);
+
+#endif
