@@ -11,7 +11,7 @@ PKGS    := libcurl libarchive jansson sqlite3 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -iquote src $(PKG_CFLAGS) \
 	-DSTITCH_DATADIR='"$(DATADIR)"' -DSTITCH_VERSION='"$(VERSION)"' $(CFLAGS)
 VERSION := 0.1.0
 
@@ -61,7 +61,7 @@ bench:
 	@tests/bench/run
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard src/*.c src/*.h)
-	clang -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -g -O1 \
+	clang -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -iquote src $(PKG_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(wildcard src/*.c) $(PKG_LIBS)
 
 fuzz-build:

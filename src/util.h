@@ -57,5 +57,19 @@ char *stitch_buf_detach(struct stitch_buf *b, size_t *len);
 
 /* Lowercase hex SHA-256 of data into out (65 bytes). */
 void stitch_sha256_hex(const void *data, size_t len, char out[65]);
+/* SHA-256 of a file's contents; -1 with errno set when it cannot be read. */
+int stitch_sha256_file(const char *path, char out[65]);
+
+/* mkdir -p; 0 or -1 with errno set. */
+int stitch_mkdir_p(const char *path, unsigned mode);
+/* rm -rf without following symlinks; 0 or -1 with errno set.  A missing path is fine. */
+int stitch_rm_rf(const char *path);
+
+/*
+ * Run argv (no shell, PATH looked up) and collect its standard output into
+ * out (at most max bytes are kept); stderr goes to /dev/null.  Returns the
+ * wait status, or -1 when it could not be started.
+ */
+int stitch_run_capture(char *const *argv, struct stitch_buf *out, size_t max);
 
 #endif
