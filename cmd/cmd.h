@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "index.h"
+#include "switch.h"
 
 enum {
 	EXIT_OK = 0,
@@ -24,6 +25,8 @@ enum {
 enum {
 	NEED_ROOT = 1 << 0,  /* the root directory exists (created if missing) */
 	NEED_INDEX = 1 << 1, /* ctx->index holds the repositories in use */
+	NEED_SWITCH = 1 << 2,    /* ctx->sw is the switch in use, locked for writing */
+	NEED_SWITCH_RO = 1 << 3, /* ctx->sw is the switch in use, locked for reading */
 };
 
 struct stitch_ctx {
@@ -31,6 +34,9 @@ struct stitch_ctx {
 	size_t n_repo_args;        /* --repo given this many times */
 	const char **repo_args;
 	struct stitch_index *index;    /* NEED_INDEX */
+	const char *switch_arg;        /* --switch DIR */
+	struct stitch_switch *sw;      /* NEED_SWITCH, NEED_SWITCH_RO */
+	char *command_line;            /* argv joined, for the switch's history */
 	const struct cmd_entry *cmd;   /* the running command */
 };
 
@@ -70,11 +76,42 @@ void cmd_repo_specs_free(struct stitch_repo_spec *specs, size_t n);
 /* The bundled repository's directory, or NULL when it cannot be found. */
 char *cmd_bundled_index(void);
 
+/*
+ * The switch a command works on: --switch DIR, else the nearest _stitch/
+ * switch from the working directory up, else <root>/switches/default.
+ * Returns a malloc'd path.
+ */
+char *cmd_switch_dir(const struct stitch_ctx *ctx);
+
+/* Open (and lock) the switch in use into ctx->sw, printing why not. */
+int cmd_open_switch(struct stitch_ctx *ctx, bool readonly);
+
+/* Print an operation's events: as text, or one JSON object a line. */
+struct cmd_events {
+	bool json;
+	bool dry_run;
+	int built, kept, failed;
+};
+struct stitch_event;
+void cmd_print_event(void *data, const struct stitch_event *ev);
+
+/* <root>/cache/sources: downloaded sources by SHA-256. */
+char *cmd_source_cache_dir(const struct stitch_ctx *ctx);
+
 /* <root>/cache/index: where compiled repositories are kept. */
 char *cmd_index_cache_dir(const struct stitch_ctx *ctx);
 
+int cmd_doctor(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_init(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_install(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_list(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_remove(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_update(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_which(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_repo(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_search(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_show(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_solve(int argc, char **argv, struct stitch_ctx *ctx);
 
 #endif

@@ -100,3 +100,33 @@ void cmd_repo_specs_free(struct stitch_repo_spec *specs, size_t n)
 	}
 	free(specs);
 }
+
+char *cmd_source_cache_dir(const struct stitch_ctx *ctx)
+{
+	return xasprintf("%s/cache/sources", ctx->root);
+}
+
+char *cmd_switch_dir(const struct stitch_ctx *ctx)
+{
+	char cwd[PATH_MAX];
+
+	if (ctx->switch_arg)
+		return xstrdup(ctx->switch_arg);
+	/* A project's own switch, as opam's _opam: nearest from here up. */
+	if (getcwd(cwd, sizeof(cwd))) {
+		for (;;) {
+			char *cand = xasprintf("%s/_stitch/.stitch/state.db", cwd[1] ? cwd : "");
+			char *slash;
+			if (access(cand, F_OK) == 0) {
+				free(cand);
+				return xasprintf("%s/_stitch", cwd[1] ? cwd : "");
+			}
+			free(cand);
+			slash = strrchr(cwd, '/');
+			if (!slash || slash == cwd)
+				break;
+			*slash = '\0';
+		}
+	}
+	return xasprintf("%s/switches/default", ctx->root);
+}

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cmd.h"
+#include "fetch.h"
 #include "util.h"
 
 #ifndef STITCH_VERSION
@@ -18,6 +19,48 @@
 #endif
 
 static const struct cmd_entry commands[] = {
+	{ "doctor", cmd_doctor, NEED_ROOT | NEED_SWITCH_RO, "check installed files against their hashes",
+	  "usage: stitch doctor [--json]\n"
+	  "\n"
+	  "Checks every file of every installed package against the SHA-256 and\n"
+	  "mode recorded when it was installed, and lists what is missing or changed.\n"
+	  "Exit status 1 when anything is wrong.\n" },
+	{ "init", cmd_init, NEED_ROOT, "create a switch",
+	  "usage: stitch init [--switch DIR]\n"
+	  "\n"
+	  "Creates the default switch (<root>/switches/default), or with --switch a\n"
+	  "switch at DIR: a project keeps its own in _stitch/, which stitch finds by\n"
+	  "walking up from the working directory.\n" },
+	{ "install", cmd_install, NEED_ROOT | NEED_INDEX, "install packages into the switch",
+	  "usage: stitch install REQ... [--dry-run] [--json] [-j N] [--upgrade]\n"
+	  "                      [--pin NAME=VERSION]...\n"
+	  "       stitch install --dry-run REQ... --installed NAME=VERSION...\n"
+	  "\n"
+	  "Resolves the requirements REQ (e.g. 'http {>= 2}') together with what is\n"
+	  "installed, fetches every new source at once (SHA-256 verified), builds in\n"
+	  "dependency order and installs each package into the switch as a whole.\n"
+	  "Installed packages stay installed, at their version unless --upgrade; a\n"
+	  "package is rebuilt when the interface of a dependency changed.\n"
+	  "\n"
+	  "  --dry-run                 show the actions (install, upgrade, downgrade,\n"
+	  "                            keep), change nothing\n"
+	  "  --json                    one JSON object a line for each event\n"
+	  "  -j, --jobs N              parallel jobs inside each build (MAKEFLAGS=-jN;\n"
+	  "                            default $STITCH_JOBS, else 1)\n"
+	  "  --upgrade                 prefer the newest versions over the installed ones\n"
+	  "  --pin NAME=VERSION        hold NAME at VERSION (repeatable); NAME=VERSION@WHERE\n"
+	  "                            names where the pin comes from, for explanations\n"
+	  "  --installed NAME=VERSION  with --dry-run: act on a made-up switch holding\n"
+	  "                            these packages instead of the real one\n"
+	  "\n"
+	  "Exit status: 0 done, 1 error, 2 usage error, 3 no solution (explained on stderr).\n" },
+	{ "list", cmd_list, NEED_ROOT | NEED_SWITCH_RO, "list installed or pinned packages",
+	  "usage: stitch list [--installed | --pinned] [--json]\n" },
+	{ "remove", cmd_remove, NEED_ROOT | NEED_INDEX | NEED_SWITCH, "remove installed packages",
+	  "usage: stitch remove PKG... [--recursive] [--dry-run] [--json]\n"
+	  "\n"
+	  "Refuses when an installed package needs one of them, naming it, unless\n"
+	  "--recursive, which removes those too.\n" },
 	{ "repo", cmd_repo, NEED_ROOT, "add, list, remove and export package repositories",
 	  "usage: stitch repo add NAME PATH [--priority N]\n"
 	  "       stitch repo list\n"
@@ -40,6 +83,33 @@ static const struct cmd_entry commands[] = {
 	  "\n"
 	  "Prints the package's description and every version, newest first, with\n"
 	  "its depends and conflicts in canonical form.\n" },
+	{ "solve", cmd_solve, NEED_ROOT | NEED_INDEX, "choose package versions for requirements",
+	  "usage: stitch solve REQ... [--json] [--upgrade] [--pin NAME=VERSION]...\n"
+	  "                   [--installed NAME=VERSION]...\n"
+	  "\n"
+	  "Chooses one version of each package needed by the requirements REQ\n"
+	  "(e.g. 'http {>= 2}', 'mbedtls | openssl') and prints them, one\n"
+	  "\"name version\" line per package, sorted by name.  Installed versions are\n"
+	  "kept when possible, then the newest versions of the REQs in the order\n"
+	  "given, then the newest of the rest.  When nothing fits, explains why.\n"
+	  "\n"
+	  "  --json                    print {\"packages\": [{\"name\": .., \"version\": ..}]}\n"
+	  "  --upgrade                 prefer the newest versions over the installed ones\n"
+	  "  --pin NAME=VERSION        hold NAME at VERSION (repeatable); NAME=VERSION@WHERE\n"
+	  "                            names where the pin comes from, for explanations\n"
+	  "  --installed NAME=VERSION  treat NAME VERSION as installed (repeatable)\n"
+	  "\n"
+	  "Exit status: 0 solved, 1 error, 2 usage error or invalid REQ,\n"
+	  "3 no solution (explained on stderr).\n" },
+	{ "upgrade", cmd_upgrade, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
+	  "upgrade installed packages to the newest versions that fit",
+	  "usage: stitch upgrade [--dry-run] [--json] [-j N]\n" },
+	{ "which", cmd_which, NEED_ROOT | NEED_SWITCH_RO,
+	  "which installed package owns a file, a header or a symbol",
+	  "usage: stitch which WHAT [--json]\n"
+	  "\n"
+	  "WHAT is a path (relative to the switch, or absolute inside it), a header\n"
+	  "name such as tcp.h, or a symbol defined in a package's static library.\n" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -52,6 +122,8 @@ static const char main_usage[] =
 	"                (default: $STITCH_ROOT, else ~/.stitch)\n"
 	"  --repo PATH   use this repository instead of the configured ones;\n"
 	"                repeatable, the first given has the highest priority\n"
+	"  --switch DIR  the switch to work on (default: the nearest _stitch/\n"
+	"                from here up, else <root>/switches/default)\n"
 	"  --help        this text; `stitch COMMAND --help` describes a command\n"
 	"  --version     print the version\n"
 	"\n"
@@ -210,6 +282,45 @@ static int load_index(struct stitch_ctx *ctx)
 	return EXIT_OK;
 }
 
+static void on_wait(void *data, const char *dir)
+{
+	(void)data;
+	fprintf(stderr, "waiting for another stitch process on the switch '%s'...\n", dir);
+}
+
+int cmd_open_switch(struct stitch_ctx *ctx, bool readonly)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *dir = cmd_switch_dir(ctx);
+	int rc = stitch_switch_open(&ctx->sw, dir, readonly, on_wait, NULL, &err);
+
+	if (rc == STITCH_E_NOTFOUND) {
+		fprintf(stderr, "error: no switch at '%s'\n", dir);
+		fprintf(stderr, "hint: run 'stitch init'%s to create it\n",
+			ctx->switch_arg ? " with the same --switch" : "");
+		free(dir);
+		return EXIT_ERROR;
+	}
+	free(dir);
+	if (rc != 0)
+		return cmd_fail(&err);
+	if (ctx->sw->recovered)
+		fprintf(stderr, "note: finished the interrupted %s\n", ctx->sw->recovered_what);
+	return EXIT_OK;
+}
+
+static char *join_args(int argc, char **argv)
+{
+	struct stitch_buf b = STITCH_BUF_INIT;
+
+	stitch_buf_adds(&b, "stitch");
+	for (int i = 1; i < argc; i++) {
+		stitch_buf_addch(&b, ' ');
+		stitch_buf_adds(&b, argv[i]);
+	}
+	return stitch_buf_detach(&b, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct stitch_ctx ctx = { 0 };
@@ -226,13 +337,18 @@ int main(int argc, char **argv)
 		if (!dashdash && strcmp(a, "--") == 0) {
 			dashdash = true;
 			rest[n_rest++] = argv[i];
-		} else if (!dashdash && (strcmp(a, "--root") == 0 || strcmp(a, "--repo") == 0)) {
+		} else if (!dashdash && (strcmp(a, "--root") == 0 || strcmp(a, "--repo") == 0 ||
+					 strcmp(a, "--switch") == 0)) {
 			if (i + 1 >= argc)
 				return cmd_usage_error(NULL, "option '%s' needs a value", a);
-			if (a[4] == 'o')
+			if (a[2] == 's')
+				ctx.switch_arg = argv[++i];
+			else if (a[4] == 'o')
 				root = argv[++i];
 			else
 				ctx.repo_args[ctx.n_repo_args++] = argv[++i];
+		} else if (!dashdash && strncmp(a, "--switch=", 9) == 0) {
+			ctx.switch_arg = argv[i] + 9;
 		} else if (!dashdash && strncmp(a, "--root=", 7) == 0) {
 			root = argv[i] + 7;
 		} else if (!dashdash && strncmp(a, "--repo=", 7) == 0) {
@@ -276,10 +392,18 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	if ((cmd->flags & NEED_INDEX) && load_index(&ctx) != EXIT_OK)
 		return EXIT_ERROR;
+	if ((cmd->flags & (NEED_SWITCH | NEED_SWITCH_RO)) && cmd_open_switch(&ctx, !(cmd->flags & NEED_SWITCH)) != EXIT_OK) {
+		stitch_index_free(ctx.index);
+		return EXIT_ERROR;
+	}
+	ctx.command_line = join_args(argc, argv);
 
 	status = cmd->fn(n_rest, rest, &ctx);
 	if (fflush(stdout) != 0 && status == EXIT_OK)
 		status = cmd_error("cannot write output: %s", strerror(errno));
+	stitch_switch_close(ctx.sw);
+	stitch_fetch_global_cleanup();
+	free(ctx.command_line);
 	stitch_index_free(ctx.index);
 	free((char *)ctx.root);
 	free(ctx.repo_args);

@@ -39,7 +39,7 @@
 struct stitch_solve_pin {
 	const char *name;
 	const char *version;
-	const char *origin;   /* e.g. the pinned source tree "./tcp"; may be NULL */
+	const char *origin; /* e.g. the pinned source tree "./tcp"; may be NULL */
 };
 
 /* A package of the current switch. */
@@ -50,21 +50,21 @@ struct stitch_solve_installed {
 
 struct stitch_solve_request {
 	size_t n_roots;
-	const char *const *roots;          /* requirement strings, in order of preference */
+	const char *const *roots; /* requirement strings, in order of preference */
 	size_t n_pins;
 	const struct stitch_solve_pin *pins;
 	size_t n_installed;
 	const struct stitch_solve_installed *installed;
-	bool upgrade;                      /* ignore installed versions as a preference */
+	bool upgrade; /* ignore installed versions as a preference */
 };
 
 struct stitch_solve_stats {
 	unsigned long decisions;
 	unsigned long conflicts;
 	unsigned long propagations;
-	size_t packages;                   /* packages touched */
+	size_t packages; /* packages touched */
 	size_t variables;
-	size_t clauses;                    /* including learned */
+	size_t clauses; /* including learned */
 };
 
 /*
@@ -77,7 +77,13 @@ struct stitch_solution {
 	struct stitch_solve_stats stats;
 };
 
-#define STITCH_SOLUTION_INIT { 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+#define STITCH_SOLUTION_INIT             \
+	{                                \
+		0, NULL,                 \
+		{                        \
+			0, 0, 0, 0, 0, 0 \
+		}                        \
+	}
 
 /*
  * Resolve req against idx.  On success returns 0 and fills *out (release it
@@ -95,7 +101,7 @@ struct stitch_solution {
  * out->stats is filled in every case that reaches the search.
  */
 int stitch_solve(const struct stitch_index *idx, const struct stitch_solve_request *req,
-		 struct stitch_solution *out, struct stitch_buf *why, struct stitch_err *err);
+                 struct stitch_solution *out, struct stitch_buf *why, struct stitch_err *err);
 
 void stitch_solution_release(struct stitch_solution *sol);
 

@@ -20,62 +20,71 @@
 
 #define LIT(var, neg) (2 * (var) + ((neg) ? 1 : 0))
 #define LIT_VAR(l) ((l) >> 1)
-#define LIT_NEG(l) ((l) & 1)
+#define LIT_NEG(l) ((l)&1)
 
 /* Reasons: a clause id (>= 0), none (a decision), or "at most one version". */
 #define REASON_NONE (-1)
-#define REASON_AMO(var) (-(var) - 2)  /* var: the chosen version that excludes */
+#define REASON_AMO(var) (-(var)-2) /* var: the chosen version that excludes */
 #define REASON_IS_AMO(r) ((r) <= -2)
-#define REASON_AMO_VAR(r) (-(r) - 2)
+#define REASON_AMO_VAR(r) (-(r)-2)
 
-enum svar_kind { SVAR_VERSION, SVAR_AUX };
+struct ivec {
+	int *a;
+	size_t n, cap;
+};
+
+enum svar_kind { SVAR_VERSION, SVAR_AUX, SVAR_KEEP };
 
 struct svar {
-	signed char val;      /* -1 unassigned, 0 false, 1 true */
-	unsigned char kind;   /* enum svar_kind */
-	bool expanded;        /* SVAR_VERSION: its requirements are clauses */
-	bool seen;            /* scratch for conflict analysis */
+	signed char val; /* -1 unassigned, 0 false, 1 true */
+	unsigned char kind; /* enum svar_kind */
+	bool expanded; /* SVAR_VERSION: its requirements are clauses */
+	bool seen; /* scratch for conflict analysis */
 	int level;
 	int reason;
-	int pkg;              /* spkg id */
-	int idx;              /* SVAR_VERSION: version index (newest first); SVAR_AUX: aux id */
+	int pkg; /* spkg id */
+	int idx; /* SVAR_VERSION: version index (newest first); SVAR_AUX: aux id */
+	/* SVAR_KEEP ("keep the installed version"): unused */
 };
 
 /* A package the search has touched (possibly absent from the index). */
 struct spkg {
 	const char *name;
 	const struct stitch_pkg *pkg; /* NULL when no repository has it */
-	int var0;                     /* version i is variable var0 + i */
-	int n;                        /* number of versions */
-	int pin;                      /* pinned version index, or -1 */
-	int pin_no;                   /* index into the request's pins, or -1 */
-	int inst;                     /* installed version index, or -1 */
+	int var0; /* version i is variable var0 + i */
+	int n; /* number of versions */
+	int pin; /* pinned version index, or -1 */
+	int pin_no; /* index into the request's pins, or -1 */
+	int inst; /* installed version index, or -1 */
+	int keep; /* its SVAR_KEEP variable, or -1 */
+	struct ivec ranges; /* AUX_DEP ids whose candidates are all versions of this */
 };
 
 enum aux_kind { AUX_DEP, AUX_CONF };
 
 struct saux {
 	int pkg;
-	int kind;                     /* enum aux_kind */
+	int kind; /* enum aux_kind */
 	int var;
-	const char *str;              /* the requirement string, index-owned */
+	const char *str; /* the requirement string, index-owned */
 	const struct stitch_req *req; /* parsed, shared cache */
-	int mem_off, n_mem;           /* member version indices, in s->pool */
-	int cand_off, n_cand;         /* AUX_DEP: candidate literals in preference order */
+	int mem_off, n_mem; /* member version indices, in s->pool */
+	int cand_off, n_cand; /* AUX_DEP: candidate literals in preference order */
 };
 
 enum clause_kind {
-	CL_ROOT,     /* info: root number */
-	CL_DEP,      /* info: aux id; not aux or one of the candidates */
-	CL_CONF,     /* info: aux id; not aux or not a matched version */
-	CL_AUXBIN,   /* info: aux id; not member or aux */
-	CL_PIN,      /* info: spkg id; not a version other than the pinned one */
-	CL_AMO,      /* two versions of one package (made only for conflicts) */
-	CL_LEARNED,  /* info: learn id */
+	CL_ROOT, /* info: root number */
+	CL_DEP, /* info: aux id; not aux or one of the candidates */
+	CL_CONF, /* info: aux id; not aux or not a matched version */
+	CL_AUXBIN, /* info: aux id; not member or aux */
+	CL_PIN, /* info: spkg id; not a version other than the pinned one */
+	CL_AMO, /* two versions of one package (made only for conflicts) */
+	CL_KEEP, /* info: spkg id; not keep or not another version */
+	CL_LEARNED, /* info: learn id */
 };
 
 struct sclause {
-	int off, n;                   /* literals in s->lits */
+	int off, n; /* literals in s->lits */
 	int kind;
 	int info;
 };
@@ -83,13 +92,8 @@ struct sclause {
 /* How a learned clause was derived: for explanations. */
 struct slearn {
 	int clause;
-	int ante_off, n_ante;         /* conflict clause then reasons (clause ids or AMO reasons) */
-	int zero_off, n_zero;         /* variables false at level 0 that were resolved away */
-};
-
-struct ivec {
-	int *a;
-	size_t n, cap;
+	int ante_off, n_ante; /* conflict clause then reasons (clause ids or AMO reasons) */
+	int zero_off, n_zero; /* variables false at level 0 that were resolved away */
 };
 
 struct htab_ent {
@@ -108,11 +112,11 @@ struct solver {
 	const struct stitch_index *idx;
 	const struct stitch_solve_request *rq;
 	struct stitch_err *err;
-	int fail;                     /* a STITCH_E_* met while expanding */
+	int fail; /* a STITCH_E_* met while expanding */
 
 	struct svar *vars;
 	size_t n_vars, cap_vars;
-	struct ivec *watches;         /* per literal */
+	struct ivec *watches; /* per literal */
 	size_t cap_watches;
 	struct spkg *pkgs;
 	size_t n_pkgs, cap_pkgs;
@@ -124,28 +128,44 @@ struct solver {
 	size_t n_lits, cap_lits;
 	struct slearn *learns;
 	size_t n_learns, cap_learns;
-	struct ivec pool;             /* aux members and candidates, learn derivations */
+	struct ivec pool; /* aux members and candidates, learn derivations */
 
 	int *trail;
 	size_t n_trail, cap_trail, qhead;
-	int *lim;                     /* trail size at the start of each level */
+	int *lim; /* trail size at the start of each level */
 	size_t n_lim, cap_lim;
-	size_t dep_ptr;               /* open-dependency scan position in the trail */
+	size_t dep_ptr; /* open-dependency scan position in the trail */
+	/*
+	 * recheck[L]: the lowest trail position of a dependency found
+	 * satisfied only by literals of level L (above its own level); a
+	 * backjump below L makes the scan go back there.
+	 */
+	size_t *recheck;
+	size_t cap_recheck;
+	struct ivec units; /* one-literal clauses met above level 0 */
+	/*
+	 * Learned clauses asserted above the level where they became unit
+	 * (clause id, that level), in pairs: after a conflict the search goes
+	 * back one level only, not to the asserting level, so the decisions
+	 * in between are not redone; after each backjump these clauses are
+	 * asserted again while the level they belong to is still kept.
+	 */
+	struct ivec pend;
 
-	struct htab names;            /* package name -> spkg id */
-	struct htab reqs;             /* requirement string -> parsed index in req_list */
-	struct htab auxmap;           /* (pkg, kind, string) -> aux id */
+	struct htab names; /* package name -> spkg id */
+	struct htab reqs; /* requirement string -> parsed index in req_list */
+	struct htab auxmap; /* (pkg, kind, string) -> aux id */
 	struct stitch_req **req_list;
 	size_t n_req_list, cap_req_list;
 
 	size_t n_roots;
 	struct stitch_req **root_reqs;
-	int *root_cl;                 /* clause id per root */
+	int *root_cl; /* clause id per root */
 	int *root_cand_off, *root_n_cand;
-	int *inst_pkgs;               /* spkg ids of installed goals, by name */
+	int *inst_pkgs; /* spkg ids of installed goals, by name */
 	size_t n_inst;
 
-	int *mark;                    /* per variable scratch for building clauses */
+	int *mark; /* per variable scratch for building clauses */
 	size_t cap_mark;
 	struct ivec tmp;
 
@@ -159,6 +179,9 @@ static inline int lit_value(const struct solver *s, int lit)
 }
 
 void ivec_push(struct ivec *v, int x);
+
+/* The spkg id of a package the search touched, or -1. */
+int solve_find_pkg(struct solver *s, const char *name);
 
 /* The literals of a reason (clause or AMO) of variable var into out. */
 void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec *out);

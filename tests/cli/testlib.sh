@@ -72,3 +72,70 @@ add_pkg() {
 		printf '}}\n'
 	} >"$dir/packages/$name.json"
 }
+
+# src_pkg REPO NAME VERSION [DEP...]: a small C library NAME with a real
+# (its .pc says Version: $SRC_PC_VERSION, default 1.0, so that versions
+# differ in their archives only unless a test asks otherwise)
+# Makefile (honouring PREFIX, DESTDIR, CC, CFLAGS), packed into
+# REPO/archives/NAME-VERSION.tar.gz and listed in REPO/packages/NAME.json
+# (merged with versions already there).  Each DEP is a requirement string;
+# the library calls the first function of every dependency it names.
+# Set SRC_BUILD_EXTRA to a command line run by `make` (e.g. "false").
+src_pkg() {
+	local repo=$1 name=$2 ver=$3
+	shift 3
+	local src=$TMP/src/$name-$ver cname=${name//[-.+]/_}
+	rm -rf "$src"
+	mkdir -p "$src" "$repo/archives" "$repo/packages"
+	{
+		echo "#ifndef ${cname}_H"
+		echo "#define ${cname}_H"
+		echo "int ${cname}_hello(void);"
+		[ -n "${SRC_HEADER_EXTRA:-}" ] && echo "$SRC_HEADER_EXTRA"
+		echo "#endif"
+	} >"$src/$name.h"
+	{
+		echo "#include \"$name.h\""
+		local d
+		for d in "$@"; do
+			d=${d%% *}
+			echo "#include <$d.h>"
+		done
+		echo "int ${cname}_hello(void) { return 1"
+		for d in "$@"; do
+			d=${d%% *}
+			echo " + ${d//[-.+]/_}_hello()"
+		done
+		echo "; }"
+	} >"$src/$name.c"
+	cat >"$src/Makefile" <<MK
+PREFIX ?= /usr/local
+CC ?= cc
+all: lib$name.a
+lib$name.a: $name.o
+	${SRC_BUILD_EXTRA:-true}
+	ar rcs \$@ \$^
+$name.o: $name.c $name.h
+	\$(CC) \$(CFLAGS) -I\$(PREFIX)/include -c -o \$@ $name.c
+install: lib$name.a
+	mkdir -p \$(DESTDIR)\$(PREFIX)/lib/pkgconfig \$(DESTDIR)\$(PREFIX)/include
+	cp lib$name.a \$(DESTDIR)\$(PREFIX)/lib/
+	cp $name.h \$(DESTDIR)\$(PREFIX)/include/
+	printf 'Name: $name\nVersion: ${SRC_PC_VERSION:-1.0}\nDescription: $name\nLibs: -L\$(PREFIX)/lib -l$name\nCflags: -I\$(PREFIX)/include\n' > \$(DESTDIR)\$(PREFIX)/lib/pkgconfig/$name.pc
+MK
+	tar -C "$TMP/src" -czf "$repo/archives/$name-$ver.tar.gz" "$name-$ver"
+	local sha
+	sha=$(sha256sum "$repo/archives/$name-$ver.tar.gz" | cut -d' ' -f1)
+	python3 - "$repo/packages/$name.json" "$name" "$ver" "$sha" "$@" <<'PY'
+import json, os, sys
+path, name, ver, sha, deps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+d = json.load(open(path)) if os.path.exists(path) else {"name": name, "synopsis": name + " library", "versions": {}}
+d["versions"][ver] = {
+    "source": {"url": "archives/%s-%s.tar.gz" % (name, ver), "sha256": sha},
+    "depends": deps,
+    "build": [["make", "PREFIX=%{prefix}%"]],
+    "install": [["make", "install", "PREFIX=%{prefix}%"]],
+}
+json.dump(d, open(path, "w"), indent=1)
+PY
+}

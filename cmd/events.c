@@ -1,0 +1,88 @@
+/* How operations report progress: lines for people, JSON lines for CI. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "op.h"
+
+static void print_json(const struct stitch_event *ev)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "event", ev->kind, "name", ev->name, "version",
+			      ev->version);
+	char *text;
+
+	if (ev->action)
+		json_object_set_new(o, "action", json_string(ev->action));
+	if (ev->old_version)
+		json_object_set_new(o, "old_version", json_string(ev->old_version));
+	if (ev->reason)
+		json_object_set_new(o, "reason", json_string(ev->reason));
+	if (!strcmp(ev->kind, "done") || !strcmp(ev->kind, "failed"))
+		json_object_set_new(o, "seconds", json_real((double)(long)(ev->seconds * 1000) / 1000));
+	if (ev->err) {
+		json_object_set_new(o, "error", json_string(ev->err->msg));
+		if (ev->err->cause[0])
+			json_object_set_new(o, "detail", json_string(ev->err->cause));
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	puts(text);
+	fflush(stdout);
+	free(text);
+	json_decref(o);
+}
+
+static const char *past(const char *action)
+{
+	if (!strcmp(action, "install"))
+		return "installed";
+	if (!strcmp(action, "upgrade"))
+		return "upgraded";
+	if (!strcmp(action, "downgrade"))
+		return "downgraded";
+	if (!strcmp(action, "rebuild"))
+		return "rebuilt";
+	if (!strcmp(action, "remove"))
+		return "removed";
+	return "kept";
+}
+
+void cmd_print_event(void *data, const struct stitch_event *ev)
+{
+	struct cmd_events *ce = data;
+
+	if (!strcmp(ev->kind, "done"))
+		ce->built++;
+	else if (!strcmp(ev->kind, "failed"))
+		ce->failed++;
+	if (ce->json) {
+		if (strcmp(ev->kind, "plan") != 0 || ce->dry_run)
+			print_json(ev);
+		return;
+	}
+	if (!strcmp(ev->kind, "plan")) {
+		if (!ce->dry_run)
+			return;
+		if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
+			printf("%-10s%s %s -> %s\n", ev->action, ev->name, ev->old_version, ev->version);
+		else
+			printf("%-10s%s %s\n", ev->action, ev->name, ev->version);
+	} else if (!strcmp(ev->kind, "build")) {
+		printf("%s %s: building%s%s%s\n", ev->name, ev->version, ev->reason ? " (" : "",
+		       ev->reason ? ev->reason : "", ev->reason ? ")" : "");
+	} else if (!strcmp(ev->kind, "done")) {
+		if (!strcmp(ev->action, "remove"))
+			printf("%s %s: removed\n", ev->name, ev->version);
+		else if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
+			printf("%s %s: %s from %s in %.2f s\n", ev->name, ev->version, past(ev->action),
+			       ev->old_version, ev->seconds);
+		else
+			printf("%s %s: %s in %.2f s\n", ev->name, ev->version, past(ev->action), ev->seconds);
+	} else if (!strcmp(ev->kind, "failed")) {
+		printf("%s %s: failed after %.2f s\n", ev->name, ev->version, ev->seconds);
+	} else if (!strcmp(ev->kind, "skipped")) {
+		printf("%s %s: not built (%s)\n", ev->name, ev->version, ev->reason ? ev->reason : "");
+	}
+	fflush(stdout);
+}

@@ -1,0 +1,115 @@
+/*
+ * Fetching: downloads into a content-addressed cache, and conditional GETs
+ * of remote index documents.
+ *
+ * Sources are fetched several at once over libcurl's multi interface.  Each
+ * download streams into a temporary file in the cache directory while its
+ * SHA-256 is computed; only when the hash is known (and matches the expected
+ * one, when given) is the file renamed to <cache_dir>/<sha256>.  So a file
+ * named by a hash in the cache always holds that content: a half download
+ * or a wrong one is never taken for a whole one, and no temporary file is
+ * left behind on any error.
+ *
+ * URLs: http:// and https:// (redirects followed, at most 5, to http or
+ * https only), file:// and absolute local paths (read directly, with the
+ * same cache semantics).  Repository-relative paths are the caller's to
+ * resolve into one of these.
+ *
+ * Transient failures are retried with exponential backoff: connection
+ * refused or reset, timeouts (connect or low-speed), a body shorter than its
+ * Content-Length, an empty reply, HTTP 408, 429 and 5xx.  Other HTTP errors
+ * (404 and the rest of 4xx) are not retried.
+ *
+ * Error codes (both in the return value and in each item's status):
+ *   STITCH_E_USAGE     bad arguments: no cache_dir, a malformed sha256, an
+ *                      unsupported URL scheme
+ *   STITCH_E_NOTFOUND  HTTP 404 or 410, or a local file that does not exist
+ *   STITCH_E_IO        everything else: network failures after the retries,
+ *                      other HTTP errors, a checksum mismatch, a cache
+ *                      directory that cannot be written
+ *
+ * Progress is reported through opts->on_event only; nothing is printed.
+ * The functions are not meant to be called from several threads at once.
+ */
+#ifndef STITCH_FETCH_H
+#define STITCH_FETCH_H
+
+#include "error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct stitch_fetch_item {
+	/* inputs, owned by the caller */
+	const char *url; /* http://, https://, file:// or an absolute local path */
+	const char *sha256; /* expected lowercase hex (64 chars), or NULL: computed and reported */
+	const char *label; /* for messages, e.g. "tcp 1.1.0"; NULL: the URL's last component */
+
+	/* results, filled by stitch_fetch_all; release with stitch_fetch_item_release */
+	int status; /* 0 ok, else a STITCH_E_* code */
+	struct stitch_err err; /* "cannot fetch 'tcp 1.1.0': HTTP 404 from URL" and the like */
+	char sha256_out[65]; /* the content's hash (on success) */
+	char *path; /* malloc'd <cache_dir>/<sha256> on success, else NULL */
+	bool from_cache; /* it was already in the cache: nothing was read */
+};
+
+/*
+ * Options.  Zero means "the default" for every number, so a designated
+ * initializer naming only cache_dir is a complete set of options.
+ */
+struct stitch_fetch_opts {
+	const char *cache_dir; /* <root>/cache/sources; created (with parents) if missing */
+	int parallel; /* simultaneous transfers; 0: 8 */
+	int retries; /* extra attempts on transient failures; 0: 3, negative: none */
+	long connect_timeout_ms; /* 0: 10000 */
+	long low_speed_time_s; /* a transfer under 1 byte/s for this long fails; 0: 10 */
+	long retry_base_ms; /* backoff before the first retry, doubling each time; 0: 200 */
+	/*
+	 * Called (when not NULL) with one of "start" (a transfer begins),
+	 * "retry" (an attempt failed transiently; it->err says why), "done",
+	 * "cached" (already in the cache) and "failed" (it->err says why).
+	 */
+	void (*on_event)(void *data, const struct stitch_fetch_item *it, const char *event);
+	void *data;
+};
+
+/*
+ * Fetch every item into opts->cache_dir, up to opts->parallel at a time.
+ * An item whose sha256 is given and whose <cache_dir>/<sha256> exists is
+ * not read at all (from_cache).  Each item's results are reset first, then
+ * filled: status, err, sha256_out and path.
+ *
+ * Returns 0 when all succeeded; else the code of the first failed item (in
+ * array order), whose err is copied into *err.  Every item is attempted
+ * whatever the others do.  Call stitch_fetch_item_release on each item
+ * afterwards, whatever the outcome.
+ */
+int stitch_fetch_all(struct stitch_fetch_item *items, size_t n,
+                     const struct stitch_fetch_opts *opts, struct stitch_err *err);
+
+/* Free an item's results (path); the inputs are untouched. */
+void stitch_fetch_item_release(struct stitch_fetch_item *it);
+
+/*
+ * Fetch the document at url into dest, replacing dest atomically (a
+ * temporary file next to it, then a rename); dest's directory must exist.
+ *
+ * Over HTTP the request is conditional: the ETag and Last-Modified of the
+ * last response are kept in dest + ".validators" and sent back as
+ * If-None-Match / If-Modified-Since (only while dest exists).  A 304 leaves
+ * dest alone and sets *changed = false; so does a 200 whose body equals
+ * dest's current content.  Otherwise dest is replaced and *changed = true.
+ * file:// URLs and absolute paths are copied, *changed telling whether the
+ * content differs.  opts may be NULL (defaults); its cache_dir is not used.
+ * Retries and errors are as for stitch_fetch_all.
+ */
+int stitch_fetch_document(const char *url, const char *dest, const struct stitch_fetch_opts *opts,
+                          bool *changed, struct stitch_err *err);
+
+/*
+ * Release libcurl's global state.  Call once at exit, when no fetch is
+ * running (the library initialises libcurl on first use).
+ */
+void stitch_fetch_global_cleanup(void);
+
+#endif

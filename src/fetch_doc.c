@@ -1,0 +1,208 @@
+/*
+ * Remote index documents: a conditional GET (ETag, Last-Modified) into a
+ * file replaced atomically, through the transfer machinery of fetch.c.
+ */
+#include "fetch.h"
+#include "fetch_int.h"
+#include "util.h"
+
+#include <curl/curl.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *validators_path(const char *dest)
+{
+	return xasprintf("%s.validators", dest);
+}
+
+/* Write (or, with none to keep, remove) dest's validators; returns 0 or an errno value. */
+static int save_validators(struct xfer *x)
+{
+	char *path = validators_path(x->dest), *prefix;
+	struct sink s = SINK_INIT;
+	struct stitch_buf b = STITCH_BUF_INIT;
+	char hex[65];
+	int e = 0;
+
+	if (!x->etag[0] && !x->last_modified[0]) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			e = errno;
+		free(path);
+		return e;
+	}
+	if (x->etag[0])
+		stitch_buf_addf(&b, "etag %s\n", x->etag);
+	if (x->last_modified[0])
+		stitch_buf_addf(&b, "last-modified %s\n", x->last_modified);
+	prefix = xasprintf("%s.tmp-", path);
+	e = fetch_sink_open(&s, prefix);
+	free(prefix);
+	if (!e && fetch_sink_write(&s, b.buf, b.len) < 0)
+		e = s.werr;
+	if (!e)
+		e = fetch_sink_close(&s, hex);
+	if (!e && rename(s.tmp, path) < 0)
+		e = errno;
+	if (!e) {
+		free(s.tmp);
+		s.tmp = NULL;
+	}
+	fetch_sink_discard(&s);
+	stitch_buf_release(&b);
+	free(path);
+	return e;
+}
+
+void fetch_finish_document(struct fetcher *f, struct xfer *x, long http_code)
+{
+	char hex[65], old[65];
+	int e;
+
+	x->changed = false;
+	if (http_code == 304) {
+		fetch_sink_discard(&x->sink);
+	} else {
+		if ((e = fetch_sink_close(&x->sink, hex)) != 0) {
+			fetch_xfer_fail(f, x, STITCH_E_IO, "cannot write %s: %s", x->sink.tmp,
+			                strerror(e));
+			return;
+		}
+		if (fetch_hash_file(x->dest, old) == 0 && !strcmp(old, hex)) {
+			fetch_sink_discard(&x->sink);
+		} else if (rename(x->sink.tmp, x->dest) < 0) {
+			e = errno;
+			fetch_xfer_fail(f, x, STITCH_E_IO, "cannot rename %s to %s: %s",
+			                x->sink.tmp, x->dest, strerror(e));
+			return;
+		} else {
+			free(x->sink.tmp);
+			x->sink.tmp = NULL;
+			x->changed = true;
+		}
+		memcpy(x->it->sha256_out, hex, sizeof(hex));
+		/* after dest: stale validators with new content only cost a full GET */
+		if (x->h && (e = save_validators(x)) != 0) {
+			fetch_xfer_fail(f, x, STITCH_E_IO, "cannot save validators for %s: %s",
+			                x->dest, strerror(e));
+			return;
+		}
+	}
+	x->it->status = 0;
+	stitch_err_clear(&x->it->err);
+	x->state = X_DONE;
+	fetch_emit(f, x, "done");
+}
+
+/* Copy a header's value into out if it is short and printable; else clear out. */
+static void keep_header(const char *p, size_t len, char out[VALIDATOR_MAX])
+{
+	while (len && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
+		len--;
+	out[0] = '\0';
+	if (len == 0 || len >= VALIDATOR_MAX)
+		return;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return;
+	memcpy(out, p, len);
+	out[len] = '\0';
+}
+
+size_t fetch_on_header(char *p, size_t size, size_t nmemb, void *data)
+{
+	struct xfer *x = data;
+	size_t len = size * nmemb;
+
+	if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
+		/* a new response (after a redirect): forget the previous one's */
+		x->etag[0] = x->last_modified[0] = '\0';
+	} else if (len > 5 && !strncasecmp(p, "etag:", 5)) {
+		keep_header(p + 5, len - 5, x->etag);
+	} else if (len > 14 && !strncasecmp(p, "last-modified:", 14)) {
+		keep_header(p + 14, len - 14, x->last_modified);
+	}
+	return len;
+}
+
+/* Read dest's validators into request headers, if dest and they exist. */
+static void load_validators(struct xfer *x)
+{
+	char *path = validators_path(x->dest);
+	char line[VALIDATOR_MAX + 32], val[VALIDATOR_MAX];
+	struct stat st;
+	FILE *fp;
+
+	if (stat(x->dest, &st) < 0 || !(fp = fopen(path, "re"))) {
+		free(path);
+		return;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		const char *name = NULL;
+		if (!strncmp(line, "etag ", 5)) {
+			keep_header(line + 5, strlen(line + 5), val);
+			name = "If-None-Match";
+		} else if (!strncmp(line, "last-modified ", 14)) {
+			keep_header(line + 14, strlen(line + 14), val);
+			name = "If-Modified-Since";
+		}
+		if (name && val[0]) {
+			char *h = xasprintf("%s: %s", name, val);
+			x->req_headers = curl_slist_append(x->req_headers, h);
+			free(h);
+		}
+	}
+	fclose(fp);
+	free(path);
+}
+
+int stitch_fetch_document(const char *url, const char *dest, const struct stitch_fetch_opts *opts,
+                          bool *changed, struct stitch_err *err)
+{
+	struct stitch_fetch_item it = {0};
+	struct fetcher f;
+	struct xfer x;
+	char *prefix, *path;
+	int rc;
+
+	*changed = false;
+	if (!url || !url[0] || !dest || !dest[0])
+		return stitch_error(err, STITCH_E_USAGE,
+		                    "cannot fetch a document: no URL or destination");
+	fetch_resolve_opts(opts, &f.o);
+	if ((rc = fetch_curl_setup(err)) != 0)
+		return rc;
+	it.url = url;
+	prefix = xasprintf("%s.tmp-", dest);
+	fetch_xfer_init(&x, &it, prefix);
+	free(prefix);
+	x.dest = dest;
+	f.x = &x;
+	f.n = 1;
+
+	if ((path = fetch_local_path(url)) != NULL) {
+		fetch_read_local(&f, &x, path);
+		free(path);
+	} else if (fetch_is_http(url)) {
+		load_validators(&x);
+		x.state = X_WAITING;
+		fetch_run_remote(&f);
+	} else {
+		fetch_xfer_fail(&f, &x, STITCH_E_USAGE, "unsupported URL %s", url);
+	}
+	fetch_xfer_release(&x);
+	*changed = x.changed;
+	rc = it.status;
+	if (rc && err)
+		*err = it.err;
+	return rc;
+}

@@ -1,0 +1,629 @@
+/*
+ * install / upgrade / remove on a switch.
+ */
+#include "op.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "build.h"
+#include "fetch.h"
+#include "req.h"
+#include "state.h"
+#include "version.h"
+
+struct node {
+	const struct stitch_version *v;
+	const struct stitch_installed *inst; /* NULL when not installed */
+	size_t *deps;                        /* indices of the nodes it depends on */
+	size_t n_deps;
+	int mark;                            /* topological sort: 0 new, 1 open, 2 done */
+	bool requested, failed, skipped, fetched;
+	const char *action;
+	char source_sha256[65];
+	char build_hash[65];
+	char interface_hash[65];
+	char *source_path;                   /* the archive in the cache */
+};
+
+struct op {
+	struct stitch_switch *sw;
+	const struct stitch_op_opts *o;
+	struct node *nodes;
+	size_t n;
+	size_t *order;                       /* topological: dependencies first */
+	size_t n_order;
+	char cc_id[128];
+	struct stitch_change *changes;
+	size_t n_changes, cap_changes;
+};
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void emit(const struct op *op, const char *kind, const struct node *nd, const char *reason,
+		 double secs, const struct stitch_err *err)
+{
+	struct stitch_event ev = { kind, nd->action, nd->v->pkg->name, nd->v->version,
+				   nd->inst ? nd->inst->version : NULL, reason, secs, err };
+	if (op->o->on_event)
+		op->o->on_event(op->o->data, &ev);
+}
+
+static void add_change(struct op *op, enum stitch_change_action a, const char *name,
+		       const char *old_v, const char *new_v)
+{
+	XGROW(op->changes, op->cap_changes, op->n_changes + 1);
+	op->changes[op->n_changes++] = (struct stitch_change){ a, (char *)name, (char *)old_v,
+							       (char *)new_v };
+}
+
+static int find_node(const struct op *op, const char *name)
+{
+	size_t lo = 0, hi = op->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(op->nodes[mid].v->pkg->name, name);
+		if (c == 0)
+			return (int)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Edges: each requirement's alternatives that name a chosen package it accepts. */
+static int link_deps(struct op *op, struct stitch_err *err)
+{
+	for (size_t i = 0; i < op->n; i++) {
+		struct node *nd = &op->nodes[i];
+		size_t cap = 0;
+		for (size_t k = 0; k < nd->v->n_depends; k++) {
+			struct stitch_req *r;
+			if (stitch_req_parse(nd->v->depends[k], &r, err) != 0)
+				return err->code;
+			for (size_t a = 0; a < r->n_alts; a++) {
+				int j = find_node(op, r->alts[a].name);
+				bool dup = false;
+				if (j < 0 || (size_t)j == i ||
+				    !stitch_vformula_eval(r->alts[a].formula, op->nodes[j].v->version))
+					continue;
+				for (size_t d = 0; d < nd->n_deps; d++)
+					dup |= nd->deps[d] == (size_t)j;
+				if (dup)
+					continue;
+				XGROW(nd->deps, cap, nd->n_deps + 1);
+				nd->deps[nd->n_deps++] = (size_t)j;
+			}
+			stitch_req_free(r);
+		}
+	}
+	return 0;
+}
+
+static void visit(struct op *op, size_t i)
+{
+	struct node *nd = &op->nodes[i];
+
+	if (nd->mark)
+		return; /* done, or a cycle: the cycle's order is by name */
+	nd->mark = 1;
+	for (size_t d = 0; d < nd->n_deps; d++)
+		visit(op, nd->deps[d]);
+	nd->mark = 2;
+	op->order[op->n_order++] = i;
+}
+
+static void cc_identity(struct op *op)
+{
+	char *argv[] = { "cc", "--version", NULL };
+	struct stitch_buf b = STITCH_BUF_INIT;
+	char *nl;
+
+	if (op->cc_id[0])
+		return;
+	stitch_run_capture(argv, &b, 4096);
+	nl = strchr(b.buf, '\n');
+	if (nl)
+		*nl = '\0';
+	snprintf(op->cc_id, sizeof(op->cc_id), "%s", b.len ? b.buf : "unknown");
+	stitch_buf_release(&b);
+}
+
+static char *source_url(const struct stitch_version *v)
+{
+	const char *u = v->url;
+
+	if (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) || !strncmp(u, "file://", 7))
+		return xstrdup(u);
+	return xasprintf("%s/%s", v->pkg->repo->root, u);
+}
+
+/* The source's hash without downloading when it can be known. */
+static int source_hash(struct node *nd, struct stitch_err *err)
+{
+	char *url;
+
+	if (nd->source_sha256[0])
+		return 0;
+	if (nd->v->sha256) {
+		snprintf(nd->source_sha256, sizeof(nd->source_sha256), "%s", nd->v->sha256);
+		return 0;
+	}
+	url = source_url(nd->v);
+	if (stitch_sha256_file(url + (strncmp(url, "file://", 7) == 0 ? 7 : 0), nd->source_sha256) != 0) {
+		stitch_error(err, STITCH_E_FETCH, "cannot read the source of '%s %s' at '%s': %s",
+			     nd->v->pkg->name, nd->v->version, url, strerror(errno));
+		free(url);
+		return STITCH_E_FETCH;
+	}
+	free(url);
+	return 0;
+}
+
+static void hash_cmds(struct stitch_buf *b, const char *what, const struct stitch_cmdlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		stitch_buf_addf(b, "%s", what);
+		for (size_t k = 0; k < l->cmds[i].argc; k++)
+			stitch_buf_addf(b, " %zu:%s", strlen(l->cmds[i].argv[k]), l->cmds[i].argv[k]);
+		stitch_buf_addch(b, '\n');
+	}
+}
+
+static const char *dep_interface(const struct op *op, const struct node *dep)
+{
+	(void)op;
+	if (dep->interface_hash[0])
+		return dep->interface_hash;
+	return dep->inst && dep->inst->interface_hash ? dep->inst->interface_hash : "";
+}
+
+static void build_hash(struct op *op, struct node *nd)
+{
+	struct stitch_buf b = STITCH_BUF_INIT;
+
+	cc_identity(op);
+	stitch_buf_addf(&b, "stitch build 1\nname %s\nversion %s\nsource %s\ntarget unix\ncc %s\n",
+			nd->v->pkg->name, nd->v->version, nd->source_sha256, op->cc_id);
+	hash_cmds(&b, "build", &nd->v->build);
+	hash_cmds(&b, "install", &nd->v->install);
+	/* Dependencies by name: nd->deps follows requirement order. */
+	for (size_t i = 0; i < op->n_order; i++) {
+		size_t j = op->order[i];
+		for (size_t d = 0; d < nd->n_deps; d++)
+			if (nd->deps[d] == j)
+				stitch_buf_addf(&b, "dep %s %s\n", op->nodes[j].v->pkg->name,
+						dep_interface(op, &op->nodes[j]));
+	}
+	stitch_sha256_hex(b.buf, b.len, nd->build_hash);
+	stitch_buf_release(&b);
+}
+
+static int fetch_sources(struct op *op, struct stitch_err *err)
+{
+	struct stitch_fetch_item *items = xcalloc(op->n + 1, sizeof(*items));
+	char **urls = xcalloc(op->n + 1, sizeof(char *));
+	char **labels = xcalloc(op->n + 1, sizeof(char *));
+	size_t *which = xcalloc(op->n + 1, sizeof(size_t));
+	struct stitch_fetch_opts fo = { 0 };
+	size_t m = 0;
+	int rc;
+
+	for (size_t i = 0; i < op->n; i++) {
+		struct node *nd = &op->nodes[i];
+		if (strcmp(nd->action, "keep") == 0)
+			continue;
+		urls[m] = source_url(nd->v);
+		labels[m] = xasprintf("%s %s", nd->v->pkg->name, nd->v->version);
+		items[m].url = urls[m];
+		items[m].sha256 = nd->v->sha256;
+		items[m].label = labels[m];
+		which[m++] = i;
+	}
+	fo.cache_dir = op->o->source_cache;
+	fo.parallel = op->o->fetch_parallel;
+	rc = m ? stitch_fetch_all(items, m, &fo, err) : 0;
+	for (size_t k = 0; k < m; k++) {
+		struct node *nd = &op->nodes[which[k]];
+		if (items[k].status == 0) {
+			nd->source_path = xstrdup(items[k].path);
+			snprintf(nd->source_sha256, sizeof(nd->source_sha256), "%s", items[k].sha256_out);
+			nd->fetched = true;
+		}
+		stitch_fetch_item_release(&items[k]);
+		free(urls[k]);
+		free(labels[k]);
+	}
+	free(items);
+	free(urls);
+	free(labels);
+	free(which);
+	return rc;
+}
+
+static int fetch_one(struct op *op, struct node *nd, struct stitch_err *err)
+{
+	struct stitch_fetch_item it = { 0 };
+	struct stitch_fetch_opts fo = { 0 };
+	char *url = source_url(nd->v), *label = xasprintf("%s %s", nd->v->pkg->name, nd->v->version);
+	int rc;
+
+	it.url = url;
+	it.sha256 = nd->v->sha256;
+	it.label = label;
+	fo.cache_dir = op->o->source_cache;
+	rc = stitch_fetch_all(&it, 1, &fo, err);
+	if (rc == 0) {
+		nd->source_path = xstrdup(it.path);
+		snprintf(nd->source_sha256, sizeof(nd->source_sha256), "%s", it.sha256_out);
+	}
+	stitch_fetch_item_release(&it);
+	free(url);
+	free(label);
+	return rc;
+}
+
+/* Unpack, build, install into staging, then commit: one package, whole or not at all. */
+static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
+{
+	const char *meta = stitch_state_dir(op->sw->st);
+	const char *name = nd->v->pkg->name, *ver = nd->v->version;
+	char *work = xasprintf("%s/build/%s-%s", meta, name, ver);
+	char *staging = xasprintf("%s/staging/%s-%s", meta, name, ver);
+	char *logs = xasprintf("%s/logs", meta);
+	char *log = xasprintf("%s/%s-%s.log", logs, name, ver);
+	char *label = xasprintf("%s %s", name, ver), *root = NULL;
+	struct stitch_build_env env = { name, ver, op->sw->dir, NULL, work, log, "unix",
+					op->o->jobs > 0 ? op->o->jobs : 1, 0, true };
+	struct stitch_staged sp;
+	char **depnames = NULL;
+	int rc;
+
+	memset(&sp, 0, sizeof(sp));
+	if (!nd->source_path && (rc = fetch_one(op, nd, err)) != 0)
+		goto out;
+	stitch_rm_rf(work);
+	stitch_rm_rf(staging);
+	stitch_mkdir_p(logs, 0755);
+	unlink(log);
+	{
+		char *parent = xasprintf("%s/build", meta);
+		stitch_mkdir_p(parent, 0755);
+		free(parent);
+	}
+	if ((rc = stitch_archive_unpack(nd->source_path, work, err)) != 0)
+		goto out;
+	if (stitch_mkdir_p(staging, 0755) != 0) {
+		rc = stitch_error(err, STITCH_E_IO, "cannot create '%s': %s", staging, strerror(errno));
+		goto out;
+	}
+	if ((rc = stitch_build_run(&nd->v->build, "build", &env, err)) != 0)
+		goto out;
+	env.staging = staging;
+	if ((rc = stitch_build_run(&nd->v->install, "install", &env, err)) != 0)
+		goto out;
+	if ((rc = stitch_switch_collect(op->sw, staging, label, &sp, nd->interface_hash, &root, err)) != 0)
+		goto out;
+	depnames = xcalloc(nd->n_deps + 1, sizeof(char *));
+	for (size_t d = 0; d < nd->n_deps; d++)
+		depnames[d] = (char *)op->nodes[nd->deps[d]].v->pkg->name;
+	sp.info.name = (char *)name;
+	sp.info.version = (char *)ver;
+	sp.info.source_sha256 = nd->source_sha256;
+	sp.info.build_hash = nd->build_hash;
+	sp.info.interface_hash = nd->interface_hash;
+	sp.info.repo = nd->v->pkg->repo->name;
+	sp.info.requested = nd->requested;
+	sp.info.depends = depnames;
+	sp.info.n_depends = nd->n_deps;
+	sp.root = root;
+	rc = stitch_switch_commit_install(op->sw, &sp, err);
+out:
+	stitch_staged_release(&sp);
+	if (rc == 0)
+		stitch_rm_rf(work); /* the log stays; a failed tree stays for inspection */
+	stitch_rm_rf(staging);
+	free(depnames);
+	free(root);
+	free(work);
+	free(staging);
+	free(logs);
+	free(log);
+	free(label);
+	return rc;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	return strcmp(((const struct node *)a)->v->pkg->name, ((const struct node *)b)->v->pkg->name);
+}
+
+static const struct stitch_installed *find_inst(const struct stitch_installed *v, size_t n,
+						const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static void mark_requested(struct op *op, const char *const *reqs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct stitch_req *r;
+		if (stitch_req_parse(reqs[i], &r, NULL) != 0)
+			continue;
+		for (size_t a = 0; a < r->n_alts; a++) {
+			int j = find_node(op, r->alts[a].name);
+			if (j >= 0)
+				op->nodes[j].requested = true;
+		}
+		stitch_req_free(r);
+	}
+	for (size_t i = 0; i < op->n; i++)
+		if (op->nodes[i].inst && op->nodes[i].inst->requested)
+			op->nodes[i].requested = true;
+}
+
+static void op_release(struct op *op)
+{
+	for (size_t i = 0; i < op->n; i++) {
+		free(op->nodes[i].deps);
+		free(op->nodes[i].source_path);
+	}
+	free(op->nodes);
+	free(op->order);
+	free(op->changes);
+}
+
+static int record_history(struct op *op, const char *verb, struct stitch_err *err)
+{
+	struct stitch_history h = { 0 };
+	char summary[128];
+
+	if (!op->n_changes)
+		return 0;
+	snprintf(summary, sizeof(summary), "%s: %zu change%s", verb, op->n_changes,
+		 op->n_changes == 1 ? "" : "s");
+	h.command = (char *)(op->o->command_line ? op->o->command_line : verb);
+	h.summary = summary;
+	h.changes = op->changes;
+	h.n_changes = op->n_changes;
+	return stitch_state_history_append(op->sw->st, &h, NULL, err);
+}
+
+static int solve_for(struct op *op, const struct stitch_index *idx, const char *const *reqs,
+		     size_t n_reqs, const struct stitch_installed *inst, size_t n_inst,
+		     struct stitch_solution *sol, struct stitch_buf *why, struct stitch_err *err)
+{
+	const char **roots = xcalloc(n_reqs + n_inst + 1, sizeof(char *));
+	struct stitch_solve_installed *si = xcalloc(n_inst + 1, sizeof(*si));
+	struct stitch_pin *pins = NULL;
+	size_t n_pins = 0, n_roots = 0;
+	struct stitch_solve_pin *sp;
+	struct stitch_solve_request req;
+	int rc;
+
+	if ((rc = stitch_state_pin_list(op->sw->st, &pins, &n_pins, err)) != 0)
+		goto out0;
+	sp = xcalloc(n_pins + op->o->n_pins + 1, sizeof(*sp));
+	for (size_t i = 0; i < n_pins; i++)
+		sp[i] = (struct stitch_solve_pin){ pins[i].name, pins[i].version, pins[i].path };
+	for (size_t i = 0; i < op->o->n_pins; i++)
+		sp[n_pins + i] = op->o->pins[i];
+	for (size_t i = 0; i < n_reqs; i++)
+		roots[n_roots++] = reqs[i];
+	/* What is installed stays installed: each is a root after the requested ones. */
+	for (size_t i = 0; i < n_inst; i++) {
+		si[i] = (struct stitch_solve_installed){ inst[i].name, inst[i].version };
+		if (stitch_index_find(idx, inst[i].name))
+			roots[n_roots++] = inst[i].name;
+	}
+	req = (struct stitch_solve_request){ n_roots, roots, n_pins + op->o->n_pins, sp, n_inst, si,
+					     op->o->upgrade };
+	rc = stitch_solve(idx, &req, sol, why, err);
+	free(sp);
+	stitch_pins_free(pins, n_pins);
+out0:
+	free(roots);
+	free(si);
+	return rc;
+}
+
+int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
+		      const char *const *reqs, size_t n_reqs, const struct stitch_op_opts *opts,
+		      struct stitch_buf *why, struct stitch_err *err)
+{
+	struct op op = { sw, opts, NULL, 0, NULL, 0, "", NULL, 0, 0 };
+	struct stitch_solution sol = STITCH_SOLUTION_INIT;
+	struct stitch_installed *inst = NULL;
+	struct stitch_err first = STITCH_ERR_INIT;
+	size_t n_inst = 0;
+	int rc;
+
+	if ((rc = stitch_state_list_packages(sw->st, &inst, &n_inst, err)) != 0)
+		return rc;
+	if ((rc = solve_for(&op, idx, reqs, n_reqs, inst, n_inst, &sol, why, err)) != 0)
+		goto out;
+	op.n = sol.n;
+	op.nodes = xcalloc(sol.n + 1, sizeof(*op.nodes));
+	op.order = xcalloc(sol.n + 1, sizeof(size_t));
+	for (size_t i = 0; i < sol.n; i++) {
+		struct node *nd = &op.nodes[i];
+		nd->v = sol.chosen[i];
+		nd->inst = find_inst(inst, n_inst, nd->v->pkg->name);
+		if (!nd->inst)
+			nd->action = "install";
+		else if (stitch_version_cmp(nd->v->version, nd->inst->version) != 0)
+			nd->action = stitch_version_cmp(nd->v->version, nd->inst->version) > 0 ? "upgrade"
+												 : "downgrade";
+		else
+			nd->action = "keep";
+	}
+	qsort(op.nodes, op.n, sizeof(*op.nodes), cmp_node);
+	mark_requested(&op, reqs, n_reqs);
+	if ((rc = link_deps(&op, err)) != 0)
+		goto out;
+	for (size_t i = 0; i < op.n; i++)
+		visit(&op, i);
+	for (size_t k = 0; k < op.n_order; k++)
+		emit(&op, "plan", &op.nodes[op.order[k]], NULL, 0, NULL);
+	if (opts->dry_run)
+		goto out;
+	/* Every new source at once, before the first build. */
+	if (fetch_sources(&op, err) != 0 && !first.code)
+		first = *err;
+	for (size_t k = 0; k < op.n_order; k++) {
+		struct node *nd = &op.nodes[op.order[k]];
+		const struct node *bad = NULL;
+		char reason[256] = "";
+		double t0 = now_s();
+
+		for (size_t d = 0; d < nd->n_deps; d++)
+			if (op.nodes[nd->deps[d]].failed || op.nodes[nd->deps[d]].skipped)
+				bad = &op.nodes[nd->deps[d]];
+		if (bad) {
+			snprintf(reason, sizeof(reason), "%s %s failed", bad->v->pkg->name, bad->v->version);
+			nd->skipped = true;
+			emit(&op, "skipped", nd, reason, 0, NULL);
+			continue;
+		}
+		if (source_hash(nd, err) != 0) {
+			nd->failed = true;
+			if (!first.code)
+				first = *err;
+			emit(&op, "failed", nd, NULL, 0, err);
+			continue;
+		}
+		build_hash(&op, nd);
+		if (strcmp(nd->action, "keep") == 0) {
+			if (nd->inst->build_hash && strcmp(nd->inst->build_hash, nd->build_hash) == 0) {
+				if (nd->requested && !nd->inst->requested)
+					stitch_state_set_requested(sw->st, nd->v->pkg->name, true, NULL);
+				continue;
+			}
+			nd->action = "rebuild";
+			snprintf(reason, sizeof(reason), "its build inputs changed");
+			for (size_t d = 0; d < nd->n_deps; d++) {
+				const struct node *dep = &op.nodes[nd->deps[d]];
+				if (dep->interface_hash[0] && dep->inst && dep->inst->interface_hash &&
+				    strcmp(dep->interface_hash, dep->inst->interface_hash) != 0)
+					snprintf(reason, sizeof(reason), "interface of %s changed",
+						 dep->v->pkg->name);
+			}
+		}
+		emit(&op, "build", nd, reason[0] ? reason : NULL, 0, NULL);
+		if ((rc = build_one(&op, nd, err)) != 0) {
+			nd->failed = true;
+			if (!first.code)
+				first = *err;
+			emit(&op, "failed", nd, NULL, now_s() - t0, err);
+			continue;
+		}
+		emit(&op, "done", nd, reason[0] ? reason : NULL, now_s() - t0, NULL);
+		add_change(&op,
+			   !strcmp(nd->action, "install")   ? STITCH_CHANGE_INSTALL
+			   : !strcmp(nd->action, "upgrade") ? STITCH_CHANGE_UPGRADE
+			   : !strcmp(nd->action, "downgrade") ? STITCH_CHANGE_DOWNGRADE
+							      : STITCH_CHANGE_REBUILD,
+			   nd->v->pkg->name, nd->inst ? nd->inst->version : NULL, nd->v->version);
+	}
+	rc = record_history(&op, n_reqs ? "install" : "upgrade", err);
+	if (first.code) {
+		*err = first;
+		rc = first.code;
+	}
+out:
+	op_release(&op);
+	stitch_solution_release(&sol);
+	stitch_installed_free(inst, n_inst);
+	return rc;
+}
+
+int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
+		     const char *const *names, size_t n, bool recursive,
+		     const struct stitch_op_opts *opts, struct stitch_err *err)
+{
+	struct op op = { sw, opts, NULL, 0, NULL, 0, "", NULL, 0, 0 };
+	struct stitch_installed *inst = NULL;
+	size_t n_inst = 0, n_go = 0, cap = 0;
+	char **go = NULL;
+	struct stitch_buf blockers = STITCH_BUF_INIT;
+	int rc;
+
+	(void)idx;
+	if ((rc = stitch_state_list_packages(sw->st, &inst, &n_inst, err)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (!find_inst(inst, n_inst, names[i])) {
+			rc = stitch_error(err, STITCH_E_NOTFOUND, "'%s' is not installed in '%s'", names[i],
+					  sw->dir);
+			goto out;
+		}
+		XGROW(go, cap, n_go + 1);
+		go[n_go++] = xstrdup(names[i]);
+	}
+	/* Close over dependents: needed by a package that stays means refuse. */
+	for (size_t i = 0; i < n_go; i++) {
+		char **deps = NULL;
+		size_t nd = 0;
+		if ((rc = stitch_state_dependents_of(sw->st, go[i], &deps, &nd, err)) != 0)
+			goto out;
+		for (size_t k = 0; k < nd; k++) {
+			bool listed = false;
+			for (size_t j = 0; j < n_go; j++)
+				listed |= strcmp(go[j], deps[k]) == 0;
+			if (listed)
+				continue;
+			if (recursive) {
+				XGROW(go, cap, n_go + 1);
+				go[n_go++] = xstrdup(deps[k]);
+			} else {
+				stitch_buf_addf(&blockers, "%s%s (needs %s)", blockers.len ? ", " : "",
+						deps[k], go[i]);
+			}
+		}
+		stitch_strings_free(deps, nd);
+	}
+	if (blockers.len) {
+		rc = stitch_error(err, STITCH_E_CONFLICT, "cannot remove %s: still needed by %s",
+				  n == 1 ? names[0] : "these packages", blockers.buf);
+		stitch_error_cause(err, "hint: remove those too, or run 'stitch remove --recursive'");
+		goto out;
+	}
+	/* Dependents first, so the switch never holds a package without what it needs. */
+	for (size_t i = n_go; i-- > 0;) {
+		const struct stitch_installed *in = find_inst(inst, n_inst, go[i]);
+		struct stitch_event ev = { opts->dry_run ? "plan" : "done", "remove", go[i],
+					   in->version, NULL, NULL, 0, NULL };
+		if (!opts->dry_run && (rc = stitch_switch_commit_remove(sw, go[i], err)) != 0)
+			goto out;
+		if (opts->on_event)
+			opts->on_event(opts->data, &ev);
+		if (!opts->dry_run)
+			add_change(&op, STITCH_CHANGE_REMOVE, in->name, in->version, NULL);
+	}
+	rc = record_history(&op, "remove", err);
+out:
+	for (size_t i = 0; i < n_go; i++)
+		free(go[i]);
+	free(go);
+	stitch_buf_release(&blockers);
+	free(op.changes);
+	stitch_installed_free(inst, n_inst);
+	return rc;
+}

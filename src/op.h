@@ -1,0 +1,66 @@
+/*
+ * Operations on a switch: install, upgrade, remove.  Each resolves, plans,
+ * fetches, builds in dependency order and commits package by package
+ * through switch.h, reporting progress as events (the library prints
+ * nothing).  A package is rebuilt when its build hash changes: its source,
+ * its recipe, the target, the compiler, or the interface hash of a
+ * dependency.  So a dependency whose headers did not change does not
+ * rebuild its dependents.
+ */
+#ifndef STITCH_OP_H
+#define STITCH_OP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "index.h"
+#include "solve.h"
+#include "switch.h"
+#include "util.h"
+
+struct stitch_event {
+	const char *kind;     /* "plan", "fetch", "build", "done", "failed", "skipped" */
+	const char *action;   /* "install", "upgrade", "downgrade", "rebuild", "keep", "remove" */
+	const char *name;
+	const char *version;  /* the new version (the removed one for "remove") */
+	const char *old_version; /* may be NULL */
+	const char *reason;   /* why, in words; may be NULL */
+	double seconds;       /* for "done" and "failed" */
+	const struct stitch_err *err; /* for "failed" */
+};
+
+struct stitch_op_opts {
+	const char *source_cache;   /* <root>/cache/sources */
+	int jobs;                   /* MAKEFLAGS=-jN for each build */
+	int fetch_parallel;         /* 0: 8 */
+	bool upgrade;               /* prefer newest over installed */
+	bool dry_run;               /* plan only */
+	const char *command_line;   /* for the history */
+	const struct stitch_solve_pin *pins; /* extra pins (tests, CI) */
+	size_t n_pins;
+	void (*on_event)(void *data, const struct stitch_event *ev);
+	void *data;
+};
+
+/*
+ * Install reqs (requirement strings) into sw, keeping what is installed
+ * (at its version unless opts->upgrade).  With no reqs and upgrade set this
+ * is `stitch upgrade`.  On no solution returns STITCH_E_UNSAT with the
+ * explanation in why.  On a failed build, packages already committed stay
+ * installed (each one whole), the failed one and its dependents keep their
+ * previous versions, and the error is the first failure's.
+ */
+int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
+		      const char *const *reqs, size_t n_reqs, const struct stitch_op_opts *opts,
+		      struct stitch_buf *why, struct stitch_err *err);
+
+/*
+ * Remove packages.  Refused (STITCH_E_CONFLICT, naming them) when another
+ * installed package needs one of them, unless recursive: then those go too.
+ */
+int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
+		     const char *const *names, size_t n, bool recursive,
+		     const struct stitch_op_opts *opts, struct stitch_err *err);
+
+#endif

@@ -1,0 +1,1020 @@
+/*
+ * The resolver's search: lazy clause generation, propagation with two
+ * watched literals plus a native "at most one version" constraint, 1UIP
+ * conflict analysis with learning, and the decision order that encodes the
+ * preferences of section 5 (see solve.h).  Explanations are in
+ * solve_explain.c.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solve.h"
+#include "solve_int.h"
+#include "version.h"
+
+/* ------------------------------------------------------------ containers */
+
+void ivec_push(struct ivec *v, int x)
+{
+	XGROW(v->a, v->cap, v->n + 1);
+	v->a[v->n++] = x;
+}
+
+static uint64_t hash_str(const char *s, int extra)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(unsigned)extra;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+/* The slot for (key, extra): either holding it or empty (key NULL). */
+static struct htab_ent *htab_slot(struct htab *t, const char *key, int extra, uint64_t h)
+{
+	size_t mask = t->cap - 1, i = (size_t)h & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct htab_ent *e = &t->e[i];
+		if (!e->key || (e->hash == h && e->extra == extra && strcmp(e->key, key) == 0))
+			return e;
+	}
+}
+
+static int htab_get(struct htab *t, const char *key, int extra)
+{
+	struct htab_ent *e;
+
+	if (!t->cap)
+		return -1;
+	e = htab_slot(t, key, extra, hash_str(key, extra));
+	return e->key ? e->val : -1;
+}
+
+static void htab_put(struct htab *t, const char *key, int extra, int val)
+{
+	uint64_t h = hash_str(key, extra);
+	struct htab_ent *e;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		struct htab old = *t;
+		t->cap = old.cap ? old.cap * 2 : 64;
+		t->e = xcalloc(t->cap, sizeof(*t->e));
+		t->n = 0;
+		for (size_t i = 0; i < old.cap; i++) {
+			if (old.e[i].key) {
+				*htab_slot(t, old.e[i].key, old.e[i].extra, old.e[i].hash) =
+				    old.e[i];
+				t->n++;
+			}
+		}
+		free(old.e);
+	}
+	e = htab_slot(t, key, extra, h);
+	if (!e->key)
+		t->n++;
+	e->hash = h;
+	e->key = key;
+	e->extra = extra;
+	e->val = val;
+}
+
+int solve_find_pkg(struct solver *s, const char *name)
+{
+	return htab_get(&s->names, name, 0);
+}
+
+/* ------------------------------------------------------------- variables */
+
+static int new_var(struct solver *s, int kind, int pkg, int idx)
+{
+	int v = (int)s->n_vars;
+
+	XGROW(s->vars, s->cap_vars, s->n_vars + 1);
+	s->vars[v] = (struct svar){.val = -1,
+	                           .kind = (unsigned char)kind,
+	                           .level = -1,
+	                           .reason = REASON_NONE,
+	                           .pkg = pkg,
+	                           .idx = idx};
+	s->n_vars++;
+	if (2 * s->n_vars > s->cap_watches) {
+		size_t old = s->cap_watches;
+		s->cap_watches = old ? old * 2 : 256;
+		while (s->cap_watches < 2 * s->n_vars)
+			s->cap_watches *= 2;
+		s->watches = xrealloc(s->watches, s->cap_watches * sizeof(*s->watches));
+		memset(s->watches + old, 0, (s->cap_watches - old) * sizeof(*s->watches));
+	}
+	if (s->n_vars > s->cap_mark) {
+		size_t old = s->cap_mark;
+		XGROW(s->mark, s->cap_mark, s->n_vars);
+		memset(s->mark + old, 0, (s->cap_mark - old) * sizeof(*s->mark));
+	}
+	return v;
+}
+
+static void enqueue(struct solver *s, int lit, int reason)
+{
+	struct svar *v = &s->vars[LIT_VAR(lit)];
+
+	v->val = (signed char)!LIT_NEG(lit);
+	v->level = (int)s->n_lim;
+	v->reason = reason;
+	XGROW(s->trail, s->cap_trail, s->n_trail + 1);
+	s->trail[s->n_trail++] = lit;
+}
+
+/* --------------------------------------------------------------- clauses */
+
+/*
+ * Add a clause during the search.  Literals are assigned at levels no
+ * higher than the current one, and any false literal at the current level
+ * is the one that made the clause appear, so choosing as watches the
+ * non-false literals first and then the false ones of the highest level
+ * keeps the watch invariant after any backjump.  Returns the clause id if
+ * it is in conflict, else -1 (a unit clause is propagated at once).
+ */
+static int add_clause(struct solver *s, const int *lits, int n, int kind, int info, int *id_out)
+{
+	int id = (int)s->n_cls, *l;
+
+	XGROW(s->cls, s->cap_cls, s->n_cls + 1);
+	XGROW(s->lits, s->cap_lits, s->n_lits + (size_t)n + 1);
+	s->cls[id] = (struct sclause){.off = (int)s->n_lits, .n = n, .kind = kind, .info = info};
+	if (n)
+		memcpy(s->lits + s->n_lits, lits, (size_t)n * sizeof(int));
+	s->n_lits += (size_t)n;
+	s->n_cls++;
+	if (id_out)
+		*id_out = id;
+	l = s->lits + s->cls[id].off;
+	/* Bring the two best watch candidates to the front. */
+	for (int w = 0; w < 2 && w < n; w++) {
+		int best = w;
+		for (int i = w + 1; i < n; i++) {
+			int vb = lit_value(s, l[best]), vi = lit_value(s, l[i]);
+			int rb = vb == 0 ? s->vars[LIT_VAR(l[best])].level : 1 << 30;
+			int ri = vi == 0 ? s->vars[LIT_VAR(l[i])].level : 1 << 30;
+			if (vi == 1 && vb != 1)
+				ri++;
+			if (ri > rb)
+				best = i;
+		}
+		int t = l[w];
+		l[w] = l[best];
+		l[best] = t;
+	}
+	if (n == 0)
+		return id;
+	if (n == 1) {
+		/* A fact found during the search: it must hold from level 0 on. */
+		if (s->n_lim > 0)
+			ivec_push(&s->units, id);
+		if (lit_value(s, l[0]) == 0)
+			return id;
+		if (lit_value(s, l[0]) < 0)
+			enqueue(s, l[0], id);
+		return -1;
+	}
+	ivec_push(&s->watches[l[0] ^ 1], id);
+	ivec_push(&s->watches[l[1] ^ 1], id);
+	if (lit_value(s, l[0]) == 0)
+		return id;
+	if (lit_value(s, l[0]) < 0 && lit_value(s, l[1]) == 0) {
+		enqueue(s, l[0], id);
+		/* Unit below the current level: see struct solver's pend. */
+		int tl = s->vars[LIT_VAR(l[1])].level;
+		if ((size_t)tl < s->n_lim) {
+			ivec_push(&s->pend, id);
+			ivec_push(&s->pend, tl);
+		}
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------- packages */
+
+/* The spkg for name, creating its variables on first use. */
+static int touch(struct solver *s, const char *name)
+{
+	int id = htab_get(&s->names, name, 0);
+	struct spkg *p;
+
+	if (id >= 0)
+		return id;
+	id = (int)s->n_pkgs;
+	XGROW(s->pkgs, s->cap_pkgs, s->n_pkgs + 1);
+	p = &s->pkgs[id];
+	p->pkg = stitch_index_find(s->idx, name);
+	p->name = p->pkg ? p->pkg->name : name;
+	p->n = p->pkg ? (int)p->pkg->n_versions : 0;
+	p->var0 = (int)s->n_vars;
+	p->pin = p->pin_no = p->inst = p->keep = -1;
+	p->ranges = (struct ivec){0};
+	s->n_pkgs++;
+	htab_put(&s->names, p->name, 0, id);
+	for (int i = 0; i < p->n; i++)
+		new_var(s, SVAR_VERSION, id, i);
+	return id;
+}
+
+static int parse_cached(struct solver *s, const char *str, const struct stitch_req **out)
+{
+	int i = htab_get(&s->reqs, str, 0);
+	struct stitch_req *r;
+
+	if (i < 0) {
+		if (stitch_req_parse(str, &r, s->err) != 0)
+			return -1;
+		i = (int)s->n_req_list;
+		XGROW(s->req_list, s->cap_req_list, s->n_req_list + 1);
+		s->req_list[s->n_req_list++] = r;
+		htab_put(&s->reqs, str, 0, i);
+	}
+	*out = s->req_list[i];
+	return 0;
+}
+
+/*
+ * The literals of the versions r matches, alternatives in order and each
+ * package's versions newest first, without repeats, appended to out.
+ */
+static void req_candidates(struct solver *s, const struct stitch_req *r, struct ivec *out)
+{
+	size_t start = out->n;
+
+	for (size_t a = 0; a < r->n_alts; a++) {
+		int pid = touch(s, r->alts[a].name);
+		for (int i = 0; i < s->pkgs[pid].n; i++) {
+			const struct spkg *p = &s->pkgs[pid];
+			int var = p->var0 + i;
+			if (s->mark[var])
+				continue;
+			if (!stitch_vformula_eval(r->alts[a].formula, p->pkg->versions[i].version))
+				continue;
+			s->mark[var] = 1;
+			ivec_push(out, LIT(var, 0));
+		}
+	}
+	for (size_t i = start; i < out->n; i++)
+		s->mark[LIT_VAR(out->a[i])] = 0;
+}
+
+static bool has_string(const char *const *list, size_t n, const char *str)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], str) == 0)
+			return true;
+	return false;
+}
+
+static void note_conflict(int c, int *first)
+{
+	if (c >= 0 && *first < 0)
+		*first = c;
+}
+
+/*
+ * Create aux(pkg, kind, str) with its clauses, when a member version is
+ * chosen (aux becomes true at once) or about to be (see search()).
+ */
+static int make_aux(struct solver *s, int pid, int kind, const char *str, int *confl)
+{
+	const struct stitch_req *r;
+	struct saux *a;
+	int id, var, lits[2];
+
+	if (parse_cached(s, str, &r) != 0) {
+		const struct spkg *p = &s->pkgs[pid];
+		s->fail = stitch_error_wrap(s->err, "package '%s': %s", p->name,
+		                            kind == AUX_DEP ? "depends" : "conflicts");
+		s->err->code = STITCH_E_INDEX;
+		s->fail = STITCH_E_INDEX;
+		return -1;
+	}
+	id = (int)s->n_auxs;
+	var = new_var(s, SVAR_AUX, pid, id);
+	XGROW(s->auxs, s->cap_auxs, s->n_auxs + 1);
+	a = &s->auxs[id];
+	*a = (struct saux){.pkg = pid, .kind = kind, .var = var, .str = str, .req = r};
+	s->n_auxs++;
+	htab_put(&s->auxmap, str, 2 * pid + kind, id);
+
+	a->mem_off = (int)s->pool.n;
+	for (int i = 0; i < s->pkgs[pid].n; i++) {
+		const struct stitch_version *v = &s->pkgs[pid].pkg->versions[i];
+		bool in = kind == AUX_DEP ? has_string(v->depends, v->n_depends, str)
+		                          : has_string(v->conflicts, v->n_conflicts, str);
+		if (in)
+			ivec_push(&s->pool, i);
+	}
+	a->n_mem = (int)s->pool.n - a->mem_off;
+	for (int m = 0; m < a->n_mem; m++) {
+		lits[0] = LIT(s->pkgs[pid].var0 + s->pool.a[a->mem_off + m], 1);
+		lits[1] = LIT(var, 0);
+		note_conflict(add_clause(s, lits, 2, CL_AUXBIN, id, NULL), confl);
+	}
+
+	s->tmp.n = 0;
+	ivec_push(&s->tmp, LIT(var, 1));
+	req_candidates(s, r, &s->tmp);
+	a = &s->auxs[id];
+	a->cand_off = (int)s->pool.n;
+	a->n_cand = (int)s->tmp.n - 1;
+	for (size_t i = 1; i < s->tmp.n; i++)
+		ivec_push(&s->pool, s->tmp.a[i]);
+	if (kind == AUX_DEP) {
+		int one = a->n_cand ? s->vars[LIT_VAR(s->tmp.a[1])].pkg : -1;
+		for (int i = 1; i < a->n_cand && one >= 0; i++)
+			if (s->vars[LIT_VAR(s->tmp.a[i + 1])].pkg != one)
+				one = -1;
+		if (one >= 0)
+			ivec_push(&s->pkgs[one].ranges, id);
+		note_conflict(add_clause(s, s->tmp.a, (int)s->tmp.n, CL_DEP, id, NULL), confl);
+	} else {
+		for (int i = 0; i < a->n_cand; i++) {
+			lits[0] = LIT(var, 1);
+			lits[1] = s->pool.a[a->cand_off + i] ^ 1;
+			note_conflict(add_clause(s, lits, 2, CL_CONF, id, NULL), confl);
+		}
+	}
+	return id;
+}
+
+/* Turn the requirements of a version that just became true into clauses. */
+static int expand(struct solver *s, int var)
+{
+	struct svar *sv = &s->vars[var];
+	int pid = sv->pkg, confl = -1;
+	const struct stitch_version *v = &s->pkgs[pid].pkg->versions[sv->idx];
+
+	sv->expanded = true;
+	for (size_t i = 0; i < v->n_depends && !s->fail; i++)
+		if (htab_get(&s->auxmap, v->depends[i], 2 * pid + AUX_DEP) < 0)
+			make_aux(s, pid, AUX_DEP, v->depends[i], &confl);
+	for (size_t i = 0; i < v->n_conflicts && !s->fail; i++)
+		if (htab_get(&s->auxmap, v->conflicts[i], 2 * pid + AUX_CONF) < 0)
+			make_aux(s, pid, AUX_CONF, v->conflicts[i], &confl);
+	return confl;
+}
+
+/* ----------------------------------------------------------- propagation */
+
+static int amo_conflict(struct solver *s, int a, int b)
+{
+	int lits[2] = {LIT(a, 1), LIT(b, 1)}, id;
+
+	add_clause(s, lits, 2, CL_AMO, 0, &id);
+	return id;
+}
+
+/* Returns a conflicting clause id, or -1. */
+static int propagate(struct solver *s)
+{
+	while (s->qhead < s->n_trail) {
+		int lit = s->trail[s->qhead++], fl = lit ^ 1;
+		int var = LIT_VAR(lit);
+		struct svar *sv = &s->vars[var];
+
+		s->stats.propagations++;
+		if (sv->kind == SVAR_VERSION && !LIT_NEG(lit)) {
+			const struct spkg *p = &s->pkgs[sv->pkg];
+			for (int i = 0; i < p->n; i++) {
+				int o = p->var0 + i;
+				if (o == var)
+					continue;
+				if (s->vars[o].val == 1)
+					return amo_conflict(s, var, o);
+				if (s->vars[o].val < 0)
+					enqueue(s, LIT(o, 1), REASON_AMO(var));
+			}
+			if (!s->vars[var].expanded) {
+				int c = expand(s, var);
+				if (s->fail)
+					return -1;
+				if (c >= 0)
+					return c;
+			}
+		}
+
+		struct ivec *ws = &s->watches[lit];
+		size_t i = 0, j = 0;
+		(void)fl;
+		for (; i < ws->n; i++) {
+			int cid = ws->a[i];
+			int *l = s->lits + s->cls[cid].off, n = s->cls[cid].n;
+			if (l[0] == fl) {
+				l[0] = l[1];
+				l[1] = fl;
+			}
+			if (lit_value(s, l[0]) == 1) {
+				ws->a[j++] = cid;
+				continue;
+			}
+			int k;
+			for (k = 2; k < n; k++) {
+				if (lit_value(s, l[k]) != 0) {
+					l[1] = l[k];
+					l[k] = fl;
+					ivec_push(&s->watches[l[1] ^ 1], cid);
+					break;
+				}
+			}
+			if (k < n)
+				continue;
+			ws->a[j++] = cid;
+			if (lit_value(s, l[0]) == 0) {
+				while (++i < ws->n)
+					ws->a[j++] = ws->a[i];
+				ws->n = j;
+				return cid;
+			}
+			enqueue(s, l[0], cid);
+		}
+		ws->n = j;
+	}
+	return -1;
+}
+
+/* -------------------------------------------------------------- analysis */
+
+void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec *out)
+{
+	out->n = 0;
+	if (REASON_IS_AMO(reason)) {
+		ivec_push(out, LIT(var, 1));
+		ivec_push(out, LIT(REASON_AMO_VAR(reason), 1));
+	} else if (reason >= 0) {
+		const struct sclause *c = &s->cls[reason];
+		for (int i = 0; i < c->n; i++)
+			ivec_push(out, s->lits[c->off + i]);
+	}
+}
+
+/* See struct solver's pend. */
+static void reassert(struct solver *s)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->pend.n; i += 2) {
+		int cid = s->pend.a[i], tl = s->pend.a[i + 1], unit = -1, n_open = 0;
+		const struct sclause *c = &s->cls[cid];
+		if ((size_t)tl > s->n_lim)
+			continue; /* its literals are unassigned: watches are fine */
+		for (int k = 0; k < c->n; k++) {
+			int v = lit_value(s, s->lits[c->off + k]);
+			if (v != 0) {
+				n_open++;
+				unit = s->lits[c->off + k];
+			}
+		}
+		if (n_open == 1 && lit_value(s, unit) < 0)
+			enqueue(s, unit, cid);
+		if ((size_t)tl < s->n_lim) {
+			s->pend.a[j++] = cid;
+			s->pend.a[j++] = tl;
+		}
+	}
+	s->pend.n = j;
+}
+
+static void backjump(struct solver *s, size_t level)
+{
+	if (s->n_lim <= level)
+		return;
+	for (size_t i = s->n_trail; i-- > (size_t)s->lim[level];) {
+		struct svar *v = &s->vars[LIT_VAR(s->trail[i])];
+		v->val = -1;
+		v->reason = REASON_NONE;
+		v->level = -1;
+	}
+	s->n_trail = (size_t)s->lim[level];
+	s->qhead = s->n_trail;
+	if (s->dep_ptr > s->n_trail)
+		s->dep_ptr = s->n_trail;
+	for (size_t l = level + 1; l <= s->n_lim; l++) {
+		if (s->recheck[l] < s->dep_ptr)
+			s->dep_ptr = s->recheck[l];
+		s->recheck[l] = SIZE_MAX;
+	}
+	s->n_lim = level;
+	reassert(s);
+}
+
+/*
+ * A conflict whose learned clause would send the search back more than
+ * this many levels goes back one level only (chronological backtracking,
+ * Nadel and Ryvchin 2018): the decisions in between stay, and the learned
+ * clause is asserted above its own level (see struct solver's pend).
+ */
+#define CHRONO_DISTANCE 100
+
+/*
+ * 1UIP analysis of confl.  Learns a clause (recording the clauses it was
+ * resolved from, for explanations), backjumps and asserts it.
+ */
+static int analyze(struct solver *s, int confl)
+{
+	struct ivec learnt = {0}, antes = {0}, zeros = {0}, rl = {0}, seen = {0};
+	int cur = (int)s->n_lim, path = 0, reason = confl, pvar = -1;
+	size_t idx = s->n_trail;
+	int bj = 0, lid, cid;
+	struct slearn *L;
+
+	ivec_push(&learnt, 0);
+	for (;;) {
+		ivec_push(&antes, reason);
+		solve_reason_lits(s, pvar, reason, &rl);
+		for (size_t i = 0; i < rl.n; i++) {
+			int v = LIT_VAR(rl.a[i]);
+			if (v == pvar || s->vars[v].seen)
+				continue;
+			s->vars[v].seen = true;
+			ivec_push(&seen, v);
+			if (s->vars[v].level == 0)
+				ivec_push(&zeros, v);
+			else if (s->vars[v].level == cur)
+				path++;
+			else
+				ivec_push(&learnt, rl.a[i]);
+		}
+		do
+			idx--;
+		while (!(s->vars[LIT_VAR(s->trail[idx])].seen &&
+		         s->vars[LIT_VAR(s->trail[idx])].level == cur));
+		pvar = LIT_VAR(s->trail[idx]);
+		s->vars[pvar].seen = false;
+		if (--path == 0)
+			break;
+		reason = s->vars[pvar].reason;
+	}
+	learnt.a[0] = s->trail[idx] ^ 1;
+
+	/*
+	 * Drop "p is w" literals when "p is not v" is in the clause: that is
+	 * resolution with "at most one version", and it reads better.
+	 */
+	for (size_t i = 1; i < learnt.n; i++)
+		if (s->vars[LIT_VAR(learnt.a[i])].kind == SVAR_VERSION && LIT_NEG(learnt.a[i]))
+			s->mark[LIT_VAR(learnt.a[i])] = 1;
+	if (s->vars[LIT_VAR(learnt.a[0])].kind == SVAR_VERSION && LIT_NEG(learnt.a[0]))
+		s->mark[LIT_VAR(learnt.a[0])] = 1;
+	{
+		size_t j = 1;
+		for (size_t i = 1; i < learnt.n; i++) {
+			int l = learnt.a[i], v = LIT_VAR(l);
+			bool drop = false;
+			if (s->vars[v].kind == SVAR_VERSION && !LIT_NEG(l)) {
+				const struct spkg *p = &s->pkgs[s->vars[v].pkg];
+				for (int k = 0; k < p->n && !drop; k++)
+					drop = p->var0 + k != v && s->mark[p->var0 + k];
+			}
+			if (drop)
+				ivec_push(&antes, REASON_AMO(v));
+			else
+				learnt.a[j++] = l;
+		}
+		for (size_t i = 0; i < learnt.n; i++)
+			s->mark[LIT_VAR(learnt.a[i])] = 0;
+		learnt.n = j;
+	}
+	for (size_t i = 0; i < seen.n; i++)
+		s->vars[seen.a[i]].seen = false;
+
+	for (size_t i = 1; i < learnt.n; i++) {
+		if (s->vars[LIT_VAR(learnt.a[i])].level > bj) {
+			int t = learnt.a[1];
+			bj = s->vars[LIT_VAR(learnt.a[i])].level;
+			learnt.a[1] = learnt.a[i];
+			learnt.a[i] = t;
+		}
+	}
+
+	lid = (int)s->n_learns;
+	XGROW(s->learns, s->cap_learns, s->n_learns + 1);
+	L = &s->learns[s->n_learns++];
+	L->ante_off = (int)s->pool.n;
+	L->n_ante = (int)antes.n;
+	for (size_t i = 0; i < antes.n; i++)
+		ivec_push(&s->pool, antes.a[i]);
+	L->zero_off = (int)s->pool.n;
+	L->n_zero = (int)zeros.n;
+	for (size_t i = 0; i < zeros.n; i++)
+		ivec_push(&s->pool, zeros.a[i]);
+
+	/*
+	 * One-literal facts found above level 0 are asserted at level 0, so
+	 * then the search restarts from there (learned clauses are kept).
+	 */
+	int to = bj;
+	if (s->units.n)
+		to = bj = 0;
+	else if (cur - CHRONO_DISTANCE > bj)
+		to = cur - 1;
+	backjump(s, (size_t)to);
+	/* add_clause asserts learnt[0] when it is the only non-false literal. */
+	confl = add_clause(s, learnt.a, (int)learnt.n, CL_LEARNED, lid, &cid);
+	s->learns[lid].clause = cid;
+
+	for (size_t i = 0; i < s->units.n && confl < 0; i++) {
+		int u = s->units.a[i], l = s->lits[s->cls[u].off];
+		if (lit_value(s, l) == 0)
+			confl = u;
+		else if (lit_value(s, l) < 0)
+			enqueue(s, l, u);
+	}
+	s->units.n = 0;
+	free(learnt.a);
+	free(antes.a);
+	free(zeros.a);
+	free(rl.a);
+	free(seen.a);
+	return confl;
+}
+
+/* ------------------------------------------------------------- decisions */
+
+/*
+ * The first literal of cands that is not false, if it is unassigned.
+ * *level is set to the lowest level of a true literal (0 if none).
+ */
+static int pick(const struct solver *s, const int *cands, int n, bool *done, int *level)
+{
+	int i, low = 0;
+
+	for (i = 0; i < n; i++) {
+		int v = lit_value(s, cands[i]);
+		if (v == 1)
+			break;
+		if (v < 0) {
+			*done = false;
+			return cands[i];
+		}
+	}
+	for (; i < n; i++) {
+		int l = s->vars[LIT_VAR(cands[i])].level;
+		if (lit_value(s, cands[i]) == 1 && (low == 0 || l < low))
+			low = l;
+	}
+	*level = low;
+	*done = true;
+	return -1;
+}
+
+static bool in_cands(const struct solver *s, const struct saux *a, int lit)
+{
+	for (int i = 0; i < a->n_cand; i++)
+		if (s->pool.a[a->cand_off + i] == lit)
+			return true;
+	return false;
+}
+
+/*
+ * For an open dependency, the first candidate that every other open
+ * dependency of its package on a range of that package also accepts (as
+ * PubGrub decides the newest version allowed by all the constraints on a
+ * package); else the plain first choice.  Only a heuristic: any candidate
+ * is correct, this one avoids conflicts that are certain.
+ */
+static int pick_dep(const struct solver *s, const struct saux *a, int first)
+{
+	for (int i = 0; i < a->n_cand; i++) {
+		int lit = s->pool.a[a->cand_off + i];
+		const struct spkg *p;
+		bool ok = true;
+		if (lit_value(s, lit) != -1)
+			continue;
+		p = &s->pkgs[s->vars[LIT_VAR(lit)].pkg];
+		for (size_t k = 0; k < p->ranges.n && ok; k++) {
+			const struct saux *z = &s->auxs[p->ranges.a[k]];
+			if (z == a || s->vars[z->var].val != 1)
+				continue;
+			ok = in_cands(s, z, lit);
+		}
+		if (ok)
+			return lit;
+	}
+	return first;
+}
+
+/* The next decision literal, or -1 when every goal is met. */
+static int decide(struct solver *s)
+{
+	bool done;
+	int lit, level;
+
+	for (size_t g = 0; g < s->n_inst; g++) {
+		int k = s->pkgs[s->inst_pkgs[g]].keep;
+		if (s->vars[k].val < 0)
+			return LIT(k, 0);
+	}
+	for (size_t r = 0; r < s->n_roots; r++) {
+		lit = pick(s, s->pool.a + s->root_cand_off[r], s->root_n_cand[r], &done, &level);
+		if (!done)
+			return lit;
+	}
+	for (; s->dep_ptr < s->n_trail; s->dep_ptr++) {
+		int t = s->trail[s->dep_ptr];
+		const struct svar *v = &s->vars[LIT_VAR(t)];
+		if (LIT_NEG(t) || v->kind != SVAR_AUX || s->auxs[v->idx].kind != AUX_DEP)
+			continue;
+		const struct saux *a = &s->auxs[v->idx];
+		lit = pick(s, s->pool.a + a->cand_off, a->n_cand, &done, &level);
+		if (!done)
+			return pick_dep(s, a, lit);
+		if (level > v->level && s->recheck[level] > s->dep_ptr)
+			s->recheck[level] = s->dep_ptr;
+	}
+	return -1;
+}
+
+/* ----------------------------------------------------------------- setup */
+
+static int cmp_inst(const void *a, const void *b, void *sv)
+{
+	const struct solver *s = sv;
+	return strcmp(s->pkgs[*(const int *)a].name, s->pkgs[*(const int *)b].name);
+}
+
+static int setup_pins(struct solver *s)
+{
+	const struct stitch_solve_request *rq = s->rq;
+
+	for (size_t i = 0; i < rq->n_pins; i++) {
+		const struct stitch_solve_pin *pin = &rq->pins[i];
+		const struct stitch_version *v;
+		struct spkg *p;
+		int pid;
+
+		if (!pin->name || !stitch_name_valid(pin->name, strlen(pin->name)) ||
+		    !pin->version || !stitch_version_valid(pin->version, strlen(pin->version)))
+			return stitch_error(s->err, STITCH_E_USAGE, "invalid pin '%s=%s'",
+			                    pin->name ? pin->name : "",
+			                    pin->version ? pin->version : "");
+		pid = touch(s, pin->name);
+		p = &s->pkgs[pid];
+		if (!p->pkg)
+			return stitch_error(
+			    s->err, STITCH_E_NOTFOUND,
+			    "cannot pin '%s': no repository has a package of that name", pin->name);
+		v = stitch_pkg_find_version(p->pkg, pin->version);
+		if (!v) {
+			stitch_error(s->err, STITCH_E_NOTFOUND,
+			             "cannot pin '%s' to %s%s%s%s: no such version in the index",
+			             pin->name, pin->version, pin->origin ? " (" : "",
+			             pin->origin ? pin->origin : "", pin->origin ? ")" : "");
+			struct stitch_buf b = STITCH_BUF_INIT;
+			for (int k = 0; k < p->n && k < 10; k++)
+				stitch_buf_addf(&b, "%s%s", k ? ", " : "",
+				                p->pkg->versions[k].version);
+			if (p->n > 10)
+				stitch_buf_adds(&b, ", ...");
+			stitch_error_cause(s->err, "known versions of '%s': %s", pin->name,
+			                   p->n ? b.buf : "none");
+			stitch_buf_release(&b);
+			return STITCH_E_NOTFOUND;
+		}
+		if (p->pin >= 0 && p->pin != (int)(v - p->pkg->versions))
+			return stitch_error(s->err, STITCH_E_USAGE,
+			                    "'%s' is pinned twice, to %s and to %s", pin->name,
+			                    p->pkg->versions[p->pin].version, pin->version);
+		p->pin = (int)(v - p->pkg->versions);
+		p->pin_no = (int)i;
+	}
+	for (size_t i = 0; i < s->n_pkgs; i++) {
+		const struct spkg *p = &s->pkgs[i];
+		for (int k = 0; p->pin >= 0 && k < p->n; k++) {
+			int lit = LIT(p->var0 + k, 1);
+			if (k != p->pin && lit_value(s, lit) < 0)
+				add_clause(s, &lit, 1, CL_PIN, (int)i, NULL);
+		}
+	}
+	return 0;
+}
+
+static int setup_installed(struct solver *s)
+{
+	const struct stitch_solve_request *rq = s->rq;
+
+	s->inst_pkgs = xcalloc(rq->n_installed + 1, sizeof(int));
+	for (size_t i = 0; i < rq->n_installed; i++) {
+		const struct stitch_solve_installed *in = &rq->installed[i];
+		const struct stitch_version *v;
+		struct spkg *p;
+
+		if (!in->name || !stitch_name_valid(in->name, strlen(in->name)) || !in->version ||
+		    !stitch_version_valid(in->version, strlen(in->version)))
+			return stitch_error(
+			    s->err, STITCH_E_USAGE, "invalid installed package '%s=%s'",
+			    in->name ? in->name : "", in->version ? in->version : "");
+		int pid = touch(s, in->name);
+
+		p = &s->pkgs[pid];
+		if (p->inst >= 0)
+			return stitch_error(s->err, STITCH_E_USAGE,
+			                    "'%s' is listed as installed twice", in->name);
+		v = p->pkg ? stitch_pkg_find_version(p->pkg, in->version) : NULL;
+		/* A version the index no longer has cannot be kept: no preference. */
+		if (!v || rq->upgrade)
+			continue;
+		p->inst = (int)(v - p->pkg->versions);
+		s->inst_pkgs[s->n_inst++] = pid;
+	}
+	/*
+	 * "Keep p's installed version (or leave p out)" is one variable, so
+	 * that the search decides it in one step and, when it must fail,
+	 * falls back on the root preferences rather than on some order
+	 * among the other versions.
+	 */
+	for (size_t g = 0; g < s->n_inst; g++) {
+		int pid = s->inst_pkgs[g], k = new_var(s, SVAR_KEEP, pid, 0);
+		const struct spkg *p = &s->pkgs[pid];
+		s->pkgs[pid].keep = k;
+		for (int i = 0; i < p->n; i++) {
+			int lits[2] = {LIT(k, 1), LIT(p->var0 + i, 1)};
+			if (i != p->inst)
+				add_clause(s, lits, 2, CL_KEEP, pid, NULL);
+		}
+	}
+	qsort_r(s->inst_pkgs, s->n_inst, sizeof(int), cmp_inst, s);
+	return 0;
+}
+
+static int setup_roots(struct solver *s)
+{
+	const struct stitch_solve_request *rq = s->rq;
+
+	s->n_roots = rq->n_roots;
+	s->root_reqs = xcalloc(rq->n_roots + 1, sizeof(*s->root_reqs));
+	s->root_cl = xcalloc(rq->n_roots + 1, sizeof(int));
+	s->root_cand_off = xcalloc(rq->n_roots + 1, sizeof(int));
+	s->root_n_cand = xcalloc(rq->n_roots + 1, sizeof(int));
+	for (size_t i = 0; i < rq->n_roots; i++)
+		if (stitch_req_parse(rq->roots[i], &s->root_reqs[i], s->err) != 0)
+			return STITCH_E_PARSE;
+	return 0;
+}
+
+/* Root clauses go in after the pins so that they see the pins' units. */
+static int add_root_clauses(struct solver *s)
+{
+	int confl = -1;
+
+	for (size_t i = 0; i < s->n_roots; i++) {
+		s->tmp.n = 0;
+		req_candidates(s, s->root_reqs[i], &s->tmp);
+		s->root_cand_off[i] = (int)s->pool.n;
+		s->root_n_cand[i] = (int)s->tmp.n;
+		for (size_t k = 0; k < s->tmp.n; k++)
+			ivec_push(&s->pool, s->tmp.a[k]);
+		s->tmp.n = 0;
+		for (int k = 0; k < s->root_n_cand[i]; k++)
+			ivec_push(&s->tmp, s->pool.a[s->root_cand_off[i] + k]);
+		note_conflict(
+		    add_clause(s, s->tmp.a, (int)s->tmp.n, CL_ROOT, (int)i, &s->root_cl[i]),
+		    &confl);
+	}
+	return confl;
+}
+
+static void solver_free(struct solver *s)
+{
+	for (size_t i = 0; i < s->cap_watches; i++)
+		free(s->watches[i].a);
+	free(s->watches);
+	free(s->vars);
+	for (size_t i = 0; i < s->n_pkgs; i++)
+		free(s->pkgs[i].ranges.a);
+	free(s->pkgs);
+	free(s->auxs);
+	free(s->cls);
+	free(s->lits);
+	free(s->learns);
+	free(s->pool.a);
+	free(s->trail);
+	free(s->lim);
+	free(s->names.e);
+	free(s->reqs.e);
+	free(s->auxmap.e);
+	for (size_t i = 0; i < s->n_req_list; i++)
+		stitch_req_free(s->req_list[i]);
+	free(s->req_list);
+	for (size_t i = 0; i < s->n_roots; i++)
+		stitch_req_free(s->root_reqs[i]);
+	free(s->root_reqs);
+	free(s->root_cl);
+	free(s->root_cand_off);
+	free(s->root_n_cand);
+	free(s->inst_pkgs);
+	free(s->mark);
+	free(s->tmp.a);
+	free(s->units.a);
+	free(s->pend.a);
+	free(s->recheck);
+}
+
+static int cmp_chosen(const void *a, const void *b)
+{
+	const struct stitch_version *x = *(const struct stitch_version *const *)a;
+	const struct stitch_version *y = *(const struct stitch_version *const *)b;
+	return strcmp(x->pkg->name, y->pkg->name);
+}
+
+static void collect(struct solver *s, struct stitch_solution *out)
+{
+	out->chosen = xcalloc(s->n_pkgs + 1, sizeof(*out->chosen));
+	out->n = 0;
+	for (size_t i = 0; i < s->n_pkgs; i++) {
+		const struct spkg *p = &s->pkgs[i];
+		for (int k = 0; k < p->n; k++)
+			if (s->vars[p->var0 + k].val == 1)
+				out->chosen[out->n++] = &p->pkg->versions[k];
+	}
+	qsort(out->chosen, out->n, sizeof(*out->chosen), cmp_chosen);
+}
+
+static int search(struct solver *s, int confl, struct stitch_solution *out, struct stitch_buf *why)
+{
+	for (;;) {
+		if (confl < 0)
+			confl = propagate(s);
+		if (s->fail)
+			return s->fail;
+		if (confl >= 0) {
+			s->stats.conflicts++;
+			if (s->n_lim == 0) {
+				solve_explain(s, confl, why, s->err);
+				return STITCH_E_UNSAT;
+			}
+			confl = analyze(s, confl);
+			continue;
+		}
+		int lit = decide(s);
+		if (lit < 0) {
+			collect(s, out);
+			return 0;
+		}
+		/*
+		 * Turn a version's requirements into clauses before choosing it:
+		 * if they cannot hold with what is chosen, propagation rules the
+		 * version out and no conflict (and no backjump) is needed, as
+		 * PubGrub does not decide a version whose dependencies are
+		 * already violated.
+		 */
+		if (!LIT_NEG(lit) && s->vars[LIT_VAR(lit)].kind == SVAR_VERSION &&
+		    !s->vars[LIT_VAR(lit)].expanded) {
+			confl = expand(s, LIT_VAR(lit));
+			continue;
+		}
+		s->stats.decisions++;
+		XGROW(s->lim, s->cap_lim, s->n_lim + 1);
+		s->lim[s->n_lim++] = (int)s->n_trail;
+		if (s->n_lim >= s->cap_recheck) {
+			size_t old = s->cap_recheck;
+			XGROW(s->recheck, s->cap_recheck, s->n_lim + 1);
+			for (size_t l = old; l < s->cap_recheck; l++)
+				s->recheck[l] = SIZE_MAX;
+		}
+		enqueue(s, lit, REASON_NONE);
+	}
+}
+
+int stitch_solve(const struct stitch_index *idx, const struct stitch_solve_request *req,
+                 struct stitch_solution *out, struct stitch_buf *why, struct stitch_err *err)
+{
+	struct solver s;
+	struct stitch_err local = STITCH_ERR_INIT;
+	int rc, confl;
+
+	memset(&s, 0, sizeof(s));
+	memset(out, 0, sizeof(*out));
+	s.idx = idx;
+	s.rq = req;
+	s.err = err ? err : &local;
+	rc = setup_roots(&s);
+	if (rc == 0)
+		rc = setup_pins(&s);
+	if (rc == 0)
+		rc = setup_installed(&s);
+	if (rc == 0) {
+		confl = add_root_clauses(&s);
+		rc = search(&s, confl, out, why);
+	}
+	s.stats.packages = s.n_pkgs;
+	s.stats.variables = s.n_vars;
+	s.stats.clauses = s.n_cls;
+	out->stats = s.stats;
+	solver_free(&s);
+	return rc;
+}
+
+void stitch_solution_release(struct stitch_solution *sol)
+{
+	free(sol->chosen);
+	sol->chosen = NULL;
+	sol->n = 0;
+}

@@ -1,0 +1,579 @@
+/*
+ * Switches: creation, opening with recovery, and journaled moves of
+ * packages into and out of the prefix.
+ */
+#include "switch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int stitch_switch_init(const char *dir, struct stitch_err *err)
+{
+	struct stitch_state *st;
+	char *meta = xasprintf("%s/.stitch/state.db", dir);
+	int rc;
+
+	if (access(meta, F_OK) == 0) {
+		free(meta);
+		return stitch_error(err, STITCH_E_EXISTS, "there is already a switch at '%s'", dir);
+	}
+	free(meta);
+	if ((rc = stitch_state_open(&st, dir, STITCH_STATE_CREATE, err)) != 0)
+		return rc;
+	stitch_state_close(st);
+	return 0;
+}
+
+/* ---- the journal: what a move is about to do, as JSON ---- */
+
+static json_t *files_json(const struct stitch_file *files, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "path", files[i].path, "sha256",
+						   files[i].sha256, "mode", (json_int_t)files[i].mode,
+						   "size", (json_int_t)files[i].size));
+	return a;
+}
+
+static json_t *install_record(const struct stitch_staged *sp, const struct stitch_file *old,
+			      size_t n_old)
+{
+	const struct stitch_installed *in = &sp->info;
+	json_t *deps = json_array(), *syms = json_array(), *olds = json_array();
+
+	for (size_t i = 0; i < in->n_depends; i++)
+		json_array_append_new(deps, json_string(in->depends[i]));
+	for (size_t i = 0; i < sp->n_syms; i++)
+		json_array_append_new(syms, json_pack("{s:s, s:s}", "symbol", sp->syms[i].symbol, "file",
+						      sp->syms[i].file));
+	for (size_t i = 0; i < n_old; i++)
+		json_array_append_new(olds, json_string(old[i].path));
+	return json_pack("{s:s, s:s, s:{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:o}, s:o, s:o, s:o}",
+			 "op", "install", "root", sp->root, "package", "name", in->name, "version",
+			 in->version, "source_sha256", in->source_sha256, "build_hash", in->build_hash,
+			 "interface_hash", in->interface_hash, "repo", in->repo, "pinned", in->pinned,
+			 "requested", in->requested, "depends", deps, "files",
+			 files_json(sp->files, sp->n_files), "symbols", syms, "old_files", olds);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static char *path_in(const struct stitch_switch *sw, const char *rel)
+{
+	return xasprintf("%s/%s", sw->dir, rel);
+}
+
+/* Remove now-empty directories from path's parent up to (not including) the prefix. */
+static void prune_dirs(const struct stitch_switch *sw, const char *rel)
+{
+	char *p = xstrdup(rel);
+	char *slash;
+
+	while ((slash = strrchr(p, '/')) != NULL) {
+		char *full;
+		*slash = '\0';
+		full = path_in(sw, p);
+		if (rmdir(full) != 0) {
+			free(full);
+			break;
+		}
+		free(full);
+	}
+	free(p);
+}
+
+/*
+ * Carry out a journaled install: idempotent, so a second run after a crash
+ * in the middle of the first finishes the job.
+ */
+static int apply_install(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	const char *root = jstr(rec, "root");
+	json_t *files = json_object_get(rec, "files"), *olds = json_object_get(rec, "old_files"), *f;
+	size_t i;
+
+	json_array_foreach(olds, i, f) {
+		const char *rel = json_string_value(f);
+		bool kept = false;
+		size_t k;
+		json_t *g;
+		json_array_foreach(files, k, g) {
+			if (strcmp(jstr(g, "path"), rel) == 0) {
+				kept = true;
+				break;
+			}
+		}
+		if (!kept) {
+			char *full = path_in(sw, rel);
+			if (unlink(full) != 0 && errno != ENOENT) {
+				int e = errno;
+				free(full);
+				return stitch_error(err, STITCH_E_IO, "cannot remove '%s/%s': %s", sw->dir, rel,
+						    strerror(e));
+			}
+			free(full);
+			prune_dirs(sw, rel);
+		}
+	}
+	json_array_foreach(files, i, f) {
+		const char *rel = jstr(f, "path");
+		char *src = xasprintf("%s/%s", root, rel), *dst = path_in(sw, rel);
+		char *slash = strrchr(dst, '/');
+		struct stat st;
+		int rc = 0;
+
+		if (lstat(src, &st) == 0) {
+			*slash = '\0';
+			stitch_mkdir_p(dst, 0755);
+			*slash = '/';
+			if (rename(src, dst) != 0)
+				rc = stitch_error(err, STITCH_E_IO, "cannot move '%s' to '%s': %s", src, dst,
+						  strerror(errno));
+		} else if (lstat(dst, &st) != 0) {
+			rc = stitch_error(err, STITCH_E_IO,
+					  "cannot finish installing '%s': '%s' is neither staged nor installed",
+					  jstr(json_object_get(rec, "package"), "name"), rel);
+		}
+		free(src);
+		free(dst);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int record_install(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	json_t *p = json_object_get(rec, "package"), *files = json_object_get(rec, "files");
+	json_t *syms = json_object_get(rec, "symbols"), *deps = json_object_get(p, "depends"), *f;
+	struct stitch_installed in = { 0 };
+	struct stitch_file *fv = xcalloc(json_array_size(files) + 1, sizeof(*fv));
+	struct stitch_symbol *sv = xcalloc(json_array_size(syms) + 1, sizeof(*sv));
+	char **dv = xcalloc(json_array_size(deps) + 1, sizeof(char *));
+	size_t i;
+	int rc;
+
+	in.name = (char *)jstr(p, "name");
+	in.version = (char *)jstr(p, "version");
+	in.source_sha256 = (char *)jstr(p, "source_sha256");
+	in.build_hash = (char *)jstr(p, "build_hash");
+	in.interface_hash = (char *)jstr(p, "interface_hash");
+	in.repo = (char *)jstr(p, "repo");
+	in.pinned = json_is_true(json_object_get(p, "pinned"));
+	in.requested = json_is_true(json_object_get(p, "requested"));
+	json_array_foreach(deps, i, f)
+		dv[i] = (char *)json_string_value(f);
+	in.depends = dv;
+	in.n_depends = json_array_size(deps);
+	json_array_foreach(files, i, f) {
+		fv[i].path = (char *)jstr(f, "path");
+		snprintf(fv[i].sha256, sizeof(fv[i].sha256), "%s", jstr(f, "sha256"));
+		fv[i].mode = (uint32_t)json_integer_value(json_object_get(f, "mode"));
+		fv[i].size = (uint64_t)json_integer_value(json_object_get(f, "size"));
+	}
+	json_array_foreach(syms, i, f) {
+		sv[i].symbol = (char *)jstr(f, "symbol");
+		sv[i].file = (char *)jstr(f, "file");
+	}
+	rc = stitch_state_put_package(sw->st, &in, fv, json_array_size(files), sv,
+				      json_array_size(syms), err);
+	free(fv);
+	free(sv);
+	free(dv);
+	return rc;
+}
+
+static int apply_remove(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	json_t *files = json_object_get(rec, "files"), *f;
+	size_t i;
+
+	json_array_foreach(files, i, f) {
+		const char *rel = json_string_value(f);
+		char *full = path_in(sw, rel);
+		if (unlink(full) != 0 && errno != ENOENT) {
+			int e = errno;
+			free(full);
+			return stitch_error(err, STITCH_E_IO, "cannot remove '%s/%s': %s", sw->dir, rel,
+					    strerror(e));
+		}
+		free(full);
+		prune_dirs(sw, rel);
+	}
+	return 0;
+}
+
+/* Do what rec says, then record it and clear the journal in one transaction. */
+static int finish(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	const char *op = jstr(rec, "op");
+	bool install = op && strcmp(op, "install") == 0;
+	int rc;
+
+	if (!op || (!install && strcmp(op, "remove") != 0))
+		return stitch_error(err, STITCH_E_STATE, "unknown operation in the journal of '%s'",
+				    sw->dir);
+	rc = install ? apply_install(sw, rec, err) : apply_remove(sw, rec, err);
+	if (rc)
+		return rc;
+	if ((rc = stitch_state_begin(sw->st, err)) != 0)
+		return rc;
+	if (install)
+		rc = record_install(sw, rec, err);
+	else {
+		rc = stitch_state_remove_package(sw->st, jstr(rec, "name"), err);
+		if (rc == STITCH_E_NOTFOUND)
+			rc = 0;
+	}
+	if (rc == 0)
+		rc = stitch_state_journal_clear(sw->st, err);
+	if (rc == 0)
+		rc = stitch_state_commit(sw->st, err);
+	else
+		stitch_state_rollback(sw->st, NULL);
+	if (rc == 0 && install)
+		stitch_rm_rf(jstr(rec, "root"));
+	return rc;
+}
+
+static int journal_and_finish(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	char *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc = stitch_state_journal_put(sw->st, text, err);
+
+	free(text);
+	if (rc == 0)
+		rc = finish(sw, rec, err);
+	return rc;
+}
+
+static int recover(struct stitch_switch *sw, struct stitch_err *err)
+{
+	char *text = NULL;
+	json_error_t jerr;
+	json_t *rec;
+	int rc;
+
+	if ((rc = stitch_state_journal_get(sw->st, &text, err)) != 0 || !text)
+		return rc;
+	rec = json_loads(text, 0, &jerr);
+	free(text);
+	if (!rec)
+		return stitch_error(err, STITCH_E_STATE, "the journal of '%s' is unreadable: %s", sw->dir,
+				    jerr.text);
+	if (jstr(rec, "op") && strcmp(jstr(rec, "op"), "install") == 0)
+		sw->recovered_what = xasprintf("install of %s %s", jstr(json_object_get(rec, "package"), "name"),
+					       jstr(json_object_get(rec, "package"), "version"));
+	else
+		sw->recovered_what = xasprintf("removal of %s", jstr(rec, "name") ? jstr(rec, "name") : "?");
+	rc = finish(sw, rec, err);
+	if (rc == 0)
+		sw->recovered = true;
+	else
+		stitch_error_wrap(err, "cannot finish the interrupted %s", sw->recovered_what);
+	json_decref(rec);
+	return rc;
+}
+
+int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonly,
+		       void (*on_wait)(void *data, const char *dir), void *data,
+		       struct stitch_err *err)
+{
+	struct stitch_state_opts opts = { readonly ? STITCH_STATE_READONLY : 0, on_wait, data };
+	struct stitch_switch *sw = xcalloc(1, sizeof(*sw));
+	int rc;
+
+	*out = NULL;
+	sw->dir = realpath(dir, NULL);
+	if (!sw->dir) {
+		free(sw);
+		return stitch_error(err, STITCH_E_NOTFOUND, "no switch at '%s'", dir);
+	}
+	if ((rc = stitch_state_open_ex(&sw->st, sw->dir, &opts, err)) != 0 ||
+	    (!readonly && (rc = recover(sw, err)) != 0)) {
+		stitch_switch_close(sw);
+		return rc;
+	}
+	*out = sw;
+	return 0;
+}
+
+void stitch_switch_close(struct stitch_switch *sw)
+{
+	if (!sw)
+		return;
+	stitch_state_close(sw->st);
+	free(sw->dir);
+	free(sw->recovered_what);
+	free(sw);
+}
+
+int stitch_switch_commit_install(struct stitch_switch *sw, const struct stitch_staged *sp,
+				 struct stitch_err *err)
+{
+	struct stitch_file *old = NULL;
+	size_t n_old = 0;
+	json_t *rec;
+	int rc;
+
+	for (size_t i = 0; i < sp->n_files; i++) {
+		char *owner = NULL;
+		if ((rc = stitch_state_owner_of(sw->st, sp->files[i].path, &owner, err)) != 0)
+			return rc;
+		if (owner && strcmp(owner, sp->info.name) != 0) {
+			rc = stitch_error(err, STITCH_E_CONFLICT,
+					  "cannot install '%s %s': '%s' belongs to the installed package '%s'",
+					  sp->info.name, sp->info.version, sp->files[i].path, owner);
+			free(owner);
+			return rc;
+		}
+		free(owner);
+	}
+	if ((rc = stitch_state_files_of(sw->st, sp->info.name, &old, &n_old, err)) != 0)
+		return rc;
+	rec = install_record(sp, old, n_old);
+	stitch_files_free(old, n_old);
+	rc = journal_and_finish(sw, rec, err);
+	json_decref(rec);
+	return rc;
+}
+
+int stitch_switch_commit_remove(struct stitch_switch *sw, const char *name, struct stitch_err *err)
+{
+	struct stitch_file *files = NULL;
+	size_t n = 0;
+	json_t *rec, *paths;
+	int rc;
+
+	if ((rc = stitch_state_files_of(sw->st, name, &files, &n, err)) != 0)
+		return rc;
+	paths = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(paths, json_string(files[i].path));
+	stitch_files_free(files, n);
+	rec = json_pack("{s:s, s:s, s:o}", "op", "remove", "name", name, "files", paths);
+	rc = journal_and_finish(sw, rec, err);
+	json_decref(rec);
+	return rc;
+}
+
+/* ---- collecting a staged install ---- */
+
+struct collect {
+	const struct stitch_switch *sw;
+	const char *base;       /* staging/<switch dir> */
+	size_t base_len;
+	const char *staging;
+	const char *label;
+	struct stitch_file *files;
+	size_t n, cap;
+	struct stitch_err *err;
+};
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct stitch_file *)a)->path, ((const struct stitch_file *)b)->path);
+}
+
+static int walk(struct collect *c, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d)
+		return stitch_error(c->err, STITCH_E_IO, "cannot read '%s': %s", dir, strerror(errno));
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *full;
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		full = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(full, &st) != 0) {
+			rc = stitch_error(c->err, STITCH_E_IO, "cannot read '%s': %s", full, strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			rc = walk(c, full);
+		} else if (strncmp(full, c->base, c->base_len) != 0 || full[c->base_len] != '/') {
+			rc = stitch_error(c->err, STITCH_E_BUILD,
+					  "install of '%s' wrote '%s' outside the switch (DESTDIR=%s, PREFIX=%s)",
+					  c->label, full + strlen(c->staging), c->staging, c->sw->dir);
+		} else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+			rc = stitch_error(c->err, STITCH_E_BUILD, "install of '%s' made a special file '%s'",
+					  c->label, full + c->base_len + 1);
+		} else {
+			struct stitch_file *f;
+			XGROW(c->files, c->cap, c->n + 1);
+			f = &c->files[c->n++];
+			memset(f, 0, sizeof(*f));
+			f->path = xstrdup(full + c->base_len + 1);
+			f->mode = (uint32_t)st.st_mode;
+			f->size = (uint64_t)st.st_size;
+			if (S_ISLNK(st.st_mode)) {
+				char target[4096];
+				ssize_t n = readlink(full, target, sizeof(target) - 1);
+				target[n > 0 ? n : 0] = '\0';
+				stitch_sha256_hex(target, strlen(target), f->sha256);
+			} else if (stitch_sha256_file(full, f->sha256) != 0) {
+				rc = stitch_error(c->err, STITCH_E_IO, "cannot read '%s': %s", full,
+						  strerror(errno));
+			}
+		}
+		free(full);
+	}
+	closedir(d);
+	return rc;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Global symbols defined by a static archive, through nm. */
+static void archive_symbols(const char *full, const char *rel, struct stitch_staged *out,
+			    size_t *cap)
+{
+	char *argv[] = { "nm", "-g", "--defined-only", "-P", (char *)full, NULL };
+	struct stitch_buf b = STITCH_BUF_INIT;
+	char *line, *save = NULL;
+
+	if (stitch_run_capture(argv, &b, (size_t)64 << 20) != 0) {
+		stitch_buf_release(&b);
+		return;
+	}
+	for (line = strtok_r(b.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+		if (!sp || sp == line || line[strlen(line) - 1] == ':')
+			continue;
+		*sp = '\0';
+		XGROW(out->syms, *cap, out->n_syms + 1);
+		out->syms[out->n_syms].symbol = xstrdup(line);
+		out->syms[out->n_syms].package = NULL;
+		out->syms[out->n_syms].file = xstrdup(rel);
+		out->n_syms++;
+	}
+	stitch_buf_release(&b);
+}
+
+int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, const char *label,
+			  struct stitch_staged *out, char interface_hash[65], char **root,
+			  struct stitch_err *err)
+{
+	char *base = xasprintf("%s%s", staging, sw->dir);
+	struct collect c = { sw, base, strlen(base), staging, label, NULL, 0, 0, err };
+	struct stitch_buf iface = STITCH_BUF_INIT;
+	size_t sym_cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = walk(&c, staging)) != 0) {
+		stitch_files_free(c.files, c.n);
+		free(base);
+		return rc;
+	}
+	qsort(c.files, c.n, sizeof(*c.files), cmp_file);
+	out->files = c.files;
+	out->n_files = c.n;
+	/* What dependents compile against: everything but archives and objects. */
+	for (size_t i = 0; i < c.n; i++) {
+		const struct stitch_file *f = &c.files[i];
+		if (ends_with(f->path, ".a") || ends_with(f->path, ".o")) {
+			if (ends_with(f->path, ".a") && S_ISREG(f->mode)) {
+				char *full = xasprintf("%s/%s", base, f->path);
+				archive_symbols(full, f->path, out, &sym_cap);
+				free(full);
+			}
+			continue;
+		}
+		stitch_buf_addf(&iface, "%s %s %o\n", f->path, f->sha256, (unsigned)(f->mode & 0777));
+	}
+	stitch_sha256_hex(iface.buf, iface.len, interface_hash);
+	stitch_buf_release(&iface);
+	*root = base;
+	return 0;
+}
+
+void stitch_staged_release(struct stitch_staged *sp)
+{
+	stitch_files_free(sp->files, sp->n_files);
+	stitch_symbols_free(sp->syms, sp->n_syms);
+	memset(sp, 0, sizeof(*sp));
+}
+
+/* ---- doctor ---- */
+
+int stitch_switch_doctor(struct stitch_switch *sw, struct stitch_doctor_issue **out, size_t *n,
+			 size_t *n_checked, struct stitch_err *err)
+{
+	struct stitch_installed *pkgs = NULL;
+	size_t n_pkgs = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	*n_checked = 0;
+	if ((rc = stitch_state_list_packages(sw->st, &pkgs, &n_pkgs, err)) != 0)
+		return rc;
+	for (size_t p = 0; p < n_pkgs && rc == 0; p++) {
+		struct stitch_file *files = NULL;
+		size_t nf = 0;
+		if ((rc = stitch_state_files_of(sw->st, pkgs[p].name, &files, &nf, err)) != 0)
+			break;
+		for (size_t i = 0; i < nf; i++) {
+			char *full = path_in(sw, files[i].path), sum[65];
+			const char *what = NULL;
+			struct stat st;
+			(*n_checked)++;
+			if (lstat(full, &st) != 0) {
+				what = "missing";
+			} else if ((st.st_mode & S_IFMT) != (files[i].mode & S_IFMT)) {
+				what = "not the recorded kind of file";
+			} else if (S_ISLNK(st.st_mode)) {
+				char target[4096];
+				ssize_t len = readlink(full, target, sizeof(target) - 1);
+				target[len > 0 ? len : 0] = '\0';
+				stitch_sha256_hex(target, strlen(target), sum);
+				if (strcmp(sum, files[i].sha256) != 0)
+					what = "modified";
+			} else if (stitch_sha256_file(full, sum) != 0 || strcmp(sum, files[i].sha256) != 0) {
+				what = "modified";
+			} else if ((st.st_mode & 07777) != (files[i].mode & 07777)) {
+				what = "mode changed";
+			}
+			if (what) {
+				XGROW(*out, cap, *n + 1);
+				(*out)[*n].package = xstrdup(pkgs[p].name);
+				(*out)[*n].path = xstrdup(files[i].path);
+				(*out)[*n].what = what;
+				(*n)++;
+			}
+			free(full);
+		}
+		stitch_files_free(files, nf);
+	}
+	stitch_installed_free(pkgs, n_pkgs);
+	return rc;
+}
+
+void stitch_doctor_issues_free(struct stitch_doctor_issue *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].package);
+		free(v[i].path);
+	}
+	free(v);
+}
