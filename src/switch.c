@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,26 @@ static void prune_dirs(const struct stitch_switch *sw, const char *rel)
 }
 
 /*
+ * Fault injection for the tests of crash recovery: with
+ * STITCH_FAULT=kill-after-moves:N in the environment, the process kills
+ * itself with SIGKILL after moving N files of an install into place.
+ */
+static int atoi_strict(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	return *s && !*end ? (int)v : -1;
+}
+
+static void maybe_die(int moved)
+{
+	const char *f = getenv("STITCH_FAULT");
+
+	if (f && strncmp(f, "kill-after-moves:", 17) == 0 && moved == atoi_strict(f + 17))
+		raise(SIGKILL);
+}
+
+/*
  * Carry out a journaled install: idempotent, so a second run after a crash
  * in the middle of the first finishes the job.
  */
@@ -142,6 +163,8 @@ static int apply_install(struct stitch_switch *sw, json_t *rec, struct stitch_er
 			if (rename(src, dst) != 0)
 				rc = stitch_error(err, STITCH_E_IO, "cannot move '%s' to '%s': %s", src, dst,
 						  strerror(errno));
+			else
+				maybe_die((int)i + 1);
 		} else if (lstat(dst, &st) != 0) {
 			rc = stitch_error(err, STITCH_E_IO,
 					  "cannot finish installing '%s': '%s' is neither staged nor installed",
@@ -306,6 +329,32 @@ int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonl
 	    (!readonly && (rc = recover(sw, err)) != 0)) {
 		stitch_switch_close(sw);
 		return rc;
+	}
+	if (readonly) {
+		/* A reader must not see a half-done operation: finish it first. */
+		char *pending = NULL;
+		if ((rc = stitch_state_journal_get(sw->st, &pending, err)) != 0) {
+			stitch_switch_close(sw);
+			return rc;
+		}
+		if (pending) {
+			struct stitch_switch *w;
+			free(pending);
+			stitch_state_close(sw->st);
+			sw->st = NULL;
+			if ((rc = stitch_switch_open(&w, dir, false, on_wait, data, err)) != 0) {
+				stitch_switch_close(sw);
+				return rc;
+			}
+			sw->recovered = w->recovered;
+			sw->recovered_what = w->recovered_what;
+			w->recovered_what = NULL;
+			stitch_switch_close(w);
+			if ((rc = stitch_state_open_ex(&sw->st, sw->dir, &opts, err)) != 0) {
+				stitch_switch_close(sw);
+				return rc;
+			}
+		}
 	}
 	*out = sw;
 	return 0;
