@@ -78,7 +78,8 @@ uint32_t flat_intern(struct flat_builder *b, const char *s, size_t len)
 	j = hash_bytes(s, len) & (b->hash_cap - 1);
 	while (b->hash[j]) {
 		const char *t = b->strings.buf + b->hash[j] - 1;
-		if (memcmp(t, s, len) == 0 && t[len] == '\0')
+		/* strncmp stops at t's end, so a shorter t is never read past. */
+		if (strncmp(t, s, len) == 0 && t[len] == '\0')
 			return b->hash[j] - 1;
 		j = (j + 1) & (b->hash_cap - 1);
 	}
@@ -105,7 +106,8 @@ static int cmp_version_desc(const void *a, const void *b, void *base)
 
 void flat_builder_finish(struct flat_builder *b)
 {
-	qsort_r(b->pkgs, b->n_pkgs, sizeof(*b->pkgs), cmp_pkg_name, b->strings.buf);
+	if (b->n_pkgs > 1)
+		qsort_r(b->pkgs, b->n_pkgs, sizeof(*b->pkgs), cmp_pkg_name, b->strings.buf);
 }
 
 void flat_builder_view(const struct flat_builder *b, struct flat_view *v)
@@ -193,13 +195,14 @@ struct arena_chunk {
 };
 
 static struct arena_chunk *arena;
+static size_t arena_chunk_size = (size_t)1 << 22;
 
 static void *arena_alloc(size_t n)
 {
 	size_t need = (n + 15) & ~(size_t)15;
 
 	if (!arena || arena->size - arena->used < need) {
-		size_t size = need > ((size_t)1 << 22) ? need : ((size_t)1 << 22);
+		size_t size = need > arena_chunk_size ? need : arena_chunk_size;
 		struct arena_chunk *c = xmalloc(sizeof(*c) + size);
 		c->next = arena;
 		c->used = 0;
@@ -215,8 +218,12 @@ static void arena_free(void *p)
 	(void)p;
 }
 
-static void arena_begin(void)
+/* jansson needs about eight times the document's size; chunks follow suit. */
+static void arena_begin(size_t doc_len)
 {
+	arena_chunk_size = doc_len * 2 < ((size_t)1 << 16)   ? (size_t)1 << 16
+			   : doc_len * 2 > ((size_t)1 << 26) ? (size_t)1 << 26
+							     : doc_len * 2;
 	json_set_alloc_funcs(arena_alloc, arena_free);
 }
 
@@ -474,7 +481,8 @@ static int parse_package(struct flat_builder *b, const char *file, const char *e
 		n++;
 	}
 	w.version = NULL;
-	qsort_r(tmp, n, sizeof(*tmp), cmp_version_desc, b->strings.buf);
+	if (n > 1)
+		qsort_r(tmp, n, sizeof(*tmp), cmp_version_desc, b->strings.buf);
 	for (size_t i = 1; i < n; i++) {
 		const char *x = b->strings.buf + tmp[i - 1].version;
 		const char *y = b->strings.buf + tmp[i].version;
@@ -504,7 +512,7 @@ int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *da
 	const char *key;
 	int rc;
 
-	arena_begin();
+	arena_begin(len);
 	root = load_json(file, data, len, err);
 	if (!root) {
 		arena_end();
