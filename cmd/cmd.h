@@ -73,6 +73,13 @@ int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size
 		   struct stitch_err *err);
 void cmd_repo_specs_free(struct stitch_repo_spec *specs, size_t n);
 
+/* Remote repositories (http, https) are read from a mirror in the root. */
+bool cmd_is_remote(const char *location);
+char *cmd_mirror_path(const struct stitch_ctx *ctx, const char *url);
+/* Fetch url into its mirror with a conditional request. */
+int cmd_fetch_mirror(const struct stitch_ctx *ctx, const char *url, bool *changed,
+		     struct stitch_err *err);
+
 /* The bundled repository's directory, or NULL when it cannot be found. */
 char *cmd_bundled_index(void);
 

@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "fetch.h"
 #include "util.h"
 
 #ifndef STITCH_DATADIR
@@ -50,6 +51,60 @@ char *cmd_index_cache_dir(const struct stitch_ctx *ctx)
 	return xasprintf("%s/cache/index", ctx->root);
 }
 
+bool cmd_is_remote(const char *location)
+{
+	return strncmp(location, "http://", 7) == 0 || strncmp(location, "https://", 8) == 0;
+}
+
+char *cmd_mirror_path(const struct stitch_ctx *ctx, const char *url)
+{
+	char hex[65];
+
+	stitch_sha256_hex(url, strlen(url), hex);
+	hex[32] = '\0';
+	return xasprintf("%s/cache/repos/%s.doc", ctx->root, hex);
+}
+
+int cmd_fetch_mirror(const struct stitch_ctx *ctx, const char *url, bool *changed,
+		     struct stitch_err *err)
+{
+	char *mirror = cmd_mirror_path(ctx, url);
+	char *dir = xasprintf("%s/cache/repos", ctx->root);
+	int rc;
+
+	stitch_mkdir_p(dir, 0755);
+	rc = stitch_fetch_document(url, mirror, NULL, changed, err);
+	free(dir);
+	free(mirror);
+	return rc;
+}
+
+/*
+ * A remote repository is read from its local mirror, fetched when missing
+ * (or, with refresh, asked for again: one conditional request when it did
+ * not change).  Relative source URLs resolve against the URL's directory.
+ */
+static int remote_spec(const struct stitch_ctx *ctx, struct stitch_repo_spec *sp, bool refresh,
+		       struct stitch_err *err)
+{
+	char *url = (char *)sp->location, *mirror = cmd_mirror_path(ctx, url);
+	const char *slash = strrchr(url, '/');
+	bool changed;
+	int rc = 0;
+
+	if (refresh || access(mirror, R_OK) != 0)
+		rc = cmd_fetch_mirror(ctx, url, &changed, err);
+	if (rc) {
+		stitch_error_wrap(err, "cannot read repository '%s'", sp->name ? sp->name : url);
+		free(mirror);
+		return rc;
+	}
+	sp->origin = xstrndup(url, (size_t)(slash - url));
+	sp->location = mirror;
+	free(url);
+	return 0;
+}
+
 int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size_t *n,
 		   struct stitch_err *err)
 {
@@ -64,8 +119,14 @@ int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size
 			(*specs)[i].name = NULL;
 			(*specs)[i].location = xstrdup(ctx->repo_args[i]);
 			(*specs)[i].priority = (int)(ctx->n_repo_args - i);
+			*n = i + 1;
+			if (cmd_is_remote((*specs)[i].location) && remote_spec(ctx, &(*specs)[i], true, err)) {
+				cmd_repo_specs_free(*specs, *n);
+				*specs = NULL;
+				*n = 0;
+				return err->code;
+			}
 		}
-		*n = ctx->n_repo_args;
 		return 0;
 	}
 	if ((rc = stitch_config_load(ctx->root, &cfg, err)) != 0)
@@ -87,6 +148,13 @@ int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size
 		(*specs)[*n].location = loc;
 		(*specs)[*n].priority = r->priority;
 		(*n)++;
+		if (cmd_is_remote(loc) && (rc = remote_spec(ctx, &(*specs)[*n - 1], false, err)) != 0) {
+			cmd_repo_specs_free(*specs, *n);
+			*specs = NULL;
+			*n = 0;
+			stitch_config_release(&cfg);
+			return rc;
+		}
 	}
 	stitch_config_release(&cfg);
 	return 0;
@@ -97,6 +165,7 @@ void cmd_repo_specs_free(struct stitch_repo_spec *specs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free((char *)specs[i].name);
 		free((char *)specs[i].location);
+		free((char *)specs[i].origin);
 	}
 	free(specs);
 }

@@ -101,6 +101,11 @@ static const struct cmd_entry commands[] = {
 	  "\n"
 	  "Exit status: 0 solved, 1 error, 2 usage error or invalid REQ,\n"
 	  "3 no solution (explained on stderr).\n" },
+	{ "update", cmd_update, NEED_ROOT, "refresh remote repositories",
+	  "usage: stitch update\n"
+	  "\n"
+	  "Fetches every remote (http, https) repository again, with a conditional\n"
+	  "request: an unchanged index costs one round trip.\n" },
 	{ "upgrade", cmd_upgrade, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
 	  "upgrade installed packages to the newest versions that fit",
 	  "usage: stitch upgrade [--dry-run] [--json] [-j N]\n" },

@@ -46,7 +46,7 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 	struct stitch_config cfg;
 	struct stitch_repo_spec spec;
 	struct stitch_repo *repo;
-	char **ops, *cache, *loc;
+	char **ops, *cache, *loc, *mirror;
 	int n_ops, rc;
 
 	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, add_opt, &o, &ops, &n_ops)) != EXIT_OK)
@@ -64,7 +64,19 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 		o.priority = cfg.n_repos ? cfg.repos[0].priority + 10 : 10;
 	}
 	/* Read it once: a repository that cannot be read is not added. */
-	spec = (struct stitch_repo_spec){ ops[0], ops[1], o.priority };
+	spec = (struct stitch_repo_spec){ ops[0], ops[1], o.priority, NULL };
+	mirror = NULL;
+	if (cmd_is_remote(ops[1])) {
+		bool changed;
+		rc = cmd_fetch_mirror(ctx, ops[1], &changed, &err);
+		if (rc != 0) {
+			stitch_config_release(&cfg);
+			free(ops);
+			return cmd_fail(&err);
+		}
+		mirror = cmd_mirror_path(ctx, ops[1]);
+		spec.location = mirror;
+	}
 	cache = cmd_index_cache_dir(ctx);
 	rc = stitch_repo_load(&repo, &spec, cache, &err);
 	free(cache);
@@ -73,7 +85,8 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 		free(ops);
 		return cmd_fail(&err);
 	}
-	loc = xstrdup(repo->location);
+	loc = mirror ? xstrdup(ops[1]) : xstrdup(repo->location);
+	free(mirror);
 	if (stitch_config_add_repo(&cfg, ops[0], loc, o.priority, &err) != 0 ||
 	    stitch_config_save(ctx->root, &cfg, &err) != 0) {
 		rc = cmd_fail(&err);

@@ -449,7 +449,10 @@ int stitch_repo_load(struct stitch_repo **out, const struct stitch_repo_spec *sp
 	repo->priority = spec->priority;
 	if ((rc = list_sources(&src, path, err)) != 0)
 		goto fail;
-	repo->root = src.is_dir ? xstrdup(path) : dir_of(path);
+	if (spec->origin)
+		repo->root = xstrdup(spec->origin);
+	else
+		repo->root = src.is_dir ? xstrdup(path) : dir_of(path);
 	stamp_of(&src, &key);
 	if (cache_dir) {
 		cpath = cache_path_for(cache_dir, path);

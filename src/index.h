@@ -55,6 +55,8 @@ struct stitch_repo_spec {
 	const char *name;            /* configured name */
 	const char *location;        /* a directory, a document path, or a file:// URL */
 	int priority;                /* higher hides lower */
+	const char *origin;          /* where relative source URLs resolve (a remote
+					repository's URL directory); NULL: beside location */
 };
 
 struct stitch_repo {

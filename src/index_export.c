@@ -133,7 +133,7 @@ out:
 
 int stitch_repo_export(const char *dir, const char *out_path, struct stitch_err *err)
 {
-	struct stitch_repo_spec spec = { "export", dir, 0 };
+	struct stitch_repo_spec spec = { "export", dir, 0, NULL };
 	struct stitch_repo *repo = NULL;
 	const char *filter = NULL;
 	struct stat st;

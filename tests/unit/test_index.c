@@ -37,7 +37,7 @@ static void write_file(const char *rel, const char *text)
 static struct stitch_index *open_one(const char *rel, const char *cache, struct stitch_err *err)
 {
 	char *loc = path_in(rel);
-	struct stitch_repo_spec spec = { "r", loc, 0 };
+	struct stitch_repo_spec spec = { "r", loc, 0, NULL };
 	struct stitch_index *idx = NULL;
 
 	stitch_index_open(&idx, &spec, 1, cache, err);
@@ -112,7 +112,7 @@ static void test_overlay(void)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	char *lo = path_in("lo.json"), *hi = path_in("hi.json"), *tie = path_in("tie.json");
-	struct stitch_repo_spec specs[3] = { { "lo", lo, 1 }, { "hi", hi, 5 }, { "tie", tie, 1 } };
+	struct stitch_repo_spec specs[3] = { { "lo", lo, 1, NULL }, { "hi", hi, 5, NULL }, { "tie", tie, 1, NULL } };
 	struct stitch_index *idx = NULL;
 	const struct stitch_pkg *p;
 

@@ -24,7 +24,7 @@ static unsigned xrng(void *st, unsigned n)
 
 static struct stitch_index *load(const char *path)
 {
-	struct stitch_repo_spec spec = {"model", path, 0};
+	struct stitch_repo_spec spec = {"model", path, 0, NULL};
 	struct stitch_index *idx = NULL;
 	struct stitch_err err = STITCH_ERR_INIT;
 
