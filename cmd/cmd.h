@@ -108,11 +108,13 @@ char *cmd_source_cache_dir(const struct stitch_ctx *ctx);
 /* <root>/cache/index: where compiled repositories are kept. */
 char *cmd_index_cache_dir(const struct stitch_ctx *ctx);
 
+int cmd_build(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_doctor(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_init(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_install(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_list(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_remove(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_test(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_update(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_which(int argc, char **argv, struct stitch_ctx *ctx);

@@ -19,6 +19,15 @@
 #endif
 
 static const struct cmd_entry commands[] = {
+	{ "build", cmd_build, NEED_ROOT | NEED_INDEX, "build the unikernel project here into an image",
+	  "usage: stitch build [--target T] [--json] [-j N]\n"
+	  "\n"
+	  "In a project (a directory with unikernel.json, or below one): installs\n"
+	  "what the project depends on into its own switch (_stitch/, made on first\n"
+	  "use), runs its generate commands, compiles its sources and links them\n"
+	  "with their libraries and the target's platform into _build/NAME.TARGET.\n"
+	  "Prints the image's path and SHA-256.  A failed build keeps the previous\n"
+	  "image.  --json prints one event a line.\n" },
 	{ "doctor", cmd_doctor, NEED_ROOT | NEED_SWITCH_RO, "check installed files against their hashes",
 	  "usage: stitch doctor [--json]\n"
 	  "\n"
@@ -101,6 +110,12 @@ static const struct cmd_entry commands[] = {
 	  "\n"
 	  "Exit status: 0 solved, 1 error, 2 usage error or invalid REQ,\n"
 	  "3 no solution (explained on stderr).\n" },
+	{ "test", cmd_test, NEED_ROOT | NEED_INDEX, "build the project, then run its test",
+	  "usage: stitch test [--target T] [-j N]\n"
+	  "\n"
+	  "Builds like stitch build, then runs the project's \"test\" command in its\n"
+	  "directory with STITCH_IMAGE set to the image.  Exit status 77 means the\n"
+	  "test was skipped (for example: creating a network namespace needs root).\n" },
 	{ "update", cmd_update, NEED_ROOT, "refresh remote repositories",
 	  "usage: stitch update\n"
 	  "\n"

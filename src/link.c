@@ -1,0 +1,349 @@
+/*
+ * generate -> compile -> link, in a fixed environment like the builds of
+ * packages (build.c), so an image depends on its inputs only.
+ */
+#include "link.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "util.h"
+
+static const struct stitch_target targets[] = {
+	{ "unix", "platform-unix", ".unix" },
+};
+
+const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err)
+{
+	struct stitch_buf known = STITCH_BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+		if (strcmp(targets[i].name, name) == 0)
+			return &targets[i];
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+		stitch_buf_addf(&known, "%s%s", i ? ", " : "", targets[i].name);
+	stitch_error(err, STITCH_E_USAGE, "unknown target '%s' (known: %s)", name, known.buf);
+	stitch_buf_release(&known);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+struct runner {
+	char *path;        /* PATH value */
+	char **envp;
+	const char *cwd;
+	const char *log;   /* stdout and stderr of tools, appended */
+};
+
+static char *find_program(const char *prog, const char *path)
+{
+	const char *p = path;
+
+	if (strchr(prog, '/'))
+		return xstrdup(prog);
+	while (*p) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+		char *cand = xasprintf("%.*s/%s", (int)len, p, prog);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		p += len + (colon ? 1 : 0);
+	}
+	return NULL;
+}
+
+/* Run argv; stdout into out when given, else into the log. Returns 0 or the failure. */
+static int run(const struct runner *r, char *const *argv, struct stitch_buf *out,
+	       struct stitch_err *err)
+{
+	char *prog = find_program(argv[0], r->path);
+	struct stitch_buf line = STITCH_BUF_INIT;
+	int fds[2] = { -1, -1 }, log_fd, status = -1;
+	pid_t pid;
+
+	for (size_t i = 0; argv[i]; i++)
+		stitch_buf_addf(&line, "%s%s", i ? " " : "", argv[i]);
+	log_fd = open(r->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (log_fd >= 0)
+		dprintf(log_fd, "$ %s\n", line.buf);
+	if (!prog) {
+		stitch_error(err, STITCH_E_BUILD, "cannot run '%s': not found in PATH=%s", argv[0], r->path);
+		goto out;
+	}
+	if (out && pipe2(fds, O_CLOEXEC) != 0)
+		goto out;
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(out ? fds[1] : log_fd, 1);
+		dup2(log_fd, 2);
+		umask(022);
+		if (chdir(r->cwd) != 0)
+			_exit(126);
+		execve(prog, argv, r->envp);
+		_exit(127);
+	}
+	if (out) {
+		char chunk[4096];
+		ssize_t n;
+		close(fds[1]);
+		while ((n = read(fds[0], chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0)
+				stitch_buf_add(out, chunk, (size_t)n);
+		close(fds[0]);
+	}
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (status != 0) {
+		char *tail = stitch_build_log_tail(r->log, 30);
+		stitch_error(err, STITCH_E_BUILD, "'%s' failed (%s %d)", line.buf,
+			     status > 0 && WIFSIGNALED(status) ? "signal" : "status",
+			     status > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		stitch_error_cause(err, "%s\nlog: %s", tail, r->log);
+		free(tail);
+	}
+out:
+	if (log_fd >= 0)
+		close(log_fd);
+	free(prog);
+	stitch_buf_release(&line);
+	return status == 0 ? 0 : STITCH_E_BUILD;
+}
+
+/* Split pkg-config output into words (it quotes nothing we produce). */
+static void add_words(char ***v, size_t *n, size_t *cap, const char *s)
+{
+	char *copy = xstrdup(s), *save = NULL;
+
+	for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+		XGROW(*v, *cap, *n + 2);
+		(*v)[(*n)++] = xstrdup(w);
+		(*v)[*n] = NULL;
+	}
+	free(copy);
+}
+
+static void free_words(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char *object_name(const char *src)
+{
+	char *o = xasprintf("_build/obj/%s.o", src);
+
+	for (char *p = o + strlen("_build/obj/"); *p; p++)
+		if (*p == '/')
+			*p = '_';
+	return o;
+}
+
+/* A source needs compiling when its key (text, flags, inputs) differs from the last one. */
+static bool up_to_date(const char *dir, const char *obj, const char *key)
+{
+	char *kpath = xasprintf("%s/%s.key", dir, obj), *opath = xasprintf("%s/%s", dir, obj);
+	char buf[80] = "";
+	FILE *f = fopen(kpath, "r");
+	bool ok = false;
+
+	if (f) {
+		ok = fgets(buf, sizeof(buf), f) && strncmp(buf, key, 64) == 0 && access(opath, F_OK) == 0;
+		fclose(f);
+	}
+	free(kpath);
+	free(opath);
+	return ok;
+}
+
+static void write_key(const char *dir, const char *obj, const char *key)
+{
+	char *kpath = xasprintf("%s/%s.key", dir, obj);
+	FILE *f = fopen(kpath, "w");
+
+	if (f) {
+		fprintf(f, "%s\n", key);
+		fclose(f);
+	}
+	free(kpath);
+}
+
+static int compile_key(const struct stitch_link_opts *o, const char *src, char *const *args,
+		       char key[65])
+{
+	const char *dir = o->project->dir;
+	char *path = xasprintf("%s/%s", dir, src), sum[65];
+	struct stitch_buf b = STITCH_BUF_INIT;
+	int rc = stitch_sha256_file(path, sum);
+
+	free(path);
+	if (rc != 0)
+		return -1;
+	stitch_buf_addf(&b, "src %s\ninputs %s\n", sum, o->inputs_key ? o->inputs_key : "");
+	for (size_t i = 0; args[i]; i++)
+		stitch_buf_addf(&b, "%s\n", args[i]);
+	stitch_sha256_hex(b.buf, b.len, key);
+	stitch_buf_release(&b);
+	return 0;
+}
+
+int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
+		struct stitch_err *err)
+{
+	const struct stitch_project *p = o->project;
+	struct runner run_env = { 0 };
+	struct stitch_buf flags = STITCH_BUF_INIT, libs = STITCH_BUF_INIT;
+	char **cflags = NULL, **argv = NULL, **objs = NULL;
+	size_t n_cf = 0, cap_cf = 0, n_obj = 0;
+	char *obj_dir = xasprintf("%s/_build/obj", p->dir), *tmp = NULL;
+	double t0 = now_s(), t_link;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	stitch_mkdir_p(obj_dir, 0755);
+	run_env.path = xasprintf("%s/bin:/usr/local/bin:/usr/bin:/bin", o->switch_dir);
+	run_env.envp = xcalloc(8, sizeof(char *));
+	run_env.envp[0] = xasprintf("PATH=%s", run_env.path);
+	run_env.envp[1] = xasprintf("PKG_CONFIG_PATH=%s/lib/pkgconfig", o->switch_dir);
+	run_env.envp[2] = xasprintf("PKG_CONFIG_LIBDIR=%s/lib/pkgconfig", o->switch_dir);
+	run_env.envp[3] = xstrdup("LC_ALL=C");
+	run_env.envp[4] = xstrdup("TZ=UTC");
+	run_env.envp[5] = xstrdup("SOURCE_DATE_EPOCH=0");
+	run_env.envp[6] = xasprintf("HOME=%s", p->dir);
+	run_env.cwd = p->dir;
+	run_env.log = xasprintf("%s/_build/build.log", p->dir);
+	unlink(run_env.log);
+
+	for (size_t i = 0; i < p->n_generate && rc == 0; i++)
+		rc = run(&run_env, p->generate[i].argv, NULL, err);
+	if (rc)
+		goto out;
+	/* Flags of every library, from their pkg-config files. */
+	{
+		char **pc = xcalloc(o->n_pkgs + 4, sizeof(char *));
+		size_t k = 0;
+		pc[k++] = "pkg-config";
+		pc[k++] = "--cflags";
+		for (size_t i = 0; i < o->n_pkgs; i++)
+			pc[k++] = (char *)o->pkgs[i];
+		rc = run(&run_env, pc, &flags, err);
+		if (rc == 0) {
+			pc[1] = "--static";
+			memmove(pc + 3, pc + 2, o->n_pkgs * sizeof(char *));
+			pc[2] = "--libs";
+			pc[o->n_pkgs + 3] = NULL;
+			rc = run(&run_env, pc, &libs, err);
+		}
+		free(pc);
+		if (rc)
+			goto out;
+	}
+	add_words(&cflags, &n_cf, &cap_cf, "cc -c");
+	for (size_t i = 0; i < p->n_cflags; i++)
+		add_words(&cflags, &n_cf, &cap_cf, p->cflags[i]);
+	add_words(&cflags, &n_cf, &cap_cf, flags.buf);
+	{
+		char *map = xasprintf("-ffile-prefix-map=%s=.", p->dir);
+		char *map2 = xasprintf("-ffile-prefix-map=%s=/stitch/prefix", o->switch_dir);
+		add_words(&cflags, &n_cf, &cap_cf, map);
+		add_words(&cflags, &n_cf, &cap_cf, map2);
+		free(map);
+		free(map2);
+	}
+	objs = xcalloc(p->n_sources + 1, sizeof(char *));
+	for (size_t i = 0; i < p->n_sources && rc == 0; i++) {
+		char key[65];
+		char *obj = object_name(p->sources[i]);
+		argv = xcalloc(n_cf + 5, sizeof(char *));
+		memcpy(argv, cflags, n_cf * sizeof(char *));
+		argv[n_cf] = "-o";
+		argv[n_cf + 1] = obj;
+		argv[n_cf + 2] = p->sources[i];
+		objs[n_obj++] = obj;
+		if (compile_key(o, p->sources[i], argv, key) != 0) {
+			rc = stitch_error(err, STITCH_E_BUILD, "cannot read source '%s/%s': %s", p->dir,
+					  p->sources[i], strerror(errno));
+		} else if (!up_to_date(p->dir, obj, key)) {
+			rc = run(&run_env, argv, NULL, err);
+			if (rc == 0) {
+				write_key(p->dir, obj, key);
+				r->compiled++;
+			}
+		}
+		free(argv);
+		argv = NULL;
+	}
+	if (rc)
+		goto out;
+	/* Link into a temporary name: a failed link keeps the previous image. */
+	t_link = now_s();
+	r->image = xasprintf("%s/_build/%s%s", p->dir, p->name, o->target->suffix);
+	tmp = xasprintf("%s.tmp", r->image);
+	{
+		size_t n = 0, cap = 0;
+		char **lv = NULL;
+		add_words(&lv, &n, &cap, "cc -o");
+		XGROW(lv, cap, n + 2);
+		lv[n++] = xstrdup(tmp);
+		for (size_t i = 0; i < n_obj; i++) {
+			XGROW(lv, cap, n + 2);
+			lv[n++] = xstrdup(objs[i]);
+		}
+		add_words(&lv, &n, &cap, libs.buf);
+		for (size_t i = 0; i < p->n_ldflags; i++)
+			add_words(&lv, &n, &cap, p->ldflags[i]);
+		XGROW(lv, cap, n + 1);
+		lv[n] = NULL;
+		rc = run(&run_env, lv, NULL, err);
+		free_words(lv, n);
+	}
+	if (rc == 0 && rename(tmp, r->image) != 0)
+		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", r->image, strerror(errno));
+	if (rc == 0 && stitch_sha256_file(r->image, r->sha256) != 0)
+		rc = stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", r->image, strerror(errno));
+	r->link_seconds = now_s() - t_link;
+out:
+	if (rc && tmp)
+		unlink(tmp);
+	if (rc == STITCH_E_BUILD)
+		stitch_error_wrap(err, "cannot build '%s'", p->name);
+	r->seconds = now_s() - t0;
+	free_words(cflags, n_cf);
+	for (size_t i = 0; i < n_obj; i++)
+		free(objs[i]);
+	free(objs);
+	free(tmp);
+	free(obj_dir);
+	stitch_buf_release(&flags);
+	stitch_buf_release(&libs);
+	free(run_env.path);
+	for (size_t i = 0; run_env.envp[i]; i++)
+		free(run_env.envp[i]);
+	free(run_env.envp);
+	free((char *)run_env.log);
+	return rc;
+}
+
+void stitch_link_result_release(struct stitch_link_result *r)
+{
+	free(r->image);
+	memset(r, 0, sizeof(*r));
+}
