@@ -75,13 +75,26 @@ static const struct cmd_entry commands[] = {
 	  "       stitch repo list\n"
 	  "       stitch repo remove NAME\n"
 	  "       stitch repo export DIR OUT.json[.gz]\n"
+	  "       stitch repo pack DIR [-o OUT.tar.gz] [--update-index]\n"
 	  "\n"
 	  "  add      register a repository (a directory, a .json[.gz|.xz|.zst] document\n"
 	  "           or a file:// URL); it is read once to check it.  Without\n"
 	  "           --priority it goes above every configured repository\n"
 	  "  list     the repositories in use, highest priority first\n"
 	  "  remove   forget a repository\n"
-	  "  export   write a directory-shaped repository as one document\n" },
+	  "  export   write a directory-shaped repository as one document\n"
+	  "  pack     pack a source tree NAME-VERSION deterministically (sorted entries,\n"
+	  "           owner 0, mtime $SOURCE_DATE_EPOCH or 0, gzip without timestamp)\n"
+	  "           and print its SHA-256; a tree at <repo>/src/ goes to <repo>/archives/,\n"
+	  "           and --update-index writes the checksum into the package's file\n" },
+	{ "run", cmd_run, NEED_ROOT, "run the project's image",
+	  "usage: stitch run [--net TAP] [-- ARGS]\n"
+	  "\n"
+	  "With --net, the image attaches to the tap device TAP that you made.\n"
+	  "Without, stitch makes a throwaway network namespace with a tap device\n"
+	  "(10.0.0.1, the image is 10.0.0.2), runs the image there, prints the\n"
+	  "command that reaches it from inside, and removes the namespace when the\n"
+	  "image stops (Ctrl-C).  ARGS go to the image (e.g. --ipv4=ADDR/N).\n" },
 	{ "search", cmd_search, NEED_ROOT | NEED_INDEX, "find packages by name or synopsis",
 	  "usage: stitch search [--json] TERM\n"
 	  "\n"

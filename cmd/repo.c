@@ -1,11 +1,14 @@
 /* stitch repo add | list | remove | export */
 #include <getopt.h>
+#include <jansson.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "archive.h"
 #include "config.h"
 #include "util.h"
 
@@ -178,6 +181,158 @@ static int repo_export(struct stitch_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+struct pack_opts {
+	const char *out;
+	bool update;
+};
+
+static int pack_opt(int val, const char *arg, void *data)
+{
+	struct pack_opts *o = data;
+
+	if (val == 'o')
+		o->out = arg;
+	else if (val == 'u')
+		o->update = true;
+	else
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
+/* Set packages/NAME.json's source.sha256 of VERSION, keeping the rest. */
+static int update_index(const char *repo, const char *name, const char *version, const char *sha,
+			const char *archive_rel)
+{
+	char *path = xasprintf("%s/packages/%s.json", repo, name);
+	json_error_t jerr;
+	json_t *d = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *v, *src;
+	int rc = EXIT_OK;
+
+	if (!d) {
+		rc = cmd_error("%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		goto out;
+	}
+	v = json_object_get(json_object_get(d, "versions"), version);
+	if (!v) {
+		rc = cmd_error("%s: no version '%s' of '%s' to update", path, version, name);
+		goto out;
+	}
+	src = json_object_get(v, "source");
+	if (!json_is_object(src)) {
+		src = json_object();
+		json_object_set_new(v, "source", src);
+	}
+	json_object_set_new(src, "url", json_string(archive_rel));
+	json_object_set_new(src, "sha256", json_string(sha));
+	if (json_dump_file(d, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+		rc = cmd_error("cannot write '%s'", path);
+		goto out;
+	}
+	{
+		FILE *f = fopen(path, "a");
+		if (f) {
+			fputc('\n', f);
+			fclose(f);
+		}
+	}
+	printf("updated %s\n", path);
+out:
+	json_decref(d);
+	free(path);
+	return rc;
+}
+
+/* NAME-VERSION: the version starts after the last '-' that precedes a digit. */
+static bool split_top(const char *top, char **name, char **version)
+{
+	const char *dash = NULL;
+
+	for (const char *p = top; *p; p++)
+		if (*p == '-' && p[1] >= '0' && p[1] <= '9')
+			dash = p;
+	if (!dash || dash == top)
+		return false;
+	*name = xstrndup(top, (size_t)(dash - top));
+	*version = xstrdup(dash + 1);
+	return true;
+}
+
+static int repo_pack(struct stitch_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = { { "output", required_argument, NULL, 'o' },
+					      { "update-index", no_argument, NULL, 'u' },
+					      { 0 } };
+	struct pack_opts o = { NULL, false };
+	struct stitch_err err = STITCH_ERR_INIT;
+	char **ops, *dir, *top, *out, *repo = NULL, *name = NULL, *version = NULL, sha[65];
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	int n_ops, rc;
+
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, pack_opt, &o, &ops, &n_ops)) != EXIT_OK)
+		return rc;
+	if (n_ops != 1) {
+		free(ops);
+		return cmd_usage_error(ctx, "repo pack takes one source directory, named NAME-VERSION");
+	}
+	dir = realpath(ops[0], NULL);
+	if (!dir) {
+		rc = cmd_error("cannot find '%s'", ops[0]);
+		free(ops);
+		return rc;
+	}
+	free(ops);
+	top = strrchr(dir, '/') + 1;
+	/* A source kept in a repository: <repo>/src/NAME-VERSION -> <repo>/archives/. */
+	{
+		char *parent = xstrndup(dir, (size_t)(top - 1 - dir));
+		char *meta;
+		const char *pb = strrchr(parent, '/');
+		if (pb && strcmp(pb + 1, "src") == 0) {
+			repo = xstrndup(parent, (size_t)(pb - parent));
+			meta = xasprintf("%s/repo.json", repo);
+			if (access(meta, R_OK) != 0) {
+				free(repo);
+				repo = NULL;
+			}
+			free(meta);
+		}
+		free(parent);
+	}
+	if (o.out)
+		out = xstrdup(o.out);
+	else if (repo)
+		out = xasprintf("%s/archives/%s.tar.gz", repo, top);
+	else
+		out = xasprintf("%s.tar.gz", top);
+	if (repo) {
+		char *archives = xasprintf("%s/archives", repo);
+		stitch_mkdir_p(archives, 0755);
+		free(archives);
+	}
+	if (stitch_archive_pack(dir, top, epoch ? strtoll(epoch, NULL, 10) : 0, out, sha, &err) != 0) {
+		rc = cmd_fail(&err);
+		goto done;
+	}
+	printf("%s  %s\n", sha, out);
+	if (o.update) {
+		char *rel;
+		if (!repo || !split_top(top, &name, &version)) {
+			rc = cmd_error("--update-index needs a source at <repo>/src/NAME-VERSION");
+			goto done;
+		}
+		rel = xasprintf("archives/%s.tar.gz", top);
+		rc = update_index(repo, name, version, sha, rel);
+		free(rel);
+	}
+done:
+	free(name);
+	free(version);
+	free(repo);
+	free(out);
+	free(dir);
+	return rc;
+}
+
 int cmd_repo(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct {
@@ -187,11 +342,12 @@ int cmd_repo(int argc, char **argv, struct stitch_ctx *ctx)
 		{ "add", repo_add },
 		{ "export", repo_export },
 		{ "list", repo_list },
+		{ "pack", repo_pack },
 		{ "remove", repo_remove },
 	};
 
 	if (argc < 2)
-		return cmd_usage_error(ctx, "repo needs a subcommand: add, list, remove or export");
+		return cmd_usage_error(ctx, "repo needs a subcommand: add, list, remove, export or pack");
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (strcmp(argv[1], subs[i].name) == 0)
 			return subs[i].fn(ctx, argc - 1, argv + 1);

@@ -1,0 +1,166 @@
+/*
+ * stitch run [--net TAP] [-- ARGS]: run the project's image.  Without
+ * --net, in a throwaway network namespace with a tap device, so nothing the
+ * image sends can leave the namespace.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "link.h"
+#include "project.h"
+#include "util.h"
+
+static pid_t child;
+
+static void forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+static int tap_opt(int val, const char *arg, void *data)
+{
+	if (val != 'n')
+		return EXIT_USAGE;
+	*(const char **)data = arg;
+	return EXIT_OK;
+}
+
+static int ip_cmd(const char *const *args)
+{
+	char *argv[16];
+	struct stitch_buf out = STITCH_BUF_INIT;
+	size_t n = 0;
+	int st;
+
+	argv[n++] = "ip";
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	st = stitch_run_capture(argv, &out, 4096);
+	stitch_buf_release(&out);
+	return st;
+}
+
+static int wait_child(void)
+{
+	int status = 0;
+
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	child = 0;
+	if (WIFSIGNALED(status))
+		return WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM ? 0 : 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static bool has_ipv4_arg(char **args, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strncmp(args[i], "--ipv4=", 7) == 0)
+			return true;
+	return false;
+}
+
+int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
+{
+	static const struct option opts[] = { { "net", required_argument, NULL, 'n' }, { 0 } };
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_project p;
+	const struct stitch_target *t;
+	const char *tap = NULL;
+	char **ops, *dir = NULL, *image, *ns = NULL, **cmd;
+	int n_ops, rc, k = 0;
+
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, tap_opt, &tap, &ops, &n_ops)) != EXIT_OK)
+		return rc;
+	if (stitch_project_find(".", &dir, &err) != 0 || stitch_project_load(dir, &p, &err) != 0) {
+		free(dir);
+		free(ops);
+		return cmd_fail(&err);
+	}
+	free(dir);
+	if (!(t = stitch_target_find(p.target, &err))) {
+		stitch_project_release(&p);
+		free(ops);
+		return cmd_fail(&err);
+	}
+	image = xasprintf("%s/_build/%s%s", p.dir, p.name, t->suffix);
+	if (access(image, X_OK) != 0) {
+		rc = cmd_error("no image at '%s'", image);
+		fprintf(stderr, "hint: run 'stitch build' first\n");
+		goto out;
+	}
+	cmd = xcalloc((size_t)n_ops + 10, sizeof(char *));
+	if (!tap) {
+		const char *add[] = { "netns", "add", NULL, NULL };
+		if (geteuid() != 0) {
+			rc = cmd_error("running without --net makes a network namespace, which needs root");
+			fprintf(stderr, "hint: run as root, or make a tap device and pass --net TAP\n");
+			free(cmd);
+			goto out;
+		}
+		ns = xasprintf("stitch-%ld", (long)getpid());
+		add[2] = ns;
+		{
+			const char *tuntap[] = { "-n", ns, "tuntap", "add", "dev", "tap0", "mode", "tap", NULL };
+			const char *addr[] = { "-n", ns, "addr", "add", "10.0.0.1/24", "dev", "tap0", NULL };
+			const char *up[] = { "-n", ns, "link", "set", "tap0", "up", NULL };
+			const char *lo[] = { "-n", ns, "link", "set", "lo", "up", NULL };
+			if (ip_cmd(add) || ip_cmd(tuntap) || ip_cmd(addr) || ip_cmd(up) || ip_cmd(lo)) {
+				const char *del[] = { "netns", "del", ns, NULL };
+				ip_cmd(del);
+				rc = cmd_error("cannot set up the network namespace '%s' (ip netns, ip tuntap)", ns);
+				free(cmd);
+				goto out;
+			}
+		}
+		cmd[k++] = "ip";
+		cmd[k++] = "netns";
+		cmd[k++] = "exec";
+		cmd[k++] = ns;
+		tap = "tap0";
+		printf("running %s in network namespace %s (tap0 is 10.0.0.1, the image 10.0.0.2)\n",
+		       p.name, ns);
+		printf("reach it with: ip netns exec %s curl http://10.0.0.2/\n", ns);
+		fflush(stdout);
+	}
+	cmd[k++] = image;
+	cmd[k++] = xasprintf("--net=%s", tap);
+	if (!has_ipv4_arg(ops, n_ops)) {
+		cmd[k++] = "--ipv4=10.0.0.2/24";
+		cmd[k++] = "--ipv4-gateway=10.0.0.1";
+	}
+	for (int i = 0; i < n_ops; i++)
+		cmd[k++] = ops[i];
+	signal(SIGINT, forward);
+	signal(SIGTERM, forward);
+	child = fork();
+	if (child == 0) {
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "error: cannot run '%s': %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	rc = child > 0 ? wait_child() : cmd_error("cannot start '%s': %s", image, strerror(errno));
+	for (int i = 0; i < k; i++)
+		if (strncmp(cmd[i], "--net=", 6) == 0)
+			free(cmd[i]);
+	free(cmd);
+	if (ns) {
+		const char *del[] = { "netns", "del", ns, NULL };
+		ip_cmd(del);
+	}
+out:
+	free(ns);
+	free(image);
+	free(ops);
+	stitch_project_release(&p);
+	return rc;
+}
