@@ -1,0 +1,61 @@
+#!/bin/bash
+# stitch build / test on a small project, with a stand-in platform package
+# (the bundled stack has its own end-to-end test).
+. "$(dirname "$0")/testlib.sh"
+
+R=$TMP/repo
+make_repo "$R" test
+src_pkg "$R" ipv4 1.0.0
+src_pkg "$R" platform-unix 1.0.0
+P=$TMP/src/platform-unix-1.0.0
+cat >>"$P/platform-unix.c" <<'C'
+int plat_app_main(void);
+int main(void) { return plat_app_main(); }
+C
+st repo pack "$P" -o "$R/archives/platform-unix-1.0.0.tar.gz" >"$TMP/pack.out"
+python3 - "$R" "$(cut -d' ' -f1 "$TMP/pack.out")" <<'PY'
+import json, sys
+p = sys.argv[1] + "/packages/platform-unix.json"
+d = json.load(open(p))
+d["versions"]["1.0.0"]["source"]["sha256"] = sys.argv[2]
+json.dump(d, open(p, "w"))
+PY
+PROJ=$TMP/proj
+mkdir -p "$PROJ/sub"
+cat >"$PROJ/unikernel.json" <<'J'
+{"name": "hello", "depends": ["ipv4"], "sources": ["main.c", "_build/gen.c"],
+ "generate": [["sh", "-c", "echo 'int generated(void) { return 41; }' > _build/gen.c"]],
+ "cflags": ["-O2"], "test": ["sh", "-c", "test \"$($STITCH_IMAGE)\" = 'hello 42'"]}
+J
+cat >"$PROJ/main.c" <<'C'
+#include <stdio.h>
+#include <ipv4.h>
+int generated(void);
+int plat_app_main(void) { printf("hello %d\n", generated() + ipv4_hello()); return 0; }
+C
+cd "$PROJ/sub" || exit 1
+run "build from a subdirectory" 0 st --repo "$R" build
+has "build prints the image" "$OUT" "image: $PROJ/_build/hello.unix"
+has "build compiled two sources" "$OUT" "(2 sources compiled)"
+if [ -d "$PROJ/_stitch/.stitch" ]; then pass "project switch made"; else fail "project switch made" "no _stitch"; fi
+sha=$(sha256sum "$PROJ/_build/hello.unix" | cut -d' ' -f1)
+has "build prints the sha256" "$OUT" "sha256: $sha"
+if [ "$("$PROJ/_build/hello.unix")" = "hello 42" ]; then pass "image runs"; else fail "image runs" "wrong output"; fi
+run "second build" 0 st --repo "$R" build --json
+if python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert [e["event"] for e in ev] == ["link"], ev
+assert ev[0]["compiled"] == 0 and ev[0]["sha256"] == sys.argv[2], ev
+' "$OUT" "$sha"; then pass "nothing rebuilt, same image"; else fail "nothing rebuilt, same image" "$(cat "$OUT")"; fi
+run "test" 0 st --repo "$R" test
+has "test passed" "$OUT" "test passed"
+cp "$PROJ/_build/hello.unix" "$TMP/image.before"
+echo "int broken(" >>"$PROJ/main.c"
+run "broken source" 1 st --repo "$R" build
+has "compiler error shown" "$ERR" "main.c:5:1: error"
+has "previous image kept (said)" "$ERR" "the previous image, if any, is unchanged"
+same "previous image kept" "$PROJ/_build/hello.unix" "$TMP/image.before"
+cd "$TMP" || exit 1
+run "build outside a project" 1 st --repo "$R" build
+has "no project explained" "$ERR" "no unikernel.json in"
