@@ -58,5 +58,6 @@ has "gz error has line and column" "$ERR" "broken.json.gz:3:20: invalid JSON"
 printf '\x1f\x8b\x08\x00garbage' >"$TMP/corrupt.json.gz"
 run "corrupt gz document" 1 st --repo "$TMP/corrupt.json.gz" search a
 has "corrupt gz explained" "$ERR" "cannot decompress"
-run "remote repository is refused clearly" 1 st --repo "http://127.0.0.1:9/idx.json" search a
-has "remote refusal" "$ERR" "remote repositories are not supported"
+run "a dead remote repository is an error" 1 st --repo "http://127.0.0.1:9/idx.json" search a
+has "dead server named with its URL" "$ERR" "cannot read repository 'http://127.0.0.1:9/idx.json'"
+has "dead server's cause" "$ERR" "connection refused"
