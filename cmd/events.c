@@ -33,6 +33,12 @@ static void print_json(const struct stitch_event *ev)
 	json_decref(o);
 }
 
+static int atoi_or_zero(const char *s)
+{
+	long v = s ? strtol(s, NULL, 10) : 0;
+	return v > 0 && v < 1000000 ? (int)v : 0;
+}
+
 static const char *past(const char *action)
 {
 	if (!strcmp(action, "install"))
@@ -56,6 +62,23 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 		ce->built++;
 	else if (!strcmp(ev->kind, "failed"))
 		ce->failed++;
+	if (!strcmp(ev->kind, "fetch")) {
+		/* name "sources", version: how many */
+		if (ce->json) {
+			json_t *o = json_pack("{s:s, s:i, s:f}", "event", "fetch", "count",
+					      atoi_or_zero(ev->version), "seconds",
+					      (double)(long)(ev->seconds * 1000) / 1000);
+			char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			puts(text);
+			free(text);
+			json_decref(o);
+		} else {
+			printf("fetched %s source%s in %.2f s\n", ev->version,
+			       strcmp(ev->version, "1") ? "s" : "", ev->seconds);
+		}
+		fflush(stdout);
+		return;
+	}
 	if (ce->json) {
 		if (strcmp(ev->kind, "plan") != 0 || ce->dry_run)
 			print_json(ev);

@@ -49,6 +49,18 @@ static void print_actions(const struct stitch_solution *sol, struct stitch_solve
 	}
 }
 
+static int env_number(const char *name)
+{
+	const char *j = getenv(name);
+	long v = j ? strtol(j, NULL, 10) : 0;
+	return v > 0 && v < 1024 ? (int)v : 0;
+}
+
+static int jobs_from_env(void)
+{
+	return env_number("STITCH_JOBS");
+}
+
 /* The switch's own installed set: resolve, fetch, build and install. */
 static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int jobs)
 {
@@ -64,6 +76,7 @@ static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int
 	ce.dry_run = a->dry_run;
 	oo.source_cache = cmd_source_cache_dir(ctx);
 	oo.jobs = jobs;
+	oo.fetch_parallel = env_number("STITCH_FETCH_JOBS");
 	oo.upgrade = a->upgrade;
 	oo.dry_run = a->dry_run;
 	oo.command_line = ctx->command_line;
@@ -92,12 +105,6 @@ static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int
 	return rc;
 }
 
-static int jobs_from_env(void)
-{
-	const char *j = getenv("STITCH_JOBS");
-	long v = j ? strtol(j, NULL, 10) : 0;
-	return v > 0 && v < 1024 ? (int)v : 0;
-}
 
 int cmd_install(int argc, char **argv, struct stitch_ctx *ctx)
 {

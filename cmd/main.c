@@ -62,6 +62,8 @@ static const struct cmd_entry commands[] = {
 	  "  --installed NAME=VERSION  with --dry-run: act on a made-up switch holding\n"
 	  "                            these packages instead of the real one\n"
 	  "\n"
+	  "Downloads run 8 at once ($STITCH_FETCH_JOBS to change it).\n"
+	  "\n"
 	  "Exit status: 0 done, 1 error, 2 usage error, 3 no solution (explained on stderr).\n" },
 	{ "list", cmd_list, NEED_ROOT | NEED_SWITCH_RO, "list installed or pinned packages",
 	  "usage: stitch list [--installed | --pinned] [--json]\n" },

@@ -485,8 +485,21 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 	if (opts->dry_run)
 		goto out;
 	/* Every new source at once, before the first build. */
-	if (fetch_sources(&op, err) != 0 && !first.code)
-		first = *err;
+	{
+		double t0 = now_s();
+		size_t n_fetch = 0;
+		char count[32];
+		for (size_t i = 0; i < op.n; i++)
+			n_fetch += strcmp(op.nodes[i].action, "keep") != 0;
+		if (fetch_sources(&op, err) != 0 && !first.code)
+			first = *err;
+		if (n_fetch && opts->on_event) {
+			struct stitch_event ev = { "fetch", NULL, "sources", count, NULL, NULL,
+						   now_s() - t0, first.code ? &first : NULL };
+			snprintf(count, sizeof(count), "%zu", n_fetch);
+			opts->on_event(opts->data, &ev);
+		}
+	}
 	for (size_t k = 0; k < op.n_order; k++) {
 		struct node *nd = &op.nodes[op.order[k]];
 		const struct node *bad = NULL;
