@@ -7,14 +7,39 @@
 #include "cmd.h"
 #include "op.h"
 
+/*
+ * JSON events: {"event": "package", "name", "version", "action": built |
+ * rebuilt | kept | failed | removed, "change": install | upgrade |
+ * downgrade | rebuild | remove, "reason", "seconds"}, plus "building"
+ * when a build starts and "plan" entries for --dry-run.
+ */
+static const char *json_action(const struct stitch_event *ev)
+{
+	if (!strcmp(ev->kind, "done"))
+		return !strcmp(ev->action, "remove")    ? "removed"
+		       : !strcmp(ev->action, "rebuild") ? "rebuilt"
+							: "built";
+	if (!strcmp(ev->kind, "failed"))
+		return "failed";
+	return "kept"; /* kept, skipped: the previous build stays */
+}
+
 static void print_json(const struct stitch_event *ev)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "event", ev->kind, "name", ev->name, "version",
+	bool final = !strcmp(ev->kind, "done") || !strcmp(ev->kind, "kept") ||
+		     !strcmp(ev->kind, "failed") || !strcmp(ev->kind, "skipped");
+	const char *kind = final ? "package" : !strcmp(ev->kind, "build") ? "building" : ev->kind;
+	json_t *o = json_pack("{s:s, s:s, s:s}", "event", kind, "name", ev->name, "version",
 			      ev->version);
 	char *text;
 
+	if (final)
+		json_object_set_new(o, "action", json_string(json_action(ev)));
 	if (ev->action)
-		json_object_set_new(o, "action", json_string(ev->action));
+		json_object_set_new(o, final ? "change" : "action",
+				    json_string(!strcmp(ev->kind, "kept") || !strcmp(ev->kind, "skipped")
+							? "keep"
+							: ev->action));
 	if (ev->old_version)
 		json_object_set_new(o, "old_version", json_string(ev->old_version));
 	if (ev->reason)
@@ -92,20 +117,25 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 		else
 			printf("%-10s%s %s\n", ev->action, ev->name, ev->version);
 	} else if (!strcmp(ev->kind, "build")) {
-		printf("%s %s: building%s%s%s\n", ev->name, ev->version, ev->reason ? " (" : "",
-		       ev->reason ? ev->reason : "", ev->reason ? ")" : "");
+		/* The result line says it all; a start line only for slow builds would be noise. */
+	} else if (!strcmp(ev->kind, "kept")) {
+		if (ev->reason && strcmp(ev->reason, "up to date") != 0)
+			printf("%s %s: kept (%s)\n", ev->name, ev->version, ev->reason);
 	} else if (!strcmp(ev->kind, "done")) {
 		if (!strcmp(ev->action, "remove"))
 			printf("%s %s: removed\n", ev->name, ev->version);
 		else if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
 			printf("%s %s: %s from %s in %.2f s\n", ev->name, ev->version, past(ev->action),
 			       ev->old_version, ev->seconds);
+		else if (ev->reason && strcmp(ev->reason, "new") != 0)
+			printf("%s %s: %s in %.2f s (%s)\n", ev->name, ev->version, past(ev->action),
+			       ev->seconds, ev->reason);
 		else
 			printf("%s %s: %s in %.2f s\n", ev->name, ev->version, past(ev->action), ev->seconds);
 	} else if (!strcmp(ev->kind, "failed")) {
 		printf("%s %s: failed after %.2f s\n", ev->name, ev->version, ev->seconds);
 	} else if (!strcmp(ev->kind, "skipped")) {
-		printf("%s %s: not built (%s)\n", ev->name, ev->version, ev->reason ? ev->reason : "");
+		printf("%s %s: %s\n", ev->name, ev->version, ev->reason ? ev->reason : "not built");
 	}
 	fflush(stdout);
 }

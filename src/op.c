@@ -16,6 +16,7 @@
 #include "fetch.h"
 #include "req.h"
 #include "state.h"
+#include "tree.h"
 #include "version.h"
 
 struct node {
@@ -30,6 +31,9 @@ struct node {
 	char build_hash[65];
 	char interface_hash[65];
 	char *source_path;                   /* the archive in the cache */
+	const struct stitch_pin *pin;        /* built from a local tree */
+	struct stitch_tree_scan scan;        /* of the pin's tree */
+	bool rebuilt;                        /* built in this run */
 };
 
 struct op {
@@ -40,6 +44,8 @@ struct op {
 	size_t *order;                       /* topological: dependencies first */
 	size_t n_order;
 	char cc_id[128];
+	struct stitch_pin *pins;
+	size_t n_pins;
 	struct stitch_change *changes;
 	size_t n_changes, cap_changes;
 };
@@ -153,12 +159,22 @@ static char *source_url(const struct stitch_version *v)
 }
 
 /* The source's hash without downloading when it can be known. */
-static int source_hash(struct node *nd, struct stitch_err *err)
+static int source_hash(struct op *op, struct node *nd, struct stitch_err *err)
 {
 	char *url;
+	int rc;
 
 	if (nd->source_sha256[0])
 		return 0;
+	if (nd->pin) {
+		/* A pin's source is its working tree, uncommitted edits included. */
+		rc = stitch_tree_scan(op->sw->st, nd->pin->name, nd->pin->path, &nd->scan, err);
+		if (rc == 0)
+			memcpy(nd->source_sha256, nd->scan.tree_hash, 65);
+		else
+			stitch_error_wrap(err, "cannot scan the pinned tree of '%s'", nd->pin->name);
+		return rc;
+	}
 	if (nd->v->sha256) {
 		snprintf(nd->source_sha256, sizeof(nd->source_sha256), "%s", nd->v->sha256);
 		return 0;
@@ -213,6 +229,49 @@ static void build_hash(struct op *op, struct node *nd)
 	stitch_buf_release(&b);
 }
 
+/*
+ * Why nd is (or is not) built, in words: what changed in its own inputs,
+ * else which dependency's interface changed or stayed the same.
+ */
+static void explain(const struct op *op, const struct node *nd, char *out, size_t len)
+{
+	const struct node *rebuilt_same = NULL, *changed = NULL;
+
+	out[0] = '\0';
+	for (size_t d = 0; d < nd->n_deps; d++) {
+		const struct node *dep = &op->nodes[nd->deps[d]];
+		if (!dep->rebuilt)
+			continue;
+		if (dep->inst && dep->inst->interface_hash &&
+		    strcmp(dep->interface_hash, dep->inst->interface_hash) == 0)
+			rebuilt_same = rebuilt_same ? rebuilt_same : dep;
+		else
+			changed = changed ? changed : dep;
+	}
+	if (!nd->inst) {
+		snprintf(out, len, "%s", nd->pin ? "pinned, first build" : "new");
+	} else if (strcmp(nd->v->version, nd->inst->version) != 0) {
+		snprintf(out, len, "%s from %s", nd->action, nd->inst->version);
+	} else if (nd->inst->build_hash && strcmp(nd->inst->build_hash, nd->build_hash) == 0) {
+		if (rebuilt_same)
+			snprintf(out, len, "interface of %s unchanged", rebuilt_same->v->pkg->name);
+		else
+			snprintf(out, len, "up to date");
+	} else if (nd->pin && nd->scan.n_changed) {
+		snprintf(out, len, "%zu file%s changed (%s)", nd->scan.n_changed,
+			 nd->scan.n_changed == 1 ? "" : "s", nd->scan.first_changed);
+	} else if (nd->source_sha256[0] && nd->inst->source_sha256 &&
+		   strcmp(nd->source_sha256, nd->inst->source_sha256) != 0) {
+		snprintf(out, len, nd->pin ? "its tree differs from the last build" : "its source changed");
+	} else if (changed) {
+		snprintf(out, len, "interface of %s changed", changed->v->pkg->name);
+	} else if (!!nd->pin != !!nd->inst->pinned) {
+		snprintf(out, len, nd->pin ? "newly pinned" : "pin removed");
+	} else {
+		snprintf(out, len, "its recipe or toolchain changed");
+	}
+}
+
 static int fetch_sources(struct op *op, struct stitch_err *err)
 {
 	struct stitch_fetch_item *items = xcalloc(op->n + 1, sizeof(*items));
@@ -225,7 +284,7 @@ static int fetch_sources(struct op *op, struct stitch_err *err)
 
 	for (size_t i = 0; i < op->n; i++) {
 		struct node *nd = &op->nodes[i];
-		if (strcmp(nd->action, "keep") == 0)
+		if (strcmp(nd->action, "keep") == 0 || nd->pin)
 			continue;
 		urls[m] = source_url(nd->v);
 		labels[m] = xasprintf("%s %s", nd->v->pkg->name, nd->v->version);
@@ -282,7 +341,9 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 {
 	const char *meta = stitch_state_dir(op->sw->st);
 	const char *name = nd->v->pkg->name, *ver = nd->v->version;
-	char *work = xasprintf("%s/build/%s-%s", meta, name, ver);
+	/* A pin builds in a persistent mirror of its tree, so make sees mtimes. */
+	char *work = nd->pin ? xasprintf("%s/build/pin-%s", meta, name)
+			     : xasprintf("%s/build/%s-%s", meta, name, ver);
 	char *staging = xasprintf("%s/staging/%s-%s", meta, name, ver);
 	char *logs = xasprintf("%s/logs", meta);
 	char *log = xasprintf("%s/%s-%s.log", logs, name, ver);
@@ -294,9 +355,12 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 	int rc;
 
 	memset(&sp, 0, sizeof(sp));
-	if (!nd->source_path && (rc = fetch_one(op, nd, err)) != 0)
+	if (!nd->pin && !nd->source_path && (rc = fetch_one(op, nd, err)) != 0)
 		goto out;
-	stitch_rm_rf(work);
+	if (!nd->pin)
+		stitch_rm_rf(work);
+	else if (op->o->clean && op->o->clean(op->o->data, name))
+		stitch_rm_rf(work);
 	stitch_rm_rf(staging);
 	stitch_mkdir_p(logs, 0755);
 	unlink(log);
@@ -305,8 +369,14 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 		stitch_mkdir_p(parent, 0755);
 		free(parent);
 	}
-	if ((rc = stitch_archive_unpack(nd->source_path, work, err)) != 0)
+	if (nd->pin) {
+		size_t copied;
+		if ((rc = stitch_tree_mirror(nd->pin->path, work, &copied, err)) != 0)
+			goto out;
+	} else if ((rc = stitch_archive_unpack(nd->source_path, work, err)) != 0) {
+		stitch_error_wrap(err, "%s %s", name, ver);
 		goto out;
+	}
 	if (stitch_mkdir_p(staging, 0755) != 0) {
 		rc = stitch_error(err, STITCH_E_IO, "cannot create '%s': %s", staging, strerror(errno));
 		goto out;
@@ -328,13 +398,16 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 	sp.info.interface_hash = nd->interface_hash;
 	sp.info.repo = nd->v->pkg->repo->name;
 	sp.info.requested = nd->requested;
+	sp.info.pinned = nd->pin != NULL;
+	if (nd->pin)
+		sp.info.repo = NULL;
 	sp.info.depends = depnames;
 	sp.info.n_depends = nd->n_deps;
 	sp.root = root;
 	rc = stitch_switch_commit_install(op->sw, &sp, err);
 out:
 	stitch_staged_release(&sp);
-	if (rc == 0)
+	if (rc == 0 && !nd->pin)
 		stitch_rm_rf(work); /* the log stays; a failed tree stays for inspection */
 	stitch_rm_rf(staging);
 	free(depnames);
@@ -384,7 +457,9 @@ static void op_release(struct op *op)
 	for (size_t i = 0; i < op->n; i++) {
 		free(op->nodes[i].deps);
 		free(op->nodes[i].source_path);
+		stitch_tree_scan_release(&op->nodes[i].scan);
 	}
+	stitch_pins_free(op->pins, op->n_pins);
 	free(op->nodes);
 	free(op->order);
 	free(op->changes);
@@ -418,8 +493,10 @@ static int solve_for(struct op *op, const struct stitch_index *idx, const char *
 	struct stitch_solve_request req;
 	int rc;
 
-	if ((rc = stitch_state_pin_list(op->sw->st, &pins, &n_pins, err)) != 0)
+	if ((rc = stitch_state_pin_list(op->sw->st, &op->pins, &op->n_pins, err)) != 0)
 		goto out0;
+	pins = op->pins;
+	n_pins = op->n_pins;
 	sp = xcalloc(n_pins + op->o->n_pins + 1, sizeof(*sp));
 	for (size_t i = 0; i < n_pins; i++)
 		sp[i] = (struct stitch_solve_pin){ pins[i].name, pins[i].version, pins[i].path };
@@ -437,7 +514,6 @@ static int solve_for(struct op *op, const struct stitch_index *idx, const char *
 					     op->o->upgrade };
 	rc = stitch_solve(idx, &req, sol, why, err);
 	free(sp);
-	stitch_pins_free(pins, n_pins);
 out0:
 	free(roots);
 	free(si);
@@ -448,7 +524,7 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 		      const char *const *reqs, size_t n_reqs, const struct stitch_op_opts *opts,
 		      struct stitch_buf *why, struct stitch_err *err)
 {
-	struct op op = { sw, opts, NULL, 0, NULL, 0, "", NULL, 0, 0 };
+	struct op op = { .sw = sw, .o = opts };
 	struct stitch_solution sol = STITCH_SOLUTION_INIT;
 	struct stitch_installed *inst = NULL;
 	struct stitch_err first = STITCH_ERR_INIT;
@@ -475,6 +551,11 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 			nd->action = "keep";
 	}
 	qsort(op.nodes, op.n, sizeof(*op.nodes), cmp_node);
+	for (size_t i = 0; i < op.n_pins; i++) {
+		int j = find_node(&op, op.pins[i].name);
+		if (j >= 0)
+			op.nodes[j].pin = &op.pins[i];
+	}
 	mark_requested(&op, reqs, n_reqs);
 	if ((rc = link_deps(&op, err)) != 0)
 		goto out;
@@ -510,12 +591,13 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 			if (op.nodes[nd->deps[d]].failed || op.nodes[nd->deps[d]].skipped)
 				bad = &op.nodes[nd->deps[d]];
 		if (bad) {
-			snprintf(reason, sizeof(reason), "%s %s failed", bad->v->pkg->name, bad->v->version);
+			snprintf(reason, sizeof(reason), "not built: %s %s failed", bad->v->pkg->name,
+				 bad->v->version);
 			nd->skipped = true;
 			emit(&op, "skipped", nd, reason, 0, NULL);
 			continue;
 		}
-		if (source_hash(nd, err) != 0) {
+		if (source_hash(&op, nd, err) != 0) {
 			nd->failed = true;
 			if (!first.code)
 				first = *err;
@@ -523,30 +605,26 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 			continue;
 		}
 		build_hash(&op, nd);
+		explain(&op, nd, reason, sizeof(reason));
 		if (strcmp(nd->action, "keep") == 0) {
 			if (nd->inst->build_hash && strcmp(nd->inst->build_hash, nd->build_hash) == 0) {
 				if (nd->requested && !nd->inst->requested)
 					stitch_state_set_requested(sw->st, nd->v->pkg->name, true, NULL);
+				memcpy(nd->interface_hash, nd->inst->interface_hash ? nd->inst->interface_hash : "", 65);
+				emit(&op, "kept", nd, reason, 0, NULL);
 				continue;
 			}
 			nd->action = "rebuild";
-			snprintf(reason, sizeof(reason), "its build inputs changed");
-			for (size_t d = 0; d < nd->n_deps; d++) {
-				const struct node *dep = &op.nodes[nd->deps[d]];
-				if (dep->interface_hash[0] && dep->inst && dep->inst->interface_hash &&
-				    strcmp(dep->interface_hash, dep->inst->interface_hash) != 0)
-					snprintf(reason, sizeof(reason), "interface of %s changed",
-						 dep->v->pkg->name);
-			}
 		}
 		emit(&op, "build", nd, reason[0] ? reason : NULL, 0, NULL);
 		if ((rc = build_one(&op, nd, err)) != 0) {
 			nd->failed = true;
 			if (!first.code)
 				first = *err;
-			emit(&op, "failed", nd, NULL, now_s() - t0, err);
+			emit(&op, "failed", nd, reason[0] ? reason : NULL, now_s() - t0, err);
 			continue;
 		}
+		nd->rebuilt = true;
 		emit(&op, "done", nd, reason[0] ? reason : NULL, now_s() - t0, NULL);
 		add_change(&op,
 			   !strcmp(nd->action, "install")   ? STITCH_CHANGE_INSTALL
@@ -571,7 +649,7 @@ int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
 		     const char *const *names, size_t n, bool recursive,
 		     const struct stitch_op_opts *opts, struct stitch_err *err)
 {
-	struct op op = { sw, opts, NULL, 0, NULL, 0, "", NULL, 0, 0 };
+	struct op op = { .sw = sw, .o = opts };
 	struct stitch_installed *inst = NULL;
 	size_t n_inst = 0, n_go = 0, cap = 0;
 	char **go = NULL;

@@ -20,7 +20,8 @@
 #include "util.h"
 
 struct stitch_event {
-	const char *kind;     /* "plan", "fetch", "build", "done", "failed", "skipped" */
+	const char *kind;     /* "plan", "fetch", "build" (starts), then one of "done",
+				 "kept", "failed", "skipped" (a dependency failed) */
 	const char *action;   /* "install", "upgrade", "downgrade", "rebuild", "keep", "remove" */
 	const char *name;
 	const char *version;  /* the new version (the removed one for "remove") */
@@ -41,6 +42,8 @@ struct stitch_op_opts {
 	size_t n_pins;
 	void (*on_event)(void *data, const struct stitch_event *ev);
 	void *data;
+	/* Should the persistent build tree of pinned package name start afresh? */
+	bool (*clean)(void *data, const char *name);
 };
 
 /*

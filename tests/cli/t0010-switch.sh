@@ -99,19 +99,21 @@ run "upgrade" 0 st --repo "$R" upgrade --json
 if python3 -c '
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
-done = {e["name"]: e for e in ev if e["event"] == "done"}
-assert done["tcp"]["action"] == "upgrade" and done["tcp"]["old_version"] == "1.0.0", done
-assert "http" not in done, "http rebuilt though the interface of tcp did not change"
+pk = {e["name"]: e for e in ev if e["event"] == "package"}
+assert pk["tcp"]["action"] == "built" and pk["tcp"]["change"] == "upgrade", pk
+assert pk["tcp"]["old_version"] == "1.0.0", pk
+assert pk["http"]["action"] == "kept", "http rebuilt though the interface of tcp did not change"
+assert pk["http"]["reason"] == "interface of tcp unchanged", pk["http"]
 ' "$OUT"; then pass "same interface: dependents kept"; else fail "same interface: dependents kept" "$(cat "$OUT")"; fi
 SRC_HEADER_EXTRA="int tcp_extra;" src_pkg "$R" tcp 1.2.0 "ipv4 {>= 1.0}"
 run "upgrade with a new header" 0 st --repo "$R" upgrade --json
 if python3 -c '
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
-done = {e["name"]: e for e in ev if e["event"] == "done"}
-assert done["tcp"]["version"] == "1.2.0", done
-assert done["http"]["action"] == "rebuild" and done["http"]["reason"] == "interface of tcp changed", done
-assert "ipv4" not in done
+pk = {e["name"]: e for e in ev if e["event"] == "package"}
+assert pk["tcp"]["version"] == "1.2.0" and pk["tcp"]["action"] == "built", pk
+assert pk["http"]["action"] == "rebuilt" and pk["http"]["reason"] == "interface of tcp changed", pk
+assert pk["ipv4"]["action"] == "kept" and pk["ipv4"]["reason"] == "up to date", pk
 ' "$OUT"; then pass "new interface: dependent rebuilt"; else fail "new interface: dependent rebuilt" "$(cat "$OUT")"; fi
 
 # A build that fails: the previous version stays installed and working.
@@ -121,7 +123,7 @@ run "failing build" 1 st --repo "$R" upgrade
 has "failure names package and version" "$ERR" "build of 'tcp 1.3.0' failed: 'make PREFIX=$SW' exited with status 2"
 has "failure shows the log's last lines" "$ERR" "compiling went wrong"
 has "failure gives the log path" "$ERR" "log: $SW/.stitch/logs/tcp-1.3.0.log"
-has "dependents not built" "$OUT" "http 1.0.0: not built (tcp 1.3.0 failed)"
+has "dependents not built" "$OUT" "http 1.0.0: not built: tcp 1.3.0 failed"
 same "old tcp still installed" "$SW/lib/libtcp.a" "$TMP/libtcp.before"
 run "still 1.2.0" 0 st list
 has "list shows the old version" "$OUT" "tcp                      1.2.0"

@@ -45,8 +45,9 @@ run "second build" 0 st --repo "$R" build --json
 if python3 -c '
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
-assert [e["event"] for e in ev] == ["link"], ev
-assert ev[0]["compiled"] == 0 and ev[0]["sha256"] == sys.argv[2], ev
+assert [e["action"] for e in ev if e["event"] == "package"] == ["kept", "kept"], ev
+link = [e for e in ev if e["event"] == "link"]
+assert len(link) == 1 and link[0]["compiled"] == 0 and link[0]["sha256"] == sys.argv[2], ev
 ' "$OUT" "$sha"; then pass "nothing rebuilt, same image"; else fail "nothing rebuilt, same image" "$(cat "$OUT")"; fi
 run "test" 0 st --repo "$R" test
 has "test passed" "$OUT" "test passed"
