@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "fetch.h"
+#include "project.h"
 #include "util.h"
 
 #ifndef STITCH_DATADIR
@@ -195,6 +196,15 @@ char *cmd_switch_dir(const struct stitch_ctx *ctx)
 			if (!slash || slash == cwd)
 				break;
 			*slash = '\0';
+		}
+	}
+	/* In a project that has no switch yet: the one it will have. */
+	{
+		char *proj = NULL;
+		if (stitch_project_find(".", &proj, NULL) == 0) {
+			char *sw = xasprintf("%s/_stitch", proj);
+			free(proj);
+			return sw;
 		}
 	}
 	return xasprintf("%s/switches/default", ctx->root);

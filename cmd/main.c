@@ -67,6 +67,21 @@ static const struct cmd_entry commands[] = {
 	  "Exit status: 0 done, 1 error, 2 usage error, 3 no solution (explained on stderr).\n" },
 	{ "list", cmd_list, NEED_ROOT | NEED_SWITCH_RO, "list installed or pinned packages",
 	  "usage: stitch list [--installed | --pinned] [--json]\n" },
+	{ "pin", cmd_pin, NEED_ROOT | NEED_INDEX, "work on a library from a local checkout",
+	  "usage: stitch pin add PKG [DIR]\n"
+	  "       stitch pin remove PKG\n"
+	  "       stitch pin list\n"
+	  "\n"
+	  "  add      pin PKG to the checkout DIR, used as it is (uncommitted edits\n"
+	  "           included).  Without DIR, the release source of the version the\n"
+	  "           switch has (or would choose) is unpacked into ./PKG and pinned.\n"
+	  "           A stitch.json in DIR (a package object with one version) says\n"
+	  "           which version it is.  A pin that breaks resolution is refused\n"
+	  "           with the explanation, and nothing changes.\n"
+	  "  remove   go back to the release, rebuilding what needs it\n"
+	  "  list     each pin's version, path and whether it changed since pinned\n"
+	  "\n"
+	  "In a project the pins belong to its switch (_stitch/).\n" },
 	{ "remove", cmd_remove, NEED_ROOT | NEED_INDEX | NEED_SWITCH, "remove installed packages",
 	  "usage: stitch remove PKG... [--recursive] [--dry-run] [--json]\n"
 	  "\n"
@@ -125,6 +140,10 @@ static const struct cmd_entry commands[] = {
 	  "\n"
 	  "Exit status: 0 solved, 1 error, 2 usage error or invalid REQ,\n"
 	  "3 no solution (explained on stderr).\n" },
+	{ "source", cmd_source, NEED_ROOT | NEED_INDEX, "unpack a package's release source",
+	  "usage: stitch source PKG[=VERSION] [DIR]\n"
+	  "\n"
+	  "Fetches (SHA-256 verified) and unpacks the source into DIR (default ./PKG).\n" },
 	{ "test", cmd_test, NEED_ROOT | NEED_INDEX, "build the project, then run its test",
 	  "usage: stitch test [--target T] [-j N]\n"
 	  "\n"

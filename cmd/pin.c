@@ -1,0 +1,390 @@
+/*
+ * stitch pin add PKG [DIR] | pin remove PKG | pin list, and stitch source
+ * PKG [DIR]: work on a library from a local checkout.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "cmd.h"
+#include "fetch.h"
+#include "op.h"
+#include "project.h"
+#include "req.h"
+#include "solve.h"
+#include "state.h"
+#include "tree.h"
+#include "util.h"
+#include "version.h"
+
+static int no_opt(int val, const char *arg, void *data)
+{
+	(void)val, (void)arg, (void)data;
+	return EXIT_USAGE;
+}
+
+/* The project's switch is made on first use, as stitch build does. */
+static int open_for_pins(struct stitch_ctx *ctx, bool readonly)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *dir = cmd_switch_dir(ctx), *proj = NULL;
+	size_t len = strlen(dir);
+
+	if (len > 8 && strcmp(dir + len - 8, "/_stitch") == 0 && access(dir, F_OK) != 0 &&
+	    stitch_project_find(".", &proj, NULL) == 0) {
+		if (stitch_switch_init(dir, &err) != 0) {
+			free(dir);
+			free(proj);
+			return cmd_fail(&err);
+		}
+	}
+	free(proj);
+	free(dir);
+	return cmd_open_switch(ctx, readonly);
+}
+
+/* Roots that describe the switch: the project's depends, then what is installed. */
+static const char **switch_roots(struct stitch_ctx *ctx, struct stitch_project *proj, bool *has_proj,
+				 const char *extra, struct stitch_installed **inst, size_t *n_inst,
+				 size_t *n)
+{
+	const char **roots;
+	char *dir = NULL;
+
+	*has_proj = stitch_project_find(".", &dir, NULL) == 0 &&
+		    stitch_project_load(dir, proj, NULL) == 0;
+	free(dir);
+	*inst = NULL;
+	*n_inst = 0;
+	stitch_state_list_packages(ctx->sw->st, inst, n_inst, NULL);
+	roots = xcalloc((*has_proj ? proj->n_depends : 0) + *n_inst + 2, sizeof(char *));
+	*n = 0;
+	if (*has_proj)
+		for (size_t i = 0; i < proj->n_depends; i++)
+			roots[(*n)++] = proj->depends[i];
+	for (size_t i = 0; i < *n_inst; i++)
+		if (stitch_index_find(ctx->index, (*inst)[i].name))
+			roots[(*n)++] = (*inst)[i].name;
+	if (extra)
+		roots[(*n)++] = extra;
+	return roots;
+}
+
+/*
+ * Solve for the switch with the pins it has plus (name, version, path);
+ * version NULL asks which version name would get.  Prints the explanation
+ * when nothing fits.
+ */
+static int check_resolution(struct stitch_ctx *ctx, const char *name, const char **version,
+			    const char *path)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_buf why = STITCH_BUF_INIT;
+	struct stitch_solution sol = STITCH_SOLUTION_INIT;
+	struct stitch_project proj;
+	struct stitch_installed *inst;
+	struct stitch_pin *pins = NULL;
+	struct stitch_solve_pin *sp;
+	struct stitch_solve_installed *si;
+	size_t n_inst, n_roots, n_pins = 0, k = 0;
+	bool has_proj;
+	const char **roots = switch_roots(ctx, &proj, &has_proj, name, &inst, &n_inst, &n_roots);
+	int rc;
+
+	stitch_state_pin_list(ctx->sw->st, &pins, &n_pins, NULL);
+	sp = xcalloc(n_pins + 2, sizeof(*sp));
+	for (size_t i = 0; i < n_pins; i++)
+		if (strcmp(pins[i].name, name) != 0)
+			sp[k++] = (struct stitch_solve_pin){ pins[i].name, pins[i].version, pins[i].path };
+	if (*version)
+		sp[k++] = (struct stitch_solve_pin){ name, *version, path };
+	si = xcalloc(n_inst + 1, sizeof(*si));
+	for (size_t i = 0; i < n_inst; i++)
+		si[i] = (struct stitch_solve_installed){ inst[i].name, inst[i].version };
+	{
+		struct stitch_solve_request req = { n_roots, roots, k, sp, n_inst, si, false };
+		rc = stitch_solve(ctx->index, &req, &sol, &why, &err);
+	}
+	if (rc == STITCH_E_UNSAT) {
+		fprintf(stderr, "error: pinning %s %s breaks the resolution: %s\n%s", name,
+			*version ? *version : "", err.msg, why.buf);
+		rc = EXIT_UNSAT;
+	} else if (rc) {
+		rc = cmd_fail(&err);
+	} else if (!*version) {
+		for (size_t i = 0; i < sol.n; i++)
+			if (strcmp(sol.chosen[i]->pkg->name, name) == 0)
+				*version = sol.chosen[i]->version; /* lives in the index */
+	}
+	stitch_solution_release(&sol);
+	stitch_buf_release(&why);
+	free(sp);
+	free(si);
+	free(roots);
+	stitch_pins_free(pins, n_pins);
+	stitch_installed_free(inst, n_inst);
+	if (has_proj)
+		stitch_project_release(&proj);
+	return rc;
+}
+
+/* Fetch the release source of v and unpack it into dir. */
+static int unpack_release(struct stitch_ctx *ctx, const struct stitch_version *v, const char *dir)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_fetch_item it = { 0 };
+	struct stitch_fetch_opts fo = { 0 };
+	char *cache = cmd_source_cache_dir(ctx), *url, *label;
+	int rc;
+
+	if (!strncmp(v->url, "http://", 7) || !strncmp(v->url, "https://", 8) ||
+	    !strncmp(v->url, "file://", 7))
+		url = xstrdup(v->url);
+	else
+		url = xasprintf("%s/%s", v->pkg->repo->root, v->url);
+	label = xasprintf("%s %s", v->pkg->name, v->version);
+	it.url = url;
+	it.sha256 = v->sha256;
+	it.label = label;
+	fo.cache_dir = cache;
+	rc = stitch_fetch_all(&it, 1, &fo, &err);
+	if (rc == 0)
+		rc = stitch_archive_unpack(it.path, dir, &err);
+	stitch_fetch_item_release(&it);
+	free(cache);
+	free(url);
+	free(label);
+	return rc ? cmd_fail(&err) : EXIT_OK;
+}
+
+static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_tree_scan scan;
+	struct stitch_installed in;
+	const struct stitch_pkg *pkg;
+	const char *version = NULL;
+	char **ops, *dir = NULL, *abs = NULL, *manifest;
+	int n_ops, rc;
+
+	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+		return rc;
+	if (n_ops < 1 || n_ops > 2) {
+		free(ops);
+		return cmd_usage_error(ctx, "pin add takes PKG and optionally DIR");
+	}
+	if (!(pkg = stitch_index_find(ctx->index, ops[0]))) {
+		rc = cmd_error("no package '%s' in the repositories in use", ops[0]);
+		goto out;
+	}
+	if ((rc = open_for_pins(ctx, false)) != EXIT_OK)
+		goto out;
+	dir = xstrdup(n_ops == 2 ? ops[1] : ops[0]);
+	manifest = xasprintf("%s/stitch.json", dir);
+	if (n_ops == 2 && access(manifest, R_OK) == 0) {
+		/* The checkout says which version it is. */
+		json_error_t jerr;
+		json_t *j = json_load_file(manifest, 0, &jerr), *vs;
+		const char *key = NULL;
+		json_t *val;
+		vs = j ? json_object_get(j, "versions") : NULL;
+		if (!j || json_object_size(vs) != 1) {
+			rc = cmd_error("%s: expected a package object with exactly one version", manifest);
+			json_decref(j);
+			free(manifest);
+			goto out;
+		}
+		json_object_foreach(vs, key, val)
+			break;
+		if (!stitch_pkg_find_version(pkg, key)) {
+			rc = cmd_error("%s: version '%s' of '%s' is not in the repositories in use", manifest,
+				       key, ops[0]);
+			fprintf(stderr, "hint: pin a version the index has, or add the version to an overlay repository\n");
+			json_decref(j);
+			free(manifest);
+			goto out;
+		}
+		version = stitch_pkg_find_version(pkg, key)->version;
+		json_decref(j);
+	}
+	free(manifest);
+	if (!version && stitch_state_get_package(ctx->sw->st, ops[0], &in, NULL) == 0) {
+		const struct stitch_version *v = stitch_pkg_find_version(pkg, in.version);
+		version = v ? v->version : NULL;
+		stitch_installed_release(&in);
+	}
+	if (!version && (rc = check_resolution(ctx, ops[0], &version, NULL)) != EXIT_OK)
+		goto out;
+	if (!version) {
+		rc = cmd_error("cannot tell which version of '%s' to pin", ops[0]);
+		goto out;
+	}
+	if (n_ops == 1) {
+		if (access(dir, F_OK) == 0) {
+			rc = cmd_error("'%s' already exists; pass it as DIR to pin it as it is", dir);
+			goto out;
+		}
+		if ((rc = unpack_release(ctx, stitch_pkg_find_version(pkg, version), dir)) != EXIT_OK)
+			goto out;
+		printf("unpacked %s %s into ./%s\n", ops[0], version, dir);
+	}
+	if (!(abs = realpath(dir, NULL))) {
+		rc = cmd_error("cannot pin '%s' to '%s': %s", ops[0], dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = check_resolution(ctx, ops[0], &version, abs)) != EXIT_OK)
+		goto out;
+	{
+		struct stitch_pin pin = { (char *)ops[0], (char *)version, abs, NULL, 0 };
+		if (stitch_state_pin_put(ctx->sw->st, &pin, &err) != 0 ||
+		    stitch_tree_scan(ctx->sw->st, ops[0], abs, &scan, &err) != 0) {
+			rc = cmd_fail(&err);
+			goto out;
+		}
+		pin.tree_hash = scan.tree_hash;
+		if (stitch_state_pin_put(ctx->sw->st, &pin, &err) != 0) {
+			stitch_tree_scan_release(&scan);
+			rc = cmd_fail(&err);
+			goto out;
+		}
+		printf("pinned %s %s to %s (%zu files)\n", ops[0], version, abs, scan.n_files);
+		printf("next: edit it, then 'stitch build'\n");
+		stitch_tree_scan_release(&scan);
+	}
+out:
+	free(abs);
+	free(dir);
+	free(ops);
+	return rc;
+}
+
+static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_buf why = STITCH_BUF_INIT;
+	struct cmd_events ce = { 0 };
+	struct stitch_op_opts oo = { 0 };
+	char **ops;
+	int n_ops, rc;
+
+	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+		return rc;
+	if (n_ops != 1) {
+		free(ops);
+		return cmd_usage_error(ctx, "pin remove takes one package name");
+	}
+	if ((rc = open_for_pins(ctx, false)) != EXIT_OK)
+		goto out;
+	if (stitch_state_pin_remove(ctx->sw->st, ops[0], &err) != 0) {
+		rc = cmd_fail(&err);
+		goto out;
+	}
+	printf("unpinned %s; going back to the release\n", ops[0]);
+	/* Back to the release: rebuild what needs it now. */
+	oo.source_cache = cmd_source_cache_dir(ctx);
+	oo.command_line = ctx->command_line;
+	oo.on_event = cmd_print_event;
+	oo.data = &ce;
+	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &oo, &why, &err);
+	free((char *)oo.source_cache);
+	if (rc == STITCH_E_UNSAT) {
+		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);
+		rc = EXIT_UNSAT;
+	} else if (rc) {
+		rc = cmd_fail(&err);
+	}
+	stitch_buf_release(&why);
+out:
+	free(ops);
+	return rc;
+}
+
+static int pin_list(struct stitch_ctx *ctx, int argc, char **argv)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_pin *pins = NULL;
+	size_t n = 0;
+	char **ops;
+	int n_ops, rc;
+
+	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+		return rc;
+	free(ops);
+	if (n_ops)
+		return cmd_usage_error(ctx, "pin list takes no arguments");
+	if ((rc = open_for_pins(ctx, false)) != EXIT_OK)
+		return rc;
+	if (stitch_state_pin_list(ctx->sw->st, &pins, &n, &err) != 0)
+		return cmd_fail(&err);
+	for (size_t i = 0; i < n; i++) {
+		struct stitch_tree_scan scan;
+		const char *state = "missing";
+		if (access(pins[i].path, F_OK) == 0) {
+			if (stitch_tree_scan(ctx->sw->st, pins[i].name, pins[i].path, &scan, &err) != 0) {
+				stitch_pins_free(pins, n);
+				return cmd_fail(&err);
+			}
+			state = pins[i].tree_hash && strcmp(scan.tree_hash, pins[i].tree_hash) == 0
+					? "unchanged since pinned"
+					: "changed since pinned";
+			stitch_tree_scan_release(&scan);
+		}
+		printf("%-20s %-10s %s (%s)\n", pins[i].name, pins[i].version, pins[i].path, state);
+	}
+	if (!n)
+		fprintf(stderr, "no pins in '%s'\n", ctx->sw->dir);
+	stitch_pins_free(pins, n);
+	return EXIT_OK;
+}
+
+int cmd_pin(int argc, char **argv, struct stitch_ctx *ctx)
+{
+	if (argc < 2)
+		return cmd_usage_error(ctx, "pin needs a subcommand: add, remove or list");
+	if (!strcmp(argv[1], "add"))
+		return pin_add(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "remove"))
+		return pin_remove(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return pin_list(ctx, argc - 1, argv + 1);
+	return cmd_usage_error(ctx, "unknown pin subcommand '%s'", argv[1]);
+}
+
+int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
+{
+	const struct stitch_pkg *pkg;
+	const struct stitch_version *v = NULL;
+	char **ops;
+	int n_ops, rc;
+
+	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+		return rc;
+	if (n_ops < 1 || n_ops > 2) {
+		free(ops);
+		return cmd_usage_error(ctx, "source takes PKG[=VERSION] and optionally DIR");
+	}
+	{
+		char *eq = strchr(ops[0], '=');
+		if (eq)
+			*eq = '\0';
+		pkg = stitch_index_find(ctx->index, ops[0]);
+		if (pkg && pkg->n_versions)
+			v = eq ? stitch_pkg_find_version(pkg, eq + 1) : &pkg->versions[0];
+		if (!v) {
+			rc = cmd_error("no package '%s'%s%s in the repositories in use", ops[0],
+				       eq ? " version " : "", eq ? eq + 1 : "");
+			free(ops);
+			return rc;
+		}
+	}
+	rc = unpack_release(ctx, v, n_ops == 2 ? ops[1] : ops[0]);
+	if (rc == EXIT_OK)
+		printf("unpacked %s %s into %s\n", v->pkg->name, v->version, n_ops == 2 ? ops[1] : ops[0]);
+	free(ops);
+	return rc;
+}
