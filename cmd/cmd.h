@@ -119,6 +119,7 @@ int cmd_source(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_test(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_update(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_watch(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_which(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_repo(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_run(int argc, char **argv, struct stitch_ctx *ctx);

@@ -158,6 +158,12 @@ static const struct cmd_entry commands[] = {
 	{ "upgrade", cmd_upgrade, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
 	  "upgrade installed packages to the newest versions that fit",
 	  "usage: stitch upgrade [--dry-run] [--json] [-j N]\n" },
+	{ "watch", cmd_watch, NEED_ROOT, "rebuild (and test) on every change",
+	  "usage: stitch watch [--test]\n"
+	  "\n"
+	  "Watches the project and its pinned trees; on a change (debounced) runs\n"
+	  "stitch build, or with --test stitch test, and prints each cycle's result\n"
+	  "and time.  Keeps going after failures; Ctrl-C stops it.\n" },
 	{ "which", cmd_which, NEED_ROOT | NEED_SWITCH_RO,
 	  "which installed package owns a file, a header or a symbol",
 	  "usage: stitch which WHAT [--json]\n"

@@ -257,6 +257,8 @@ static void explain(const struct op *op, const struct node *nd, char *out, size_
 			snprintf(out, len, "interface of %s unchanged", rebuilt_same->v->pkg->name);
 		else
 			snprintf(out, len, "up to date");
+	} else if (!!nd->pin != !!nd->inst->pinned) {
+		snprintf(out, len, nd->pin ? "newly pinned" : "pin removed, back to the release");
 	} else if (nd->pin && nd->scan.n_changed) {
 		snprintf(out, len, "%zu file%s changed (%s)", nd->scan.n_changed,
 			 nd->scan.n_changed == 1 ? "" : "s", nd->scan.first_changed);
@@ -265,8 +267,6 @@ static void explain(const struct op *op, const struct node *nd, char *out, size_
 		snprintf(out, len, nd->pin ? "its tree differs from the last build" : "its source changed");
 	} else if (changed) {
 		snprintf(out, len, "interface of %s changed", changed->v->pkg->name);
-	} else if (!!nd->pin != !!nd->inst->pinned) {
-		snprintf(out, len, nd->pin ? "newly pinned" : "pin removed");
 	} else {
 		snprintf(out, len, "its recipe or toolchain changed");
 	}

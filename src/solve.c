@@ -5,6 +5,7 @@
  * preferences of section 5 (see solve.h).  Explanations are in
  * solve_explain.c.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,31 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 
 /* ------------------------------------------------------------- packages */
 
+/* ------------------------------------------------------------ bit sets */
+
+static size_t nwords(const struct spkg *p)
+{
+	return ((size_t)p->n + 63) / 64;
+}
+
+static void bit_set(uint64_t *b, int i)
+{
+	b[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static bool bit_get(const uint64_t *b, int i)
+{
+	return (b[i / 64] >> (i % 64)) & 1;
+}
+
+static void mark_dirty(struct solver *s, int pid)
+{
+	if (!s->pkgs[pid].dirty) {
+		s->pkgs[pid].dirty = true;
+		ivec_push(&s->dirty, pid);
+	}
+}
+
 /* The spkg for name, creating its variables on first use. */
 static int touch(struct solver *s, const char *name)
 {
@@ -209,12 +235,18 @@ static int touch(struct solver *s, const char *name)
 	id = (int)s->n_pkgs;
 	XGROW(s->pkgs, s->cap_pkgs, s->n_pkgs + 1);
 	p = &s->pkgs[id];
-	p->pkg = stitch_index_find(s->idx, name);
+	int vis = solve_vis_find(s->idx, name);
+	p->pkg = vis >= 0 ? s->idx->visible[vis] : NULL;
 	p->name = p->pkg ? p->pkg->name : name;
 	p->n = p->pkg ? (int)p->pkg->n_versions : 0;
 	p->var0 = (int)s->n_vars;
 	p->pin = p->pin_no = p->inst = p->keep = -1;
 	p->ranges = (struct ivec){0};
+	p->incoming = (struct ivec){0};
+	p->dirty = false;
+	/* Packages the ranking did not reach come last, in order of touch. */
+	p->rank = vis >= 0 && s->vrank && s->vrank[vis] >= 0 ? s->vrank[vis]
+	                                                     : (int)s->idx->n_visible + id;
 	s->n_pkgs++;
 	htab_put(&s->names, p->name, 0, id);
 	for (int i = 0; i < p->n; i++)
@@ -328,14 +360,35 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, int *c
 	for (size_t i = 1; i < s->tmp.n; i++)
 		ivec_push(&s->pool, s->tmp.a[i]);
 	if (kind == AUX_DEP) {
+		a->key = INT_MAX;
+		for (int i = 0; i < a->n_cand; i++) {
+			struct spkg *cp = &s->pkgs[s->vars[LIT_VAR(s->tmp.a[i + 1])].pkg];
+			if (cp->rank < a->key)
+				a->key = cp->rank;
+			if (!cp->incoming.n || cp->incoming.a[cp->incoming.n - 1] != id)
+				ivec_push(&cp->incoming, id);
+		}
 		int one = a->n_cand ? s->vars[LIT_VAR(s->tmp.a[1])].pkg : -1;
 		for (int i = 1; i < a->n_cand && one >= 0; i++)
 			if (s->vars[LIT_VAR(s->tmp.a[i + 1])].pkg != one)
 				one = -1;
-		if (one >= 0)
+		a->single = one;
+		if (one >= 0) {
+			size_t w = nwords(&s->pkgs[one]);
 			ivec_push(&s->pkgs[one].ranges, id);
-		note_conflict(add_clause(s, s->tmp.a, (int)s->tmp.n, CL_DEP, id, NULL), confl);
+			mark_dirty(s, one);
+			a->mask_off = (int)s->n_bits;
+			XGROW(s->bits, s->cap_bits, s->n_bits + w);
+			memset(s->bits + s->n_bits, 0, w * sizeof(uint64_t));
+			for (int i = 0; i < a->n_cand; i++)
+				bit_set(s->bits + s->n_bits, s->vars[LIT_VAR(s->tmp.a[i + 1])].idx);
+			s->n_bits += w;
+		}
+		int dep_cl;
+		note_conflict(add_clause(s, s->tmp.a, (int)s->tmp.n, CL_DEP, id, &dep_cl), confl);
+		s->auxs[id].dep_cl = dep_cl;
 	} else {
+		a->single = -1;
 		for (int i = 0; i < a->n_cand; i++) {
 			lits[0] = LIT(var, 1);
 			lits[1] = s->pool.a[a->cand_off + i] ^ 1;
@@ -353,9 +406,21 @@ static int expand(struct solver *s, int var)
 	const struct stitch_version *v = &s->pkgs[pid].pkg->versions[sv->idx];
 
 	sv->expanded = true;
-	for (size_t i = 0; i < v->n_depends && !s->fail; i++)
-		if (htab_get(&s->auxmap, v->depends[i], 2 * pid + AUX_DEP) < 0)
-			make_aux(s, pid, AUX_DEP, v->depends[i], &confl);
+	sv->dep_off = (int)s->pool.n;
+	sv->n_dep = 0;
+	s->tmp2.n = 0;
+	for (size_t i = 0; i < v->n_depends && !s->fail; i++) {
+		int id = htab_get(&s->auxmap, v->depends[i], 2 * pid + AUX_DEP);
+		if (id < 0)
+			id = make_aux(s, pid, AUX_DEP, v->depends[i], &confl);
+		if (id >= 0)
+			ivec_push(&s->tmp2, id);
+	}
+	/* make_aux grows the pool: the list goes in after. */
+	s->vars[var].dep_off = (int)s->pool.n;
+	s->vars[var].n_dep = (int)s->tmp2.n;
+	for (size_t i = 0; i < s->tmp2.n; i++)
+		ivec_push(&s->pool, s->tmp2.a[i]);
 	for (size_t i = 0; i < v->n_conflicts && !s->fail; i++)
 		if (htab_get(&s->auxmap, v->conflicts[i], 2 * pid + AUX_CONF) < 0)
 			make_aux(s, pid, AUX_CONF, v->conflicts[i], &confl);
@@ -363,6 +428,10 @@ static int expand(struct solver *s, int var)
 }
 
 /* ----------------------------------------------------------- propagation */
+
+static size_t nwords(const struct spkg *p);
+static void need_set(struct solver *s, const struct spkg *p, int first);
+static int derive_ranges(struct solver *s, const struct spkg *p, bool *done);
 
 static int amo_conflict(struct solver *s, int a, int b)
 {
@@ -373,7 +442,7 @@ static int amo_conflict(struct solver *s, int a, int b)
 }
 
 /* Returns a conflicting clause id, or -1. */
-static int propagate(struct solver *s)
+static int propagate_clauses(struct solver *s)
 {
 	while (s->qhead < s->n_trail) {
 		int lit = s->trail[s->qhead++], fl = lit ^ 1;
@@ -381,6 +450,13 @@ static int propagate(struct solver *s)
 		struct svar *sv = &s->vars[var];
 
 		s->stats.propagations++;
+		if (sv->kind == SVAR_AUX && !LIT_NEG(lit) && s->auxs[sv->idx].kind == AUX_DEP) {
+			solve_heap_push(s, sv->idx);
+			if (s->auxs[sv->idx].single >= 0)
+				mark_dirty(s, s->auxs[sv->idx].single);
+		} else if (sv->kind == SVAR_VERSION && LIT_NEG(lit) && !REASON_IS_AMO(sv->reason)) {
+			mark_dirty(s, sv->pkg);
+		}
 		if (sv->kind == SVAR_VERSION && !LIT_NEG(lit)) {
 			const struct spkg *p = &s->pkgs[sv->pkg];
 			for (int i = 0; i < p->n; i++) {
@@ -440,6 +516,71 @@ static int propagate(struct solver *s)
 	return -1;
 }
 
+/*
+ * Range propagation: for a package whose needed ranges changed, when no
+ * open version fits them all, or a range not needed yet fits none of the
+ * versions they allow, derive that (derive_ranges): the first is a
+ * conflict, the second rules the range, and so the dependents' versions
+ * that have it, out.  PubGrub learns the same incompatibilities, but only
+ * after choosing a version and meeting the conflict.
+ */
+static int check_dirty(struct solver *s, bool *derived)
+{
+	while (s->dirty.n) {
+		int pid = s->dirty.a[--s->dirty.n];
+		const struct spkg *p = &s->pkgs[pid];
+		bool any = false, chosen = false;
+		size_t w = nwords(p);
+
+		s->pkgs[pid].dirty = false;
+		for (int i = 0; i < p->n && !chosen; i++)
+			chosen = s->vars[p->var0 + i].val == 1;
+		if (chosen || !p->ranges.n)
+			continue;
+		need_set(s, p, -1);
+		for (size_t j = 0; j < w && !any; j++)
+			any = s->need[j] != 0;
+		if (!any) {
+			if (!s->rs.n)
+				continue;
+			return derive_ranges(s, p, derived);
+		}
+		for (size_t k = 0; k < p->ranges.n; k++) {
+			const struct saux *b = &s->auxs[p->ranges.a[k]];
+			bool fits = false;
+			if (s->vars[b->var].val != -1)
+				continue;
+			for (size_t j = 0; j < w && !fits; j++)
+				fits = (s->need[j] & s->bits[b->mask_off + j]) != 0;
+			if (fits)
+				continue;
+			/* need_set again: s->rs with b first. */
+			need_set(s, p, p->ranges.a[k]);
+			int confl = derive_ranges(s, p, derived);
+			if (*derived) {
+				/* The package may hold more: look again later. */
+				mark_dirty(s, pid);
+				return confl;
+			}
+			need_set(s, p, -1);
+		}
+	}
+	return -1;
+}
+
+static int propagate(struct solver *s)
+{
+	for (;;) {
+		int confl = propagate_clauses(s);
+		bool derived = false;
+		if (confl >= 0 || s->fail)
+			return confl;
+		confl = check_dirty(s, &derived);
+		if (confl >= 0 || !derived)
+			return confl;
+	}
+}
+
 /* -------------------------------------------------------------- analysis */
 
 void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec *out)
@@ -486,22 +627,28 @@ static void backjump(struct solver *s, size_t level)
 {
 	if (s->n_lim <= level)
 		return;
+	s->undone.n = 0;
 	for (size_t i = s->n_trail; i-- > (size_t)s->lim[level];) {
 		struct svar *v = &s->vars[LIT_VAR(s->trail[i])];
+		if (v->kind == SVAR_VERSION && v->val == 1)
+			ivec_push(&s->undone, v->pkg);
 		v->val = -1;
 		v->reason = REASON_NONE;
 		v->level = -1;
 	}
 	s->n_trail = (size_t)s->lim[level];
 	s->qhead = s->n_trail;
-	if (s->dep_ptr > s->n_trail)
-		s->dep_ptr = s->n_trail;
-	for (size_t l = level + 1; l <= s->n_lim; l++) {
-		if (s->recheck[l] < s->dep_ptr)
-			s->dep_ptr = s->recheck[l];
-		s->recheck[l] = SIZE_MAX;
+	/* Dependencies that stay but lost the version that met them are open. */
+	for (size_t i = 0; i < s->undone.n; i++) {
+		const struct spkg *p = &s->pkgs[s->undone.a[i]];
+		for (size_t k = 0; k < p->incoming.n; k++)
+			if (s->vars[s->auxs[p->incoming.a[k]].var].val == 1)
+				solve_heap_push(s, p->incoming.a[k]);
 	}
 	s->n_lim = level;
+	for (size_t i = 0; i < s->dirty.n; i++)
+		s->pkgs[s->dirty.a[i]].dirty = false;
+	s->dirty.n = 0;
 	reassert(s);
 }
 
@@ -665,44 +812,205 @@ static int pick(const struct solver *s, const int *cands, int n, bool *done, int
 	return -1;
 }
 
-static bool in_cands(const struct solver *s, const struct saux *a, int lit)
+/*
+ * The versions of p still open that every range needed on it now (a true
+ * AUX_DEP on p alone) allows, into s->need; the ids of those ranges, after
+ * first, into s->rs.
+ */
+static void need_set(struct solver *s, const struct spkg *p, int first)
 {
-	for (int i = 0; i < a->n_cand; i++)
-		if (s->pool.a[a->cand_off + i] == lit)
-			return true;
-	return false;
+	size_t w = nwords(p);
+	uint64_t *need;
+
+	XGROW(s->need, s->cap_need, w + 1);
+	need = s->need;
+	memset(need, 0, w * sizeof(uint64_t));
+	for (int i = 0; i < p->n; i++)
+		if (s->vars[p->var0 + i].val != 0)
+			bit_set(need, i);
+	s->rs.n = 0;
+	if (first >= 0)
+		ivec_push(&s->rs, first);
+	for (size_t k = 0; k < p->ranges.n; k++) {
+		const struct saux *z = &s->auxs[p->ranges.a[k]];
+		if (p->ranges.a[k] == first || s->vars[z->var].val != 1)
+			continue;
+		ivec_push(&s->rs, p->ranges.a[k]);
+		for (size_t j = 0; j < w; j++)
+			need[j] &= s->bits[z->mask_off + j];
+	}
 }
 
 /*
- * For an open dependency, the first candidate that every other open
- * dependency of its package on a range of that package also accepts (as
- * PubGrub decides the newest version allowed by all the constraints on a
- * package); else the plain first choice.  Only a heuristic: any candidate
- * is correct, this one avoids conflicts that are certain.
+ * No open version of p is allowed by the ranges s->rs (the first true or
+ * unassigned, the others true): derive the incompatibility of a few of
+ * them, "these ranges are not all needed (unless one of these versions,
+ * all false now, is chosen)", as PubGrub does, instead of trying each
+ * version in turn and learning about one at a time.  The clause follows
+ * from the ranges' dependency clauses and "at most one version", and is
+ * recorded as learned from those.  When every literal is false, backjumps
+ * to where it is asserting (or still in conflict).  Returns a conflicting
+ * clause id or -1; sets *done when a clause was added.
  */
-static int pick_dep(const struct solver *s, const struct saux *a, int first)
+static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 {
-	for (int i = 0; i < a->n_cand; i++) {
-		int lit = s->pool.a[a->cand_off + i];
-		const struct spkg *p;
-		bool ok = true;
-		if (lit_value(s, lit) != -1)
+	size_t w = nwords(p);
+	uint64_t *in = xcalloc(2 * w + 1, sizeof(uint64_t)), *open = in + w;
+	struct ivec lits = {0}, antes = {0};
+	int top = 0, n_top = 0, next = 0, lid, cid, confl = -1;
+	bool left = false, unassigned = false;
+	struct slearn *L;
+
+	for (int i = 0; i < p->n; i++)
+		if (s->vars[p->var0 + i].val != 0)
+			bit_set(open, i);
+	/* Greedily: a range joins when it rules out a version still open. */
+	for (size_t k = 0; k < s->rs.n; k++) {
+		const struct saux *z = &s->auxs[s->rs.a[k]];
+		const uint64_t *m = s->bits + z->mask_off;
+		bool cuts = k == 0;
+		for (size_t j = 0; j < w && !cuts; j++)
+			cuts = (in[j] & ~m[j] & open[j]) != 0;
+		if (!cuts)
 			continue;
-		p = &s->pkgs[s->vars[LIT_VAR(lit)].pkg];
-		for (size_t k = 0; k < p->ranges.n && ok; k++) {
-			const struct saux *z = &s->auxs[p->ranges.a[k]];
-			if (z == a || s->vars[z->var].val != 1)
-				continue;
-			ok = in_cands(s, z, lit);
+		left = false;
+		for (size_t j = 0; j < w; j++) {
+			in[j] = k == 0 ? m[j] : in[j] & m[j];
+			left = left || (in[j] & open[j]);
 		}
-		if (ok)
-			return lit;
+		ivec_push(&lits, LIT(z->var, 1));
+		ivec_push(&antes, z->dep_cl);
+		if (!left)
+			break;
 	}
-	return first;
+	if (left) {
+		/* Not what the caller saw: nothing to derive. */
+		free(in);
+		free(lits.a);
+		free(antes.a);
+		return -1;
+	}
+	for (int i = 0; i < p->n; i++)
+		if (bit_get(in, i))
+			ivec_push(&lits, LIT(p->var0 + i, 0));
+	free(in);
+
+	for (size_t i = 0; i < lits.n; i++) {
+		int l = s->vars[LIT_VAR(lits.a[i])].level;
+		if (lit_value(s, lits.a[i]) != 0) {
+			unassigned = true;
+			continue;
+		}
+		if (l > top) {
+			next = top;
+			top = l;
+			n_top = 1;
+		} else if (l == top) {
+			n_top++;
+		} else if (l > next) {
+			next = l;
+		}
+	}
+	/* All false: go back to where the clause first says something. */
+	if (!unassigned) {
+		int to = n_top == 1 ? next : top;
+		if (n_top == 1 && top - CHRONO_DISTANCE > next)
+			to = top - 1;
+		backjump(s, (size_t)to);
+	}
+
+	lid = (int)s->n_learns;
+	XGROW(s->learns, s->cap_learns, s->n_learns + 1);
+	L = &s->learns[s->n_learns++];
+	L->ante_off = (int)s->pool.n;
+	L->n_ante = (int)antes.n;
+	for (size_t i = 0; i < antes.n; i++)
+		ivec_push(&s->pool, antes.a[i]);
+	L->zero_off = (int)s->pool.n;
+	L->n_zero = 0;
+	confl = add_clause(s, lits.a, (int)lits.n, CL_LEARNED, lid, &cid);
+	s->learns[lid].clause = cid;
+	if (!unassigned)
+		s->stats.conflicts++;
+	*done = true;
+	free(lits.a);
+	free(antes.a);
+	return confl;
 }
 
-/* The next decision literal, or -1 when every goal is met. */
-static int decide(struct solver *s)
+/*
+ * For an open dependency, the first candidate that every range needed on
+ * its package allows (PubGrub decides the newest version allowed by all
+ * the constraints on a package); else the plain first choice.  When that
+ * dependency is a range and no version fits, derives why instead (see
+ * derive_ranges): then returns -1 with *derived set.
+ */
+static int pick_dep(struct solver *s, int aux, int first, bool *derived, int *confl)
+{
+	const struct saux *a = &s->auxs[aux];
+	const struct spkg *p;
+
+	if (a->single < 0) {
+		/* Alternatives: the first that fits the ranges on its package. */
+		int last = -1;
+		for (int i = 0; i < a->n_cand; i++) {
+			int lit = s->pool.a[a->cand_off + i], pid = s->vars[LIT_VAR(lit)].pkg;
+			if (lit_value(s, lit) != -1)
+				continue;
+			if (pid != last)
+				need_set(s, &s->pkgs[pid], -1);
+			last = pid;
+			if (bit_get(s->need, s->vars[LIT_VAR(lit)].idx))
+				return lit;
+		}
+		return first;
+	}
+	p = &s->pkgs[a->single];
+	need_set(s, p, aux);
+	for (int i = 0; i < a->n_cand; i++) {
+		int lit = s->pool.a[a->cand_off + i];
+		if (lit_value(s, lit) == -1 && bit_get(s->need, s->vars[LIT_VAR(lit)].idx))
+			return lit;
+	}
+	*confl = derive_ranges(s, p, derived);
+	return *derived ? -1 : first;
+}
+
+/*
+ * Before version var is decided: when one of its dependencies is a range
+ * that no open version allowed by the ranges already needed on that
+ * package fits, derive so (which rules var out) instead of deciding var
+ * and meeting the conflict later.  Returns as derive_ranges.
+ */
+static int check_ranges(struct solver *s, int var, bool *derived)
+{
+	const struct svar *v = &s->vars[var];
+
+	for (int d = 0; d < v->n_dep; d++) {
+		int id = s->pool.a[v->dep_off + d];
+		const struct saux *b = &s->auxs[id];
+		const struct spkg *p;
+		bool fits = false;
+		if (b->single < 0 || s->vars[b->var].val != -1)
+			continue;
+		p = &s->pkgs[b->single];
+		need_set(s, p, id);
+		for (size_t j = 0; j < nwords(p) && !fits; j++)
+			fits = (s->need[j] & s->bits[b->mask_off + j]) != 0;
+		if (fits)
+			continue;
+		int confl = derive_ranges(s, p, derived);
+		if (*derived)
+			return confl;
+	}
+	return -1;
+}
+
+/*
+ * The next decision literal, or -1 when every goal is met; or -1 with
+ * *derived set when it derived a clause instead (*confl: see pick_dep).
+ */
+static int decide(struct solver *s, bool *derived, int *confl)
 {
 	bool done;
 	int lit, level;
@@ -717,17 +1025,14 @@ static int decide(struct solver *s)
 		if (!done)
 			return lit;
 	}
-	for (; s->dep_ptr < s->n_trail; s->dep_ptr++) {
-		int t = s->trail[s->dep_ptr];
-		const struct svar *v = &s->vars[LIT_VAR(t)];
-		if (LIT_NEG(t) || v->kind != SVAR_AUX || s->auxs[v->idx].kind != AUX_DEP)
-			continue;
-		const struct saux *a = &s->auxs[v->idx];
-		lit = pick(s, s->pool.a + a->cand_off, a->n_cand, &done, &level);
-		if (!done)
-			return pick_dep(s, a, lit);
-		if (level > v->level && s->recheck[level] > s->dep_ptr)
-			s->recheck[level] = s->dep_ptr;
+	while (s->heap.n) {
+		const struct saux *a = &s->auxs[s->heap.a[0]];
+		if (s->vars[a->var].val == 1) {
+			lit = pick(s, s->pool.a + a->cand_off, a->n_cand, &done, &level);
+			if (!done)
+				return pick_dep(s, s->heap.a[0], lit, derived, confl);
+		}
+		solve_heap_pop(s);
 	}
 	return -1;
 }
@@ -859,6 +1164,25 @@ static int setup_roots(struct solver *s)
 	return 0;
 }
 
+/* Rank the packages for the decision order (solve_order.c). */
+static void setup_order(struct solver *s)
+{
+	const struct stitch_solve_request *rq = s->rq;
+	struct ivec st = {0};
+
+	for (size_t i = 0; i < s->n_roots; i++)
+		for (size_t a = 0; a < s->root_reqs[i]->n_alts; a++)
+			ivec_push(&st, solve_vis_find(s->idx, s->root_reqs[i]->alts[a].name));
+	for (size_t i = 0; i < rq->n_installed; i++)
+		if (rq->installed[i].name)
+			ivec_push(&st, solve_vis_find(s->idx, rq->installed[i].name));
+	for (size_t i = 0; i < rq->n_pins; i++)
+		if (rq->pins[i].name)
+			ivec_push(&st, solve_vis_find(s->idx, rq->pins[i].name));
+	solve_order_rank(s, st.a, st.n);
+	free(st.a);
+}
+
 /* Root clauses go in after the pins so that they see the pins' units. */
 static int add_root_clauses(struct solver *s)
 {
@@ -888,7 +1212,7 @@ static void solver_free(struct solver *s)
 	free(s->watches);
 	free(s->vars);
 	for (size_t i = 0; i < s->n_pkgs; i++)
-		free(s->pkgs[i].ranges.a);
+		free(s->pkgs[i].ranges.a), free(s->pkgs[i].incoming.a);
 	free(s->pkgs);
 	free(s->auxs);
 	free(s->cls);
@@ -914,7 +1238,14 @@ static void solver_free(struct solver *s)
 	free(s->tmp.a);
 	free(s->units.a);
 	free(s->pend.a);
-	free(s->recheck);
+	free(s->heap.a);
+	free(s->vrank);
+	free(s->undone.a);
+	free(s->rs.a);
+	free(s->dirty.a);
+	free(s->bits);
+	free(s->need);
+	free(s->tmp2.a);
 }
 
 static int cmp_chosen(const void *a, const void *b)
@@ -953,7 +1284,10 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 			confl = analyze(s, confl);
 			continue;
 		}
-		int lit = decide(s);
+		bool derived = false;
+		int lit = decide(s, &derived, &confl);
+		if (derived)
+			continue;
 		if (lit < 0) {
 			collect(s, out);
 			return 0;
@@ -970,15 +1304,14 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 			confl = expand(s, LIT_VAR(lit));
 			continue;
 		}
+		if (!LIT_NEG(lit) && s->vars[LIT_VAR(lit)].kind == SVAR_VERSION) {
+			confl = check_ranges(s, LIT_VAR(lit), &derived);
+			if (derived)
+				continue;
+		}
 		s->stats.decisions++;
 		XGROW(s->lim, s->cap_lim, s->n_lim + 1);
 		s->lim[s->n_lim++] = (int)s->n_trail;
-		if (s->n_lim >= s->cap_recheck) {
-			size_t old = s->cap_recheck;
-			XGROW(s->recheck, s->cap_recheck, s->n_lim + 1);
-			for (size_t l = old; l < s->cap_recheck; l++)
-				s->recheck[l] = SIZE_MAX;
-		}
 		enqueue(s, lit, REASON_NONE);
 	}
 }
@@ -996,6 +1329,8 @@ int stitch_solve(const struct stitch_index *idx, const struct stitch_solve_reque
 	s.rq = req;
 	s.err = err ? err : &local;
 	rc = setup_roots(&s);
+	if (rc == 0)
+		setup_order(&s);
 	if (rc == 0)
 		rc = setup_pins(&s);
 	if (rc == 0)

@@ -44,6 +44,7 @@ struct svar {
 	int reason;
 	int pkg; /* spkg id */
 	int idx; /* SVAR_VERSION: version index (newest first); SVAR_AUX: aux id */
+	int dep_off, n_dep; /* SVAR_VERSION, once expanded: its AUX_DEP ids in s->pool */
 	/* SVAR_KEEP ("keep the installed version"): unused */
 };
 
@@ -58,6 +59,9 @@ struct spkg {
 	int inst; /* installed version index, or -1 */
 	int keep; /* its SVAR_KEEP variable, or -1 */
 	struct ivec ranges; /* AUX_DEP ids whose candidates are all versions of this */
+	struct ivec incoming; /* AUX_DEP ids with a candidate version of this */
+	bool dirty; /* in s->dirty */
+	int rank; /* decision order of its open dependencies (solve_order.c) */
 };
 
 enum aux_kind { AUX_DEP, AUX_CONF };
@@ -70,6 +74,11 @@ struct saux {
 	const struct stitch_req *req; /* parsed, shared cache */
 	int mem_off, n_mem; /* member version indices, in s->pool */
 	int cand_off, n_cand; /* AUX_DEP: candidate literals in preference order */
+	int key; /* AUX_DEP: the lowest rank of its candidates' packages */
+	int dep_cl; /* AUX_DEP: its CL_DEP clause */
+	int single; /* AUX_DEP: the spkg id when all candidates are its versions, else -1 */
+	int mask_off; /* single: candidate versions as a bit set in s->bits */
+	bool in_heap;
 };
 
 enum clause_kind {
@@ -134,14 +143,20 @@ struct solver {
 	size_t n_trail, cap_trail, qhead;
 	int *lim; /* trail size at the start of each level */
 	size_t n_lim, cap_lim;
-	size_t dep_ptr; /* open-dependency scan position in the trail */
 	/*
-	 * recheck[L]: the lowest trail position of a dependency found
-	 * satisfied only by literals of level L (above its own level); a
-	 * backjump below L makes the scan go back there.
+	 * Open dependencies: every true AUX_DEP with no true candidate is in
+	 * this heap (keyed by saux.key, then id), and entries that are no
+	 * longer open are dropped when they reach the top.
 	 */
-	size_t *recheck;
-	size_t cap_recheck;
+	struct ivec heap;
+	int *vrank; /* per visible package of the index: its rank, or -1 */
+	struct ivec rs; /* scratch for pick_dep */
+	struct ivec dirty; /* packages whose needed ranges changed (see check_dirty) */
+	uint64_t *bits; /* version bit sets (see saux.mask_off) */
+	size_t n_bits, cap_bits;
+	uint64_t *need; /* scratch bit set */
+	size_t cap_need;
+	struct ivec undone; /* scratch for backjump: packages whose version was unassigned */
 	struct ivec units; /* one-literal clauses met above level 0 */
 	/*
 	 * Learned clauses asserted above the level where they became unit
@@ -167,7 +182,7 @@ struct solver {
 
 	int *mark; /* per variable scratch for building clauses */
 	size_t cap_mark;
-	struct ivec tmp;
+	struct ivec tmp, tmp2;
 
 	struct stitch_solve_stats stats;
 };
@@ -182,6 +197,16 @@ void ivec_push(struct ivec *v, int x);
 
 /* The spkg id of a package the search touched, or -1. */
 int solve_find_pkg(struct solver *s, const char *name);
+
+/* The index of name in idx->visible, or -1. */
+int solve_vis_find(const struct stitch_index *idx, const char *name);
+
+/* Rank the packages reachable from starts (visible indices): s->vrank. */
+void solve_order_rank(struct solver *s, const int *starts, size_t n_starts);
+
+/* The heap of open dependencies (see struct solver). */
+void solve_heap_push(struct solver *s, int aux);
+void solve_heap_pop(struct solver *s);
 
 /* The literals of a reason (clause or AMO) of variable var into out. */
 void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec *out);

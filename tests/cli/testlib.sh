@@ -108,6 +108,9 @@ src_pkg() {
 		done
 		echo "; }"
 	} >"$src/$name.c"
+	local req="" d2
+	for d2 in "$@"; do req="$req ${d2%% *}"; done
+	[ -n "$req" ] && req="Requires:$req\\n"
 	cat >"$src/Makefile" <<MK
 PREFIX ?= /usr/local
 CC ?= cc
@@ -121,7 +124,7 @@ install: lib$name.a
 	mkdir -p \$(DESTDIR)\$(PREFIX)/lib/pkgconfig \$(DESTDIR)\$(PREFIX)/include
 	cp lib$name.a \$(DESTDIR)\$(PREFIX)/lib/
 	cp $name.h \$(DESTDIR)\$(PREFIX)/include/
-	printf 'Name: $name\nVersion: ${SRC_PC_VERSION:-1.0}\nDescription: $name\nLibs: -L\$(PREFIX)/lib -l$name\nCflags: -I\$(PREFIX)/include\n' > \$(DESTDIR)\$(PREFIX)/lib/pkgconfig/$name.pc
+	printf 'Name: $name\nVersion: ${SRC_PC_VERSION:-1.0}\nDescription: $name\nLibs: -L\$(PREFIX)/lib -l$name\n${req}Cflags: -I\$(PREFIX)/include\n' > \$(DESTDIR)\$(PREFIX)/lib/pkgconfig/$name.pc
 MK
 	tar -C "$TMP/src" -czf "$repo/archives/$name-$ver.tar.gz" "$name-$ver"
 	local sha
