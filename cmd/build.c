@@ -161,7 +161,8 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		return EXIT_ERROR;
 	}
 	if (o->json) {
-		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "event", "link", "action", "linked",
+		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "event", "link", "action",
+				       res.relinked ? "linked" : "kept",
 				       "image", res.image, "sha256", res.sha256, "compiled",
 				       (int)res.compiled, "seconds",
 				       (double)(long)(res.link_seconds * 1000) / 1000);
@@ -170,8 +171,11 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		free(text);
 		json_decref(ev);
 	} else {
-		printf("image relinked in %.2f s (%zu source%s compiled)\n", res.link_seconds, res.compiled,
-		       res.compiled == 1 ? "" : "s");
+		if (res.relinked)
+			printf("image relinked in %.2f s (%zu source%s compiled)\n", res.link_seconds,
+			       res.compiled, res.compiled == 1 ? "" : "s");
+		else
+			printf("image up to date\n");
 		printf("image: %s\nsha256: %s\n", res.image, res.sha256);
 	}
 	fflush(stdout);

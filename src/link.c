@@ -4,6 +4,7 @@
  */
 #include "link.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "tree.h"
 #include "util.h"
 
 static const struct stitch_target targets[] = {
@@ -186,23 +188,97 @@ static void write_key(const char *dir, const char *obj, const char *key)
 	free(kpath);
 }
 
+/*
+ * A source's key: its stat data (as make would look at it, but exact to the
+ * nanosecond and the inode), the flags and the libraries' interfaces.
+ * Reading a large generated source on every build would cost more.
+ */
 static int compile_key(const struct stitch_link_opts *o, const char *src, char *const *args,
 		       char key[65])
 {
-	const char *dir = o->project->dir;
-	char *path = xasprintf("%s/%s", dir, src), sum[65];
+	char *path = xasprintf("%s/%s", o->project->dir, src);
 	struct stitch_buf b = STITCH_BUF_INIT;
-	int rc = stitch_sha256_file(path, sum);
+	struct stat st;
+	int rc = stat(path, &st);
 
 	free(path);
 	if (rc != 0)
 		return -1;
-	stitch_buf_addf(&b, "src %s\ninputs %s\n", sum, o->inputs_key ? o->inputs_key : "");
+	stitch_buf_addf(&b, "src %lld %lld %lld %lld\ninputs %s\n", (long long)st.st_size,
+			(long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec, (long long)st.st_ino,
+			o->inputs_key ? o->inputs_key : "");
 	for (size_t i = 0; args[i]; i++)
 		stitch_buf_addf(&b, "%s\n", args[i]);
 	stitch_sha256_hex(b.buf, b.len, key);
 	stitch_buf_release(&b);
 	return 0;
+}
+
+/* Stat data of the project's own files (not _build, _stitch or VCS folders). */
+static void stamp_tree(const char *root, const char *rel, struct stitch_buf *b)
+{
+	char *dir = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		char *r = *rel ? xasprintf("%s/%s", rel, names[i]->d_name) : xstrdup(names[i]->d_name);
+		char *full = xasprintf("%s/%s", root, r);
+		struct stat st;
+		if (lstat(full, &st) == 0 && !stitch_tree_ignored(names[i]->d_name, S_ISDIR(st.st_mode))) {
+			if (S_ISDIR(st.st_mode))
+				stamp_tree(root, r, b);
+			else
+				stitch_buf_addf(b, "%s %lld %lld %lld %o\n", r, (long long)st.st_size,
+						(long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec,
+						(unsigned)st.st_mode);
+		}
+		free(full);
+		free(r);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+}
+
+/* A small cache file: first line the key, then the value lines. */
+static char *read_cached(const char *path, const char *key)
+{
+	struct stitch_buf b = STITCH_BUF_INIT;
+	char line[4096];
+	FILE *f = fopen(path, "r");
+	bool ok = false;
+
+	if (!f)
+		return NULL;
+	if (fgets(line, sizeof(line), f) && strncmp(line, key, 64) == 0 && line[64] == '\n') {
+		size_t n;
+		ok = true;
+		while ((n = fread(line, 1, sizeof(line), f)) > 0)
+			stitch_buf_add(&b, line, n);
+	}
+	fclose(f);
+	if (!ok) {
+		stitch_buf_release(&b);
+		return NULL;
+	}
+	return stitch_buf_detach(&b, NULL);
+}
+
+static void write_cached(const char *path, const char *key, const char *value)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+
+	if (f) {
+		fprintf(f, "%s\n%s", key, value);
+		if (fclose(f) == 0 && rename(tmp, path) == 0) {
+			free(tmp);
+			return;
+		}
+	}
+	unlink(tmp);
+	free(tmp);
 }
 
 int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
@@ -232,27 +308,73 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 	run_env.log = xasprintf("%s/_build/build.log", p->dir);
 	unlink(run_env.log);
 
-	for (size_t i = 0; i < p->n_generate && rc == 0; i++)
-		rc = run(&run_env, p->generate[i].argv, NULL, err);
-	if (rc)
-		goto out;
-	/* Flags of every library, from their pkg-config files. */
+	/*
+	 * Generate only when the project's files or the installed tools changed
+	 * since the last successful run: a no-op build must not rewrite sources.
+	 */
 	{
-		char **pc = xcalloc(o->n_pkgs + 4, sizeof(char *));
-		size_t k = 0;
-		pc[k++] = "pkg-config";
-		pc[k++] = "--cflags";
-		for (size_t i = 0; i < o->n_pkgs; i++)
-			pc[k++] = (char *)o->pkgs[i];
-		rc = run(&run_env, pc, &flags, err);
-		if (rc == 0) {
-			pc[1] = "--static";
-			memmove(pc + 3, pc + 2, o->n_pkgs * sizeof(char *));
-			pc[2] = "--libs";
-			pc[o->n_pkgs + 3] = NULL;
-			rc = run(&run_env, pc, &libs, err);
+		struct stitch_buf st = STITCH_BUF_INIT;
+		char gkey[65], *gpath = xasprintf("%s/_build/generate.stamp", p->dir), *prev;
+		stitch_buf_addf(&st, "inputs %s\n", o->inputs_key ? o->inputs_key : "");
+		for (size_t i = 0; i < p->n_generate; i++)
+			for (size_t k = 0; k < p->generate[i].argc; k++)
+				stitch_buf_addf(&st, "%s%c", p->generate[i].argv[k], k + 1 < p->generate[i].argc ? ' ' : '\n');
+		stamp_tree(p->dir, "", &st);
+		stitch_sha256_hex(st.buf, st.len, gkey);
+		stitch_buf_release(&st);
+		prev = read_cached(gpath, gkey);
+		if (!prev) {
+			for (size_t i = 0; i < p->n_generate && rc == 0; i++)
+				rc = run(&run_env, p->generate[i].argv, NULL, err);
+			if (rc == 0)
+				write_cached(gpath, gkey, "");
 		}
-		free(pc);
+		free(prev);
+		free(gpath);
+		if (rc)
+			goto out;
+	}
+	/* Flags of every library, from their pkg-config files (cached by their interfaces). */
+	{
+		struct stitch_buf kb = STITCH_BUF_INIT;
+		char fkey[65], *fpath = xasprintf("%s/_build/flags.cache", p->dir), *cached;
+		stitch_buf_addf(&kb, "%s\n", o->inputs_key ? o->inputs_key : "");
+		for (size_t i = 0; i < o->n_pkgs; i++)
+			stitch_buf_addf(&kb, "%s\n", o->pkgs[i]);
+		stitch_sha256_hex(kb.buf, kb.len, fkey);
+		stitch_buf_release(&kb);
+		cached = read_cached(fpath, fkey);
+		if (cached && strchr(cached, '\n')) {
+			char *nl = strchr(cached, '\n');
+			stitch_buf_add(&flags, cached, (size_t)(nl - cached));
+			stitch_buf_adds(&libs, nl + 1);
+		} else {
+			char **pc = xcalloc(o->n_pkgs + 4, sizeof(char *));
+			size_t k = 0;
+			pc[k++] = "pkg-config";
+			pc[k++] = "--cflags";
+			for (size_t i = 0; i < o->n_pkgs; i++)
+				pc[k++] = (char *)o->pkgs[i];
+			rc = run(&run_env, pc, &flags, err);
+			if (rc == 0) {
+				pc[1] = "--static";
+				memmove(pc + 3, pc + 2, o->n_pkgs * sizeof(char *));
+				pc[2] = "--libs";
+				pc[o->n_pkgs + 3] = NULL;
+				rc = run(&run_env, pc, &libs, err);
+			}
+			free(pc);
+			for (size_t i = 0; i < flags.len; i++)
+				if (flags.buf[i] == '\n')
+					flags.buf[i] = ' ';
+			if (rc == 0) {
+				char *v = xasprintf("%s\n%s", flags.buf, libs.buf);
+				write_cached(fpath, fkey, v);
+				free(v);
+			}
+		}
+		free(cached);
+		free(fpath);
 		if (rc)
 			goto out;
 	}
@@ -299,7 +421,9 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 	tmp = xasprintf("%s.tmp", r->image);
 	{
 		size_t n = 0, cap = 0;
-		char **lv = NULL;
+		char **lv = NULL, lkey[65], *lpath = xasprintf("%s/_build/link.stamp", p->dir), *prev;
+		struct stitch_buf kb = STITCH_BUF_INIT;
+		struct stat ist;
 		add_words(&lv, &n, &cap, "cc -o");
 		XGROW(lv, cap, n + 2);
 		lv[n++] = xstrdup(tmp);
@@ -312,13 +436,47 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 			add_words(&lv, &n, &cap, p->ldflags[i]);
 		XGROW(lv, cap, n + 1);
 		lv[n] = NULL;
-		rc = run(&run_env, lv, NULL, err);
+		/*
+		 * Relink when any input changed: the objects, the command, or an
+		 * archive of the switch (stat data, as make would see it).
+		 */
+		for (size_t i = 1; i < n; i++) {
+			char *f = lv[i][0] == '/' ? xstrdup(lv[i]) : xasprintf("%s/%s", p->dir, lv[i]);
+			struct stat st;
+			stitch_buf_addf(&kb, "%s\n", i == 1 ? "(output)" : lv[i]);
+			if (i > 1 && stat(f, &st) == 0)
+				stitch_buf_addf(&kb, " %lld %lld.%09ld %lld\n", (long long)st.st_size,
+						(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_ino);
+			free(f);
+		}
+		{
+			char *libdir = xasprintf("%s/lib", o->switch_dir);
+			stamp_tree(libdir, "", &kb);
+			free(libdir);
+		}
+		stitch_sha256_hex(kb.buf, kb.len, lkey);
+		prev = read_cached(lpath, lkey);
+		if (prev && stat(r->image, &ist) == 0 && strlen(prev) == 64) {
+			/* Nothing changed: the image stands; its hash is on record. */
+			memcpy(r->sha256, prev, 65);
+			r->relinked = false;
+		} else {
+			rc = run(&run_env, lv, NULL, err);
+			if (rc == 0 && rename(tmp, r->image) != 0)
+				rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", r->image,
+						  strerror(errno));
+			if (rc == 0 && stitch_sha256_file(r->image, r->sha256) != 0)
+				rc = stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", r->image,
+						  strerror(errno));
+			if (rc == 0)
+				write_cached(lpath, lkey, r->sha256);
+			r->relinked = true;
+		}
+		free(prev);
+		free(lpath);
+		stitch_buf_release(&kb);
 		free_words(lv, n);
 	}
-	if (rc == 0 && rename(tmp, r->image) != 0)
-		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", r->image, strerror(errno));
-	if (rc == 0 && stitch_sha256_file(r->image, r->sha256) != 0)
-		rc = stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", r->image, strerror(errno));
 	r->link_seconds = now_s() - t_link;
 out:
 	if (rc && tmp)

@@ -37,6 +37,7 @@ struct stitch_link_result {
 	size_t compiled;           /* sources compiled (the others were up to date) */
 	double seconds;            /* generate + compile + link */
 	double link_seconds;
+	bool relinked;             /* false: nothing changed, the image stands */
 };
 
 /*

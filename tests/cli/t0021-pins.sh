@@ -126,7 +126,7 @@ has "nothing changed" "$ERR" "no pins"
 # watch picks up an edit.
 run "pin again" 0 s pin add ipv4 "$PROJ/ipv4"
 s build >/dev/null 2>&1
-s watch >"$TMP/watch.out" 2>&1 &
+"$STITCH" --root "$ROOT" --repo "$R" watch >"$TMP/watch.out" 2>&1 &
 wpid=$!
 for _ in $(seq 1 100); do grep -q "ok in" "$TMP/watch.out" && break; sleep 0.1; done
 sed -i 's/return 7/return 9/' ipv4/ipv4.c
