@@ -52,7 +52,12 @@ static void add_tree(struct watches *w, const char *dir)
 
 	if (wd < 0)
 		return;
-	XGROW(w->dirs, w->cap, (size_t)wd + 1);
+	if ((size_t)wd >= w->cap) {
+		size_t old = w->cap;
+		XGROW(w->dirs, w->cap, (size_t)wd + 1);
+		memset(w->dirs + old, 0, (w->cap - old) * sizeof(*w->dirs));
+	}
+	free(w->dirs[wd]);
 	w->dirs[wd] = xstrdup(dir);
 	if (!(d = opendir(dir)))
 		return;
