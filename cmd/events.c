@@ -109,6 +109,13 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 			print_json(ev);
 		return;
 	}
+	if (!strcmp(ev->kind, "pin")) {
+		if (strstr(ev->reason, "not part of"))
+			fprintf(stderr, "warning: pin %s %s at %s\n", ev->name, ev->version, ev->reason);
+		else
+			printf("pin %s %s: %s\n", ev->name, ev->version, ev->reason);
+		return;
+	}
 	if (!strcmp(ev->kind, "plan")) {
 		if (!ce->dry_run)
 			return;

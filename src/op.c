@@ -660,6 +660,22 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 							      : STITCH_CHANGE_REBUILD,
 			   nd->v->pkg->name, nd->inst ? nd->inst->version : NULL, nd->v->version);
 	}
+	/* A pin is never silently ignored: say where each one stands, every run. */
+	for (size_t i = 0; i < op.n_pins; i++) {
+		const struct stitch_pin *pin = &op.pins[i];
+		int j = find_node(&op, pin->name);
+		char where[1200];
+		struct stitch_event ev = { "pin", NULL, pin->name, pin->version, NULL, where, 0, NULL };
+		if (j < 0)
+			snprintf(where, sizeof(where), "%s: not part of what gets built", pin->path);
+		else
+			snprintf(where, sizeof(where), "%s (%s since pinned)", pin->path,
+				 pin->tree_hash && !strcmp(op.nodes[j].source_sha256, pin->tree_hash)
+					 ? "unchanged"
+					 : "changed");
+		if (opts->on_event && !opts->dry_run)
+			opts->on_event(opts->data, &ev);
+	}
 	rc = record_history(&op, n_reqs ? "install" : "upgrade", err);
 	if (first.code) {
 		*err = first;

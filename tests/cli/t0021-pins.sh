@@ -69,6 +69,8 @@ events >"$TMP/ev"; cp "$TMP/ev" "$TMP/ev.last"
 has "ipv4 rebuilt for the edit" "$TMP/ev" "ipv4 rebuilt 1 file changed (ipv4.c)"
 has "tcp kept after a .c edit" "$TMP/ev" "tcp kept interface of ipv4 unchanged"
 if [ "$(_build/app.unix)" = "value 41" ]; then pass "edited image behaves differently"; else fail "edited image behaves differently" "$(_build/app.unix)"; fi
+run "build says the pin changed" 0 s build
+has "build shows the pin's path and state" "$OUT" "pin ipv4 1.0.0: $PROJ/ipv4 (changed since pinned)"
 run "pin list sees the change" 0 s pin list
 has "changed since pinned" "$OUT" "(changed since pinned)"
 grep -q "cc .*ipv4.o\|ipv4.c" "$PROJ/_stitch/.stitch/logs/ipv4-1.0.0.log" && pass "build log written" || fail "build log written" "no log"
@@ -122,6 +124,16 @@ run "conflicting pin refused" 3 s pin add ipv4 "$TMP/v2/ipv4-2.0.0"
 has "refusal explains" "$ERR" "ipv4 is pinned to 2.0.0"
 run "still no pins" 0 s pin list
 has "nothing changed" "$ERR" "no pins"
+
+# A pin outside what gets built is never silently ignored.
+run "pin a package the project does not use" 0 s pin add platform-unix "$TMP/src/platform-unix-1.0.0"
+src_pkg "$R" unused 1.0.0
+mkdir -p "$TMP/u" && tar -C "$TMP/u" -xzf "$R/archives/unused-1.0.0.tar.gz"
+run "pin an unused package" 0 s pin add unused "$TMP/u/unused-1.0.0"
+run "build with an unused pin" 0 s build
+has "unused pin warned about" "$ERR" "warning: pin unused 1.0.0 at $TMP/u/unused-1.0.0: not part of what gets built"
+run "drop the unused pin" 0 s pin remove unused
+run "drop the platform pin" 0 s pin remove platform-unix
 
 # watch picks up an edit.
 run "pin again" 0 s pin add ipv4 "$PROJ/ipv4"
