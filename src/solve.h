@@ -19,8 +19,9 @@
  * installed versions first (each other version of an installed package is
  * decided "not chosen", newest first), then each root requirement in order
  * gets its best candidate (alternatives in order, newest version first),
- * then open dependencies in the order their dependents were chosen, newest
- * version first.  With a fixed decision order and clauses that are all
+ * then open dependencies, each decided only after every package that may
+ * depend on it (a dependents-first order computed before the search), taking
+ * the newest version that every known range on it allows.  With a fixed decision order and clauses that are all
  * implied by the problem, the first solution found is the lexicographic
  * best for that order, which makes the result deterministic and the roots'
  * versions as new as any solution allows.
