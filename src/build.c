@@ -99,8 +99,7 @@ char *stitch_build_log_tail(const char *path, int n)
 	return stitch_buf_detach(&b, NULL);
 }
 
-/* Find prog along path (a PATH value); the caller's PATH plays no part. */
-static char *find_program(const char *prog, const char *path)
+char *stitch_build_find_program(const char *prog, const char *path)
 {
 	const char *p = path;
 
@@ -220,7 +219,7 @@ int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
 		if (rc == 0) {
 			describe(&line, argv);
 			dprintf(log_fd, "$ %s\n", line.buf);
-			prog = find_program(argv[0], path);
+			prog = stitch_build_find_program(argv[0], path);
 			if (!prog) {
 				dprintf(log_fd, "stitch: '%s' not found in PATH=%s\n", argv[0], path);
 				status = 127 << 8;

@@ -41,6 +41,9 @@ int stitch_build_expand(const char *s, const struct stitch_build_env *env, char 
 int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
 		     const struct stitch_build_env *env, struct stitch_err *err);
 
+/* Find prog along path (a PATH value; the caller's own PATH plays no part), or NULL. */
+char *stitch_build_find_program(const char *prog, const char *path);
+
 /* The last n lines of the file at path (at most 64 KiB are read). */
 char *stitch_build_log_tail(const char *path, int n);
 

@@ -51,29 +51,11 @@ struct runner {
 	const char *log;   /* stdout and stderr of tools, appended */
 };
 
-static char *find_program(const char *prog, const char *path)
-{
-	const char *p = path;
-
-	if (strchr(prog, '/'))
-		return xstrdup(prog);
-	while (*p) {
-		const char *colon = strchr(p, ':');
-		size_t len = colon ? (size_t)(colon - p) : strlen(p);
-		char *cand = xasprintf("%.*s/%s", (int)len, p, prog);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-		p += len + (colon ? 1 : 0);
-	}
-	return NULL;
-}
-
 /* Run argv; stdout into out when given, else into the log. Returns 0 or the failure. */
 static int run(const struct runner *r, char *const *argv, struct stitch_buf *out,
 	       struct stitch_err *err)
 {
-	char *prog = find_program(argv[0], r->path);
+	char *prog = stitch_build_find_program(argv[0], r->path);
 	struct stitch_buf line = STITCH_BUF_INIT;
 	int fds[2] = { -1, -1 }, log_fd, status = -1;
 	pid_t pid;
