@@ -283,12 +283,14 @@ static int parse_sources(struct src_set *s, struct flat_builder *b, struct stitc
 		struct src_file *f = &s->files[0];
 		if (is_compressed((const unsigned char *)f->data.buf, f->data.len)) {
 			struct stitch_buf plain = STITCH_BUF_INIT;
-			if ((rc = decompress(f->path, &f->data, &plain, err)) == 0)
-				rc = flat_parse_repo_doc(b, f->path, plain.buf, plain.len, err);
+			rc = decompress(f->path, &f->data, &plain, err);
+			stitch_buf_release(&f->data);
+			if (rc == 0)
+				rc = flat_parse_repo_doc_take(b, f->path, plain.buf, plain.len, &plain, err);
 			stitch_buf_release(&plain);
 			return rc;
 		}
-		return flat_parse_repo_doc(b, f->path, f->data.buf, f->data.len, err);
+		return flat_parse_repo_doc_take(b, f->path, f->data.buf, f->data.len, &f->data, err);
 	}
 	rc = flat_parse_repo_meta(b, s->files[0].path, s->files[0].data.buf, s->files[0].data.len, err);
 	for (size_t i = 1; rc == 0 && i < s->n; i++) {

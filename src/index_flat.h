@@ -81,6 +81,9 @@ void flat_builder_view(const struct flat_builder *b, struct flat_view *v);
  */
 int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *data, size_t len,
 			struct stitch_err *err);
+/* The same, releasing owner (the buffer holding data) as soon as it is parsed. */
+int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const char *data, size_t len,
+			     struct stitch_buf *owner, struct stitch_err *err);
 int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *data, size_t len,
 			 struct stitch_err *err);
 int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *expect,

@@ -507,6 +507,12 @@ out:
 int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *data, size_t len,
 			struct stitch_err *err)
 {
+	return flat_parse_repo_doc_take(b, file, data, len, NULL, err);
+}
+
+int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const char *data, size_t len,
+			     struct stitch_buf *owner, struct stitch_err *err)
+{
 	json_t *root;
 	json_t *pkgs, *p;
 	const char *key;
@@ -514,6 +520,9 @@ int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *da
 
 	arena_begin(len);
 	root = load_json(file, data, len, err);
+	/* jansson copied what it needs: the text can go before the checks run. */
+	if (owner)
+		stitch_buf_release(owner);
 	if (!root) {
 		arena_end();
 		return STITCH_E_PARSE;

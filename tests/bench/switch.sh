@@ -48,7 +48,7 @@ install_once() { # JOBS -> prints "fetch_seconds total_seconds"
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 f = [e for e in ev if e["event"] == "fetch"][0]
-done = [e for e in ev if e["event"] == "done"]
+done = [e for e in ev if e["event"] == "package" and e["action"] == "built"]
 assert len(done) == 50, len(done)
 print("%.3f %.3f" % (f["seconds"], float(sys.argv[3]) - float(sys.argv[2])))
 PY
