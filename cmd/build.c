@@ -140,8 +140,20 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		return EXIT_ERROR;
 	}
 	pkgs = link_packages(ctx, p, t, &n_pkgs, &key);
-	lo = (struct stitch_link_opts){ p, t, ctx->sw->dir, (const char *const *)pkgs, n_pkgs, key };
-	rc = stitch_link(&lo, &res, &err);
+	{
+		struct stitch_pin *pins = NULL;
+		size_t n_pins = 0;
+		const char **excl;
+		stitch_state_pin_list(ctx->sw->st, &pins, &n_pins, NULL);
+		excl = xcalloc(n_pins + 1, sizeof(char *));
+		for (size_t i = 0; i < n_pins; i++)
+			excl[i] = pins[i].path;
+		lo = (struct stitch_link_opts){ p, t, ctx->sw->dir, (const char *const *)pkgs, n_pkgs, key,
+						excl, n_pins };
+		rc = stitch_link(&lo, &res, &err);
+		free(excl);
+		stitch_pins_free(pins, n_pins);
+	}
 	for (size_t i = 0; i < n_pkgs; i++)
 		free(pkgs[i]);
 	free(pkgs);

@@ -197,7 +197,8 @@ static int compile_key(const struct stitch_link_opts *o, const char *src, char *
 }
 
 /* Stat data of the project's own files (not _build, _stitch or VCS folders). */
-static void stamp_tree(const char *root, const char *rel, struct stitch_buf *b)
+static void stamp_tree(const char *root, const char *rel, struct stitch_buf *b,
+		       const char *const *exclude, size_t n_exclude)
 {
 	char *dir = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
 	struct dirent **names = NULL;
@@ -207,9 +208,13 @@ static void stamp_tree(const char *root, const char *rel, struct stitch_buf *b)
 		char *r = *rel ? xasprintf("%s/%s", rel, names[i]->d_name) : xstrdup(names[i]->d_name);
 		char *full = xasprintf("%s/%s", root, r);
 		struct stat st;
-		if (lstat(full, &st) == 0 && !stitch_tree_ignored(names[i]->d_name, S_ISDIR(st.st_mode))) {
+		bool skip = false;
+		for (size_t k = 0; k < n_exclude; k++)
+			skip |= strcmp(full, exclude[k]) == 0;
+		if (!skip && lstat(full, &st) == 0 &&
+		    !stitch_tree_ignored(names[i]->d_name, S_ISDIR(st.st_mode))) {
 			if (S_ISDIR(st.st_mode))
-				stamp_tree(root, r, b);
+				stamp_tree(root, r, b, exclude, n_exclude);
 			else
 				stitch_buf_addf(b, "%s %lld %lld %lld %o\n", r, (long long)st.st_size,
 						(long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec,
@@ -301,7 +306,7 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 		for (size_t i = 0; i < p->n_generate; i++)
 			for (size_t k = 0; k < p->generate[i].argc; k++)
 				stitch_buf_addf(&st, "%s%c", p->generate[i].argv[k], k + 1 < p->generate[i].argc ? ' ' : '\n');
-		stamp_tree(p->dir, "", &st);
+		stamp_tree(p->dir, "", &st, o->exclude, o->n_exclude);
 		stitch_sha256_hex(st.buf, st.len, gkey);
 		stitch_buf_release(&st);
 		prev = read_cached(gpath, gkey);
@@ -433,7 +438,7 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 		}
 		{
 			char *libdir = xasprintf("%s/lib", o->switch_dir);
-			stamp_tree(libdir, "", &kb);
+			stamp_tree(libdir, "", &kb, NULL, 0);
 			free(libdir);
 		}
 		stitch_sha256_hex(kb.buf, kb.len, lkey);

@@ -29,6 +29,10 @@ struct stitch_link_opts {
 	const char *const *pkgs;   /* pkg-config names of the libraries to link */
 	size_t n_pkgs;
 	const char *inputs_key;    /* changes when any library's interface changes */
+	const char *const *exclude; /* absolute paths inside the project that are not its
+				       own files (pinned trees): edits there do not re-run
+				       the generate commands */
+	size_t n_exclude;
 };
 
 struct stitch_link_result {
