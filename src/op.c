@@ -195,7 +195,16 @@ static int source_hash(struct op *op, struct node *nd, struct stitch_err *err)
 		return 0;
 	if (nd->pin) {
 		/* A pin's source is its working tree, uncommitted edits included. */
+		/* One commit for the whole stat cache update, not one per call. */
+		bool txn = !stitch_state_in_transaction(op->sw->st) &&
+			   stitch_state_begin(op->sw->st, NULL) == 0;
 		rc = stitch_tree_scan(op->sw->st, nd->pin->name, nd->pin->path, &nd->scan, err);
+		if (txn) {
+			if (rc == 0)
+				rc = stitch_state_commit(op->sw->st, err);
+			else
+				stitch_state_rollback(op->sw->st, NULL);
+		}
 		if (rc == 0)
 			memcpy(nd->source_sha256, nd->scan.tree_hash, 65);
 		else

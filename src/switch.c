@@ -486,20 +486,68 @@ static int walk(struct collect *c, const char *dir)
 	return rc;
 }
 
+static int cmp_symbol(const void *a, const void *b)
+{
+	return strcmp(((const struct stitch_symbol *)a)->symbol, ((const struct stitch_symbol *)b)->symbol);
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Global symbols defined by a static archive, through nm. */
+static void add_symbol(struct stitch_staged *out, size_t *cap, const char *sym, size_t len,
+		       const char *rel)
+{
+	XGROW(out->syms, *cap, out->n_syms + 1);
+	out->syms[out->n_syms].symbol = xstrndup(sym, len);
+	out->syms[out->n_syms].package = NULL;
+	out->syms[out->n_syms].file = xstrdup(rel);
+	out->n_syms++;
+}
+
+/*
+ * Global symbols defined by a static archive, from the symbol index that
+ * `ar s` writes as its first member ("/" or "/SYM64/": a big-endian count,
+ * that many member offsets, then the names): no process to start.  An
+ * archive without an index falls back to nm.
+ */
 static void archive_symbols(const char *full, const char *rel, struct stitch_staged *out,
 			    size_t *cap)
 {
 	char *argv[] = { "nm", "-g", "--defined-only", "-P", (char *)full, NULL };
 	struct stitch_buf b = STITCH_BUF_INIT;
-	char *line, *save = NULL;
+	char hdr[60], *line, *save = NULL;
+	size_t first = out->n_syms;
+	FILE *f = fopen(full, "rb");
 
+	if (f && fread(hdr, 1, 8, f) == 8 && !memcmp(hdr, "!<arch>\n", 8) && fread(hdr, 1, 60, f) == 60 &&
+	    (!memcmp(hdr, "/               ", 16) || !memcmp(hdr, "/SYM64/         ", 16))) {
+		int w = hdr[1] == 'S' ? 8 : 4;
+		long size = strtol(hdr + 48, NULL, 10);
+		if (size > 0 && size < (64L << 20)) {
+			unsigned char *m = xmalloc((size_t)size);
+			if (fread(m, 1, (size_t)size, f) == (size_t)size) {
+				uint64_t n = 0;
+				for (int i = 0; i < w; i++)
+					n = (n << 8) | m[i];
+				if ((uint64_t)w * (n + 1) <= (uint64_t)size) {
+					const char *p = (const char *)m + w * (n + 1), *end = (const char *)m + size;
+					for (uint64_t i = 0; i < n && p < end; i++) {
+						size_t len = strnlen(p, (size_t)(end - p));
+						add_symbol(out, cap, p, len, rel);
+						p += len + 1;
+					}
+				}
+			}
+			free(m);
+		}
+		fclose(f);
+		goto dedupe;
+	}
+	if (f)
+		fclose(f);
 	if (stitch_run_capture(argv, &b, (size_t)64 << 20) != 0) {
 		stitch_buf_release(&b);
 		return;
@@ -508,14 +556,24 @@ static void archive_symbols(const char *full, const char *rel, struct stitch_sta
 		char *sp = strchr(line, ' ');
 		if (!sp || sp == line || line[strlen(line) - 1] == ':')
 			continue;
-		*sp = '\0';
-		XGROW(out->syms, *cap, out->n_syms + 1);
-		out->syms[out->n_syms].symbol = xstrdup(line);
-		out->syms[out->n_syms].package = NULL;
-		out->syms[out->n_syms].file = xstrdup(rel);
-		out->n_syms++;
+		add_symbol(out, cap, line, (size_t)(sp - line), rel);
 	}
 	stitch_buf_release(&b);
+dedupe:
+	/* A name defined in two members of one archive is one row. */
+	qsort(out->syms + first, out->n_syms - first, sizeof(*out->syms), cmp_symbol);
+	{
+		size_t w = first;
+		for (size_t i = first; i < out->n_syms; i++) {
+			if (w > first && !strcmp(out->syms[w - 1].symbol, out->syms[i].symbol)) {
+				free(out->syms[i].symbol);
+				free(out->syms[i].file);
+				continue;
+			}
+			out->syms[w++] = out->syms[i];
+		}
+		out->n_syms = w;
+	}
 }
 
 int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, const char *label,
