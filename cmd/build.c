@@ -47,7 +47,7 @@ static int on_opt(int val, const char *arg, void *data)
 
 /* pkg-config names to link: per requirement, the alternative that is installed. */
 static char **link_packages(struct stitch_ctx *ctx, const struct stitch_project *p,
-			    const struct stitch_target *t, size_t *n, char **inputs_key)
+                            const struct stitch_target *t, size_t *n, char **inputs_key)
 {
 	char **v = xcalloc(p->n_depends + 2, sizeof(char *));
 	struct stitch_installed *inst = NULL;
@@ -78,7 +78,7 @@ static char **link_packages(struct stitch_ctx *ctx, const struct stitch_project 
 	/* What the app compiles against: every installed interface. */
 	for (size_t k = 0; k < n_inst; k++)
 		stitch_buf_addf(&key, "%s %s %s\n", inst[k].name, inst[k].version,
-				inst[k].interface_hash ? inst[k].interface_hash : "");
+		                inst[k].interface_hash ? inst[k].interface_hash : "");
 	*inputs_key = xmalloc(65);
 	stitch_sha256_hex(key.buf, key.len, *inputs_key);
 	stitch_buf_release(&key);
@@ -88,12 +88,12 @@ static char **link_packages(struct stitch_ctx *ctx, const struct stitch_project 
 
 /* Shared by build and test: resolve, install, link. Fills image (malloc'd). */
 static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
-			 struct stitch_project *p, char **image)
+                         struct stitch_project *p, char **image)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
-	struct cmd_events ce = { 0 };
-	struct stitch_op_opts oo = { 0 };
+	struct cmd_events ce = {0};
+	struct stitch_op_opts oo = {0};
 	struct stitch_link_result res;
 	struct stitch_link_opts lo;
 	const struct stitch_target *t;
@@ -148,8 +148,8 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		excl = xcalloc(n_pins + 1, sizeof(char *));
 		for (size_t i = 0; i < n_pins; i++)
 			excl[i] = pins[i].path;
-		lo = (struct stitch_link_opts){ p, t, ctx->sw->dir, (const char *const *)pkgs, n_pkgs, key,
-						excl, n_pins };
+		lo = (struct stitch_link_opts){p,      t,   ctx->sw->dir, (const char *const *)pkgs,
+		                               n_pkgs, key, excl,         n_pins};
 		rc = stitch_link(&lo, &res, &err);
 		free(excl);
 		stitch_pins_free(pins, n_pins);
@@ -160,8 +160,8 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	free(key);
 	if (rc) {
 		if (o->json) {
-			json_t *ev = json_pack("{s:s, s:s, s:s}", "event", "link", "action", "failed", "error",
-					       err.msg);
+			json_t *ev = json_pack("{s:s, s:s, s:s}", "event", "link", "action",
+			                       "failed", "error", err.msg);
 			char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			puts(text);
 			free(text);
@@ -174,18 +174,17 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	}
 	if (o->json) {
 		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "event", "link", "action",
-				       res.relinked ? "linked" : "kept",
-				       "image", res.image, "sha256", res.sha256, "compiled",
-				       (int)res.compiled, "seconds",
-				       (double)(long)(res.link_seconds * 1000) / 1000);
+		                       res.relinked ? "linked" : "kept", "image", res.image,
+		                       "sha256", res.sha256, "compiled", (int)res.compiled,
+		                       "seconds", (double)(long)(res.link_seconds * 1000) / 1000);
 		char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		puts(text);
 		free(text);
 		json_decref(ev);
 	} else {
 		if (res.relinked)
-			printf("image relinked in %.2f s (%zu source%s compiled)\n", res.link_seconds,
-			       res.compiled, res.compiled == 1 ? "" : "s");
+			printf("image relinked in %.2f s (%zu source%s compiled)\n",
+			       res.link_seconds, res.compiled, res.compiled == 1 ? "" : "s");
 		else
 			printf("image up to date\n");
 		printf("image: %s\nsha256: %s\n", res.image, res.sha256);
@@ -212,11 +211,11 @@ static int load_project(struct stitch_project *p)
 
 int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "target", required_argument, NULL, 't' },
-					      { "json", no_argument, NULL, 'J' },
-					      { "jobs", required_argument, NULL, 'j' },
-					      { 0 } };
-	struct build_opts o = { NULL, false, 0 };
+	static const struct option opts[] = {{"target", required_argument, NULL, 't'},
+	                                     {"json", no_argument, NULL, 'J'},
+	                                     {"jobs", required_argument, NULL, 'j'},
+	                                     {0}};
+	struct build_opts o = {NULL, false, 0};
 	struct stitch_project p;
 	char **ops, *image = NULL;
 	int n_ops, rc;
@@ -225,7 +224,8 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 		return rc;
 	free(ops);
 	if (n_ops)
-		return cmd_usage_error(ctx, "build takes no arguments; run it in a project directory");
+		return cmd_usage_error(ctx,
+		                       "build takes no arguments; run it in a project directory");
 	if ((rc = load_project(&p)) != EXIT_OK)
 		return rc;
 	rc = build_project(ctx, &o, &p, &image);
@@ -236,10 +236,9 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 
 int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "target", required_argument, NULL, 't' },
-					      { "jobs", required_argument, NULL, 'j' },
-					      { 0 } };
-	struct build_opts o = { NULL, false, 0 };
+	static const struct option opts[] = {
+	    {"target", required_argument, NULL, 't'}, {"jobs", required_argument, NULL, 'j'}, {0}};
+	struct build_opts o = {NULL, false, 0};
 	struct stitch_project p;
 	char **ops, *image = NULL;
 	int n_ops, rc, status;
@@ -249,7 +248,8 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 		return rc;
 	free(ops);
 	if (n_ops)
-		return cmd_usage_error(ctx, "test takes no arguments; run it in a project directory");
+		return cmd_usage_error(ctx,
+		                       "test takes no arguments; run it in a project directory");
 	if ((rc = load_project(&p)) != EXIT_OK)
 		return rc;
 	if (!p.test.argc) {
@@ -279,8 +279,8 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 		rc = EXIT_OK;
 	} else {
 		rc = cmd_error("test '%s' failed (%s %d)", p.test.argv[0],
-			       WIFSIGNALED(status) ? "signal" : "status",
-			       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		               WIFSIGNALED(status) ? "signal" : "status",
+		               WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
 out:
 	free(image);

@@ -23,36 +23,36 @@ enum {
 
 /* What a command needs set up before it runs (flags of struct cmd_entry). */
 enum {
-	NEED_ROOT = 1 << 0,  /* the root directory exists (created if missing) */
+	NEED_ROOT = 1 << 0, /* the root directory exists (created if missing) */
 	NEED_INDEX = 1 << 1, /* ctx->index holds the repositories in use */
-	NEED_SWITCH = 1 << 2,    /* ctx->sw is the switch in use, locked for writing */
+	NEED_SWITCH = 1 << 2, /* ctx->sw is the switch in use, locked for writing */
 	NEED_SWITCH_RO = 1 << 3, /* ctx->sw is the switch in use, locked for reading */
 };
 
 struct stitch_ctx {
-	const char *root;          /* --root, else $STITCH_ROOT, else ~/.stitch */
-	size_t n_repo_args;        /* --repo given this many times */
+	const char *root; /* --root, else $STITCH_ROOT, else ~/.stitch */
+	size_t n_repo_args; /* --repo given this many times */
 	const char **repo_args;
-	struct stitch_index *index;    /* NEED_INDEX */
-	const char *switch_arg;        /* --switch DIR */
-	struct stitch_switch *sw;      /* NEED_SWITCH, NEED_SWITCH_RO */
-	char *command_line;            /* argv joined, for the switch's history */
-	const struct cmd_entry *cmd;   /* the running command */
+	struct stitch_index *index; /* NEED_INDEX */
+	const char *switch_arg; /* --switch DIR */
+	struct stitch_switch *sw; /* NEED_SWITCH, NEED_SWITCH_RO */
+	char *command_line; /* argv joined, for the switch's history */
+	const struct cmd_entry *cmd; /* the running command */
 };
 
 struct cmd_entry {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct stitch_ctx *ctx);
 	unsigned flags;
-	const char *summary;  /* one line for `stitch --help` */
-	const char *usage;    /* the full text for `stitch NAME --help` */
+	const char *summary; /* one line for `stitch --help` */
+	const char *usage; /* the full text for `stitch NAME --help` */
 };
 
 /* Print "error: <msg>" and the cause lines to stderr; returns EXIT_ERROR. */
 int cmd_fail(const struct stitch_err *err);
 /* Print "error: <formatted>" and a usage hint; returns EXIT_USAGE. */
 int cmd_usage_error(struct stitch_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Print "error: <formatted>"; returns EXIT_ERROR. */
 int cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -65,12 +65,12 @@ int cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 struct option;
 int cmd_parse_opts(struct stitch_ctx *ctx, int argc, char **argv, const struct option *opts,
-		   int (*on_opt)(int val, const char *arg, void *data), void *data,
-		   char ***operands, int *n_operands);
+                   int (*on_opt)(int val, const char *arg, void *data), void *data,
+                   char ***operands, int *n_operands);
 
 /* The repositories the root is configured with (or --repo), in priority order. */
 int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size_t *n,
-		   struct stitch_err *err);
+                   struct stitch_err *err);
 void cmd_repo_specs_free(struct stitch_repo_spec *specs, size_t n);
 
 /* Remote repositories (http, https) are read from a mirror in the root. */
@@ -78,7 +78,7 @@ bool cmd_is_remote(const char *location);
 char *cmd_mirror_path(const struct stitch_ctx *ctx, const char *url);
 /* Fetch url into its mirror with a conditional request. */
 int cmd_fetch_mirror(const struct stitch_ctx *ctx, const char *url, bool *changed,
-		     struct stitch_err *err);
+                     struct stitch_err *err);
 
 /* The bundled repository's directory, or NULL when it cannot be found. */
 char *cmd_bundled_index(void);

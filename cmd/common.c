@@ -67,7 +67,7 @@ char *cmd_mirror_path(const struct stitch_ctx *ctx, const char *url)
 }
 
 int cmd_fetch_mirror(const struct stitch_ctx *ctx, const char *url, bool *changed,
-		     struct stitch_err *err)
+                     struct stitch_err *err)
 {
 	char *mirror = cmd_mirror_path(ctx, url);
 	char *dir = xasprintf("%s/cache/repos", ctx->root);
@@ -86,7 +86,7 @@ int cmd_fetch_mirror(const struct stitch_ctx *ctx, const char *url, bool *change
  * not change).  Relative source URLs resolve against the URL's directory.
  */
 static int remote_spec(const struct stitch_ctx *ctx, struct stitch_repo_spec *sp, bool refresh,
-		       struct stitch_err *err)
+                       struct stitch_err *err)
 {
 	char *url = (char *)sp->location, *mirror = cmd_mirror_path(ctx, url);
 	const char *slash = strrchr(url, '/');
@@ -107,7 +107,7 @@ static int remote_spec(const struct stitch_ctx *ctx, struct stitch_repo_spec *sp
 }
 
 int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size_t *n,
-		   struct stitch_err *err)
+                   struct stitch_err *err)
 {
 	struct stitch_config cfg;
 	int rc;
@@ -121,7 +121,8 @@ int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size
 			(*specs)[i].location = xstrdup(ctx->repo_args[i]);
 			(*specs)[i].priority = (int)(ctx->n_repo_args - i);
 			*n = i + 1;
-			if (cmd_is_remote((*specs)[i].location) && remote_spec(ctx, &(*specs)[i], true, err)) {
+			if (cmd_is_remote((*specs)[i].location) &&
+			    remote_spec(ctx, &(*specs)[i], true, err)) {
 				cmd_repo_specs_free(*specs, *n);
 				*specs = NULL;
 				*n = 0;
@@ -142,14 +143,16 @@ int cmd_repo_specs(struct stitch_ctx *ctx, struct stitch_repo_spec **specs, size
 			*n = 0;
 			stitch_config_release(&cfg);
 			return stitch_error(err, STITCH_E_NOTFOUND,
-					    "cannot find the bundled repository (looked beside the stitch binary and in %s/repo-index)",
-					    STITCH_DATADIR);
+			                    "cannot find the bundled repository (looked beside the "
+			                    "stitch binary and in %s/repo-index)",
+			                    STITCH_DATADIR);
 		}
 		(*specs)[*n].name = xstrdup(r->name);
 		(*specs)[*n].location = loc;
 		(*specs)[*n].priority = r->priority;
 		(*n)++;
-		if (cmd_is_remote(loc) && (rc = remote_spec(ctx, &(*specs)[*n - 1], false, err)) != 0) {
+		if (cmd_is_remote(loc) &&
+		    (rc = remote_spec(ctx, &(*specs)[*n - 1], false, err)) != 0) {
 			cmd_repo_specs_free(*specs, *n);
 			*specs = NULL;
 			*n = 0;

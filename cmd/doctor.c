@@ -18,7 +18,7 @@ static int json_opt(int val, const char *arg, void *data)
 
 int cmd_doctor(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'J' }, { 0 } };
+	static const struct option opts[] = {{"json", no_argument, NULL, 'J'}, {0}};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_doctor_issue *issues = NULL;
 	size_t n = 0, checked = 0;
@@ -37,11 +37,11 @@ int cmd_doctor(int argc, char **argv, struct stitch_ctx *ctx)
 		json_t *arr = json_array(), *o;
 		char *text;
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "package", issues[i].package,
-							     "path", issues[i].path, "problem",
-							     issues[i].what));
-		o = json_pack("{s:s, s:I, s:o}", "switch", ctx->sw->dir, "checked", (json_int_t)checked,
-			      "problems", arr);
+			json_array_append_new(
+			    arr, json_pack("{s:s, s:s, s:s}", "package", issues[i].package, "path",
+			                   issues[i].path, "problem", issues[i].what));
+		o = json_pack("{s:s, s:I, s:o}", "switch", ctx->sw->dir, "checked",
+		              (json_int_t)checked, "problems", arr);
 		text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		puts(text);
 		free(text);

@@ -18,7 +18,7 @@ static const char *json_action(const struct stitch_event *ev)
 	if (!strcmp(ev->kind, "done"))
 		return !strcmp(ev->action, "remove")    ? "removed"
 		       : !strcmp(ev->action, "rebuild") ? "rebuilt"
-							: "built";
+		                                        : "built";
 	if (!strcmp(ev->kind, "failed"))
 		return "failed";
 	return "kept"; /* kept, skipped: the previous build stays */
@@ -27,25 +27,27 @@ static const char *json_action(const struct stitch_event *ev)
 static void print_json(const struct stitch_event *ev)
 {
 	bool final = !strcmp(ev->kind, "done") || !strcmp(ev->kind, "kept") ||
-		     !strcmp(ev->kind, "failed") || !strcmp(ev->kind, "skipped");
+	             !strcmp(ev->kind, "failed") || !strcmp(ev->kind, "skipped");
 	const char *kind = final ? "package" : !strcmp(ev->kind, "build") ? "building" : ev->kind;
-	json_t *o = json_pack("{s:s, s:s, s:s}", "event", kind, "name", ev->name, "version",
-			      ev->version);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s}", "event", kind, "name", ev->name, "version", ev->version);
 	char *text;
 
 	if (final)
 		json_object_set_new(o, "action", json_string(json_action(ev)));
 	if (ev->action)
-		json_object_set_new(o, final ? "change" : "action",
-				    json_string(!strcmp(ev->kind, "kept") || !strcmp(ev->kind, "skipped")
-							? "keep"
-							: ev->action));
+		json_object_set_new(
+		    o, final ? "change" : "action",
+		    json_string(!strcmp(ev->kind, "kept") || !strcmp(ev->kind, "skipped")
+		                    ? "keep"
+		                    : ev->action));
 	if (ev->old_version)
 		json_object_set_new(o, "old_version", json_string(ev->old_version));
 	if (ev->reason)
 		json_object_set_new(o, "reason", json_string(ev->reason));
 	if (!strcmp(ev->kind, "done") || !strcmp(ev->kind, "failed"))
-		json_object_set_new(o, "seconds", json_real((double)(long)(ev->seconds * 1000) / 1000));
+		json_object_set_new(o, "seconds",
+		                    json_real((double)(long)(ev->seconds * 1000) / 1000));
 	if (ev->err) {
 		json_object_set_new(o, "error", json_string(ev->err->msg));
 		if (ev->err->cause[0])
@@ -91,8 +93,8 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 		/* name "sources", version: how many */
 		if (ce->json) {
 			json_t *o = json_pack("{s:s, s:i, s:f}", "event", "fetch", "count",
-					      atoi_or_zero(ev->version), "seconds",
-					      (double)(long)(ev->seconds * 1000) / 1000);
+			                      atoi_or_zero(ev->version), "seconds",
+			                      (double)(long)(ev->seconds * 1000) / 1000);
 			char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			puts(text);
 			free(text);
@@ -111,7 +113,8 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 	}
 	if (!strcmp(ev->kind, "pin")) {
 		if (strstr(ev->reason, "not part of"))
-			fprintf(stderr, "warning: pin %s %s at %s\n", ev->name, ev->version, ev->reason);
+			fprintf(stderr, "warning: pin %s %s at %s\n", ev->name, ev->version,
+			        ev->reason);
 		else
 			printf("pin %s %s: %s\n", ev->name, ev->version, ev->reason);
 		return;
@@ -120,7 +123,8 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 		if (!ce->dry_run)
 			return;
 		if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
-			printf("%-10s%s %s -> %s\n", ev->action, ev->name, ev->old_version, ev->version);
+			printf("%-10s%s %s -> %s\n", ev->action, ev->name, ev->old_version,
+			       ev->version);
 		else
 			printf("%-10s%s %s\n", ev->action, ev->name, ev->version);
 	} else if (!strcmp(ev->kind, "build")) {
@@ -132,13 +136,14 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 		if (!strcmp(ev->action, "remove"))
 			printf("%s %s: removed\n", ev->name, ev->version);
 		else if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
-			printf("%s %s: %s from %s in %.2f s\n", ev->name, ev->version, past(ev->action),
-			       ev->old_version, ev->seconds);
+			printf("%s %s: %s from %s in %.2f s\n", ev->name, ev->version,
+			       past(ev->action), ev->old_version, ev->seconds);
 		else if (ev->reason && strcmp(ev->reason, "new") != 0)
-			printf("%s %s: %s in %.2f s (%s)\n", ev->name, ev->version, past(ev->action),
-			       ev->seconds, ev->reason);
+			printf("%s %s: %s in %.2f s (%s)\n", ev->name, ev->version,
+			       past(ev->action), ev->seconds, ev->reason);
 		else
-			printf("%s %s: %s in %.2f s\n", ev->name, ev->version, past(ev->action), ev->seconds);
+			printf("%s %s: %s in %.2f s\n", ev->name, ev->version, past(ev->action),
+			       ev->seconds);
 	} else if (!strcmp(ev->kind, "failed")) {
 		printf("%s %s: failed after %.2f s\n", ev->name, ev->version, ev->seconds);
 	} else if (!strcmp(ev->kind, "skipped")) {

@@ -22,9 +22,11 @@ int cmd_init(int argc, char **argv, struct stitch_ctx *ctx)
 		return rc;
 	free(ops);
 	if (n_ops)
-		return cmd_usage_error(ctx, "init takes no arguments (use --switch DIR for a local switch)");
+		return cmd_usage_error(
+		    ctx, "init takes no arguments (use --switch DIR for a local switch)");
 	/* Not the discovered switch: init makes the named or the default one. */
-	dir = ctx->switch_arg ? xstrdup(ctx->switch_arg) : xasprintf("%s/switches/default", ctx->root);
+	dir = ctx->switch_arg ? xstrdup(ctx->switch_arg)
+	                      : xasprintf("%s/switches/default", ctx->root);
 	rc = stitch_switch_init(dir, &err);
 	if (rc == STITCH_E_EXISTS) {
 		printf("switch already initialized: %s\n", dir);

@@ -105,7 +105,6 @@ static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int
 	return rc;
 }
 
-
 int cmd_install(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {

@@ -38,8 +38,9 @@ static int list_pins(struct stitch_ctx *ctx, bool json)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (json)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", pins[i].name,
-							     "version", pins[i].version, "path", pins[i].path));
+			json_array_append_new(
+			    arr, json_pack("{s:s, s:s, s:s}", "name", pins[i].name, "version",
+			                   pins[i].version, "path", pins[i].path));
 		else
 			printf("%-24s %-12s %s\n", pins[i].name, pins[i].version, pins[i].path);
 	}
@@ -55,11 +56,11 @@ static int list_pins(struct stitch_ctx *ctx, bool json)
 
 int cmd_list(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "installed", no_argument, NULL, 'i' },
-					      { "pinned", no_argument, NULL, 'p' },
-					      { "json", no_argument, NULL, 'J' },
-					      { 0 } };
-	struct list_opts o = { false, false };
+	static const struct option opts[] = {{"installed", no_argument, NULL, 'i'},
+	                                     {"pinned", no_argument, NULL, 'p'},
+	                                     {"json", no_argument, NULL, 'J'},
+	                                     {0}};
+	struct list_opts o = {false, false};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_installed *pk = NULL;
 	size_t n = 0;
@@ -79,13 +80,14 @@ int cmd_list(int argc, char **argv, struct stitch_ctx *ctx)
 	arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		if (o.json) {
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:b, s:b}", "name", pk[i].name,
-							     "version", pk[i].version, "repository",
-							     pk[i].repo, "pinned", pk[i].pinned,
-							     "requested", pk[i].requested));
+			json_array_append_new(
+			    arr, json_pack("{s:s, s:s, s:s?, s:b, s:b}", "name", pk[i].name,
+			                   "version", pk[i].version, "repository", pk[i].repo,
+			                   "pinned", pk[i].pinned, "requested", pk[i].requested));
 		} else {
 			printf("%-24s %-12s %s%s\n", pk[i].name, pk[i].version,
-			       pk[i].requested ? "" : "(dependency)", pk[i].pinned ? " (pinned)" : "");
+			       pk[i].requested ? "" : "(dependency)",
+			       pk[i].pinned ? " (pinned)" : "");
 		}
 	}
 	if (o.json) {

@@ -19,175 +19,175 @@
 #endif
 
 static const struct cmd_entry commands[] = {
-	{ "build", cmd_build, NEED_ROOT | NEED_INDEX, "build the unikernel project here into an image",
-	  "usage: stitch build [--target T] [--json] [-j N]\n"
-	  "\n"
-	  "In a project (a directory with unikernel.json, or below one): installs\n"
-	  "what the project depends on into its own switch (_stitch/, made on first\n"
-	  "use), runs its generate commands, compiles its sources and links them\n"
-	  "with their libraries and the target's platform into _build/NAME.TARGET.\n"
-	  "Prints the image's path and SHA-256.  A failed build keeps the previous\n"
-	  "image.  --json prints one event a line.\n" },
-	{ "doctor", cmd_doctor, NEED_ROOT | NEED_SWITCH_RO, "check installed files against their hashes",
-	  "usage: stitch doctor [--json]\n"
-	  "\n"
-	  "Checks every file of every installed package against the SHA-256 and\n"
-	  "mode recorded when it was installed, and lists what is missing or changed.\n"
-	  "Exit status 1 when anything is wrong.\n" },
-	{ "init", cmd_init, NEED_ROOT, "create a switch",
-	  "usage: stitch init [--switch DIR]\n"
-	  "\n"
-	  "Creates the default switch (<root>/switches/default), or with --switch a\n"
-	  "switch at DIR: a project keeps its own in _stitch/, which stitch finds by\n"
-	  "walking up from the working directory.\n" },
-	{ "install", cmd_install, NEED_ROOT | NEED_INDEX, "install packages into the switch",
-	  "usage: stitch install REQ... [--dry-run] [--json] [-j N] [--upgrade]\n"
-	  "                      [--pin NAME=VERSION]...\n"
-	  "       stitch install --dry-run REQ... --installed NAME=VERSION...\n"
-	  "\n"
-	  "Resolves the requirements REQ (e.g. 'http {>= 2}') together with what is\n"
-	  "installed, fetches every new source at once (SHA-256 verified), builds in\n"
-	  "dependency order and installs each package into the switch as a whole.\n"
-	  "Installed packages stay installed, at their version unless --upgrade; a\n"
-	  "package is rebuilt when the interface of a dependency changed.\n"
-	  "\n"
-	  "  --dry-run                 show the actions (install, upgrade, downgrade,\n"
-	  "                            keep), change nothing\n"
-	  "  --json                    one JSON object a line for each event\n"
-	  "  -j, --jobs N              parallel jobs inside each build (MAKEFLAGS=-jN;\n"
-	  "                            default $STITCH_JOBS, else 1)\n"
-	  "  --upgrade                 prefer the newest versions over the installed ones\n"
-	  "  --pin NAME=VERSION        hold NAME at VERSION (repeatable); NAME=VERSION@WHERE\n"
-	  "                            names where the pin comes from, for explanations\n"
-	  "  --installed NAME=VERSION  with --dry-run: act on a made-up switch holding\n"
-	  "                            these packages instead of the real one\n"
-	  "\n"
-	  "Downloads run 8 at once ($STITCH_FETCH_JOBS to change it).\n"
-	  "\n"
-	  "Exit status: 0 done, 1 error, 2 usage error, 3 no solution (explained on stderr).\n" },
-	{ "list", cmd_list, NEED_ROOT | NEED_SWITCH_RO, "list installed or pinned packages",
-	  "usage: stitch list [--installed | --pinned] [--json]\n" },
-	{ "pin", cmd_pin, NEED_ROOT | NEED_INDEX, "work on a library from a local checkout",
-	  "usage: stitch pin add PKG [DIR]\n"
-	  "       stitch pin remove PKG\n"
-	  "       stitch pin list\n"
-	  "\n"
-	  "  add      pin PKG to the checkout DIR, used as it is (uncommitted edits\n"
-	  "           included).  Without DIR, the release source of the version the\n"
-	  "           switch has (or would choose) is unpacked into ./PKG and pinned.\n"
-	  "           A stitch.json in DIR (a package object with one version) says\n"
-	  "           which version it is.  A pin that breaks resolution is refused\n"
-	  "           with the explanation, and nothing changes.\n"
-	  "  remove   go back to the release, rebuilding what needs it\n"
-	  "  list     each pin's version, path and whether it changed since pinned\n"
-	  "\n"
-	  "In a project the pins belong to its switch (_stitch/).\n" },
-	{ "remove", cmd_remove, NEED_ROOT | NEED_INDEX | NEED_SWITCH, "remove installed packages",
-	  "usage: stitch remove PKG... [--recursive] [--dry-run] [--json]\n"
-	  "\n"
-	  "Refuses when an installed package needs one of them, naming it, unless\n"
-	  "--recursive, which removes those too.\n" },
-	{ "repo", cmd_repo, NEED_ROOT, "add, list, remove and export package repositories",
-	  "usage: stitch repo add NAME PATH [--priority N]\n"
-	  "       stitch repo list\n"
-	  "       stitch repo remove NAME\n"
-	  "       stitch repo export DIR OUT.json[.gz]\n"
-	  "       stitch repo pack DIR [-o OUT.tar.gz] [--update-index]\n"
-	  "\n"
-	  "  add      register a repository (a directory, a .json[.gz|.xz|.zst] document\n"
-	  "           or a file:// URL); it is read once to check it.  Without\n"
-	  "           --priority it goes above every configured repository\n"
-	  "  list     the repositories in use, highest priority first\n"
-	  "  remove   forget a repository\n"
-	  "  export   write a directory-shaped repository as one document\n"
-	  "  pack     pack a source tree NAME-VERSION deterministically (sorted entries,\n"
-	  "           owner 0, mtime $SOURCE_DATE_EPOCH or 0, gzip without timestamp)\n"
-	  "           and print its SHA-256; a tree at <repo>/src/ goes to <repo>/archives/,\n"
-	  "           and --update-index writes the checksum into the package's file\n" },
-	{ "run", cmd_run, NEED_ROOT, "run the project's image",
-	  "usage: stitch run [--net TAP] [-- ARGS]\n"
-	  "\n"
-	  "With --net, the image attaches to the tap device TAP that you made.\n"
-	  "Without, stitch makes a throwaway network namespace with a tap device\n"
-	  "(10.0.0.1, the image is 10.0.0.2), runs the image there, prints the\n"
-	  "command that reaches it from inside, and removes the namespace when the\n"
-	  "image stops (Ctrl-C).  ARGS go to the image (e.g. --ipv4=ADDR/N).\n" },
-	{ "search", cmd_search, NEED_ROOT | NEED_INDEX, "find packages by name or synopsis",
-	  "usage: stitch search [--json] TERM\n"
-	  "\n"
-	  "Lists the packages whose name or synopsis contains TERM (any case),\n"
-	  "with their newest version.\n" },
-	{ "show", cmd_show, NEED_ROOT | NEED_INDEX, "describe a package and its versions",
-	  "usage: stitch show [--json] PKG\n"
-	  "\n"
-	  "Prints the package's description and every version, newest first, with\n"
-	  "its depends and conflicts in canonical form.\n" },
-	{ "solve", cmd_solve, NEED_ROOT | NEED_INDEX, "choose package versions for requirements",
-	  "usage: stitch solve REQ... [--json] [--upgrade] [--pin NAME=VERSION]...\n"
-	  "                   [--installed NAME=VERSION]...\n"
-	  "\n"
-	  "Chooses one version of each package needed by the requirements REQ\n"
-	  "(e.g. 'http {>= 2}', 'mbedtls | openssl') and prints them, one\n"
-	  "\"name version\" line per package, sorted by name.  Installed versions are\n"
-	  "kept when possible, then the newest versions of the REQs in the order\n"
-	  "given, then the newest of the rest.  When nothing fits, explains why.\n"
-	  "\n"
-	  "  --json                    print {\"packages\": [{\"name\": .., \"version\": ..}]}\n"
-	  "  --upgrade                 prefer the newest versions over the installed ones\n"
-	  "  --pin NAME=VERSION        hold NAME at VERSION (repeatable); NAME=VERSION@WHERE\n"
-	  "                            names where the pin comes from, for explanations\n"
-	  "  --installed NAME=VERSION  treat NAME VERSION as installed (repeatable)\n"
-	  "\n"
-	  "Exit status: 0 solved, 1 error, 2 usage error or invalid REQ,\n"
-	  "3 no solution (explained on stderr).\n" },
-	{ "source", cmd_source, NEED_ROOT | NEED_INDEX, "unpack a package's release source",
-	  "usage: stitch source PKG[=VERSION] [DIR]\n"
-	  "\n"
-	  "Fetches (SHA-256 verified) and unpacks the source into DIR (default ./PKG).\n" },
-	{ "test", cmd_test, NEED_ROOT | NEED_INDEX, "build the project, then run its test",
-	  "usage: stitch test [--target T] [-j N]\n"
-	  "\n"
-	  "Builds like stitch build, then runs the project's \"test\" command in its\n"
-	  "directory with STITCH_IMAGE set to the image.  Exit status 77 means the\n"
-	  "test was skipped (for example: creating a network namespace needs root).\n" },
-	{ "update", cmd_update, NEED_ROOT, "refresh remote repositories",
-	  "usage: stitch update\n"
-	  "\n"
-	  "Fetches every remote (http, https) repository again, with a conditional\n"
-	  "request: an unchanged index costs one round trip.\n" },
-	{ "upgrade", cmd_upgrade, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
-	  "upgrade installed packages to the newest versions that fit",
-	  "usage: stitch upgrade [--dry-run] [--json] [-j N]\n" },
-	{ "watch", cmd_watch, NEED_ROOT, "rebuild (and test) on every change",
-	  "usage: stitch watch [--test]\n"
-	  "\n"
-	  "Watches the project and its pinned trees; on a change (debounced) runs\n"
-	  "stitch build, or with --test stitch test, and prints each cycle's result\n"
-	  "and time.  Keeps going after failures; Ctrl-C stops it.\n" },
-	{ "which", cmd_which, NEED_ROOT | NEED_SWITCH_RO,
-	  "which installed package owns a file, a header or a symbol",
-	  "usage: stitch which WHAT [--json]\n"
-	  "\n"
-	  "WHAT is a path (relative to the switch, or absolute inside it), a header\n"
-	  "name such as tcp.h, or a symbol defined in a package's static library.\n" },
+    {"build", cmd_build, NEED_ROOT | NEED_INDEX, "build the unikernel project here into an image",
+     "usage: stitch build [--target T] [--json] [-j N]\n"
+     "\n"
+     "In a project (a directory with unikernel.json, or below one): installs\n"
+     "what the project depends on into its own switch (_stitch/, made on first\n"
+     "use), runs its generate commands, compiles its sources and links them\n"
+     "with their libraries and the target's platform into _build/NAME.TARGET.\n"
+     "Prints the image's path and SHA-256.  A failed build keeps the previous\n"
+     "image.  --json prints one event a line.\n"},
+    {"doctor", cmd_doctor, NEED_ROOT | NEED_SWITCH_RO, "check installed files against their hashes",
+     "usage: stitch doctor [--json]\n"
+     "\n"
+     "Checks every file of every installed package against the SHA-256 and\n"
+     "mode recorded when it was installed, and lists what is missing or changed.\n"
+     "Exit status 1 when anything is wrong.\n"},
+    {"init", cmd_init, NEED_ROOT, "create a switch",
+     "usage: stitch init [--switch DIR]\n"
+     "\n"
+     "Creates the default switch (<root>/switches/default), or with --switch a\n"
+     "switch at DIR: a project keeps its own in _stitch/, which stitch finds by\n"
+     "walking up from the working directory.\n"},
+    {"install", cmd_install, NEED_ROOT | NEED_INDEX, "install packages into the switch",
+     "usage: stitch install REQ... [--dry-run] [--json] [-j N] [--upgrade]\n"
+     "                      [--pin NAME=VERSION]...\n"
+     "       stitch install --dry-run REQ... --installed NAME=VERSION...\n"
+     "\n"
+     "Resolves the requirements REQ (e.g. 'http {>= 2}') together with what is\n"
+     "installed, fetches every new source at once (SHA-256 verified), builds in\n"
+     "dependency order and installs each package into the switch as a whole.\n"
+     "Installed packages stay installed, at their version unless --upgrade; a\n"
+     "package is rebuilt when the interface of a dependency changed.\n"
+     "\n"
+     "  --dry-run                 show the actions (install, upgrade, downgrade,\n"
+     "                            keep), change nothing\n"
+     "  --json                    one JSON object a line for each event\n"
+     "  -j, --jobs N              parallel jobs inside each build (MAKEFLAGS=-jN;\n"
+     "                            default $STITCH_JOBS, else 1)\n"
+     "  --upgrade                 prefer the newest versions over the installed ones\n"
+     "  --pin NAME=VERSION        hold NAME at VERSION (repeatable); NAME=VERSION@WHERE\n"
+     "                            names where the pin comes from, for explanations\n"
+     "  --installed NAME=VERSION  with --dry-run: act on a made-up switch holding\n"
+     "                            these packages instead of the real one\n"
+     "\n"
+     "Downloads run 8 at once ($STITCH_FETCH_JOBS to change it).\n"
+     "\n"
+     "Exit status: 0 done, 1 error, 2 usage error, 3 no solution (explained on stderr).\n"},
+    {"list", cmd_list, NEED_ROOT | NEED_SWITCH_RO, "list installed or pinned packages",
+     "usage: stitch list [--installed | --pinned] [--json]\n"},
+    {"pin", cmd_pin, NEED_ROOT | NEED_INDEX, "work on a library from a local checkout",
+     "usage: stitch pin add PKG [DIR]\n"
+     "       stitch pin remove PKG\n"
+     "       stitch pin list\n"
+     "\n"
+     "  add      pin PKG to the checkout DIR, used as it is (uncommitted edits\n"
+     "           included).  Without DIR, the release source of the version the\n"
+     "           switch has (or would choose) is unpacked into ./PKG and pinned.\n"
+     "           A stitch.json in DIR (a package object with one version) says\n"
+     "           which version it is.  A pin that breaks resolution is refused\n"
+     "           with the explanation, and nothing changes.\n"
+     "  remove   go back to the release, rebuilding what needs it\n"
+     "  list     each pin's version, path and whether it changed since pinned\n"
+     "\n"
+     "In a project the pins belong to its switch (_stitch/).\n"},
+    {"remove", cmd_remove, NEED_ROOT | NEED_INDEX | NEED_SWITCH, "remove installed packages",
+     "usage: stitch remove PKG... [--recursive] [--dry-run] [--json]\n"
+     "\n"
+     "Refuses when an installed package needs one of them, naming it, unless\n"
+     "--recursive, which removes those too.\n"},
+    {"repo", cmd_repo, NEED_ROOT, "add, list, remove and export package repositories",
+     "usage: stitch repo add NAME PATH [--priority N]\n"
+     "       stitch repo list\n"
+     "       stitch repo remove NAME\n"
+     "       stitch repo export DIR OUT.json[.gz]\n"
+     "       stitch repo pack DIR [-o OUT.tar.gz] [--update-index]\n"
+     "\n"
+     "  add      register a repository (a directory, a .json[.gz|.xz|.zst] document\n"
+     "           or a file:// URL); it is read once to check it.  Without\n"
+     "           --priority it goes above every configured repository\n"
+     "  list     the repositories in use, highest priority first\n"
+     "  remove   forget a repository\n"
+     "  export   write a directory-shaped repository as one document\n"
+     "  pack     pack a source tree NAME-VERSION deterministically (sorted entries,\n"
+     "           owner 0, mtime $SOURCE_DATE_EPOCH or 0, gzip without timestamp)\n"
+     "           and print its SHA-256; a tree at <repo>/src/ goes to <repo>/archives/,\n"
+     "           and --update-index writes the checksum into the package's file\n"},
+    {"run", cmd_run, NEED_ROOT, "run the project's image",
+     "usage: stitch run [--net TAP] [-- ARGS]\n"
+     "\n"
+     "With --net, the image attaches to the tap device TAP that you made.\n"
+     "Without, stitch makes a throwaway network namespace with a tap device\n"
+     "(10.0.0.1, the image is 10.0.0.2), runs the image there, prints the\n"
+     "command that reaches it from inside, and removes the namespace when the\n"
+     "image stops (Ctrl-C).  ARGS go to the image (e.g. --ipv4=ADDR/N).\n"},
+    {"search", cmd_search, NEED_ROOT | NEED_INDEX, "find packages by name or synopsis",
+     "usage: stitch search [--json] TERM\n"
+     "\n"
+     "Lists the packages whose name or synopsis contains TERM (any case),\n"
+     "with their newest version.\n"},
+    {"show", cmd_show, NEED_ROOT | NEED_INDEX, "describe a package and its versions",
+     "usage: stitch show [--json] PKG\n"
+     "\n"
+     "Prints the package's description and every version, newest first, with\n"
+     "its depends and conflicts in canonical form.\n"},
+    {"solve", cmd_solve, NEED_ROOT | NEED_INDEX, "choose package versions for requirements",
+     "usage: stitch solve REQ... [--json] [--upgrade] [--pin NAME=VERSION]...\n"
+     "                   [--installed NAME=VERSION]...\n"
+     "\n"
+     "Chooses one version of each package needed by the requirements REQ\n"
+     "(e.g. 'http {>= 2}', 'mbedtls | openssl') and prints them, one\n"
+     "\"name version\" line per package, sorted by name.  Installed versions are\n"
+     "kept when possible, then the newest versions of the REQs in the order\n"
+     "given, then the newest of the rest.  When nothing fits, explains why.\n"
+     "\n"
+     "  --json                    print {\"packages\": [{\"name\": .., \"version\": ..}]}\n"
+     "  --upgrade                 prefer the newest versions over the installed ones\n"
+     "  --pin NAME=VERSION        hold NAME at VERSION (repeatable); NAME=VERSION@WHERE\n"
+     "                            names where the pin comes from, for explanations\n"
+     "  --installed NAME=VERSION  treat NAME VERSION as installed (repeatable)\n"
+     "\n"
+     "Exit status: 0 solved, 1 error, 2 usage error or invalid REQ,\n"
+     "3 no solution (explained on stderr).\n"},
+    {"source", cmd_source, NEED_ROOT | NEED_INDEX, "unpack a package's release source",
+     "usage: stitch source PKG[=VERSION] [DIR]\n"
+     "\n"
+     "Fetches (SHA-256 verified) and unpacks the source into DIR (default ./PKG).\n"},
+    {"test", cmd_test, NEED_ROOT | NEED_INDEX, "build the project, then run its test",
+     "usage: stitch test [--target T] [-j N]\n"
+     "\n"
+     "Builds like stitch build, then runs the project's \"test\" command in its\n"
+     "directory with STITCH_IMAGE set to the image.  Exit status 77 means the\n"
+     "test was skipped (for example: creating a network namespace needs root).\n"},
+    {"update", cmd_update, NEED_ROOT, "refresh remote repositories",
+     "usage: stitch update\n"
+     "\n"
+     "Fetches every remote (http, https) repository again, with a conditional\n"
+     "request: an unchanged index costs one round trip.\n"},
+    {"upgrade", cmd_upgrade, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
+     "upgrade installed packages to the newest versions that fit",
+     "usage: stitch upgrade [--dry-run] [--json] [-j N]\n"},
+    {"watch", cmd_watch, NEED_ROOT, "rebuild (and test) on every change",
+     "usage: stitch watch [--test]\n"
+     "\n"
+     "Watches the project and its pinned trees; on a change (debounced) runs\n"
+     "stitch build, or with --test stitch test, and prints each cycle's result\n"
+     "and time.  Keeps going after failures; Ctrl-C stops it.\n"},
+    {"which", cmd_which, NEED_ROOT | NEED_SWITCH_RO,
+     "which installed package owns a file, a header or a symbol",
+     "usage: stitch which WHAT [--json]\n"
+     "\n"
+     "WHAT is a path (relative to the switch, or absolute inside it), a header\n"
+     "name such as tcp.h, or a symbol defined in a package's static library.\n"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const char main_usage[] =
-	"usage: stitch [--root DIR] [--repo PATH]... COMMAND [ARGS]\n"
-	"\n"
-	"Global options (accepted before or after the command):\n"
-	"  --root DIR    the stitch root: configuration, caches, switches\n"
-	"                (default: $STITCH_ROOT, else ~/.stitch)\n"
-	"  --repo PATH   use this repository instead of the configured ones;\n"
-	"                repeatable, the first given has the highest priority\n"
-	"  --switch DIR  the switch to work on (default: the nearest _stitch/\n"
-	"                from here up, else <root>/switches/default)\n"
-	"  --help        this text; `stitch COMMAND --help` describes a command\n"
-	"  --version     print the version\n"
-	"\n"
-	"Commands:\n";
+    "usage: stitch [--root DIR] [--repo PATH]... COMMAND [ARGS]\n"
+    "\n"
+    "Global options (accepted before or after the command):\n"
+    "  --root DIR    the stitch root: configuration, caches, switches\n"
+    "                (default: $STITCH_ROOT, else ~/.stitch)\n"
+    "  --repo PATH   use this repository instead of the configured ones;\n"
+    "                repeatable, the first given has the highest priority\n"
+    "  --switch DIR  the switch to work on (default: the nearest _stitch/\n"
+    "                from here up, else <root>/switches/default)\n"
+    "  --help        this text; `stitch COMMAND --help` describes a command\n"
+    "  --version     print the version\n"
+    "\n"
+    "Commands:\n";
 
 static void print_main_usage(FILE *out)
 {
@@ -240,8 +240,8 @@ int cmd_usage_error(struct stitch_ctx *ctx, const char *fmt, ...)
 }
 
 int cmd_parse_opts(struct stitch_ctx *ctx, int argc, char **argv, const struct option *opts,
-		   int (*on_opt)(int val, const char *arg, void *data), void *data,
-		   char ***operands, int *n_operands)
+                   int (*on_opt)(int val, const char *arg, void *data), void *data,
+                   char ***operands, int *n_operands)
 {
 	char shortopts[64] = "+";
 	size_t ns = 1;
@@ -336,8 +336,8 @@ static int load_index(struct stitch_ctx *ctx)
 	if (getenv("STITCH_DEBUG") && strstr(getenv("STITCH_DEBUG"), "index")) {
 		for (size_t i = 0; i < ctx->index->n_repos; i++)
 			fprintf(stderr, "debug: repository '%s' (%zu packages) read from %s\n",
-				ctx->index->repos[i]->name, ctx->index->repos[i]->n_pkgs,
-				ctx->index->repos[i]->from_cache ? "the compiled cache" : "source");
+			        ctx->index->repos[i]->name, ctx->index->repos[i]->n_pkgs,
+			        ctx->index->repos[i]->from_cache ? "the compiled cache" : "source");
 	}
 	return EXIT_OK;
 }
@@ -357,7 +357,7 @@ int cmd_open_switch(struct stitch_ctx *ctx, bool readonly)
 	if (rc == STITCH_E_NOTFOUND) {
 		fprintf(stderr, "error: no switch at '%s'\n", dir);
 		fprintf(stderr, "hint: run 'stitch init'%s to create it\n",
-			ctx->switch_arg ? " with the same --switch" : "");
+		        ctx->switch_arg ? " with the same --switch" : "");
 		free(dir);
 		return EXIT_ERROR;
 	}
@@ -383,7 +383,7 @@ static char *join_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct stitch_ctx ctx = { 0 };
+	struct stitch_ctx ctx = {0};
 	const struct cmd_entry *cmd = NULL;
 	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	char *root = NULL;
@@ -398,7 +398,7 @@ int main(int argc, char **argv)
 			dashdash = true;
 			rest[n_rest++] = argv[i];
 		} else if (!dashdash && (strcmp(a, "--root") == 0 || strcmp(a, "--repo") == 0 ||
-					 strcmp(a, "--switch") == 0)) {
+		                         strcmp(a, "--switch") == 0)) {
 			if (i + 1 >= argc)
 				return cmd_usage_error(NULL, "option '%s' needs a value", a);
 			if (a[2] == 's')
@@ -417,7 +417,7 @@ int main(int argc, char **argv)
 			printf("stitch %s\n", STITCH_VERSION);
 			return EXIT_OK;
 		} else if (!cmd && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
-				    strcmp(a, "help") == 0)) {
+		                    strcmp(a, "help") == 0)) {
 			print_main_usage(stdout);
 			return EXIT_OK;
 		} else if (!cmd && a[0] == '-') {
@@ -426,7 +426,8 @@ int main(int argc, char **argv)
 			if (!cmd) {
 				cmd = find_command(a);
 				if (!cmd)
-					return cmd_usage_error(NULL, "'%s' is not a stitch command", a);
+					return cmd_usage_error(NULL, "'%s' is not a stitch command",
+					                       a);
 			}
 			rest[n_rest++] = argv[i];
 		}
@@ -452,7 +453,8 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	if ((cmd->flags & NEED_INDEX) && load_index(&ctx) != EXIT_OK)
 		return EXIT_ERROR;
-	if ((cmd->flags & (NEED_SWITCH | NEED_SWITCH_RO)) && cmd_open_switch(&ctx, !(cmd->flags & NEED_SWITCH)) != EXIT_OK) {
+	if ((cmd->flags & (NEED_SWITCH | NEED_SWITCH_RO)) &&
+	    cmd_open_switch(&ctx, !(cmd->flags & NEED_SWITCH)) != EXIT_OK) {
 		stitch_index_free(ctx.index);
 		return EXIT_ERROR;
 	}

@@ -49,15 +49,15 @@ static int open_for_pins(struct stitch_ctx *ctx, bool readonly)
 }
 
 /* Roots that describe the switch: the project's depends, then what is installed. */
-static const char **switch_roots(struct stitch_ctx *ctx, struct stitch_project *proj, bool *has_proj,
-				 const char *extra, struct stitch_installed **inst, size_t *n_inst,
-				 size_t *n)
+static const char **switch_roots(struct stitch_ctx *ctx, struct stitch_project *proj,
+                                 bool *has_proj, const char *extra, struct stitch_installed **inst,
+                                 size_t *n_inst, size_t *n)
 {
 	const char **roots;
 	char *dir = NULL;
 
-	*has_proj = stitch_project_find(".", &dir, NULL) == 0 &&
-		    stitch_project_load(dir, proj, NULL) == 0;
+	*has_proj =
+	    stitch_project_find(".", &dir, NULL) == 0 && stitch_project_load(dir, proj, NULL) == 0;
 	free(dir);
 	*inst = NULL;
 	*n_inst = 0;
@@ -81,7 +81,7 @@ static const char **switch_roots(struct stitch_ctx *ctx, struct stitch_project *
  * when nothing fits.
  */
 static int check_resolution(struct stitch_ctx *ctx, const char *name, const char **version,
-			    const char *path)
+                            const char *path)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
@@ -100,19 +100,20 @@ static int check_resolution(struct stitch_ctx *ctx, const char *name, const char
 	sp = xcalloc(n_pins + 2, sizeof(*sp));
 	for (size_t i = 0; i < n_pins; i++)
 		if (strcmp(pins[i].name, name) != 0)
-			sp[k++] = (struct stitch_solve_pin){ pins[i].name, pins[i].version, pins[i].path };
+			sp[k++] =
+			    (struct stitch_solve_pin){pins[i].name, pins[i].version, pins[i].path};
 	if (*version)
-		sp[k++] = (struct stitch_solve_pin){ name, *version, path };
+		sp[k++] = (struct stitch_solve_pin){name, *version, path};
 	si = xcalloc(n_inst + 1, sizeof(*si));
 	for (size_t i = 0; i < n_inst; i++)
-		si[i] = (struct stitch_solve_installed){ inst[i].name, inst[i].version };
+		si[i] = (struct stitch_solve_installed){inst[i].name, inst[i].version};
 	{
-		struct stitch_solve_request req = { n_roots, roots, k, sp, n_inst, si, false };
+		struct stitch_solve_request req = {n_roots, roots, k, sp, n_inst, si, false};
 		rc = stitch_solve(ctx->index, &req, &sol, &why, &err);
 	}
 	if (rc == STITCH_E_UNSAT) {
 		fprintf(stderr, "error: pinning %s %s breaks the resolution: %s\n%s", name,
-			*version ? *version : "", err.msg, why.buf);
+		        *version ? *version : "", err.msg, why.buf);
 		rc = EXIT_UNSAT;
 	} else if (rc) {
 		rc = cmd_fail(&err);
@@ -137,8 +138,8 @@ static int check_resolution(struct stitch_ctx *ctx, const char *name, const char
 static int unpack_release(struct stitch_ctx *ctx, const struct stitch_version *v, const char *dir)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
-	struct stitch_fetch_item it = { 0 };
-	struct stitch_fetch_opts fo = { 0 };
+	struct stitch_fetch_item it = {0};
+	struct stitch_fetch_opts fo = {0};
 	char *cache = cmd_source_cache_dir(ctx), *url, *label;
 	int rc;
 
@@ -194,17 +195,18 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 		json_t *val;
 		vs = j ? json_object_get(j, "versions") : NULL;
 		if (!j || json_object_size(vs) != 1) {
-			rc = cmd_error("%s: expected a package object with exactly one version", manifest);
+			rc = cmd_error("%s: expected a package object with exactly one version",
+			               manifest);
 			json_decref(j);
 			free(manifest);
 			goto out;
 		}
-		json_object_foreach(vs, key, val)
-			break;
+		json_object_foreach(vs, key, val) break;
 		if (!stitch_pkg_find_version(pkg, key)) {
-			rc = cmd_error("%s: version '%s' of '%s' is not in the repositories in use", manifest,
-				       key, ops[0]);
-			fprintf(stderr, "hint: pin a version the index has, or add the version to an overlay repository\n");
+			rc = cmd_error("%s: version '%s' of '%s' is not in the repositories in use",
+			               manifest, key, ops[0]);
+			fprintf(stderr, "hint: pin a version the index has, or add the version to "
+			                "an overlay repository\n");
 			json_decref(j);
 			free(manifest);
 			goto out;
@@ -226,10 +228,12 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 	}
 	if (n_ops == 1) {
 		if (access(dir, F_OK) == 0) {
-			rc = cmd_error("'%s' already exists; pass it as DIR to pin it as it is", dir);
+			rc = cmd_error("'%s' already exists; pass it as DIR to pin it as it is",
+			               dir);
 			goto out;
 		}
-		if ((rc = unpack_release(ctx, stitch_pkg_find_version(pkg, version), dir)) != EXIT_OK)
+		if ((rc = unpack_release(ctx, stitch_pkg_find_version(pkg, version), dir)) !=
+		    EXIT_OK)
 			goto out;
 		printf("unpacked %s %s into ./%s\n", ops[0], version, dir);
 	}
@@ -240,7 +244,7 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 	if ((rc = check_resolution(ctx, ops[0], &version, abs)) != EXIT_OK)
 		goto out;
 	{
-		struct stitch_pin pin = { (char *)ops[0], (char *)version, abs, NULL, 0 };
+		struct stitch_pin pin = {(char *)ops[0], (char *)version, abs, NULL, 0};
 		if (stitch_state_pin_put(ctx->sw->st, &pin, &err) != 0 ||
 		    stitch_tree_scan(ctx->sw->st, ops[0], abs, &scan, &err) != 0) {
 			rc = cmd_fail(&err);
@@ -267,8 +271,8 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
-	struct cmd_events ce = { 0 };
-	struct stitch_op_opts oo = { 0 };
+	struct cmd_events ce = {0};
+	struct stitch_op_opts oo = {0};
 	char **ops;
 	int n_ops, rc;
 
@@ -325,13 +329,14 @@ static int pin_list(struct stitch_ctx *ctx, int argc, char **argv)
 		struct stitch_tree_scan scan;
 		const char *state = "missing";
 		if (access(pins[i].path, F_OK) == 0) {
-			if (stitch_tree_scan(ctx->sw->st, pins[i].name, pins[i].path, &scan, &err) != 0) {
+			if (stitch_tree_scan(ctx->sw->st, pins[i].name, pins[i].path, &scan,
+			                     &err) != 0) {
 				stitch_pins_free(pins, n);
 				return cmd_fail(&err);
 			}
 			state = pins[i].tree_hash && strcmp(scan.tree_hash, pins[i].tree_hash) == 0
-					? "unchanged since pinned"
-					: "changed since pinned";
+			            ? "unchanged since pinned"
+			            : "changed since pinned";
 			stitch_tree_scan_release(&scan);
 		}
 		printf("%-20s %-10s %s (%s)\n", pins[i].name, pins[i].version, pins[i].path, state);
@@ -377,14 +382,15 @@ int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
 			v = eq ? stitch_pkg_find_version(pkg, eq + 1) : &pkg->versions[0];
 		if (!v) {
 			rc = cmd_error("no package '%s'%s%s in the repositories in use", ops[0],
-				       eq ? " version " : "", eq ? eq + 1 : "");
+			               eq ? " version " : "", eq ? eq + 1 : "");
 			free(ops);
 			return rc;
 		}
 	}
 	rc = unpack_release(ctx, v, n_ops == 2 ? ops[1] : ops[0]);
 	if (rc == EXIT_OK)
-		printf("unpacked %s %s into %s\n", v->pkg->name, v->version, n_ops == 2 ? ops[1] : ops[0]);
+		printf("unpacked %s %s into %s\n", v->pkg->name, v->version,
+		       n_ops == 2 ? ops[1] : ops[0]);
 	free(ops);
 	return rc;
 }

@@ -28,14 +28,14 @@ static int on_opt(int val, const char *arg, void *data)
 
 int cmd_remove(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "recursive", no_argument, NULL, 'r' },
-					      { "dry-run", no_argument, NULL, 'n' },
-					      { "json", no_argument, NULL, 'J' },
-					      { 0 } };
-	struct remove_opts o = { false, false, false };
+	static const struct option opts[] = {{"recursive", no_argument, NULL, 'r'},
+	                                     {"dry-run", no_argument, NULL, 'n'},
+	                                     {"json", no_argument, NULL, 'J'},
+	                                     {0}};
+	struct remove_opts o = {false, false, false};
 	struct stitch_err err = STITCH_ERR_INIT;
-	struct cmd_events ce = { 0 };
-	struct stitch_op_opts oo = { 0 };
+	struct cmd_events ce = {0};
+	struct stitch_op_opts oo = {0};
 	char **ops;
 	int n_ops, rc;
 
@@ -51,8 +51,8 @@ int cmd_remove(int argc, char **argv, struct stitch_ctx *ctx)
 	oo.command_line = ctx->command_line;
 	oo.on_event = cmd_print_event;
 	oo.data = &ce;
-	rc = stitch_op_remove(ctx->sw, ctx->index, (const char *const *)ops, (size_t)n_ops, o.recursive,
-			      &oo, &err);
+	rc = stitch_op_remove(ctx->sw, ctx->index, (const char *const *)ops, (size_t)n_ops,
+	                      o.recursive, &oo, &err);
 	free(ops);
 	return rc ? cmd_fail(&err) : EXIT_OK;
 }

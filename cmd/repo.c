@@ -43,8 +43,8 @@ static int no_opt(int val, const char *arg, void *data)
 
 static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { { "priority", required_argument, NULL, 'p' }, { 0 } };
-	struct add_opts o = { 0, false };
+	static const struct option opts[] = {{"priority", required_argument, NULL, 'p'}, {0}};
+	struct add_opts o = {0, false};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_config cfg;
 	struct stitch_repo_spec spec;
@@ -67,7 +67,7 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 		o.priority = cfg.n_repos ? cfg.repos[0].priority + 10 : 10;
 	}
 	/* Read it once: a repository that cannot be read is not added. */
-	spec = (struct stitch_repo_spec){ ops[0], ops[1], o.priority, NULL };
+	spec = (struct stitch_repo_spec){ops[0], ops[1], o.priority, NULL};
 	mirror = NULL;
 	if (cmd_is_remote(ops[1])) {
 		bool changed;
@@ -94,8 +94,8 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 	    stitch_config_save(ctx->root, &cfg, &err) != 0) {
 		rc = cmd_fail(&err);
 	} else {
-		printf("added repository '%s' (%zu package%s, priority %d): %s\n", ops[0], repo->n_pkgs,
-		       repo->n_pkgs == 1 ? "" : "s", o.priority, loc);
+		printf("added repository '%s' (%zu package%s, priority %d): %s\n", ops[0],
+		       repo->n_pkgs, repo->n_pkgs == 1 ? "" : "s", o.priority, loc);
 		rc = EXIT_OK;
 	}
 	free(loc);
@@ -120,7 +120,8 @@ static int repo_list(struct stitch_ctx *ctx, int argc, char **argv)
 	if (ctx->n_repo_args) {
 		printf("%-16s %8s  %s\n", "NAME", "PRIORITY", "LOCATION");
 		for (size_t i = 0; i < ctx->n_repo_args; i++)
-			printf("%-16s %8zu  %s (--repo)\n", "-", ctx->n_repo_args - i, ctx->repo_args[i]);
+			printf("%-16s %8zu  %s (--repo)\n", "-", ctx->n_repo_args - i,
+			       ctx->repo_args[i]);
 		return EXIT_OK;
 	}
 	if (stitch_config_load(ctx->root, &cfg, &err) != 0)
@@ -201,7 +202,7 @@ static int pack_opt(int val, const char *arg, void *data)
 
 /* Set packages/NAME.json's source.sha256 of VERSION, keeping the rest. */
 static int update_index(const char *repo, const char *name, const char *version, const char *sha,
-			const char *archive_rel)
+                        const char *archive_rel)
 {
 	char *path = xasprintf("%s/packages/%s.json", repo, name);
 	json_error_t jerr;
@@ -259,10 +260,10 @@ static bool split_top(const char *top, char **name, char **version)
 
 static int repo_pack(struct stitch_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { { "output", required_argument, NULL, 'o' },
-					      { "update-index", no_argument, NULL, 'u' },
-					      { 0 } };
-	struct pack_opts o = { NULL, false };
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+	                                     {"update-index", no_argument, NULL, 'u'},
+	                                     {0}};
+	struct pack_opts o = {NULL, false};
 	struct stitch_err err = STITCH_ERR_INIT;
 	char **ops, *dir, *top, *out, *repo = NULL, *name = NULL, *version = NULL, sha[65];
 	const char *epoch = getenv("SOURCE_DATE_EPOCH");
@@ -272,7 +273,8 @@ static int repo_pack(struct stitch_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (n_ops != 1) {
 		free(ops);
-		return cmd_usage_error(ctx, "repo pack takes one source directory, named NAME-VERSION");
+		return cmd_usage_error(ctx,
+		                       "repo pack takes one source directory, named NAME-VERSION");
 	}
 	dir = realpath(ops[0], NULL);
 	if (!dir) {
@@ -309,7 +311,8 @@ static int repo_pack(struct stitch_ctx *ctx, int argc, char **argv)
 		stitch_mkdir_p(archives, 0755);
 		free(archives);
 	}
-	if (stitch_archive_pack(dir, top, epoch ? strtoll(epoch, NULL, 10) : 0, out, sha, &err) != 0) {
+	if (stitch_archive_pack(dir, top, epoch ? strtoll(epoch, NULL, 10) : 0, out, sha, &err) !=
+	    0) {
 		rc = cmd_fail(&err);
 		goto done;
 	}
@@ -339,15 +342,13 @@ int cmd_repo(int argc, char **argv, struct stitch_ctx *ctx)
 		const char *name;
 		int (*fn)(struct stitch_ctx *, int, char **);
 	} subs[] = {
-		{ "add", repo_add },
-		{ "export", repo_export },
-		{ "list", repo_list },
-		{ "pack", repo_pack },
-		{ "remove", repo_remove },
+	    {"add", repo_add},   {"export", repo_export}, {"list", repo_list},
+	    {"pack", repo_pack}, {"remove", repo_remove},
 	};
 
 	if (argc < 2)
-		return cmd_usage_error(ctx, "repo needs a subcommand: add, list, remove, export or pack");
+		return cmd_usage_error(
+		    ctx, "repo needs a subcommand: add, list, remove, export or pack");
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (strcmp(argv[1], subs[i].name) == 0)
 			return subs[i].fn(ctx, argc - 1, argv + 1);

@@ -57,7 +57,9 @@ static int wait_child(void)
 		;
 	child = 0;
 	if (WIFSIGNALED(status))
-		return WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM ? 0 : 128 + WTERMSIG(status);
+		return WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM
+		           ? 0
+		           : 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
 }
 
@@ -71,7 +73,7 @@ static bool has_ipv4_arg(char **args, int n)
 
 int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "net", required_argument, NULL, 'n' }, { 0 } };
+	static const struct option opts[] = {{"net", required_argument, NULL, 'n'}, {0}};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_project p;
 	const struct stitch_target *t;
@@ -100,24 +102,31 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 	}
 	cmd = xcalloc((size_t)n_ops + 10, sizeof(char *));
 	if (!tap) {
-		const char *add[] = { "netns", "add", NULL, NULL };
+		const char *add[] = {"netns", "add", NULL, NULL};
 		if (geteuid() != 0) {
-			rc = cmd_error("running without --net makes a network namespace, which needs root");
-			fprintf(stderr, "hint: run as root, or make a tap device and pass --net TAP\n");
+			rc = cmd_error(
+			    "running without --net makes a network namespace, which needs root");
+			fprintf(stderr,
+			        "hint: run as root, or make a tap device and pass --net TAP\n");
 			free(cmd);
 			goto out;
 		}
 		ns = xasprintf("stitch-%ld", (long)getpid());
 		add[2] = ns;
 		{
-			const char *tuntap[] = { "-n", ns, "tuntap", "add", "dev", "tap0", "mode", "tap", NULL };
-			const char *addr[] = { "-n", ns, "addr", "add", "10.0.0.1/24", "dev", "tap0", NULL };
-			const char *up[] = { "-n", ns, "link", "set", "tap0", "up", NULL };
-			const char *lo[] = { "-n", ns, "link", "set", "lo", "up", NULL };
-			if (ip_cmd(add) || ip_cmd(tuntap) || ip_cmd(addr) || ip_cmd(up) || ip_cmd(lo)) {
-				const char *del[] = { "netns", "del", ns, NULL };
+			const char *tuntap[] = {"-n",   ns,     "tuntap", "add", "dev",
+			                        "tap0", "mode", "tap",    NULL};
+			const char *addr[] = {"-n",          ns,    "addr", "add",
+			                      "10.0.0.1/24", "dev", "tap0", NULL};
+			const char *up[] = {"-n", ns, "link", "set", "tap0", "up", NULL};
+			const char *lo[] = {"-n", ns, "link", "set", "lo", "up", NULL};
+			if (ip_cmd(add) || ip_cmd(tuntap) || ip_cmd(addr) || ip_cmd(up) ||
+			    ip_cmd(lo)) {
+				const char *del[] = {"netns", "del", ns, NULL};
 				ip_cmd(del);
-				rc = cmd_error("cannot set up the network namespace '%s' (ip netns, ip tuntap)", ns);
+				rc = cmd_error("cannot set up the network namespace '%s' (ip "
+				               "netns, ip tuntap)",
+				               ns);
 				free(cmd);
 				goto out;
 			}
@@ -127,8 +136,9 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 		cmd[k++] = "exec";
 		cmd[k++] = ns;
 		tap = "tap0";
-		printf("running %s in network namespace %s (tap0 is 10.0.0.1, the image 10.0.0.2)\n",
-		       p.name, ns);
+		printf(
+		    "running %s in network namespace %s (tap0 is 10.0.0.1, the image 10.0.0.2)\n",
+		    p.name, ns);
 		printf("reach it with: ip netns exec %s curl http://10.0.0.2/\n", ns);
 		fflush(stdout);
 	}
@@ -154,7 +164,7 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 			free(cmd[i]);
 	free(cmd);
 	if (ns) {
-		const char *del[] = { "netns", "del", ns, NULL };
+		const char *del[] = {"netns", "del", ns, NULL};
 		ip_cmd(del);
 	}
 out:

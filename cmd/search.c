@@ -19,7 +19,7 @@ static int json_opt(int val, const char *arg, void *data)
 
 int cmd_search(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
 	const struct stitch_index *idx = ctx->index;
 	json_t *arr = NULL;
 	bool json = false;
@@ -38,12 +38,13 @@ int cmd_search(int argc, char **argv, struct stitch_ctx *ctx)
 	for (size_t i = 0; i < idx->n_visible; i++) {
 		const struct stitch_pkg *p = idx->visible[i];
 		const char *latest = p->n_versions ? p->versions[0].version : "-";
-		if (!strcasestr(p->name, ops[0]) && !(p->synopsis && strcasestr(p->synopsis, ops[0])))
+		if (!strcasestr(p->name, ops[0]) &&
+		    !(p->synopsis && strcasestr(p->synopsis, ops[0])))
 			continue;
 		hits++;
 		if (json) {
 			json_t *o = json_pack("{s:s, s:s, s:s}", "name", p->name, "version", latest,
-					      "repository", p->repo->name);
+			                      "repository", p->repo->name);
 			if (p->synopsis)
 				json_object_set_new(o, "synopsis", json_string(p->synopsis));
 			json_array_append_new(arr, o);

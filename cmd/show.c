@@ -43,10 +43,10 @@ static void print_json(const struct stitch_pkg *p)
 		json_t *src = json_pack("{s:s}", "url", v->url);
 		if (v->sha256)
 			json_object_set_new(src, "sha256", json_string(v->sha256));
-		json_array_append_new(vs, json_pack("{s:s, s:o, s:o, s:o}", "version", v->version,
-						    "source", src, "depends",
-						    str_array(v->depends, v->n_depends), "conflicts",
-						    str_array(v->conflicts, v->n_conflicts)));
+		json_array_append_new(
+		    vs, json_pack("{s:s, s:o, s:o, s:o}", "version", v->version, "source", src,
+		                  "depends", str_array(v->depends, v->n_depends), "conflicts",
+		                  str_array(v->conflicts, v->n_conflicts)));
 	}
 	json_object_set_new(o, "versions", vs);
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -85,7 +85,8 @@ static void print_text(const struct stitch_index *idx, const struct stitch_pkg *
 			size_t mid = lo + (hi - lo) / 2;
 			int c = strcmp(r->pkgs[mid].name, p->name);
 			if (c == 0) {
-				printf("  hides:      %s in '%s' (lower priority)\n", p->name, r->name);
+				printf("  hides:      %s in '%s' (lower priority)\n", p->name,
+				       r->name);
 				break;
 			}
 			if (c < 0)
@@ -105,7 +106,7 @@ static void print_text(const struct stitch_index *idx, const struct stitch_pkg *
 
 int cmd_show(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
 	const struct stitch_pkg *p;
 	bool json = false;
 	char **ops;

@@ -33,15 +33,15 @@ static int on_opt(int val, const char *arg, void *data)
 
 int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "dry-run", no_argument, NULL, 'n' },
-					      { "json", no_argument, NULL, 'J' },
-					      { "jobs", required_argument, NULL, 'j' },
-					      { 0 } };
-	struct upgrade_opts o = { false, false, 0 };
+	static const struct option opts[] = {{"dry-run", no_argument, NULL, 'n'},
+	                                     {"json", no_argument, NULL, 'J'},
+	                                     {"jobs", required_argument, NULL, 'j'},
+	                                     {0}};
+	struct upgrade_opts o = {false, false, 0};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
-	struct cmd_events ce = { 0 };
-	struct stitch_op_opts oo = { 0 };
+	struct cmd_events ce = {0};
+	struct stitch_op_opts oo = {0};
 	char **ops;
 	int n_ops, rc;
 

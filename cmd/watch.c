@@ -47,8 +47,8 @@ static void add_tree(struct watches *w, const char *dir)
 	DIR *d;
 	struct dirent *de;
 	int wd = inotify_add_watch(w->fd, dir,
-				   IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
-					   IN_ATTRIB | IN_ONLYDIR);
+	                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
+	                               IN_DELETE | IN_ATTRIB | IN_ONLYDIR);
 
 	if (wd < 0)
 		return;
@@ -85,7 +85,8 @@ static char *drain(struct watches *w)
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
 			p += sizeof(*ev) + ev->len;
-			if (ev->len == 0 || stitch_tree_ignored(ev->name, (ev->mask & IN_ISDIR) != 0))
+			if (ev->len == 0 ||
+			    stitch_tree_ignored(ev->name, (ev->mask & IN_ISDIR) != 0))
 				continue;
 			if (ev->name[0] == '.' || ev->name[strlen(ev->name) - 1] == '~')
 				continue; /* editors' swap and backup files */
@@ -157,10 +158,10 @@ static int test_opt(int val, const char *arg, void *data)
 
 int cmd_watch(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "test", no_argument, NULL, 't' }, { 0 } };
+	static const struct option opts[] = {{"test", no_argument, NULL, 't'}, {0}};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_project p;
-	struct watches w = { -1, NULL, 0 };
+	struct watches w = {-1, NULL, 0};
 	struct stitch_pin *pins = NULL;
 	struct sigaction sa;
 	size_t n_pins = 0, n_trees = 1;
@@ -172,7 +173,8 @@ int cmd_watch(int argc, char **argv, struct stitch_ctx *ctx)
 		return rc;
 	free(ops);
 	if (n_ops)
-		return cmd_usage_error(ctx, "watch takes no arguments; run it in a project directory");
+		return cmd_usage_error(ctx,
+		                       "watch takes no arguments; run it in a project directory");
 	if (stitch_project_find(".", &dir, &err) != 0 || stitch_project_load(dir, &p, &err) != 0) {
 		free(dir);
 		return cmd_fail(&err);
@@ -200,10 +202,11 @@ int cmd_watch(int argc, char **argv, struct stitch_ctx *ctx)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	printf("watching %s and %zu pinned tree%s; Ctrl-C stops\n", p.dir, n_pins, n_pins == 1 ? "" : "s");
+	printf("watching %s and %zu pinned tree%s; Ctrl-C stops\n", p.dir, n_pins,
+	       n_pins == 1 ? "" : "s");
 	cycle(ctx, test, "start");
 	while (!stop) {
-		struct pollfd pfd = { w.fd, POLLIN, 0 };
+		struct pollfd pfd = {w.fd, POLLIN, 0};
 		if (poll(&pfd, 1, -1) <= 0)
 			continue;
 		what = drain(&w);

@@ -25,7 +25,7 @@ struct hit {
 };
 
 static void add_hit(struct hit **v, size_t *n, size_t *cap, const char *pkg, const char *file,
-		    const char *kind)
+                    const char *kind)
 {
 	XGROW(*v, *cap, *n + 1);
 	(*v)[*n].package = xstrdup(pkg);
@@ -35,7 +35,7 @@ static void add_hit(struct hit **v, size_t *n, size_t *cap, const char *pkg, con
 }
 
 static int lookup(struct stitch_ctx *ctx, const char *what, struct hit **hits, size_t *n,
-		  struct stitch_err *err)
+                  struct stitch_err *err)
 {
 	struct stitch_state *st = ctx->sw->st;
 	size_t cap = 0, len = strlen(ctx->sw->dir);
@@ -76,7 +76,7 @@ static int lookup(struct stitch_ctx *ctx, const char *what, struct hit **hits, s
 
 int cmd_which(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'J' }, { 0 } };
+	static const struct option opts[] = {{"json", no_argument, NULL, 'J'}, {0}};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct hit *hits = NULL;
 	size_t n = 0;
@@ -100,8 +100,9 @@ int cmd_which(int argc, char **argv, struct stitch_ctx *ctx)
 		for (size_t i = 0; i < n; i++) {
 			struct stitch_installed in;
 			json_t *o = json_pack("{s:s, s:s, s:s}", "package", hits[i].package, "file",
-					      hits[i].file, "kind", hits[i].kind);
-			if (stitch_state_get_package(ctx->sw->st, hits[i].package, &in, NULL) == 0) {
+			                      hits[i].file, "kind", hits[i].kind);
+			if (stitch_state_get_package(ctx->sw->st, hits[i].package, &in, NULL) ==
+			    0) {
 				json_object_set_new(o, "version", json_string(in.version));
 				stitch_installed_release(&in);
 			}
@@ -115,7 +116,8 @@ int cmd_which(int argc, char **argv, struct stitch_ctx *ctx)
 		for (size_t i = 0; i < n; i++) {
 			struct stitch_installed in;
 			const char *ver = "";
-			bool got = stitch_state_get_package(ctx->sw->st, hits[i].package, &in, NULL) == 0;
+			bool got =
+			    stitch_state_get_package(ctx->sw->st, hits[i].package, &in, NULL) == 0;
 			if (got)
 				ver = in.version;
 			printf("%s %s provides it (%s %s)\n", hits[i].package, ver, hits[i].kind,

@@ -20,7 +20,7 @@
 #include "util.h"
 
 static int lookup_var(const char *name, size_t len, const struct stitch_build_env *env,
-		      struct stitch_buf *out)
+                      struct stitch_buf *out)
 {
 #define IS(s) (len == sizeof(s) - 1 && memcmp(name, s, len) == 0)
 	if (IS("prefix"))
@@ -44,7 +44,7 @@ static int lookup_var(const char *name, size_t len, const struct stitch_build_en
 }
 
 int stitch_build_expand(const char *s, const struct stitch_build_env *env, char **out,
-			struct stitch_err *err)
+                        struct stitch_err *err)
 {
 	struct stitch_buf b = STITCH_BUF_INIT;
 	const char *p = s;
@@ -58,8 +58,9 @@ int stitch_build_expand(const char *s, const struct stitch_build_env *env, char 
 		stitch_buf_add(&b, p, (size_t)(open - p));
 		if (lookup_var(open + 2, (size_t)(close - open - 2), env, &b) != 0) {
 			stitch_error(err, STITCH_E_BUILD,
-				     "%s %s: unknown variable '%%{%.*s}%%' in '%s' (known: prefix, jobs, name, version, lib, include, target)",
-				     env->name, env->version, (int)(close - open - 2), open + 2, s);
+			             "%s %s: unknown variable '%%{%.*s}%%' in '%s' (known: prefix, "
+			             "jobs, name, version, lib, include, target)",
+			             env->name, env->version, (int)(close - open - 2), open + 2, s);
 			stitch_buf_release(&b);
 			return STITCH_E_BUILD;
 		}
@@ -128,8 +129,9 @@ static char **make_envp(const struct stitch_build_env *env, char **path_out)
 	envp[n++] = xasprintf("PKG_CONFIG_LIBDIR=%s/lib/pkgconfig", env->prefix);
 	envp[n++] = xstrdup("CC=cc");
 	/* Paths of this machine must not reach the objects. */
-	envp[n++] = xasprintf("CFLAGS=-O2 -ffile-prefix-map=%s=/stitch/src/%s-%s -ffile-prefix-map=%s=/stitch/prefix",
-			      env->work_dir, env->name, env->version, env->prefix);
+	envp[n++] = xasprintf(
+	    "CFLAGS=-O2 -ffile-prefix-map=%s=/stitch/src/%s-%s -ffile-prefix-map=%s=/stitch/prefix",
+	    env->work_dir, env->name, env->version, env->prefix);
 	envp[n++] = xasprintf("PREFIX=%s", env->prefix);
 	if (env->staging)
 		envp[n++] = xasprintf("DESTDIR=%s", env->staging);
@@ -161,7 +163,7 @@ static void describe(struct stitch_buf *b, char *const *argv)
 
 /* Run one command; returns its wait status, or -1 with errno-like reason in why. */
 static int run_one(char *const *argv, char *const *envp, const char *prog,
-		   const struct stitch_build_env *env, int log_fd)
+                   const struct stitch_build_env *env, int log_fd)
 {
 	pid_t pid = fork();
 	int status;
@@ -178,7 +180,8 @@ static int run_one(char *const *argv, char *const *envp, const char *prog,
 		if (env->isolate_network && unshare(CLONE_NEWNET) != 0)
 			(void)unshare(CLONE_NEWUSER | CLONE_NEWNET);
 		if (chdir(env->work_dir) != 0) {
-			dprintf(2, "stitch: cannot enter '%s': %s\n", env->work_dir, strerror(errno));
+			dprintf(2, "stitch: cannot enter '%s': %s\n", env->work_dir,
+			        strerror(errno));
 			_exit(126);
 		}
 		execve(prog, argv, envp);
@@ -193,7 +196,7 @@ static int run_one(char *const *argv, char *const *envp, const char *prog,
 }
 
 int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
-		     const struct stitch_build_env *env, struct stitch_err *err)
+                     const struct stitch_build_env *env, struct stitch_err *err)
 {
 	char *path = NULL;
 	char **envp = make_envp(env, &path);
@@ -201,8 +204,8 @@ int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
 	int rc = 0;
 
 	if (log_fd < 0) {
-		rc = stitch_error(err, STITCH_E_IO, "cannot write build log '%s': %s", env->log_path,
-				  strerror(errno));
+		rc = stitch_error(err, STITCH_E_IO, "cannot write build log '%s': %s",
+		                  env->log_path, strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; i < list->n && rc == 0; i++) {
@@ -221,7 +224,8 @@ int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
 			dprintf(log_fd, "$ %s\n", line.buf);
 			prog = stitch_build_find_program(argv[0], path);
 			if (!prog) {
-				dprintf(log_fd, "stitch: '%s' not found in PATH=%s\n", argv[0], path);
+				dprintf(log_fd, "stitch: '%s' not found in PATH=%s\n", argv[0],
+				        path);
 				status = 127 << 8;
 			} else {
 				status = run_one(argv, envp, prog, env, log_fd);
@@ -229,14 +233,17 @@ int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
 			if (status != 0) {
 				char *tail = stitch_build_log_tail(env->log_path, 30);
 				if (status > 0 && WIFSIGNALED(status))
-					stitch_error(err, STITCH_E_BUILD,
-						     "%s of '%s %s' failed: '%s' was killed by signal %d",
-						     what, env->name, env->version, line.buf, WTERMSIG(status));
+					stitch_error(
+					    err, STITCH_E_BUILD,
+					    "%s of '%s %s' failed: '%s' was killed by signal %d",
+					    what, env->name, env->version, line.buf,
+					    WTERMSIG(status));
 				else
-					stitch_error(err, STITCH_E_BUILD,
-						     "%s of '%s %s' failed: '%s' exited with status %d",
-						     what, env->name, env->version, line.buf,
-						     status > 0 ? WEXITSTATUS(status) : -1);
+					stitch_error(
+					    err, STITCH_E_BUILD,
+					    "%s of '%s %s' failed: '%s' exited with status %d",
+					    what, env->name, env->version, line.buf,
+					    status > 0 ? WEXITSTATUS(status) : -1);
 				stitch_error_cause(err, "%s\nlog: %s", tail, env->log_path);
 				free(tail);
 				rc = STITCH_E_BUILD;

@@ -12,16 +12,16 @@
 #include "index.h"
 
 struct stitch_build_env {
-	const char *name;          /* package name and version, for variables and messages */
+	const char *name; /* package name and version, for variables and messages */
 	const char *version;
-	const char *prefix;        /* the switch: %{prefix}%, PREFIX */
-	const char *staging;       /* DESTDIR for install commands; may be NULL for build/test */
-	const char *work_dir;      /* where the commands run: the unpacked tree */
-	const char *log_path;      /* appended to; created if missing */
-	const char *target;        /* %{target}%, default "unix" */
-	int jobs;                  /* %{jobs}%, MAKEFLAGS=-jN */
+	const char *prefix; /* the switch: %{prefix}%, PREFIX */
+	const char *staging; /* DESTDIR for install commands; may be NULL for build/test */
+	const char *work_dir; /* where the commands run: the unpacked tree */
+	const char *log_path; /* appended to; created if missing */
+	const char *target; /* %{target}%, default "unix" */
+	int jobs; /* %{jobs}%, MAKEFLAGS=-jN */
 	long long source_date_epoch;
-	bool isolate_network;      /* run commands in a new network namespace when possible */
+	bool isolate_network; /* run commands in a new network namespace when possible */
 };
 
 /*
@@ -30,7 +30,7 @@ struct stitch_build_env {
  * version and variable.  "%{" without a closing "}%" is kept as written.
  */
 int stitch_build_expand(const char *s, const struct stitch_build_env *env, char **out,
-			struct stitch_err *err);
+                        struct stitch_err *err);
 
 /*
  * Run every command of list in order (argv arrays, no shell).  Stops at the
@@ -39,7 +39,7 @@ int stitch_build_expand(const char *s, const struct stitch_build_env *env, char 
  * holding the last 30 lines of the log and the log's path.
  */
 int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
-		     const struct stitch_build_env *env, struct stitch_err *err);
+                     const struct stitch_build_env *env, struct stitch_err *err);
 
 /* Find prog along path (a PATH value; the caller's own PATH plays no part), or NULL. */
 char *stitch_build_find_program(const char *prog, const char *path);

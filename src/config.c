@@ -25,7 +25,7 @@ static void sort_repos(struct stitch_config *cfg)
 }
 
 static void push(struct stitch_config *cfg, const char *name, const char *loc, bool bundled,
-		 int priority)
+                 int priority)
 {
 	cfg->repos = xrealloc(cfg->repos, (cfg->n_repos + 1) * sizeof(*cfg->repos));
 	cfg->repos[cfg->n_repos].name = xstrdup(name);
@@ -51,24 +51,27 @@ int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitc
 	}
 	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
-		rc = stitch_error(err, STITCH_E_CONFIG, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-				  jerr.text);
+		rc = stitch_error(err, STITCH_E_CONFIG, "%s:%d:%d: %s", path, jerr.line,
+		                  jerr.column, jerr.text);
 		goto out;
 	}
 	repos = json_object_get(j, "repos");
 	if (!json_is_array(repos)) {
-		rc = stitch_error(err, STITCH_E_CONFIG, "%s: field 'repos': expected an array", path);
+		rc = stitch_error(err, STITCH_E_CONFIG, "%s: field 'repos': expected an array",
+		                  path);
 		goto out;
 	}
-	json_array_foreach(repos, i, r) {
+	json_array_foreach(repos, i, r)
+	{
 		json_t *name = json_object_get(r, "name"), *loc = json_object_get(r, "location");
 		json_t *prio = json_object_get(r, "priority");
 		bool bundled = json_is_true(json_object_get(r, "bundled"));
 		if (!json_is_string(name) || (!bundled && !json_is_string(loc)) ||
 		    (prio && !json_is_integer(prio))) {
 			rc = stitch_error(err, STITCH_E_CONFIG,
-					  "%s: repos item %zu: expected {\"name\": string, \"location\": string, \"priority\": integer}",
-					  path, i);
+			                  "%s: repos item %zu: expected {\"name\": string, "
+			                  "\"location\": string, \"priority\": integer}",
+			                  path, i);
 			goto out;
 		}
 		push(cfg, json_string_value(name), bundled ? NULL : json_string_value(loc), bundled,
@@ -77,7 +80,8 @@ int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitc
 	sort_repos(cfg);
 out:
 	if (rc)
-		stitch_error_cause(err, "hint: fix or remove the file to return to the default repositories");
+		stitch_error_cause(
+		    err, "hint: fix or remove the file to return to the default repositories");
 	json_decref(j);
 	free(path);
 	return rc;
@@ -100,7 +104,8 @@ int stitch_config_save(const char *root, const struct stitch_config *cfg, struct
 			json_object_set_new(o, "location", json_string(r->location));
 		json_array_append_new(repos, o);
 	}
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, path) != 0) {
+	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
+	    rename(tmp, path) != 0) {
 		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", path, strerror(errno));
 		unlink(tmp);
 	}
@@ -121,15 +126,16 @@ void stitch_config_release(struct stitch_config *cfg)
 }
 
 int stitch_config_add_repo(struct stitch_config *cfg, const char *name, const char *location,
-			   int priority, struct stitch_err *err)
+                           int priority, struct stitch_err *err)
 {
 	if (!stitch_name_valid(name, strlen(name)))
-		return stitch_error(err, STITCH_E_USAGE,
-				    "invalid repository name '%s' (expected [A-Za-z0-9][A-Za-z0-9_+.-]*)", name);
+		return stitch_error(
+		    err, STITCH_E_USAGE,
+		    "invalid repository name '%s' (expected [A-Za-z0-9][A-Za-z0-9_+.-]*)", name);
 	for (size_t i = 0; i < cfg->n_repos; i++)
 		if (strcmp(cfg->repos[i].name, name) == 0)
-			return stitch_error(err, STITCH_E_EXISTS, "a repository named '%s' already exists",
-					    name);
+			return stitch_error(err, STITCH_E_EXISTS,
+			                    "a repository named '%s' already exists", name);
 	push(cfg, name, location, false, priority);
 	sort_repos(cfg);
 	return 0;
@@ -142,7 +148,8 @@ int stitch_config_remove_repo(struct stitch_config *cfg, const char *name, struc
 			continue;
 		free(cfg->repos[i].name);
 		free(cfg->repos[i].location);
-		memmove(&cfg->repos[i], &cfg->repos[i + 1], (cfg->n_repos - i - 1) * sizeof(*cfg->repos));
+		memmove(&cfg->repos[i], &cfg->repos[i + 1],
+		        (cfg->n_repos - i - 1) * sizeof(*cfg->repos));
 		cfg->n_repos--;
 		return 0;
 	}

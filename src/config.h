@@ -20,14 +20,14 @@
 
 struct stitch_repo_conf {
 	char *name;
-	char *location;  /* NULL when bundled */
+	char *location; /* NULL when bundled */
 	bool bundled;
 	int priority;
 };
 
 struct stitch_config {
 	size_t n_repos;
-	struct stitch_repo_conf *repos;  /* highest priority first, ties by age */
+	struct stitch_repo_conf *repos; /* highest priority first, ties by age */
 };
 
 int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitch_err *err);
@@ -37,7 +37,7 @@ void stitch_config_release(struct stitch_config *cfg);
 
 /* Add a repository; STITCH_E_EXISTS when the name is taken. */
 int stitch_config_add_repo(struct stitch_config *cfg, const char *name, const char *location,
-			   int priority, struct stitch_err *err);
+                           int priority, struct stitch_err *err);
 /* Remove one; STITCH_E_NOTFOUND when there is no such name. */
 int stitch_config_remove_repo(struct stitch_config *cfg, const char *name, struct stitch_err *err);
 

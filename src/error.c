@@ -6,21 +6,21 @@
 #include <string.h>
 
 static const char *const messages[STITCH_E__COUNT] = {
-	[STITCH_OK] = "success",
-	[STITCH_E_USAGE] = "usage error",
-	[STITCH_E_IO] = "input/output error",
-	[STITCH_E_PARSE] = "malformed input",
-	[STITCH_E_INDEX] = "invalid package index",
-	[STITCH_E_NOTFOUND] = "not found",
-	[STITCH_E_EXISTS] = "already exists",
-	[STITCH_E_ARCHIVE] = "archive error",
-	[STITCH_E_UNSAT] = "no solution",
-	[STITCH_E_CONFIG] = "bad configuration",
-	[STITCH_E_FETCH] = "download failed",
-	[STITCH_E_CHECKSUM] = "checksum mismatch",
-	[STITCH_E_BUILD] = "build failed",
-	[STITCH_E_STATE] = "switch state error",
-	[STITCH_E_CONFLICT] = "would break installed packages",
+    [STITCH_OK] = "success",
+    [STITCH_E_USAGE] = "usage error",
+    [STITCH_E_IO] = "input/output error",
+    [STITCH_E_PARSE] = "malformed input",
+    [STITCH_E_INDEX] = "invalid package index",
+    [STITCH_E_NOTFOUND] = "not found",
+    [STITCH_E_EXISTS] = "already exists",
+    [STITCH_E_ARCHIVE] = "archive error",
+    [STITCH_E_UNSAT] = "no solution",
+    [STITCH_E_CONFIG] = "bad configuration",
+    [STITCH_E_FETCH] = "download failed",
+    [STITCH_E_CHECKSUM] = "checksum mismatch",
+    [STITCH_E_BUILD] = "build failed",
+    [STITCH_E_STATE] = "switch state error",
+    [STITCH_E_CONFLICT] = "would break installed packages",
 };
 
 const char *stitch_strerror(enum stitch_code code)

@@ -34,14 +34,14 @@ struct repo_store {
 	struct stitch_version *versions;
 	struct stitch_command *cmds;
 	const char **refs;
-	void *mem;        /* one mapping holding the four arrays above */
+	void *mem; /* one mapping holding the four arrays above */
 	size_t mem_len;
 };
 
 /* One source file of a repository. */
 struct src_file {
-	char *path;       /* as shown in errors */
-	char *base;       /* package name (shape 1 package files), else NULL */
+	char *path; /* as shown in errors */
+	char *base; /* package name (shape 1 package files), else NULL */
 	struct stat st;
 	struct stitch_buf data;
 };
@@ -93,7 +93,7 @@ static int list_sources(struct src_set *s, const char *path, struct stitch_err *
 
 	if (stat(path, &st) != 0)
 		return stitch_error(err, errno == ENOENT ? STITCH_E_NOTFOUND : STITCH_E_IO,
-				    "cannot read repository '%s': %s", path, strerror(errno));
+		                    "cannot read repository '%s': %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
 		src_add(s, xstrdup(path), NULL, &st);
 		return 0;
@@ -103,8 +103,9 @@ static int list_sources(struct src_set *s, const char *path, struct stitch_err *
 	if (stat(meta, &st) != 0) {
 		int e = errno;
 		free(meta);
-		return stitch_error(err, STITCH_E_INDEX, "'%s' is not a repository: cannot read repo.json: %s",
-				    path, strerror(e));
+		return stitch_error(err, STITCH_E_INDEX,
+		                    "'%s' is not a repository: cannot read repo.json: %s", path,
+		                    strerror(e));
 	}
 	src_add(s, meta, NULL, &st);
 	pdir = xasprintf("%s/packages", path);
@@ -114,7 +115,8 @@ static int list_sources(struct src_set *s, const char *path, struct stitch_err *
 		free(pdir);
 		if (e == ENOENT)
 			return 0; /* a repository with no package yet */
-		return stitch_error(err, STITCH_E_IO, "cannot read '%s/packages': %s", path, strerror(e));
+		return stitch_error(err, STITCH_E_IO, "cannot read '%s/packages': %s", path,
+		                    strerror(e));
 	}
 	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
@@ -158,8 +160,8 @@ static void stamp_of(const struct src_set *s, struct cache_key *key)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct stat *st = &s->files[i].st;
 		long long m = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
-		long long rec[4] = { (long long)st->st_ino, (long long)st->st_size, m,
-				     (long long)st->st_dev };
+		long long rec[4] = {(long long)st->st_ino, (long long)st->st_size, m,
+		                    (long long)st->st_dev};
 		EVP_DigestUpdate(md, s->files[i].path, strlen(s->files[i].path) + 1);
 		EVP_DigestUpdate(md, rec, sizeof(rec));
 		if (m + RACY_NS >= now_ns)
@@ -171,15 +173,15 @@ static void stamp_of(const struct src_set *s, struct cache_key *key)
 
 static int is_compressed(const unsigned char *p, size_t n)
 {
-	static const unsigned char gz[] = { 0x1f, 0x8b }, xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0 },
-				   zst[] = { 0x28, 0xb5, 0x2f, 0xfd }, bz[] = { 'B', 'Z', 'h' };
+	static const unsigned char gz[] = {0x1f, 0x8b}, xz[] = {0xfd, '7', 'z', 'X', 'Z', 0},
+	                           zst[] = {0x28, 0xb5, 0x2f, 0xfd}, bz[] = {'B', 'Z', 'h'};
 	return (n >= 2 && !memcmp(p, gz, 2)) || (n >= 6 && !memcmp(p, xz, 6)) ||
 	       (n >= 4 && !memcmp(p, zst, 4)) || (n >= 3 && !memcmp(p, bz, 3));
 }
 
 /* Decompress with libarchive's raw format: one stream, any filter. */
 static int decompress(const char *path, const struct stitch_buf *in, struct stitch_buf *out,
-		      struct stitch_err *err)
+                      struct stitch_err *err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -192,20 +194,22 @@ static int decompress(const char *path, const struct stitch_buf *in, struct stit
 	if (archive_read_open_memory(a, in->buf, in->len) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
 		rc = stitch_error(err, STITCH_E_ARCHIVE, "cannot decompress '%s': %s", path,
-				  archive_error_string(a) ? archive_error_string(a) : "unknown format");
+		                  archive_error_string(a) ? archive_error_string(a)
+		                                          : "unknown format");
 		goto out;
 	}
 	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
 		if (out->len + (size_t)n > MAX_DOC_SIZE) {
 			rc = stitch_error(err, STITCH_E_ARCHIVE,
-					  "cannot decompress '%s': larger than %zu bytes", path, MAX_DOC_SIZE);
+			                  "cannot decompress '%s': larger than %zu bytes", path,
+			                  MAX_DOC_SIZE);
 			goto out;
 		}
 		stitch_buf_add(out, chunk, (size_t)n);
 	}
 	if (n < 0)
 		rc = stitch_error(err, STITCH_E_ARCHIVE, "cannot decompress '%s': %s", path,
-				  archive_error_string(a));
+		                  archive_error_string(a));
 out:
 	archive_read_free(a);
 	return rc;
@@ -224,8 +228,8 @@ static int read_whole(const char *path, struct stitch_buf *out, struct stitch_er
 	}
 	if ((size_t)st.st_size > MAX_DOC_SIZE) {
 		close(fd);
-		return stitch_error(err, STITCH_E_IO, "cannot read '%s': larger than %zu bytes", path,
-				    MAX_DOC_SIZE);
+		return stitch_error(err, STITCH_E_IO, "cannot read '%s': larger than %zu bytes",
+		                    path, MAX_DOC_SIZE);
 	}
 	stitch_buf_grow(out, (size_t)st.st_size);
 	for (;;) {
@@ -237,15 +241,17 @@ static int read_whole(const char *path, struct stitch_buf *out, struct stitch_er
 		if (n < 0) {
 			int e = errno;
 			close(fd);
-			return stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", path, strerror(e));
+			return stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", path,
+			                    strerror(e));
 		}
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
 		if (out->len > MAX_DOC_SIZE) {
 			close(fd);
-			return stitch_error(err, STITCH_E_IO, "cannot read '%s': larger than %zu bytes",
-					    path, MAX_DOC_SIZE);
+			return stitch_error(err, STITCH_E_IO,
+			                    "cannot read '%s': larger than %zu bytes", path,
+			                    MAX_DOC_SIZE);
 		}
 	}
 	out->buf[out->len] = '\0';
@@ -286,13 +292,16 @@ static int parse_sources(struct src_set *s, struct flat_builder *b, struct stitc
 			rc = decompress(f->path, &f->data, &plain, err);
 			stitch_buf_release(&f->data);
 			if (rc == 0)
-				rc = flat_parse_repo_doc_take(b, f->path, plain.buf, plain.len, &plain, err);
+				rc = flat_parse_repo_doc_take(b, f->path, plain.buf, plain.len,
+				                              &plain, err);
 			stitch_buf_release(&plain);
 			return rc;
 		}
-		return flat_parse_repo_doc_take(b, f->path, f->data.buf, f->data.len, &f->data, err);
+		return flat_parse_repo_doc_take(b, f->path, f->data.buf, f->data.len, &f->data,
+		                                err);
 	}
-	rc = flat_parse_repo_meta(b, s->files[0].path, s->files[0].data.buf, s->files[0].data.len, err);
+	rc = flat_parse_repo_meta(b, s->files[0].path, s->files[0].data.buf, s->files[0].data.len,
+	                          err);
 	for (size_t i = 1; rc == 0 && i < s->n; i++) {
 		struct src_file *f = &s->files[i];
 		rc = flat_parse_pkg_file(b, f->path, f->base, f->data.buf, f->data.len, err);
@@ -318,7 +327,7 @@ static void materialize(struct stitch_repo *repo, struct repo_store *st, const s
 	 */
 	st->mem_len = sz_refs + sz_cmds + sz_vers + sz_pkgs;
 	mem = mmap(NULL, st->mem_len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	           MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (mem == MAP_FAILED) {
 		fprintf(stderr, "fatal: out of memory mapping %zu bytes\n", st->mem_len);
 		abort();
@@ -400,8 +409,9 @@ static char *local_path(const char *location, struct stitch_err *err)
 
 	if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0) {
 		stitch_error(err, STITCH_E_USAGE,
-			     "cannot read repository '%s': remote repositories are not supported by this stitch yet",
-			     location);
+		             "cannot read repository '%s': remote repositories are not supported "
+		             "by this stitch yet",
+		             location);
 		return NULL;
 	}
 	if (strncmp(p, "file://", 7) == 0)
@@ -409,7 +419,7 @@ static char *local_path(const char *location, struct stitch_err *err)
 	abs = realpath(p, NULL);
 	if (!abs) {
 		stitch_error(err, errno == ENOENT ? STITCH_E_NOTFOUND : STITCH_E_IO,
-			     "cannot read repository '%s': %s", location, strerror(errno));
+		             "cannot read repository '%s': %s", location, strerror(errno));
 		return NULL;
 	}
 	return abs;
@@ -427,12 +437,12 @@ static char *dir_of(const char *path)
 }
 
 int stitch_repo_load(struct stitch_repo **out, const struct stitch_repo_spec *spec,
-		     const char *cache_dir, struct stitch_err *err)
+                     const char *cache_dir, struct stitch_err *err)
 {
 	struct stitch_err local = STITCH_ERR_INIT;
 	struct stitch_repo *repo;
 	struct repo_store *st;
-	struct src_set src = { 0 };
+	struct src_set src = {0};
 	struct cache_key key;
 	char *path, *cpath = NULL;
 	int have_cache = 0, rc;
@@ -551,7 +561,7 @@ static int cmp_spec(const void *a, const void *b)
 }
 
 int stitch_index_open(struct stitch_index **out, const struct stitch_repo_spec *specs,
-		      size_t n_specs, const char *cache_dir, struct stitch_err *err)
+                      size_t n_specs, const char *cache_dir, struct stitch_err *err)
 {
 	struct stitch_index *idx = xcalloc(1, sizeof(*idx));
 	struct spec_order *order = xcalloc(n_specs + 1, sizeof(*order));
@@ -559,7 +569,7 @@ int stitch_index_open(struct stitch_index **out, const struct stitch_repo_spec *
 
 	*out = NULL;
 	for (size_t i = 0; i < n_specs; i++)
-		order[i] = (struct spec_order){ &specs[i], i };
+		order[i] = (struct spec_order){&specs[i], i};
 	/* Equal priorities keep the order given. */
 	qsort(order, n_specs, sizeof(*order), cmp_spec);
 	idx->repos = xcalloc(n_specs + 1, sizeof(*idx->repos));
@@ -587,7 +597,7 @@ int stitch_index_open(struct stitch_index **out, const struct stitch_repo_spec *
 		size_t m = 0;
 		for (size_t i = 0; i < idx->n_repos; i++)
 			for (size_t k = 0; k < idx->repos[i]->n_pkgs; k++)
-				all[m++] = (struct ranked_pkg){ &idx->repos[i]->pkgs[k], i };
+				all[m++] = (struct ranked_pkg){&idx->repos[i]->pkgs[k], i};
 		qsort(all, m, sizeof(*all), cmp_ranked);
 		for (size_t i = 0; i < m; i++)
 			if (n == 0 || strcmp(idx->visible[n - 1]->name, all[i].pkg->name) != 0)
@@ -628,7 +638,7 @@ const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const
 }
 
 const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pkg,
-						      const char *version)
+                                                     const char *version)
 {
 	for (size_t i = 0; i < pkg->n_versions; i++)
 		if (strcmp(pkg->versions[i].version, version) == 0)

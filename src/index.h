@@ -19,7 +19,7 @@
 struct stitch_repo;
 
 struct stitch_command {
-	size_t argc;                 /* >= 1 */
+	size_t argc; /* >= 1 */
 	const char *const *argv;
 };
 
@@ -31,10 +31,10 @@ struct stitch_cmdlist {
 struct stitch_version {
 	const char *version;
 	const struct stitch_pkg *pkg;
-	const char *url;             /* as written: absolute URL or repo-relative path */
-	const char *sha256;          /* lowercase hex, or NULL when not given */
+	const char *url; /* as written: absolute URL or repo-relative path */
+	const char *sha256; /* lowercase hex, or NULL when not given */
 	size_t n_depends;
-	const char *const *depends;  /* requirement strings in canonical form */
+	const char *const *depends; /* requirement strings in canonical form */
 	size_t n_conflicts;
 	const char *const *conflicts;
 	struct stitch_cmdlist build, install, test;
@@ -42,7 +42,7 @@ struct stitch_version {
 
 struct stitch_pkg {
 	const char *name;
-	const char *synopsis;        /* NULL when absent, as are the next two */
+	const char *synopsis; /* NULL when absent, as are the next two */
 	const char *license;
 	const char *homepage;
 	size_t n_versions;
@@ -52,28 +52,28 @@ struct stitch_pkg {
 
 /* Where a repository comes from, as configured or given with --repo. */
 struct stitch_repo_spec {
-	const char *name;            /* configured name */
-	const char *location;        /* a directory, a document path, or a file:// URL */
-	int priority;                /* higher hides lower */
-	const char *origin;          /* where relative source URLs resolve (a remote
+	const char *name; /* configured name */
+	const char *location; /* a directory, a document path, or a file:// URL */
+	int priority; /* higher hides lower */
+	const char *origin; /* where relative source URLs resolve (a remote
 					repository's URL directory); NULL: beside location */
 };
 
 struct stitch_repo {
-	char *name;                  /* configured name */
+	char *name; /* configured name */
 	char *location;
-	char *root;                  /* directory relative source URLs resolve against */
-	char *doc_name;              /* the "name" the repository gives itself */
+	char *root; /* directory relative source URLs resolve against */
+	char *doc_name; /* the "name" the repository gives itself */
 	int priority;
-	bool from_cache;             /* loaded from the compiled form */
+	bool from_cache; /* loaded from the compiled form */
 	size_t n_pkgs;
 	const struct stitch_pkg *pkgs; /* sorted by name */
-	void *store;                 /* private: backing memory */
+	void *store; /* private: backing memory */
 };
 
 struct stitch_index {
 	size_t n_repos;
-	struct stitch_repo **repos;  /* highest priority first */
+	struct stitch_repo **repos; /* highest priority first */
 	size_t n_visible;
 	const struct stitch_pkg **visible; /* overlay applied, sorted by name */
 };
@@ -85,7 +85,7 @@ struct stitch_index {
  * column, or the package, version and field.
  */
 int stitch_index_open(struct stitch_index **out, const struct stitch_repo_spec *specs,
-		      size_t n_specs, const char *cache_dir, struct stitch_err *err);
+                      size_t n_specs, const char *cache_dir, struct stitch_err *err);
 void stitch_index_free(struct stitch_index *idx);
 
 /* The visible package called name (overlay applied), or NULL. */
@@ -93,11 +93,11 @@ const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const
 
 /* The version of pkg with exactly this string (or an equal one), or NULL. */
 const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pkg,
-						      const char *version);
+                                                     const char *version);
 
 /* Load one repository alone (no overlay), for checks and export. */
 int stitch_repo_load(struct stitch_repo **out, const struct stitch_repo_spec *spec,
-		     const char *cache_dir, struct stitch_err *err);
+                     const char *cache_dir, struct stitch_err *err);
 void stitch_repo_free(struct stitch_repo *repo);
 
 /*

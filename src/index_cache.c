@@ -72,16 +72,16 @@ static int view_ok(const struct flat_view *v)
 			return 0;
 	for (uint32_t i = 0; i < v->n_versions; i++) {
 		const struct flat_version *fv = &v->versions[i];
-		if (!str_ok(v, fv->version, 0) || !str_ok(v, fv->url, 0) || !str_ok(v, fv->sha256, 1) ||
-		    !list_ok(fv->depends, v->n_refs) || !list_ok(fv->conflicts, v->n_refs) ||
-		    !list_ok(fv->build, v->n_cmds) || !list_ok(fv->install, v->n_cmds) ||
-		    !list_ok(fv->test, v->n_cmds))
+		if (!str_ok(v, fv->version, 0) || !str_ok(v, fv->url, 0) ||
+		    !str_ok(v, fv->sha256, 1) || !list_ok(fv->depends, v->n_refs) ||
+		    !list_ok(fv->conflicts, v->n_refs) || !list_ok(fv->build, v->n_cmds) ||
+		    !list_ok(fv->install, v->n_cmds) || !list_ok(fv->test, v->n_cmds))
 			return 0;
 	}
 	for (uint32_t i = 0; i < v->n_pkgs; i++) {
 		const struct flat_pkg *p = &v->pkgs[i];
-		if (!str_ok(v, p->name, 0) || !str_ok(v, p->synopsis, 1) || !str_ok(v, p->license, 1) ||
-		    !str_ok(v, p->homepage, 1) ||
+		if (!str_ok(v, p->name, 0) || !str_ok(v, p->synopsis, 1) ||
+		    !str_ok(v, p->license, 1) || !str_ok(v, p->homepage, 1) ||
 		    (uint64_t)p->first_version + p->n_versions > v->n_versions)
 			return 0;
 	}
@@ -115,7 +115,8 @@ int cache_open(struct cache_file *cf, const char *path, const char *location)
 	if (memcmp(h.magic, CACHE_MAGIC, 8) != 0 || h.format != CACHE_FORMAT ||
 	    h.endian != CACHE_ENDIAN || h.header_size != sizeof(h) || h.file_len != cf->map_len)
 		goto bad;
-	need = pad8(sizeof(h)) + pad8(h.location_len) + (uint64_t)h.n_pkgs * sizeof(struct flat_pkg) +
+	need = pad8(sizeof(h)) + pad8(h.location_len) +
+	       (uint64_t)h.n_pkgs * sizeof(struct flat_pkg) +
 	       (uint64_t)h.n_versions * sizeof(struct flat_version) +
 	       (uint64_t)h.n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)h.n_refs * 4) +
 	       h.strings_len;
@@ -171,7 +172,7 @@ static int write_all(FILE *f, const void *data, size_t len, size_t padded)
 }
 
 int cache_write(const char *path, const char *location, const struct cache_key *key,
-		const struct flat_view *v)
+                const struct flat_view *v)
 {
 	struct cache_header h;
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
@@ -194,18 +195,22 @@ int cache_write(const char *path, const char *location, const struct cache_key *
 	h.n_refs = v->n_refs;
 	h.location_len = (uint32_t)loc_len;
 	h.strings_len = v->strings_len;
-	h.file_len = pad8(sizeof(h)) + pad8(loc_len) + (uint64_t)v->n_pkgs * sizeof(struct flat_pkg) +
-		     (uint64_t)v->n_versions * sizeof(struct flat_version) +
-		     (uint64_t)v->n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)v->n_refs * 4) +
-		     v->strings_len;
+	h.file_len = pad8(sizeof(h)) + pad8(loc_len) +
+	             (uint64_t)v->n_pkgs * sizeof(struct flat_pkg) +
+	             (uint64_t)v->n_versions * sizeof(struct flat_version) +
+	             (uint64_t)v->n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)v->n_refs * 4) +
+	             v->strings_len;
 	f = fopen(tmp, "wbe");
 	if (!f)
 		goto out;
-	if (write_all(f, &h, sizeof(h), pad8(sizeof(h))) || write_all(f, location, loc_len, pad8(loc_len)) ||
-	    write_all(f, v->pkgs, v->n_pkgs * sizeof(struct flat_pkg), v->n_pkgs * sizeof(struct flat_pkg)) ||
+	if (write_all(f, &h, sizeof(h), pad8(sizeof(h))) ||
+	    write_all(f, location, loc_len, pad8(loc_len)) ||
+	    write_all(f, v->pkgs, v->n_pkgs * sizeof(struct flat_pkg),
+	              v->n_pkgs * sizeof(struct flat_pkg)) ||
 	    write_all(f, v->versions, v->n_versions * sizeof(struct flat_version),
-		      v->n_versions * sizeof(struct flat_version)) ||
-	    write_all(f, v->cmds, v->n_cmds * sizeof(struct flat_cmd), v->n_cmds * sizeof(struct flat_cmd)) ||
+	              v->n_versions * sizeof(struct flat_version)) ||
+	    write_all(f, v->cmds, v->n_cmds * sizeof(struct flat_cmd),
+	              v->n_cmds * sizeof(struct flat_cmd)) ||
 	    write_all(f, v->refs, (size_t)v->n_refs * 4, pad8((uint64_t)v->n_refs * 4)) ||
 	    write_all(f, v->strings, v->strings_len, v->strings_len)) {
 		fclose(f);

@@ -30,7 +30,7 @@ static int cmp_str(const void *a, const void *b)
 
 /* Compress data into file `path` with libarchive's raw writer. */
 static int write_compressed(const char *path, const char *filter, const char *data, size_t len,
-			    struct stitch_err *err)
+                            struct stitch_err *err)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
@@ -60,7 +60,8 @@ static int write_compressed(const char *path, const char *filter, const char *da
 		r = archive_write_close(a);
 	if (r != ARCHIVE_OK)
 		rc = stitch_error(err, STITCH_E_ARCHIVE, "cannot write '%s': %s", path,
-				  archive_error_string(a) ? archive_error_string(a) : "compression failed");
+		                  archive_error_string(a) ? archive_error_string(a)
+		                                          : "compression failed");
 	archive_entry_free(e);
 	archive_write_free(a);
 	return rc;
@@ -92,14 +93,15 @@ static json_t *assemble(const char *dir, struct stitch_err *err)
 
 	if (!root) {
 		stitch_error(err, STITCH_E_PARSE, "%s:%d:%d: invalid JSON: %s", meta, jerr.line,
-			     jerr.column, jerr.text);
+		             jerr.column, jerr.text);
 		goto out;
 	}
 	pkgs = json_object();
 	json_object_set_new(root, "packages", pkgs);
 	d = opendir(pdir);
 	while (d && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || !ends_with(de->d_name, ".json") || strlen(de->d_name) <= 5)
+		if (de->d_name[0] == '.' || !ends_with(de->d_name, ".json") ||
+		    strlen(de->d_name) <= 5)
 			continue;
 		XGROW(names, cap, n + 1);
 		names[n++] = xstrdup(de->d_name);
@@ -111,8 +113,8 @@ static json_t *assemble(const char *dir, struct stitch_err *err)
 		char *fp = xasprintf("%s/%s", pdir, names[i]);
 		json_t *p = json_load_file(fp, JSON_REJECT_DUPLICATES, &jerr);
 		if (!p) {
-			stitch_error(err, STITCH_E_PARSE, "%s:%d:%d: invalid JSON: %s", fp, jerr.line,
-				     jerr.column, jerr.text);
+			stitch_error(err, STITCH_E_PARSE, "%s:%d:%d: invalid JSON: %s", fp,
+			             jerr.line, jerr.column, jerr.text);
 			free(fp);
 			json_decref(root);
 			root = NULL;
@@ -133,7 +135,7 @@ out:
 
 int stitch_repo_export(const char *dir, const char *out_path, struct stitch_err *err)
 {
-	struct stitch_repo_spec spec = { "export", dir, 0, NULL };
+	struct stitch_repo_spec spec = {"export", dir, 0, NULL};
 	struct stitch_repo *repo = NULL;
 	const char *filter = NULL;
 	struct stat st;
@@ -149,11 +151,13 @@ int stitch_repo_export(const char *dir, const char *out_path, struct stitch_err 
 		filter = "zstd";
 	else if (!ends_with(out_path, ".json"))
 		return stitch_error(err, STITCH_E_USAGE,
-				    "cannot export to '%s': expected a name ending in .json, .json.gz, .json.xz or .json.zst",
-				    out_path);
+		                    "cannot export to '%s': expected a name ending in .json, "
+		                    ".json.gz, .json.xz or .json.zst",
+		                    out_path);
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return stitch_error(err, STITCH_E_USAGE,
-				    "cannot export '%s': expected a directory-shaped repository", dir);
+		                    "cannot export '%s': expected a directory-shaped repository",
+		                    dir);
 	/* Validate with the same checks every reader applies. */
 	if ((rc = stitch_repo_load(&repo, &spec, NULL, err)) != 0)
 		return rc;
@@ -171,12 +175,13 @@ int stitch_repo_export(const char *dir, const char *out_path, struct stitch_err 
 		stitch_buf_adds(&b, text);
 		stitch_buf_addch(&b, '\n');
 		rc = filter ? write_compressed(tmp, filter, b.buf, b.len, err)
-			    : write_plain(tmp, b.buf, b.len, err);
+		            : write_plain(tmp, b.buf, b.len, err);
 		stitch_buf_release(&b);
 	}
 	free(text);
 	if (rc == 0 && rename(tmp, out_path) != 0)
-		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", out_path, strerror(errno));
+		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", out_path,
+		                  strerror(errno));
 	if (rc)
 		unlink(tmp);
 	free(tmp);

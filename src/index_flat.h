@@ -29,12 +29,12 @@ struct flat_list {
 
 struct flat_version {
 	uint32_t version, url, sha256;
-	struct flat_list depends, conflicts;    /* into refs: strings */
-	struct flat_list build, install, test;  /* into cmds */
+	struct flat_list depends, conflicts; /* into refs: strings */
+	struct flat_list build, install, test; /* into cmds */
 };
 
 struct flat_cmd {
-	struct flat_list args;                  /* into refs: strings */
+	struct flat_list args; /* into refs: strings */
 };
 
 /* Read-only view of a flat repository (from a builder or a cache file). */
@@ -52,7 +52,7 @@ struct flat_view {
 /* A flat repository being built from JSON. */
 struct flat_builder {
 	struct stitch_buf strings;
-	uint32_t *hash;        /* open addressing: string offset + 1, 0 = empty */
+	uint32_t *hash; /* open addressing: string offset + 1, 0 = empty */
 	size_t hash_cap, hash_used;
 	struct flat_pkg *pkgs;
 	size_t n_pkgs, cap_pkgs;
@@ -80,14 +80,14 @@ void flat_builder_view(const struct flat_builder *b, struct flat_view *v);
  * `file` names the source in errors.
  */
 int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *data, size_t len,
-			struct stitch_err *err);
+                        struct stitch_err *err);
 /* The same, releasing owner (the buffer holding data) as soon as it is parsed. */
 int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const char *data, size_t len,
-			     struct stitch_buf *owner, struct stitch_err *err);
+                             struct stitch_buf *owner, struct stitch_err *err);
 int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *data, size_t len,
-			 struct stitch_err *err);
+                         struct stitch_err *err);
 int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *expect,
-			const char *data, size_t len, struct stitch_err *err);
+                        const char *data, size_t len, struct stitch_err *err);
 
 /*
  * The compiled cache.  stamp: digest of the sources' stat data; content:
@@ -96,7 +96,7 @@ int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *ex
 struct cache_key {
 	unsigned char stamp[32];
 	unsigned char content[32];
-	int racy;               /* sources changed too recently to trust stat */
+	int racy; /* sources changed too recently to trust stat */
 };
 
 struct cache_file {
@@ -111,6 +111,6 @@ int cache_open(struct cache_file *cf, const char *path, const char *location);
 void cache_close(struct cache_file *cf);
 /* Write v with key to path atomically (temp file + rename). */
 int cache_write(const char *path, const char *location, const struct cache_key *key,
-		const struct flat_view *v);
+                const struct flat_view *v);
 
 #endif

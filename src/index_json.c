@@ -94,14 +94,15 @@ uint32_t flat_intern(struct flat_builder *b, const char *s, size_t len)
 static int cmp_pkg_name(const void *a, const void *b, void *base)
 {
 	const char *s = base;
-	return strcmp(s + ((const struct flat_pkg *)a)->name, s + ((const struct flat_pkg *)b)->name);
+	return strcmp(s + ((const struct flat_pkg *)a)->name,
+	              s + ((const struct flat_pkg *)b)->name);
 }
 
 static int cmp_version_desc(const void *a, const void *b, void *base)
 {
 	const char *s = base;
 	return stitch_version_cmp(s + ((const struct flat_version *)b)->version,
-				  s + ((const struct flat_version *)a)->version);
+	                          s + ((const struct flat_version *)a)->version);
 }
 
 void flat_builder_finish(struct flat_builder *b)
@@ -136,14 +137,14 @@ static void push_ref(struct flat_builder *b, uint32_t off)
 struct where {
 	struct flat_builder *b;
 	const char *file;
-	const char *pkg;      /* NULL outside a package */
-	const char *version;  /* NULL outside a version */
+	const char *pkg; /* NULL outside a package */
+	const char *version; /* NULL outside a version */
 	struct stitch_err *err;
 };
 
 /* "FILE: package 'p', version 'v': field 'f': <what>" */
 static int bad(const struct where *w, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int bad(const struct where *w, const char *field, const char *fmt, ...)
 {
@@ -169,14 +170,22 @@ static int bad(const struct where *w, const char *field, const char *fmt, ...)
 static const char *json_kind(const json_t *j)
 {
 	switch (json_typeof(j)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "a number";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE: return "true";
-	case JSON_FALSE: return "false";
-	case JSON_NULL: return "null";
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "a number";
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		return "null";
 	}
 	return "something else";
 }
@@ -222,8 +231,8 @@ static void arena_free(void *p)
 static void arena_begin(size_t doc_len)
 {
 	arena_chunk_size = doc_len * 2 < ((size_t)1 << 16)   ? (size_t)1 << 16
-			   : doc_len * 2 > ((size_t)1 << 26) ? (size_t)1 << 26
-							     : doc_len * 2;
+	                   : doc_len * 2 > ((size_t)1 << 26) ? (size_t)1 << 26
+	                                                     : doc_len * 2;
 	json_set_alloc_funcs(arena_alloc, arena_free);
 }
 
@@ -244,7 +253,7 @@ static json_t *load_json(const char *file, const char *data, size_t len, struct 
 
 	if (!j)
 		stitch_error(err, STITCH_E_PARSE, "%s:%d:%d: invalid JSON: %s", file, jerr.line,
-			     jerr.column, jerr.text);
+		             jerr.column, jerr.text);
 	return j;
 }
 
@@ -268,14 +277,16 @@ static int check_format(const char *file, json_t *root, struct stitch_err *err)
 
 	if (!f)
 		return stitch_error(err, STITCH_E_INDEX,
-				    "%s: missing field 'format' (expected \"format\": 1)", file);
+		                    "%s: missing field 'format' (expected \"format\": 1)", file);
 	if (!json_is_integer(f))
-		return stitch_error(err, STITCH_E_INDEX, "%s: field 'format': expected the number 1, found %s",
-				    file, json_kind(f));
-	if (json_integer_value(f) != 1)
 		return stitch_error(err, STITCH_E_INDEX,
-				    "%s: unsupported index format %lld (this stitch reads format 1)", file,
-				    (long long)json_integer_value(f));
+		                    "%s: field 'format': expected the number 1, found %s", file,
+		                    json_kind(f));
+	if (json_integer_value(f) != 1)
+		return stitch_error(
+		    err, STITCH_E_INDEX,
+		    "%s: unsupported index format %lld (this stitch reads format 1)", file,
+		    (long long)json_integer_value(f));
 	return 0;
 }
 
@@ -284,9 +295,9 @@ static int repo_name(struct flat_builder *b, const char *file, json_t *root, str
 	json_t *n = json_object_get(root, "name");
 
 	if (!n || !json_is_string(n) || json_string_length(n) == 0)
-		return stitch_error(err, STITCH_E_INDEX,
-				    "%s: field 'name': expected the repository's name as a non-empty string",
-				    file);
+		return stitch_error(
+		    err, STITCH_E_INDEX,
+		    "%s: field 'name': expected the repository's name as a non-empty string", file);
 	b->doc_name = flat_intern(b, json_string_value(n), json_string_length(n));
 	return 0;
 }
@@ -320,19 +331,22 @@ static int parse_source(const struct where *w, json_t *vobj, struct flat_version
 	if (!remote && strncmp(u, "file://", 7) != 0) {
 		if (strstr(u, "://"))
 			return bad(w, "source.url",
-				   "unsupported URL '%s' (expected http://, https://, file:// or a path relative to the repository)",
-				   u);
+			           "unsupported URL '%s' (expected http://, https://, file:// or a "
+			           "path relative to the repository)",
+			           u);
 		if (u[0] == '/')
 			return bad(w, "source.url",
-				   "absolute path '%s' (expected a path relative to the repository, or a file:// URL)",
-				   u);
+			           "absolute path '%s' (expected a path relative to the "
+			           "repository, or a file:// URL)",
+			           u);
 	}
 	fv->url = flat_intern(w->b, u, json_string_length(url));
 	sha = json_object_get(src, "sha256");
 	fv->sha256 = FLAT_NONE;
 	if (!sha) {
 		if (remote)
-			return bad(w, "source.sha256", "missing (required for http and https sources)");
+			return bad(w, "source.sha256",
+			           "missing (required for http and https sources)");
 		return 0;
 	}
 	if (!json_is_string(sha) || !is_hex64(json_string_value(sha), json_string_length(sha)))
@@ -353,13 +367,15 @@ static int parse_reqs(const struct where *w, json_t *vobj, const char *field, st
 	if (!arr)
 		return 0;
 	if (!json_is_array(arr))
-		return bad(w, field, "expected an array of requirement strings, found %s", json_kind(arr));
-	json_array_foreach(arr, i, it) {
+		return bad(w, field, "expected an array of requirement strings, found %s",
+		           json_kind(arr));
+	json_array_foreach(arr, i, it)
+	{
 		struct stitch_req *r;
 		if (!json_is_string(it)) {
 			stitch_buf_release(&canon);
 			return bad(w, field, "item %zu: expected a requirement string, found %s", i,
-				   json_kind(it));
+			           json_kind(it));
 		}
 		if (stitch_req_parse(json_string_value(it), &r, w->err) != 0) {
 			char msg[STITCH_ERR_MSG_MAX];
@@ -394,19 +410,24 @@ static int parse_cmds(const struct where *w, json_t *vobj, const char *field, st
 		return 0;
 	if (!json_is_array(arr))
 		return bad(w, field, "expected an array of commands, found %s", json_kind(arr));
-	json_array_foreach(arr, i, cmd) {
+	json_array_foreach(arr, i, cmd)
+	{
 		struct flat_cmd fc;
 		if (!json_is_array(cmd) || json_array_size(cmd) == 0)
 			return bad(w, field,
-				   "command %zu: expected a non-empty array of strings (argv, no shell), found %s",
-				   i, json_is_array(cmd) ? "an empty array" : json_kind(cmd));
+			           "command %zu: expected a non-empty array of strings (argv, no "
+			           "shell), found %s",
+			           i, json_is_array(cmd) ? "an empty array" : json_kind(cmd));
 		fc.args.first = (uint32_t)b->n_refs;
 		fc.args.n = 0;
-		json_array_foreach(cmd, k, arg) {
+		json_array_foreach(cmd, k, arg)
+		{
 			if (!json_is_string(arg))
-				return bad(w, field, "command %zu, argument %zu: expected a string, found %s",
-					   i, k, json_kind(arg));
-			push_ref(b, flat_intern(b, json_string_value(arg), json_string_length(arg)));
+				return bad(w, field,
+				           "command %zu, argument %zu: expected a string, found %s",
+				           i, k, json_kind(arg));
+			push_ref(b,
+			         flat_intern(b, json_string_value(arg), json_string_length(arg)));
 			fc.args.n++;
 		}
 		XGROW(b->cmds, b->cap_cmds, b->n_cmds + 1);
@@ -421,13 +442,15 @@ static int parse_version(struct where *w, const char *vkey, json_t *vobj, struct
 	int rc;
 
 	if (!stitch_version_valid(vkey, strlen(vkey)))
-		return bad(w, NULL, "invalid version '%s' (expected characters from [A-Za-z0-9_+.~-])",
-			   vkey);
+		return bad(w, NULL,
+		           "invalid version '%s' (expected characters from [A-Za-z0-9_+.~-])",
+		           vkey);
 	if (!json_is_object(vobj))
 		return bad(w, NULL, "expected an object for version '%s', found %s", vkey,
-			   json_kind(vobj));
+		           json_kind(vobj));
 	fv->version = flat_intern(w->b, vkey, strlen(vkey));
-	if ((rc = parse_source(w, vobj, fv)) || (rc = parse_reqs(w, vobj, "depends", &fv->depends)) ||
+	if ((rc = parse_source(w, vobj, fv)) ||
+	    (rc = parse_reqs(w, vobj, "depends", &fv->depends)) ||
 	    (rc = parse_reqs(w, vobj, "conflicts", &fv->conflicts)) ||
 	    (rc = parse_cmds(w, vobj, "build", &fv->build)) ||
 	    (rc = parse_cmds(w, vobj, "install", &fv->install)) ||
@@ -438,9 +461,9 @@ static int parse_version(struct where *w, const char *vkey, json_t *vobj, struct
 
 /* One package object; `expect` is its key (shape 2) or file base name (shape 1). */
 static int parse_package(struct flat_builder *b, const char *file, const char *expect, json_t *p,
-			 int in_doc, struct stitch_err *err)
+                         int in_doc, struct stitch_err *err)
 {
-	struct where w = { b, file, expect, NULL, err };
+	struct where w = {b, file, expect, NULL, err};
 	struct flat_pkg fp;
 	struct flat_version *tmp = NULL;
 	size_t n = 0, cap = 0;
@@ -450,8 +473,9 @@ static int parse_package(struct flat_builder *b, const char *file, const char *e
 
 	if (!stitch_name_valid(expect, strlen(expect))) {
 		w.pkg = NULL;
-		return bad(&w, NULL, "invalid package name '%s' (expected [A-Za-z0-9][A-Za-z0-9_+.-]*)",
-			   expect);
+		return bad(&w, NULL,
+		           "invalid package name '%s' (expected [A-Za-z0-9][A-Za-z0-9_+.-]*)",
+		           expect);
 	}
 	if (!json_is_object(p))
 		return bad(&w, NULL, "expected a package object, found %s", json_kind(p));
@@ -459,9 +483,9 @@ static int parse_package(struct flat_builder *b, const char *file, const char *e
 	if (!name || !json_is_string(name))
 		return bad(&w, "name", "expected the string \"%s\"", expect);
 	if (strcmp(json_string_value(name), expect) != 0)
-		return bad(&w, "name", "\"%s\" does not match the %s \"%s\"", json_string_value(name),
-			   in_doc ? "package key" : "file's base name",
-			   expect);
+		return bad(&w, "name", "\"%s\" does not match the %s \"%s\"",
+		           json_string_value(name), in_doc ? "package key" : "file's base name",
+		           expect);
 	fp.name = flat_intern(b, expect, strlen(expect));
 	if ((rc = opt_string(&w, p, "synopsis", &fp.synopsis)) ||
 	    (rc = opt_string(&w, p, "license", &fp.license)) ||
@@ -469,10 +493,12 @@ static int parse_package(struct flat_builder *b, const char *file, const char *e
 		return rc;
 	versions = json_object_get(p, "versions");
 	if (!versions)
-		return bad(&w, "versions", "missing (expected an object of versions, possibly empty)");
+		return bad(&w, "versions",
+		           "missing (expected an object of versions, possibly empty)");
 	if (!json_is_object(versions))
 		return bad(&w, "versions", "expected an object, found %s", json_kind(versions));
-	json_object_foreach(versions, vkey, vobj) {
+	json_object_foreach(versions, vkey, vobj)
+	{
 		XGROW(tmp, cap, n + 1);
 		memset(&tmp[n], 0, sizeof(tmp[n]));
 		w.version = vkey;
@@ -505,13 +531,13 @@ out:
 }
 
 int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *data, size_t len,
-			struct stitch_err *err)
+                        struct stitch_err *err)
 {
 	return flat_parse_repo_doc_take(b, file, data, len, NULL, err);
 }
 
 int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const char *data, size_t len,
-			     struct stitch_buf *owner, struct stitch_err *err)
+                             struct stitch_buf *owner, struct stitch_err *err)
 {
 	json_t *root;
 	json_t *pkgs, *p;
@@ -528,20 +554,22 @@ int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const cha
 		return STITCH_E_PARSE;
 	}
 	if (!json_is_object(root)) {
-		rc = stitch_error(err, STITCH_E_INDEX, "%s: expected a repository object, found %s", file,
-				  json_kind(root));
+		rc = stitch_error(err, STITCH_E_INDEX, "%s: expected a repository object, found %s",
+		                  file, json_kind(root));
 		goto out;
 	}
 	if ((rc = check_format(file, root, err)) || (rc = repo_name(b, file, root, err)))
 		goto out;
 	pkgs = json_object_get(root, "packages");
 	if (!pkgs || !json_is_object(pkgs)) {
-		rc = stitch_error(err, STITCH_E_INDEX,
-				  "%s: field 'packages': expected an object of packages by name, found %s",
-				  file, pkgs ? json_kind(pkgs) : "nothing");
+		rc = stitch_error(
+		    err, STITCH_E_INDEX,
+		    "%s: field 'packages': expected an object of packages by name, found %s", file,
+		    pkgs ? json_kind(pkgs) : "nothing");
 		goto out;
 	}
-	json_object_foreach(pkgs, key, p) {
+	json_object_foreach(pkgs, key, p)
+	{
 		if ((rc = parse_package(b, file, key, p, 1, err)) != 0)
 			goto out;
 	}
@@ -553,7 +581,7 @@ out:
 }
 
 int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *data, size_t len,
-			 struct stitch_err *err)
+                         struct stitch_err *err)
 {
 	json_t *root = load_json(file, data, len, err);
 	int rc;
@@ -562,7 +590,7 @@ int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *d
 		return STITCH_E_PARSE;
 	if (!json_is_object(root))
 		rc = stitch_error(err, STITCH_E_INDEX, "%s: expected an object, found %s", file,
-				  json_kind(root));
+		                  json_kind(root));
 	else if ((rc = check_format(file, root, err)) == 0)
 		rc = repo_name(b, file, root, err);
 	json_decref(root);
@@ -570,7 +598,7 @@ int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *d
 }
 
 int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *expect,
-			const char *data, size_t len, struct stitch_err *err)
+                        const char *data, size_t len, struct stitch_err *err)
 {
 	json_t *root = load_json(file, data, len, err);
 	int rc;

@@ -20,7 +20,7 @@
 #include "util.h"
 
 static const struct stitch_target targets[] = {
-	{ "unix", "platform-unix", ".unix" },
+    {"unix", "platform-unix", ".unix"},
 };
 
 const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err)
@@ -45,19 +45,19 @@ static double now_s(void)
 }
 
 struct runner {
-	char *path;        /* PATH value */
+	char *path; /* PATH value */
 	char **envp;
 	const char *cwd;
-	const char *log;   /* stdout and stderr of tools, appended */
+	const char *log; /* stdout and stderr of tools, appended */
 };
 
 /* Run argv; stdout into out when given, else into the log. Returns 0 or the failure. */
 static int run(const struct runner *r, char *const *argv, struct stitch_buf *out,
-	       struct stitch_err *err)
+               struct stitch_err *err)
 {
 	char *prog = stitch_build_find_program(argv[0], r->path);
 	struct stitch_buf line = STITCH_BUF_INIT;
-	int fds[2] = { -1, -1 }, log_fd, status = -1;
+	int fds[2] = {-1, -1}, log_fd, status = -1;
 	pid_t pid;
 
 	for (size_t i = 0; argv[i]; i++)
@@ -66,7 +66,8 @@ static int run(const struct runner *r, char *const *argv, struct stitch_buf *out
 	if (log_fd >= 0)
 		dprintf(log_fd, "$ %s\n", line.buf);
 	if (!prog) {
-		stitch_error(err, STITCH_E_BUILD, "cannot run '%s': not found in PATH=%s", argv[0], r->path);
+		stitch_error(err, STITCH_E_BUILD, "cannot run '%s': not found in PATH=%s", argv[0],
+		             r->path);
 		goto out;
 	}
 	if (out && pipe2(fds, O_CLOEXEC) != 0)
@@ -98,8 +99,9 @@ static int run(const struct runner *r, char *const *argv, struct stitch_buf *out
 	if (status != 0) {
 		char *tail = stitch_build_log_tail(r->log, 30);
 		stitch_error(err, STITCH_E_BUILD, "'%s' failed (%s %d)", line.buf,
-			     status > 0 && WIFSIGNALED(status) ? "signal" : "status",
-			     status > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		             status > 0 && WIFSIGNALED(status) ? "signal" : "status",
+		             status > 0 && WIFSIGNALED(status) ? WTERMSIG(status)
+		                                               : WEXITSTATUS(status));
 		stitch_error_cause(err, "%s\nlog: %s", tail, r->log);
 		free(tail);
 	}
@@ -150,7 +152,8 @@ static bool up_to_date(const char *dir, const char *obj, const char *key)
 	bool ok = false;
 
 	if (f) {
-		ok = fgets(buf, sizeof(buf), f) && strncmp(buf, key, 64) == 0 && access(opath, F_OK) == 0;
+		ok = fgets(buf, sizeof(buf), f) && strncmp(buf, key, 64) == 0 &&
+		     access(opath, F_OK) == 0;
 		fclose(f);
 	}
 	free(kpath);
@@ -176,7 +179,7 @@ static void write_key(const char *dir, const char *obj, const char *key)
  * Reading a large generated source on every build would cost more.
  */
 static int compile_key(const struct stitch_link_opts *o, const char *src, char *const *args,
-		       char key[65])
+                       char key[65])
 {
 	char *path = xasprintf("%s/%s", o->project->dir, src);
 	struct stitch_buf b = STITCH_BUF_INIT;
@@ -187,8 +190,8 @@ static int compile_key(const struct stitch_link_opts *o, const char *src, char *
 	if (rc != 0)
 		return -1;
 	stitch_buf_addf(&b, "src %lld %lld %lld %lld\ninputs %s\n", (long long)st.st_size,
-			(long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec, (long long)st.st_ino,
-			o->inputs_key ? o->inputs_key : "");
+	                (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec,
+	                (long long)st.st_ino, o->inputs_key ? o->inputs_key : "");
 	for (size_t i = 0; args[i]; i++)
 		stitch_buf_addf(&b, "%s\n", args[i]);
 	stitch_sha256_hex(b.buf, b.len, key);
@@ -198,14 +201,15 @@ static int compile_key(const struct stitch_link_opts *o, const char *src, char *
 
 /* Stat data of the project's own files (not _build, _stitch or VCS folders). */
 static void stamp_tree(const char *root, const char *rel, struct stitch_buf *b,
-		       const char *const *exclude, size_t n_exclude)
+                       const char *const *exclude, size_t n_exclude)
 {
 	char *dir = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
 	struct dirent **names = NULL;
 	int n = scandir(dir, &names, NULL, alphasort);
 
 	for (int i = 0; i < n; i++) {
-		char *r = *rel ? xasprintf("%s/%s", rel, names[i]->d_name) : xstrdup(names[i]->d_name);
+		char *r =
+		    *rel ? xasprintf("%s/%s", rel, names[i]->d_name) : xstrdup(names[i]->d_name);
 		char *full = xasprintf("%s/%s", root, r);
 		struct stat st;
 		bool skip = false;
@@ -216,9 +220,10 @@ static void stamp_tree(const char *root, const char *rel, struct stitch_buf *b,
 			if (S_ISDIR(st.st_mode))
 				stamp_tree(root, r, b, exclude, n_exclude);
 			else
-				stitch_buf_addf(b, "%s %lld %lld %lld %o\n", r, (long long)st.st_size,
-						(long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec,
-						(unsigned)st.st_mode);
+				stitch_buf_addf(b, "%s %lld %lld %lld %o\n", r,
+				                (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+				                (long long)st.st_mtim.tv_nsec,
+				                (unsigned)st.st_mode);
 		}
 		free(full);
 		free(r);
@@ -269,10 +274,10 @@ static void write_cached(const char *path, const char *key, const char *value)
 }
 
 int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
-		struct stitch_err *err)
+                struct stitch_err *err)
 {
 	const struct stitch_project *p = o->project;
-	struct runner run_env = { 0 };
+	struct runner run_env = {0};
 	struct stitch_buf flags = STITCH_BUF_INIT, libs = STITCH_BUF_INIT;
 	char **cflags = NULL, **argv = NULL, **objs = NULL;
 	size_t n_cf = 0, cap_cf = 0, n_obj = 0;
@@ -305,7 +310,8 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 		stitch_buf_addf(&st, "inputs %s\n", o->inputs_key ? o->inputs_key : "");
 		for (size_t i = 0; i < p->n_generate; i++)
 			for (size_t k = 0; k < p->generate[i].argc; k++)
-				stitch_buf_addf(&st, "%s%c", p->generate[i].argv[k], k + 1 < p->generate[i].argc ? ' ' : '\n');
+				stitch_buf_addf(&st, "%s%c", p->generate[i].argv[k],
+				                k + 1 < p->generate[i].argc ? ' ' : '\n');
 		stamp_tree(p->dir, "", &st, o->exclude, o->n_exclude);
 		stitch_sha256_hex(st.buf, st.len, gkey);
 		stitch_buf_release(&st);
@@ -388,8 +394,8 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 		argv[n_cf + 2] = p->sources[i];
 		objs[n_obj++] = obj;
 		if (compile_key(o, p->sources[i], argv, key) != 0) {
-			rc = stitch_error(err, STITCH_E_BUILD, "cannot read source '%s/%s': %s", p->dir,
-					  p->sources[i], strerror(errno));
+			rc = stitch_error(err, STITCH_E_BUILD, "cannot read source '%s/%s': %s",
+			                  p->dir, p->sources[i], strerror(errno));
 		} else if (!up_to_date(p->dir, obj, key)) {
 			rc = run(&run_env, argv, NULL, err);
 			if (rc == 0) {
@@ -408,7 +414,8 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 	tmp = xasprintf("%s.tmp", r->image);
 	{
 		size_t n = 0, cap = 0;
-		char **lv = NULL, lkey[65], *lpath = xasprintf("%s/_build/link.stamp", p->dir), *prev;
+		char **lv = NULL, lkey[65], *lpath = xasprintf("%s/_build/link.stamp", p->dir),
+		     *prev;
 		struct stitch_buf kb = STITCH_BUF_INIT;
 		struct stat ist;
 		add_words(&lv, &n, &cap, "cc -o");
@@ -428,12 +435,14 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 		 * archive of the switch (stat data, as make would see it).
 		 */
 		for (size_t i = 1; i < n; i++) {
-			char *f = lv[i][0] == '/' ? xstrdup(lv[i]) : xasprintf("%s/%s", p->dir, lv[i]);
+			char *f =
+			    lv[i][0] == '/' ? xstrdup(lv[i]) : xasprintf("%s/%s", p->dir, lv[i]);
 			struct stat st;
 			stitch_buf_addf(&kb, "%s\n", i == 1 ? "(output)" : lv[i]);
 			if (i > 1 && stat(f, &st) == 0)
-				stitch_buf_addf(&kb, " %lld %lld.%09ld %lld\n", (long long)st.st_size,
-						(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_ino);
+				stitch_buf_addf(&kb, " %lld %lld.%09ld %lld\n",
+				                (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+				                st.st_mtim.tv_nsec, (long long)st.st_ino);
 			free(f);
 		}
 		{
@@ -450,11 +459,11 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 		} else {
 			rc = run(&run_env, lv, NULL, err);
 			if (rc == 0 && rename(tmp, r->image) != 0)
-				rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", r->image,
-						  strerror(errno));
+				rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s",
+				                  r->image, strerror(errno));
 			if (rc == 0 && stitch_sha256_file(r->image, r->sha256) != 0)
-				rc = stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", r->image,
-						  strerror(errno));
+				rc = stitch_error(err, STITCH_E_IO, "cannot read '%s': %s",
+				                  r->image, strerror(errno));
 			if (rc == 0)
 				write_cached(lpath, lkey, r->sha256);
 			r->relinked = true;

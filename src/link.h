@@ -14,9 +14,9 @@
 #include "project.h"
 
 struct stitch_target {
-	const char *name;          /* "unix" */
-	const char *platform_pkg;  /* installed like any package; provides main() */
-	const char *suffix;        /* of the image: NAME.unix */
+	const char *name; /* "unix" */
+	const char *platform_pkg; /* installed like any package; provides main() */
+	const char *suffix; /* of the image: NAME.unix */
 };
 
 /* The target called name, or NULL (then the message lists the known ones). */
@@ -25,10 +25,10 @@ const struct stitch_target *stitch_target_find(const char *name, struct stitch_e
 struct stitch_link_opts {
 	const struct stitch_project *project;
 	const struct stitch_target *target;
-	const char *switch_dir;    /* its bin, include, lib and lib/pkgconfig are used */
-	const char *const *pkgs;   /* pkg-config names of the libraries to link */
+	const char *switch_dir; /* its bin, include, lib and lib/pkgconfig are used */
+	const char *const *pkgs; /* pkg-config names of the libraries to link */
 	size_t n_pkgs;
-	const char *inputs_key;    /* changes when any library's interface changes */
+	const char *inputs_key; /* changes when any library's interface changes */
 	const char *const *exclude; /* absolute paths inside the project that are not its
 				       own files (pinned trees): edits there do not re-run
 				       the generate commands */
@@ -36,12 +36,12 @@ struct stitch_link_opts {
 };
 
 struct stitch_link_result {
-	char *image;               /* absolute path */
+	char *image; /* absolute path */
 	char sha256[65];
-	size_t compiled;           /* sources compiled (the others were up to date) */
-	double seconds;            /* generate + compile + link */
+	size_t compiled; /* sources compiled (the others were up to date) */
+	double seconds; /* generate + compile + link */
 	double link_seconds;
-	bool relinked;             /* false: nothing changed, the image stands */
+	bool relinked; /* false: nothing changed, the image stands */
 };
 
 /*
@@ -52,7 +52,7 @@ struct stitch_link_result {
  * lines of that log.
  */
 int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
-		struct stitch_err *err);
+                struct stitch_err *err);
 void stitch_link_result_release(struct stitch_link_result *r);
 
 #endif

@@ -22,18 +22,18 @@
 struct node {
 	const struct stitch_version *v;
 	const struct stitch_installed *inst; /* NULL when not installed */
-	size_t *deps;                        /* indices of the nodes it depends on */
+	size_t *deps; /* indices of the nodes it depends on */
 	size_t n_deps;
-	int mark;                            /* topological sort: 0 new, 1 open, 2 done */
+	int mark; /* topological sort: 0 new, 1 open, 2 done */
 	bool requested, failed, skipped, fetched;
 	const char *action;
 	char source_sha256[65];
 	char build_hash[65];
 	char interface_hash[65];
-	char *source_path;                   /* the archive in the cache */
-	const struct stitch_pin *pin;        /* built from a local tree */
-	struct stitch_tree_scan scan;        /* of the pin's tree */
-	bool rebuilt;                        /* built in this run */
+	char *source_path; /* the archive in the cache */
+	const struct stitch_pin *pin; /* built from a local tree */
+	struct stitch_tree_scan scan; /* of the pin's tree */
+	bool rebuilt; /* built in this run */
 };
 
 struct op {
@@ -41,7 +41,7 @@ struct op {
 	const struct stitch_op_opts *o;
 	struct node *nodes;
 	size_t n;
-	size_t *order;                       /* topological: dependencies first */
+	size_t *order; /* topological: dependencies first */
 	size_t n_order;
 	char cc_id[320];
 	struct stitch_pin *pins;
@@ -58,20 +58,26 @@ static double now_s(void)
 }
 
 static void emit(const struct op *op, const char *kind, const struct node *nd, const char *reason,
-		 double secs, const struct stitch_err *err)
+                 double secs, const struct stitch_err *err)
 {
-	struct stitch_event ev = { kind, nd->action, nd->v->pkg->name, nd->v->version,
-				   nd->inst ? nd->inst->version : NULL, reason, secs, err };
+	struct stitch_event ev = {kind,
+	                          nd->action,
+	                          nd->v->pkg->name,
+	                          nd->v->version,
+	                          nd->inst ? nd->inst->version : NULL,
+	                          reason,
+	                          secs,
+	                          err};
 	if (op->o->on_event)
 		op->o->on_event(op->o->data, &ev);
 }
 
 static void add_change(struct op *op, enum stitch_change_action a, const char *name,
-		       const char *old_v, const char *new_v)
+                       const char *old_v, const char *new_v)
 {
 	XGROW(op->changes, op->cap_changes, op->n_changes + 1);
-	op->changes[op->n_changes++] = (struct stitch_change){ a, (char *)name, (char *)old_v,
-							       (char *)new_v };
+	op->changes[op->n_changes++] =
+	    (struct stitch_change){a, (char *)name, (char *)old_v, (char *)new_v};
 }
 
 static int find_node(const struct op *op, const char *name)
@@ -105,7 +111,8 @@ static int link_deps(struct op *op, struct stitch_err *err)
 				int j = find_node(op, r->alts[a].name);
 				bool dup = false;
 				if (j < 0 || (size_t)j == i ||
-				    !stitch_vformula_eval(r->alts[a].formula, op->nodes[j].v->version))
+				    !stitch_vformula_eval(r->alts[a].formula,
+				                          op->nodes[j].v->version))
 					continue;
 				for (size_t d = 0; d < nd->n_deps; d++)
 					dup |= nd->deps[d] == (size_t)j;
@@ -140,7 +147,7 @@ static void visit(struct op *op, size_t i)
  */
 static void cc_identity(struct op *op)
 {
-	char *argv[] = { "cc", "--version", NULL };
+	char *argv[] = {"cc", "--version", NULL};
 	struct stitch_buf b = STITCH_BUF_INIT;
 	char *real = realpath("/usr/bin/cc", NULL), *cache, *nl, stamp[160] = "", line[320];
 	struct stat st;
@@ -150,7 +157,7 @@ static void cc_identity(struct op *op)
 		return;
 	if (real && stat(real, &st) == 0)
 		snprintf(stamp, sizeof(stamp), "%s %lld %lld %lld", real, (long long)st.st_size,
-			 (long long)st.st_mtim.tv_sec, (long long)st.st_ino);
+		         (long long)st.st_mtim.tv_sec, (long long)st.st_ino);
 	free(real);
 	cache = xasprintf("%s/cc-identity", stitch_state_dir(op->sw->st));
 	if (stamp[0] && (f = fopen(cache, "r")) != NULL) {
@@ -197,7 +204,7 @@ static int source_hash(struct op *op, struct node *nd, struct stitch_err *err)
 		/* A pin's source is its working tree, uncommitted edits included. */
 		/* One commit for the whole stat cache update, not one per call. */
 		bool txn = !stitch_state_in_transaction(op->sw->st) &&
-			   stitch_state_begin(op->sw->st, NULL) == 0;
+		           stitch_state_begin(op->sw->st, NULL) == 0;
 		rc = stitch_tree_scan(op->sw->st, nd->pin->name, nd->pin->path, &nd->scan, err);
 		if (txn) {
 			if (rc == 0)
@@ -208,7 +215,8 @@ static int source_hash(struct op *op, struct node *nd, struct stitch_err *err)
 		if (rc == 0)
 			memcpy(nd->source_sha256, nd->scan.tree_hash, 65);
 		else
-			stitch_error_wrap(err, "cannot scan the pinned tree of '%s'", nd->pin->name);
+			stitch_error_wrap(err, "cannot scan the pinned tree of '%s'",
+			                  nd->pin->name);
 		return rc;
 	}
 	if (nd->v->sha256) {
@@ -216,9 +224,10 @@ static int source_hash(struct op *op, struct node *nd, struct stitch_err *err)
 		return 0;
 	}
 	url = source_url(nd->v);
-	if (stitch_sha256_file(url + (strncmp(url, "file://", 7) == 0 ? 7 : 0), nd->source_sha256) != 0) {
+	if (stitch_sha256_file(url + (strncmp(url, "file://", 7) == 0 ? 7 : 0),
+	                       nd->source_sha256) != 0) {
 		stitch_error(err, STITCH_E_FETCH, "cannot read the source of '%s %s' at '%s': %s",
-			     nd->v->pkg->name, nd->v->version, url, strerror(errno));
+		             nd->v->pkg->name, nd->v->version, url, strerror(errno));
 		free(url);
 		return STITCH_E_FETCH;
 	}
@@ -231,7 +240,8 @@ static void hash_cmds(struct stitch_buf *b, const char *what, const struct stitc
 	for (size_t i = 0; i < l->n; i++) {
 		stitch_buf_addf(b, "%s", what);
 		for (size_t k = 0; k < l->cmds[i].argc; k++)
-			stitch_buf_addf(b, " %zu:%s", strlen(l->cmds[i].argv[k]), l->cmds[i].argv[k]);
+			stitch_buf_addf(b, " %zu:%s", strlen(l->cmds[i].argv[k]),
+			                l->cmds[i].argv[k]);
 		stitch_buf_addch(b, '\n');
 	}
 }
@@ -250,7 +260,7 @@ static void build_hash(struct op *op, struct node *nd)
 
 	cc_identity(op);
 	stitch_buf_addf(&b, "stitch build 1\nname %s\nversion %s\nsource %s\ntarget unix\ncc %s\n",
-			nd->v->pkg->name, nd->v->version, nd->source_sha256, op->cc_id);
+	                nd->v->pkg->name, nd->v->version, nd->source_sha256, op->cc_id);
 	hash_cmds(&b, "build", &nd->v->build);
 	hash_cmds(&b, "install", &nd->v->install);
 	/* Dependencies by name: nd->deps follows requirement order. */
@@ -259,7 +269,7 @@ static void build_hash(struct op *op, struct node *nd)
 		for (size_t d = 0; d < nd->n_deps; d++)
 			if (nd->deps[d] == j)
 				stitch_buf_addf(&b, "dep %s %s\n", op->nodes[j].v->pkg->name,
-						dep_interface(op, &op->nodes[j]));
+				                dep_interface(op, &op->nodes[j]));
 	}
 	stitch_sha256_hex(b.buf, b.len, nd->build_hash);
 	stitch_buf_release(&b);
@@ -297,10 +307,11 @@ static void explain(const struct op *op, const struct node *nd, char *out, size_
 		snprintf(out, len, nd->pin ? "newly pinned" : "pin removed, back to the release");
 	} else if (nd->pin && nd->scan.n_changed) {
 		snprintf(out, len, "%zu file%s changed (%s)", nd->scan.n_changed,
-			 nd->scan.n_changed == 1 ? "" : "s", nd->scan.first_changed);
+		         nd->scan.n_changed == 1 ? "" : "s", nd->scan.first_changed);
 	} else if (nd->source_sha256[0] && nd->inst->source_sha256 &&
-		   strcmp(nd->source_sha256, nd->inst->source_sha256) != 0) {
-		snprintf(out, len, nd->pin ? "its tree differs from the last build" : "its source changed");
+	           strcmp(nd->source_sha256, nd->inst->source_sha256) != 0) {
+		snprintf(out, len,
+		         nd->pin ? "its tree differs from the last build" : "its source changed");
 	} else if (changed) {
 		snprintf(out, len, "interface of %s changed", changed->v->pkg->name);
 	} else {
@@ -314,7 +325,7 @@ static int fetch_sources(struct op *op, struct stitch_err *err)
 	char **urls = xcalloc(op->n + 1, sizeof(char *));
 	char **labels = xcalloc(op->n + 1, sizeof(char *));
 	size_t *which = xcalloc(op->n + 1, sizeof(size_t));
-	struct stitch_fetch_opts fo = { 0 };
+	struct stitch_fetch_opts fo = {0};
 	size_t m = 0;
 	int rc;
 
@@ -336,7 +347,8 @@ static int fetch_sources(struct op *op, struct stitch_err *err)
 		struct node *nd = &op->nodes[which[k]];
 		if (items[k].status == 0) {
 			nd->source_path = xstrdup(items[k].path);
-			snprintf(nd->source_sha256, sizeof(nd->source_sha256), "%s", items[k].sha256_out);
+			snprintf(nd->source_sha256, sizeof(nd->source_sha256), "%s",
+			         items[k].sha256_out);
 			nd->fetched = true;
 		}
 		stitch_fetch_item_release(&items[k]);
@@ -352,9 +364,10 @@ static int fetch_sources(struct op *op, struct stitch_err *err)
 
 static int fetch_one(struct op *op, struct node *nd, struct stitch_err *err)
 {
-	struct stitch_fetch_item it = { 0 };
-	struct stitch_fetch_opts fo = { 0 };
-	char *url = source_url(nd->v), *label = xasprintf("%s %s", nd->v->pkg->name, nd->v->version);
+	struct stitch_fetch_item it = {0};
+	struct stitch_fetch_opts fo = {0};
+	char *url = source_url(nd->v),
+	     *label = xasprintf("%s %s", nd->v->pkg->name, nd->v->version);
 	int rc;
 
 	it.url = url;
@@ -379,13 +392,14 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 	const char *name = nd->v->pkg->name, *ver = nd->v->version;
 	/* A pin builds in a persistent mirror of its tree, so make sees mtimes. */
 	char *work = nd->pin ? xasprintf("%s/build/pin-%s", meta, name)
-			     : xasprintf("%s/build/%s-%s", meta, name, ver);
+	                     : xasprintf("%s/build/%s-%s", meta, name, ver);
 	char *staging = xasprintf("%s/staging/%s-%s", meta, name, ver);
 	char *logs = xasprintf("%s/logs", meta);
 	char *log = xasprintf("%s/%s-%s.log", logs, name, ver);
 	char *label = xasprintf("%s %s", name, ver), *root = NULL;
-	struct stitch_build_env env = { name, ver, op->sw->dir, NULL, work, log, "unix",
-					op->o->jobs > 0 ? op->o->jobs : 1, 0, true };
+	struct stitch_build_env env = {name, ver, op->sw->dir, NULL,
+	                               work, log, "unix",      op->o->jobs > 0 ? op->o->jobs : 1,
+	                               0,    true};
 	struct stitch_staged sp;
 	char **depnames = NULL;
 	int rc;
@@ -414,7 +428,8 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 		goto out;
 	}
 	if (stitch_mkdir_p(staging, 0755) != 0) {
-		rc = stitch_error(err, STITCH_E_IO, "cannot create '%s': %s", staging, strerror(errno));
+		rc = stitch_error(err, STITCH_E_IO, "cannot create '%s': %s", staging,
+		                  strerror(errno));
 		goto out;
 	}
 	if ((rc = stitch_build_run(&nd->v->build, "build", &env, err)) != 0)
@@ -422,7 +437,8 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 	env.staging = staging;
 	if ((rc = stitch_build_run(&nd->v->install, "install", &env, err)) != 0)
 		goto out;
-	if ((rc = stitch_switch_collect(op->sw, staging, label, &sp, nd->interface_hash, &root, err)) != 0)
+	if ((rc = stitch_switch_collect(op->sw, staging, label, &sp, nd->interface_hash, &root,
+	                                err)) != 0)
 		goto out;
 	depnames = xcalloc(nd->n_deps + 1, sizeof(char *));
 	for (size_t d = 0; d < nd->n_deps; d++)
@@ -458,11 +474,12 @@ out:
 
 static int cmp_node(const void *a, const void *b)
 {
-	return strcmp(((const struct node *)a)->v->pkg->name, ((const struct node *)b)->v->pkg->name);
+	return strcmp(((const struct node *)a)->v->pkg->name,
+	              ((const struct node *)b)->v->pkg->name);
 }
 
 static const struct stitch_installed *find_inst(const struct stitch_installed *v, size_t n,
-						const char *name)
+                                                const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i].name, name) == 0)
@@ -503,13 +520,13 @@ static void op_release(struct op *op)
 
 static int record_history(struct op *op, const char *verb, struct stitch_err *err)
 {
-	struct stitch_history h = { 0 };
+	struct stitch_history h = {0};
 	char summary[128];
 
 	if (!op->n_changes)
 		return 0;
 	snprintf(summary, sizeof(summary), "%s: %zu change%s", verb, op->n_changes,
-		 op->n_changes == 1 ? "" : "s");
+	         op->n_changes == 1 ? "" : "s");
 	h.command = (char *)(op->o->command_line ? op->o->command_line : verb);
 	h.summary = summary;
 	h.changes = op->changes;
@@ -518,8 +535,8 @@ static int record_history(struct op *op, const char *verb, struct stitch_err *er
 }
 
 static int solve_for(struct op *op, const struct stitch_index *idx, const char *const *reqs,
-		     size_t n_reqs, const struct stitch_installed *inst, size_t n_inst,
-		     struct stitch_solution *sol, struct stitch_buf *why, struct stitch_err *err)
+                     size_t n_reqs, const struct stitch_installed *inst, size_t n_inst,
+                     struct stitch_solution *sol, struct stitch_buf *why, struct stitch_err *err)
 {
 	const char **roots = xcalloc(n_reqs + n_inst + 1, sizeof(char *));
 	struct stitch_solve_installed *si = xcalloc(n_inst + 1, sizeof(*si));
@@ -535,19 +552,19 @@ static int solve_for(struct op *op, const struct stitch_index *idx, const char *
 	n_pins = op->n_pins;
 	sp = xcalloc(n_pins + op->o->n_pins + 1, sizeof(*sp));
 	for (size_t i = 0; i < n_pins; i++)
-		sp[i] = (struct stitch_solve_pin){ pins[i].name, pins[i].version, pins[i].path };
+		sp[i] = (struct stitch_solve_pin){pins[i].name, pins[i].version, pins[i].path};
 	for (size_t i = 0; i < op->o->n_pins; i++)
 		sp[n_pins + i] = op->o->pins[i];
 	for (size_t i = 0; i < n_reqs; i++)
 		roots[n_roots++] = reqs[i];
 	/* What is installed stays installed: each is a root after the requested ones. */
 	for (size_t i = 0; i < n_inst; i++) {
-		si[i] = (struct stitch_solve_installed){ inst[i].name, inst[i].version };
+		si[i] = (struct stitch_solve_installed){inst[i].name, inst[i].version};
 		if (stitch_index_find(idx, inst[i].name))
 			roots[n_roots++] = inst[i].name;
 	}
-	req = (struct stitch_solve_request){ n_roots, roots, n_pins + op->o->n_pins, sp, n_inst, si,
-					     op->o->upgrade };
+	req = (struct stitch_solve_request){n_roots, roots, n_pins + op->o->n_pins, sp,
+	                                    n_inst,  si,    op->o->upgrade};
 	rc = stitch_solve(idx, &req, sol, why, err);
 	free(sp);
 out0:
@@ -557,10 +574,10 @@ out0:
 }
 
 int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
-		      const char *const *reqs, size_t n_reqs, const struct stitch_op_opts *opts,
-		      struct stitch_buf *why, struct stitch_err *err)
+                      const char *const *reqs, size_t n_reqs, const struct stitch_op_opts *opts,
+                      struct stitch_buf *why, struct stitch_err *err)
 {
-	struct op op = { .sw = sw, .o = opts };
+	struct op op = {.sw = sw, .o = opts};
 	struct stitch_solution sol = STITCH_SOLUTION_INIT;
 	struct stitch_installed *inst = NULL;
 	struct stitch_err first = STITCH_ERR_INIT;
@@ -581,8 +598,9 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 		if (!nd->inst)
 			nd->action = "install";
 		else if (stitch_version_cmp(nd->v->version, nd->inst->version) != 0)
-			nd->action = stitch_version_cmp(nd->v->version, nd->inst->version) > 0 ? "upgrade"
-												 : "downgrade";
+			nd->action = stitch_version_cmp(nd->v->version, nd->inst->version) > 0
+			                 ? "upgrade"
+			                 : "downgrade";
 		else
 			nd->action = "keep";
 	}
@@ -611,8 +629,9 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 		if (fetch_sources(&op, err) != 0 && !first.code)
 			first = *err;
 		if (n_fetch && opts->on_event) {
-			struct stitch_event ev = { "fetch", NULL, "sources", count, NULL, NULL,
-						   now_s() - t0, first.code ? &first : NULL };
+			struct stitch_event ev = {
+			    "fetch", NULL, "sources",    count,
+			    NULL,    NULL, now_s() - t0, first.code ? &first : NULL};
 			snprintf(count, sizeof(count), "%zu", n_fetch);
 			opts->on_event(opts->data, &ev);
 		}
@@ -627,8 +646,8 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 			if (op.nodes[nd->deps[d]].failed || op.nodes[nd->deps[d]].skipped)
 				bad = &op.nodes[nd->deps[d]];
 		if (bad) {
-			snprintf(reason, sizeof(reason), "not built: %s %s failed", bad->v->pkg->name,
-				 bad->v->version);
+			snprintf(reason, sizeof(reason), "not built: %s %s failed",
+			         bad->v->pkg->name, bad->v->version);
 			nd->skipped = true;
 			emit(&op, "skipped", nd, reason, 0, NULL);
 			continue;
@@ -643,10 +662,14 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 		build_hash(&op, nd);
 		explain(&op, nd, reason, sizeof(reason));
 		if (strcmp(nd->action, "keep") == 0) {
-			if (nd->inst->build_hash && strcmp(nd->inst->build_hash, nd->build_hash) == 0) {
+			if (nd->inst->build_hash &&
+			    strcmp(nd->inst->build_hash, nd->build_hash) == 0) {
 				if (nd->requested && !nd->inst->requested)
-					stitch_state_set_requested(sw->st, nd->v->pkg->name, true, NULL);
-				memcpy(nd->interface_hash, nd->inst->interface_hash ? nd->inst->interface_hash : "", 65);
+					stitch_state_set_requested(sw->st, nd->v->pkg->name, true,
+					                           NULL);
+				memcpy(nd->interface_hash,
+				       nd->inst->interface_hash ? nd->inst->interface_hash : "",
+				       65);
 				emit(&op, "kept", nd, reason, 0, NULL);
 				continue;
 			}
@@ -663,25 +686,28 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 		nd->rebuilt = true;
 		emit(&op, "done", nd, reason[0] ? reason : NULL, now_s() - t0, NULL);
 		add_change(&op,
-			   !strcmp(nd->action, "install")   ? STITCH_CHANGE_INSTALL
-			   : !strcmp(nd->action, "upgrade") ? STITCH_CHANGE_UPGRADE
-			   : !strcmp(nd->action, "downgrade") ? STITCH_CHANGE_DOWNGRADE
-							      : STITCH_CHANGE_REBUILD,
-			   nd->v->pkg->name, nd->inst ? nd->inst->version : NULL, nd->v->version);
+		           !strcmp(nd->action, "install")     ? STITCH_CHANGE_INSTALL
+		           : !strcmp(nd->action, "upgrade")   ? STITCH_CHANGE_UPGRADE
+		           : !strcmp(nd->action, "downgrade") ? STITCH_CHANGE_DOWNGRADE
+		                                              : STITCH_CHANGE_REBUILD,
+		           nd->v->pkg->name, nd->inst ? nd->inst->version : NULL, nd->v->version);
 	}
 	/* A pin is never silently ignored: say where each one stands, every run. */
 	for (size_t i = 0; i < op.n_pins; i++) {
 		const struct stitch_pin *pin = &op.pins[i];
 		int j = find_node(&op, pin->name);
 		char where[1200];
-		struct stitch_event ev = { "pin", NULL, pin->name, pin->version, NULL, where, 0, NULL };
+		struct stitch_event ev = {"pin", NULL,  pin->name, pin->version,
+		                          NULL,  where, 0,         NULL};
 		if (j < 0)
-			snprintf(where, sizeof(where), "%s: not part of what gets built", pin->path);
+			snprintf(where, sizeof(where), "%s: not part of what gets built",
+			         pin->path);
 		else
 			snprintf(where, sizeof(where), "%s (%s since pinned)", pin->path,
-				 pin->tree_hash && !strcmp(op.nodes[j].source_sha256, pin->tree_hash)
-					 ? "unchanged"
-					 : "changed");
+			         pin->tree_hash &&
+			                 !strcmp(op.nodes[j].source_sha256, pin->tree_hash)
+			             ? "unchanged"
+			             : "changed");
 		if (opts->on_event && !opts->dry_run)
 			opts->on_event(opts->data, &ev);
 	}
@@ -698,10 +724,10 @@ out:
 }
 
 int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
-		     const char *const *names, size_t n, bool recursive,
-		     const struct stitch_op_opts *opts, struct stitch_err *err)
+                     const char *const *names, size_t n, bool recursive,
+                     const struct stitch_op_opts *opts, struct stitch_err *err)
 {
-	struct op op = { .sw = sw, .o = opts };
+	struct op op = {.sw = sw, .o = opts};
 	struct stitch_installed *inst = NULL;
 	size_t n_inst = 0, n_go = 0, cap = 0;
 	char **go = NULL;
@@ -713,8 +739,8 @@ int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		if (!find_inst(inst, n_inst, names[i])) {
-			rc = stitch_error(err, STITCH_E_NOTFOUND, "'%s' is not installed in '%s'", names[i],
-					  sw->dir);
+			rc = stitch_error(err, STITCH_E_NOTFOUND, "'%s' is not installed in '%s'",
+			                  names[i], sw->dir);
 			goto out;
 		}
 		XGROW(go, cap, n_go + 1);
@@ -736,23 +762,30 @@ int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
 				XGROW(go, cap, n_go + 1);
 				go[n_go++] = xstrdup(deps[k]);
 			} else {
-				stitch_buf_addf(&blockers, "%s%s (needs %s)", blockers.len ? ", " : "",
-						deps[k], go[i]);
+				stitch_buf_addf(&blockers, "%s%s (needs %s)",
+				                blockers.len ? ", " : "", deps[k], go[i]);
 			}
 		}
 		stitch_strings_free(deps, nd);
 	}
 	if (blockers.len) {
 		rc = stitch_error(err, STITCH_E_CONFLICT, "cannot remove %s: still needed by %s",
-				  n == 1 ? names[0] : "these packages", blockers.buf);
-		stitch_error_cause(err, "hint: remove those too, or run 'stitch remove --recursive'");
+		                  n == 1 ? names[0] : "these packages", blockers.buf);
+		stitch_error_cause(err,
+		                   "hint: remove those too, or run 'stitch remove --recursive'");
 		goto out;
 	}
 	/* Dependents first, so the switch never holds a package without what it needs. */
 	for (size_t i = n_go; i-- > 0;) {
 		const struct stitch_installed *in = find_inst(inst, n_inst, go[i]);
-		struct stitch_event ev = { opts->dry_run ? "plan" : "done", "remove", go[i],
-					   in->version, NULL, NULL, 0, NULL };
+		struct stitch_event ev = {opts->dry_run ? "plan" : "done",
+		                          "remove",
+		                          go[i],
+		                          in->version,
+		                          NULL,
+		                          NULL,
+		                          0,
+		                          NULL};
 		if (!opts->dry_run && (rc = stitch_switch_commit_remove(sw, go[i], err)) != 0)
 			goto out;
 		if (opts->on_event)

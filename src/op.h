@@ -20,24 +20,24 @@
 #include "util.h"
 
 struct stitch_event {
-	const char *kind;     /* "plan", "fetch", "build" (starts), then one of "done",
+	const char *kind; /* "plan", "fetch", "build" (starts), then one of "done",
 				 "kept", "failed", "skipped" (a dependency failed) */
-	const char *action;   /* "install", "upgrade", "downgrade", "rebuild", "keep", "remove" */
+	const char *action; /* "install", "upgrade", "downgrade", "rebuild", "keep", "remove" */
 	const char *name;
-	const char *version;  /* the new version (the removed one for "remove") */
+	const char *version; /* the new version (the removed one for "remove") */
 	const char *old_version; /* may be NULL */
-	const char *reason;   /* why, in words; may be NULL */
-	double seconds;       /* for "done" and "failed" */
+	const char *reason; /* why, in words; may be NULL */
+	double seconds; /* for "done" and "failed" */
 	const struct stitch_err *err; /* for "failed" */
 };
 
 struct stitch_op_opts {
-	const char *source_cache;   /* <root>/cache/sources */
-	int jobs;                   /* MAKEFLAGS=-jN for each build */
-	int fetch_parallel;         /* 0: 8 */
-	bool upgrade;               /* prefer newest over installed */
-	bool dry_run;               /* plan only */
-	const char *command_line;   /* for the history */
+	const char *source_cache; /* <root>/cache/sources */
+	int jobs; /* MAKEFLAGS=-jN for each build */
+	int fetch_parallel; /* 0: 8 */
+	bool upgrade; /* prefer newest over installed */
+	bool dry_run; /* plan only */
+	const char *command_line; /* for the history */
 	const struct stitch_solve_pin *pins; /* extra pins (tests, CI) */
 	size_t n_pins;
 	void (*on_event)(void *data, const struct stitch_event *ev);
@@ -55,15 +55,15 @@ struct stitch_op_opts {
  * previous versions, and the error is the first failure's.
  */
 int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
-		      const char *const *reqs, size_t n_reqs, const struct stitch_op_opts *opts,
-		      struct stitch_buf *why, struct stitch_err *err);
+                      const char *const *reqs, size_t n_reqs, const struct stitch_op_opts *opts,
+                      struct stitch_buf *why, struct stitch_err *err);
 
 /*
  * Remove packages.  Refused (STITCH_E_CONFLICT, naming them) when another
  * installed package needs one of them, unless recursive: then those go too.
  */
 int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
-		     const char *const *names, size_t n, bool recursive,
-		     const struct stitch_op_opts *opts, struct stitch_err *err);
+                     const char *const *names, size_t n, bool recursive,
+                     const struct stitch_op_opts *opts, struct stitch_err *err);
 
 #endif

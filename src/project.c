@@ -32,18 +32,18 @@ int stitch_project_find(const char *start, char **dir, struct stitch_err *err)
 	}
 	free(cur);
 	return stitch_error(err, STITCH_E_NOTFOUND,
-			    "no unikernel.json in '%s' or any directory above it", start);
+	                    "no unikernel.json in '%s' or any directory above it", start);
 }
 
 static int bad(const struct stitch_project *p, const char *field, const char *what,
-	       struct stitch_err *err)
+               struct stitch_err *err)
 {
 	return stitch_error(err, STITCH_E_PARSE, "%s: field '%s': %s", p->manifest, field, what);
 }
 
 /* An optional array of strings into *out / *n. */
 static int strings(const struct stitch_project *p, json_t *root, const char *field, char ***out,
-		   size_t *n, struct stitch_err *err)
+                   size_t *n, struct stitch_err *err)
 {
 	json_t *a = json_object_get(root, field), *v;
 	size_t i;
@@ -54,7 +54,8 @@ static int strings(const struct stitch_project *p, json_t *root, const char *fie
 		return 0;
 	if (!json_is_array(a))
 		return bad(p, field, "expected an array of strings", err);
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v))
 			return bad(p, field, "expected an array of strings", err);
 		(*out)[(*n)++] = xstrdup(json_string_value(v));
@@ -63,7 +64,7 @@ static int strings(const struct stitch_project *p, json_t *root, const char *fie
 }
 
 static int argv_of(const struct stitch_project *p, json_t *a, const char *field,
-		   struct stitch_argv *out, struct stitch_err *err)
+                   struct stitch_argv *out, struct stitch_err *err)
 {
 	json_t *v;
 	size_t i;
@@ -71,9 +72,11 @@ static int argv_of(const struct stitch_project *p, json_t *a, const char *field,
 	if (!json_is_array(a) || json_array_size(a) == 0)
 		return bad(p, field, "expected a command: a non-empty array of strings", err);
 	out->argv = xcalloc(json_array_size(a) + 1, sizeof(char *));
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v))
-			return bad(p, field, "expected a command: a non-empty array of strings", err);
+			return bad(p, field, "expected a command: a non-empty array of strings",
+			           err);
 		out->argv[out->argc++] = xstrdup(json_string_value(v));
 	}
 	return 0;
@@ -94,7 +97,7 @@ int stitch_project_load(const char *dir, struct stitch_project *p, struct stitch
 	root = json_load_file(p->manifest, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return stitch_error(err, STITCH_E_PARSE, "%s:%d:%d: invalid JSON: %s", p->manifest,
-				    jerr.line, jerr.column, jerr.text);
+		                    jerr.line, jerr.column, jerr.text);
 	v = json_object_get(root, "name");
 	if (!json_is_string(v) || !stitch_name_valid(json_string_value(v), json_string_length(v))) {
 		rc = bad(p, "name", "expected a name like [A-Za-z0-9][A-Za-z0-9_+.-]*", err);
@@ -131,7 +134,8 @@ int stitch_project_load(const char *dir, struct stitch_project *p, struct stitch
 		goto out;
 	}
 	p->generate = xcalloc(json_array_size(gen) + 1, sizeof(*p->generate));
-	json_array_foreach(gen, i, v) {
+	json_array_foreach(gen, i, v)
+	{
 		if ((rc = argv_of(p, v, "generate", &p->generate[i], err)) != 0)
 			goto out;
 		p->n_generate++;

@@ -20,19 +20,19 @@
 
 struct stitch_argv {
 	size_t argc;
-	char **argv;       /* NULL-terminated */
+	char **argv; /* NULL-terminated */
 };
 
 struct stitch_project {
-	char *dir;         /* absolute */
-	char *manifest;    /* dir/unikernel.json */
+	char *dir; /* absolute */
+	char *manifest; /* dir/unikernel.json */
 	char *name;
-	char *target;      /* default "unix" */
-	char **depends;    /* requirement strings */
+	char *target; /* default "unix" */
+	char **depends; /* requirement strings */
 	size_t n_depends;
 	struct stitch_argv *generate;
 	size_t n_generate;
-	char **sources;    /* relative to dir */
+	char **sources; /* relative to dir */
 	size_t n_sources;
 	char **cflags;
 	size_t n_cflags;

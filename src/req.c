@@ -24,8 +24,8 @@ struct parser {
 };
 
 static const char *const op_text[] = {
-	[STITCH_OP_EQ] = "=", [STITCH_OP_NE] = "!=", [STITCH_OP_LT] = "<",
-	[STITCH_OP_LE] = "<=", [STITCH_OP_GT] = ">", [STITCH_OP_GE] = ">=",
+    [STITCH_OP_EQ] = "=",  [STITCH_OP_NE] = "!=", [STITCH_OP_LT] = "<",
+    [STITCH_OP_LE] = "<=", [STITCH_OP_GT] = ">",  [STITCH_OP_GE] = ">=",
 };
 
 static bool is_space(char c)
@@ -66,8 +66,8 @@ static int vfail_at(struct parser *p, size_t pos, const char *fmt, va_list ap)
 	struct stitch_buf caret = STITCH_BUF_INIT;
 
 	vsnprintf(detail, sizeof(detail), fmt, ap);
-	stitch_error(p->err, STITCH_E_PARSE, "invalid requirement '%s': column %zu: %s",
-		     p->s, pos + 1, detail);
+	stitch_error(p->err, STITCH_E_PARSE, "invalid requirement '%s': column %zu: %s", p->s,
+	             pos + 1, detail);
 	for (size_t i = 0; i < pos && p->s[i]; i++)
 		stitch_buf_addch(&caret, p->s[i] == '\t' ? '\t' : ' ');
 	stitch_error_cause(p->err, "%s\n%s^", p->s, caret.buf);
@@ -76,7 +76,7 @@ static int vfail_at(struct parser *p, size_t pos, const char *fmt, va_list ap)
 }
 
 static int fail_at(struct parser *p, size_t pos, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail_at(struct parser *p, size_t pos, const char *fmt, ...)
 {
 	va_list ap;
@@ -93,8 +93,7 @@ static int fail_at(struct parser *p, size_t pos, const char *fmt, ...)
  * byte that cannot appear anywhere in a requirement is named; otherwise the
  * message says what was expected.
  */
-static int expected(struct parser *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int expected(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int expected(struct parser *p, const char *fmt, ...)
 {
 	unsigned char c = (unsigned char)p->s[p->pos];
@@ -161,10 +160,10 @@ static int parse_quoted_version(struct parser *p, enum stitch_op op, char **out)
 		end++;
 	if (!p->s[end])
 		return fail_at(p, end, "expected '\"' to close the version opened at column %zu",
-			       open + 1);
+		               open + 1);
 	if (end == start)
 		return fail_at(p, end, "expected a version between the quotes after '%s'",
-			       op_text[op]);
+		               op_text[op]);
 	for (size_t i = start; i < end; i++) {
 		unsigned char c = (unsigned char)p->s[i];
 		if (is_version_char((char)c))
@@ -206,8 +205,7 @@ static int parse_cmp(struct parser *p, struct stitch_vformula **out)
 	return 0;
 }
 
-static int parse_or(struct parser *p, const char *after, char close,
-		    struct stitch_vformula **out);
+static int parse_or(struct parser *p, const char *after, char close, struct stitch_vformula **out);
 
 /* vterm; `after` names the token before it, for messages. */
 static int parse_term(struct parser *p, const char *after, struct stitch_vformula **out)
@@ -220,7 +218,7 @@ static int parse_term(struct parser *p, const char *after, struct stitch_vformul
 	if (c == '(' || (c == '!' && p->s[p->pos + 1] != '=')) {
 		if (p->depth >= MAX_DEPTH)
 			return fail_at(p, p->pos, "version formula nested more than %d levels deep",
-				       MAX_DEPTH);
+			               MAX_DEPTH);
 		p->depth++;
 		p->pos++;
 		if (c == '(') {
@@ -240,24 +238,22 @@ static int parse_term(struct parser *p, const char *after, struct stitch_vformul
 		return parse_cmp(p, out);
 	if (c == '"' || is_version_char(c))
 		return fail_at(p, p->pos,
-			       "expected an operator (=, !=, <, <=, >, >=) before the version");
+		               "expected an operator (=, !=, <, <=, >, >=) before the version");
 	return expected(p, "expected an operator (=, !=, <, <=, >, >=), '(' or '!' after '%s'",
-			after);
+	                after);
 }
 
 /*
  * A chain of `sub` joined by `sym` ('&' or '|'), built right-leaning:
  * a OP (b OP c).  Stops before the first token that is not `sym`.
  */
-static int parse_chain(struct parser *p, const char *after, char sym,
-		       struct stitch_vformula **out)
+static int parse_chain(struct parser *p, const char *after, char sym, struct stitch_vformula **out)
 {
 	struct stitch_vformula *root = NULL, **slot = &root;
 
 	for (;;) {
 		struct stitch_vformula *sub = NULL;
-		int rc = sym == '|' ? parse_chain(p, after, '&', &sub)
-				    : parse_term(p, after, &sub);
+		int rc = sym == '|' ? parse_chain(p, after, '&', &sub) : parse_term(p, after, &sub);
 
 		if (rc) {
 			vformula_free(root);
@@ -282,8 +278,7 @@ static int parse_chain(struct parser *p, const char *after, char sym,
  * vformula followed by `close`, which is consumed.  `after` names the token
  * before the formula, for messages.
  */
-static int parse_or(struct parser *p, const char *after, char close,
-		    struct stitch_vformula **out)
+static int parse_or(struct parser *p, const char *after, char close, struct stitch_vformula **out)
 {
 	struct stitch_vformula *f = NULL;
 	int rc = parse_chain(p, after, '|', &f);
@@ -309,11 +304,11 @@ static int parse_alt(struct parser *p, bool after_bar, struct stitch_alt *alt)
 		p->pos++;
 	if (p->pos == start)
 		return expected(p, after_bar ? "expected a package name after '|'"
-					     : "expected a package name");
+		                             : "expected a package name");
 	if (!stitch_name_valid(p->s + start, p->pos - start))
 		return fail_at(p, start,
-			       "package name '%.*s' does not start with a letter or a digit",
-			       (int)(p->pos - start), p->s + start);
+		               "package name '%.*s' does not start with a letter or a digit",
+		               (int)(p->pos - start), p->s + start);
 	alt->name = xstrndup(p->s + start, p->pos - start);
 	skip_space(p);
 	if (p->s[p->pos] != '{')
@@ -324,7 +319,7 @@ static int parse_alt(struct parser *p, bool after_bar, struct stitch_alt *alt)
 
 int stitch_req_parse(const char *s, struct stitch_req **out, struct stitch_err *err)
 {
-	struct parser p = { s, 0, 0, err };
+	struct parser p = {s, 0, 0, err};
 	struct stitch_req *r = xcalloc(1, sizeof(*r));
 	size_t cap = 0;
 	int rc;
@@ -349,8 +344,9 @@ int stitch_req_parse(const char *s, struct stitch_req **out, struct stitch_err *
 		if (!s[p.pos])
 			break;
 		if (s[p.pos] != '|') {
-			rc = expected(&p, alt->formula ? "expected '|' or the end of the requirement"
-						       : "expected '{', '|' or the end of the requirement");
+			rc = expected(&p, alt->formula
+			                      ? "expected '|' or the end of the requirement"
+			                      : "expected '{', '|' or the end of the requirement");
 			goto fail;
 		}
 		p.pos++;
@@ -378,12 +374,18 @@ void stitch_req_free(struct stitch_req *r)
 static bool cmp_holds(enum stitch_op op, int c)
 {
 	switch (op) {
-	case STITCH_OP_EQ: return c == 0;
-	case STITCH_OP_NE: return c != 0;
-	case STITCH_OP_LT: return c < 0;
-	case STITCH_OP_LE: return c <= 0;
-	case STITCH_OP_GT: return c > 0;
-	case STITCH_OP_GE: return c >= 0;
+	case STITCH_OP_EQ:
+		return c == 0;
+	case STITCH_OP_NE:
+		return c != 0;
+	case STITCH_OP_LT:
+		return c < 0;
+	case STITCH_OP_LE:
+		return c <= 0;
+	case STITCH_OP_GT:
+		return c > 0;
+	case STITCH_OP_GE:
+		return c >= 0;
 	}
 	return false;
 }

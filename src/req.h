@@ -18,15 +18,22 @@
 #include "util.h"
 
 enum stitch_vf_kind { STITCH_VF_CMP, STITCH_VF_AND, STITCH_VF_OR, STITCH_VF_NOT };
-enum stitch_op { STITCH_OP_EQ, STITCH_OP_NE, STITCH_OP_LT, STITCH_OP_LE, STITCH_OP_GT, STITCH_OP_GE };
+enum stitch_op {
+	STITCH_OP_EQ,
+	STITCH_OP_NE,
+	STITCH_OP_LT,
+	STITCH_OP_LE,
+	STITCH_OP_GT,
+	STITCH_OP_GE
+};
 
 /* A version formula: a tree; each node owns its children and strings. */
 struct stitch_vformula {
 	enum stitch_vf_kind kind;
-	enum stitch_op op;              /* STITCH_VF_CMP only */
-	char *version;                  /* STITCH_VF_CMP only, unquoted */
-	struct stitch_vformula *left;   /* AND, OR, NOT (NOT uses left only) */
-	struct stitch_vformula *right;  /* AND, OR */
+	enum stitch_op op; /* STITCH_VF_CMP only */
+	char *version; /* STITCH_VF_CMP only, unquoted */
+	struct stitch_vformula *left; /* AND, OR, NOT (NOT uses left only) */
+	struct stitch_vformula *right; /* AND, OR */
 };
 
 struct stitch_alt {
@@ -35,7 +42,7 @@ struct stitch_alt {
 };
 
 struct stitch_req {
-	size_t n_alts;                   /* >= 1 */
+	size_t n_alts; /* >= 1 */
 	struct stitch_alt *alts;
 };
 

@@ -40,14 +40,15 @@ static json_t *files_json(const struct stitch_file *files, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "path", files[i].path, "sha256",
-						   files[i].sha256, "mode", (json_int_t)files[i].mode,
-						   "size", (json_int_t)files[i].size));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "path", files[i].path,
+		                                   "sha256", files[i].sha256, "mode",
+		                                   (json_int_t)files[i].mode, "size",
+		                                   (json_int_t)files[i].size));
 	return a;
 }
 
 static json_t *install_record(const struct stitch_staged *sp, const struct stitch_file *old,
-			      size_t n_old)
+                              size_t n_old)
 {
 	const struct stitch_installed *in = &sp->info;
 	json_t *deps = json_array(), *syms = json_array(), *olds = json_array();
@@ -55,16 +56,17 @@ static json_t *install_record(const struct stitch_staged *sp, const struct stitc
 	for (size_t i = 0; i < in->n_depends; i++)
 		json_array_append_new(deps, json_string(in->depends[i]));
 	for (size_t i = 0; i < sp->n_syms; i++)
-		json_array_append_new(syms, json_pack("{s:s, s:s}", "symbol", sp->syms[i].symbol, "file",
-						      sp->syms[i].file));
+		json_array_append_new(syms, json_pack("{s:s, s:s}", "symbol", sp->syms[i].symbol,
+		                                      "file", sp->syms[i].file));
 	for (size_t i = 0; i < n_old; i++)
 		json_array_append_new(olds, json_string(old[i].path));
-	return json_pack("{s:s, s:s, s:{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:o}, s:o, s:o, s:o}",
-			 "op", "install", "root", sp->root, "package", "name", in->name, "version",
-			 in->version, "source_sha256", in->source_sha256, "build_hash", in->build_hash,
-			 "interface_hash", in->interface_hash, "repo", in->repo, "pinned", in->pinned,
-			 "requested", in->requested, "depends", deps, "files",
-			 files_json(sp->files, sp->n_files), "symbols", syms, "old_files", olds);
+	return json_pack(
+	    "{s:s, s:s, s:{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:o}, s:o, s:o, s:o}", "op",
+	    "install", "root", sp->root, "package", "name", in->name, "version", in->version,
+	    "source_sha256", in->source_sha256, "build_hash", in->build_hash, "interface_hash",
+	    in->interface_hash, "repo", in->repo, "pinned", in->pinned, "requested", in->requested,
+	    "depends", deps, "files", files_json(sp->files, sp->n_files), "symbols", syms,
+	    "old_files", olds);
 }
 
 static const char *jstr(json_t *o, const char *key)
@@ -123,15 +125,18 @@ static void maybe_die(int moved)
 static int apply_install(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
 {
 	const char *root = jstr(rec, "root");
-	json_t *files = json_object_get(rec, "files"), *olds = json_object_get(rec, "old_files"), *f;
+	json_t *files = json_object_get(rec, "files"), *olds = json_object_get(rec, "old_files"),
+	       *f;
 	size_t i;
 
-	json_array_foreach(olds, i, f) {
+	json_array_foreach(olds, i, f)
+	{
 		const char *rel = json_string_value(f);
 		bool kept = false;
 		size_t k;
 		json_t *g;
-		json_array_foreach(files, k, g) {
+		json_array_foreach(files, k, g)
+		{
 			if (strcmp(jstr(g, "path"), rel) == 0) {
 				kept = true;
 				break;
@@ -142,14 +147,15 @@ static int apply_install(struct stitch_switch *sw, json_t *rec, struct stitch_er
 			if (unlink(full) != 0 && errno != ENOENT) {
 				int e = errno;
 				free(full);
-				return stitch_error(err, STITCH_E_IO, "cannot remove '%s/%s': %s", sw->dir, rel,
-						    strerror(e));
+				return stitch_error(err, STITCH_E_IO, "cannot remove '%s/%s': %s",
+				                    sw->dir, rel, strerror(e));
 			}
 			free(full);
 			prune_dirs(sw, rel);
 		}
 	}
-	json_array_foreach(files, i, f) {
+	json_array_foreach(files, i, f)
+	{
 		const char *rel = jstr(f, "path");
 		char *src = xasprintf("%s/%s", root, rel), *dst = path_in(sw, rel);
 		char *slash = strrchr(dst, '/');
@@ -161,14 +167,15 @@ static int apply_install(struct stitch_switch *sw, json_t *rec, struct stitch_er
 			stitch_mkdir_p(dst, 0755);
 			*slash = '/';
 			if (rename(src, dst) != 0)
-				rc = stitch_error(err, STITCH_E_IO, "cannot move '%s' to '%s': %s", src, dst,
-						  strerror(errno));
+				rc = stitch_error(err, STITCH_E_IO, "cannot move '%s' to '%s': %s",
+				                  src, dst, strerror(errno));
 			else
 				maybe_die((int)i + 1);
 		} else if (lstat(dst, &st) != 0) {
-			rc = stitch_error(err, STITCH_E_IO,
-					  "cannot finish installing '%s': '%s' is neither staged nor installed",
-					  jstr(json_object_get(rec, "package"), "name"), rel);
+			rc = stitch_error(
+			    err, STITCH_E_IO,
+			    "cannot finish installing '%s': '%s' is neither staged nor installed",
+			    jstr(json_object_get(rec, "package"), "name"), rel);
 		}
 		free(src);
 		free(dst);
@@ -182,7 +189,7 @@ static int record_install(struct stitch_switch *sw, json_t *rec, struct stitch_e
 {
 	json_t *p = json_object_get(rec, "package"), *files = json_object_get(rec, "files");
 	json_t *syms = json_object_get(rec, "symbols"), *deps = json_object_get(p, "depends"), *f;
-	struct stitch_installed in = { 0 };
+	struct stitch_installed in = {0};
 	struct stitch_file *fv = xcalloc(json_array_size(files) + 1, sizeof(*fv));
 	struct stitch_symbol *sv = xcalloc(json_array_size(syms) + 1, sizeof(*sv));
 	char **dv = xcalloc(json_array_size(deps) + 1, sizeof(char *));
@@ -197,22 +204,23 @@ static int record_install(struct stitch_switch *sw, json_t *rec, struct stitch_e
 	in.repo = (char *)jstr(p, "repo");
 	in.pinned = json_is_true(json_object_get(p, "pinned"));
 	in.requested = json_is_true(json_object_get(p, "requested"));
-	json_array_foreach(deps, i, f)
-		dv[i] = (char *)json_string_value(f);
+	json_array_foreach(deps, i, f) dv[i] = (char *)json_string_value(f);
 	in.depends = dv;
 	in.n_depends = json_array_size(deps);
-	json_array_foreach(files, i, f) {
+	json_array_foreach(files, i, f)
+	{
 		fv[i].path = (char *)jstr(f, "path");
 		snprintf(fv[i].sha256, sizeof(fv[i].sha256), "%s", jstr(f, "sha256"));
 		fv[i].mode = (uint32_t)json_integer_value(json_object_get(f, "mode"));
 		fv[i].size = (uint64_t)json_integer_value(json_object_get(f, "size"));
 	}
-	json_array_foreach(syms, i, f) {
+	json_array_foreach(syms, i, f)
+	{
 		sv[i].symbol = (char *)jstr(f, "symbol");
 		sv[i].file = (char *)jstr(f, "file");
 	}
 	rc = stitch_state_put_package(sw->st, &in, fv, json_array_size(files), sv,
-				      json_array_size(syms), err);
+	                              json_array_size(syms), err);
 	free(fv);
 	free(sv);
 	free(dv);
@@ -224,14 +232,15 @@ static int apply_remove(struct stitch_switch *sw, json_t *rec, struct stitch_err
 	json_t *files = json_object_get(rec, "files"), *f;
 	size_t i;
 
-	json_array_foreach(files, i, f) {
+	json_array_foreach(files, i, f)
+	{
 		const char *rel = json_string_value(f);
 		char *full = path_in(sw, rel);
 		if (unlink(full) != 0 && errno != ENOENT) {
 			int e = errno;
 			free(full);
-			return stitch_error(err, STITCH_E_IO, "cannot remove '%s/%s': %s", sw->dir, rel,
-					    strerror(e));
+			return stitch_error(err, STITCH_E_IO, "cannot remove '%s/%s': %s", sw->dir,
+			                    rel, strerror(e));
 		}
 		free(full);
 		prune_dirs(sw, rel);
@@ -248,7 +257,7 @@ static int finish(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
 
 	if (!op || (!install && strcmp(op, "remove") != 0))
 		return stitch_error(err, STITCH_E_STATE, "unknown operation in the journal of '%s'",
-				    sw->dir);
+		                    sw->dir);
 	rc = install ? apply_install(sw, rec, err) : apply_remove(sw, rec, err);
 	if (rc)
 		return rc;
@@ -295,13 +304,15 @@ static int recover(struct stitch_switch *sw, struct stitch_err *err)
 	rec = json_loads(text, 0, &jerr);
 	free(text);
 	if (!rec)
-		return stitch_error(err, STITCH_E_STATE, "the journal of '%s' is unreadable: %s", sw->dir,
-				    jerr.text);
+		return stitch_error(err, STITCH_E_STATE, "the journal of '%s' is unreadable: %s",
+		                    sw->dir, jerr.text);
 	if (jstr(rec, "op") && strcmp(jstr(rec, "op"), "install") == 0)
-		sw->recovered_what = xasprintf("install of %s %s", jstr(json_object_get(rec, "package"), "name"),
-					       jstr(json_object_get(rec, "package"), "version"));
+		sw->recovered_what =
+		    xasprintf("install of %s %s", jstr(json_object_get(rec, "package"), "name"),
+		              jstr(json_object_get(rec, "package"), "version"));
 	else
-		sw->recovered_what = xasprintf("removal of %s", jstr(rec, "name") ? jstr(rec, "name") : "?");
+		sw->recovered_what =
+		    xasprintf("removal of %s", jstr(rec, "name") ? jstr(rec, "name") : "?");
 	rc = finish(sw, rec, err);
 	if (rc == 0)
 		sw->recovered = true;
@@ -312,10 +323,10 @@ static int recover(struct stitch_switch *sw, struct stitch_err *err)
 }
 
 int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonly,
-		       void (*on_wait)(void *data, const char *dir), void *data,
-		       struct stitch_err *err)
+                       void (*on_wait)(void *data, const char *dir), void *data,
+                       struct stitch_err *err)
 {
-	struct stitch_state_opts opts = { readonly ? STITCH_STATE_READONLY : 0, on_wait, data };
+	struct stitch_state_opts opts = {readonly ? STITCH_STATE_READONLY : 0, on_wait, data};
 	struct stitch_switch *sw = xcalloc(1, sizeof(*sw));
 	int rc;
 
@@ -371,7 +382,7 @@ void stitch_switch_close(struct stitch_switch *sw)
 }
 
 int stitch_switch_commit_install(struct stitch_switch *sw, const struct stitch_staged *sp,
-				 struct stitch_err *err)
+                                 struct stitch_err *err)
 {
 	struct stitch_file *old = NULL;
 	size_t n_old = 0;
@@ -383,9 +394,10 @@ int stitch_switch_commit_install(struct stitch_switch *sw, const struct stitch_s
 		if ((rc = stitch_state_owner_of(sw->st, sp->files[i].path, &owner, err)) != 0)
 			return rc;
 		if (owner && strcmp(owner, sp->info.name) != 0) {
-			rc = stitch_error(err, STITCH_E_CONFLICT,
-					  "cannot install '%s %s': '%s' belongs to the installed package '%s'",
-					  sp->info.name, sp->info.version, sp->files[i].path, owner);
+			rc = stitch_error(
+			    err, STITCH_E_CONFLICT,
+			    "cannot install '%s %s': '%s' belongs to the installed package '%s'",
+			    sp->info.name, sp->info.version, sp->files[i].path, owner);
 			free(owner);
 			return rc;
 		}
@@ -423,7 +435,7 @@ int stitch_switch_commit_remove(struct stitch_switch *sw, const char *name, stru
 
 struct collect {
 	const struct stitch_switch *sw;
-	const char *base;       /* staging/<switch dir> */
+	const char *base; /* staging/<switch dir> */
 	size_t base_len;
 	const char *staging;
 	const char *label;
@@ -444,7 +456,8 @@ static int walk(struct collect *c, const char *dir)
 	int rc = 0;
 
 	if (!d)
-		return stitch_error(c->err, STITCH_E_IO, "cannot read '%s': %s", dir, strerror(errno));
+		return stitch_error(c->err, STITCH_E_IO, "cannot read '%s': %s", dir,
+		                    strerror(errno));
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		char *full;
 		struct stat st;
@@ -452,16 +465,19 @@ static int walk(struct collect *c, const char *dir)
 			continue;
 		full = xasprintf("%s/%s", dir, de->d_name);
 		if (lstat(full, &st) != 0) {
-			rc = stitch_error(c->err, STITCH_E_IO, "cannot read '%s': %s", full, strerror(errno));
+			rc = stitch_error(c->err, STITCH_E_IO, "cannot read '%s': %s", full,
+			                  strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
 			rc = walk(c, full);
 		} else if (strncmp(full, c->base, c->base_len) != 0 || full[c->base_len] != '/') {
-			rc = stitch_error(c->err, STITCH_E_BUILD,
-					  "install of '%s' wrote '%s' outside the switch (DESTDIR=%s, PREFIX=%s)",
-					  c->label, full + strlen(c->staging), c->staging, c->sw->dir);
+			rc = stitch_error(
+			    c->err, STITCH_E_BUILD,
+			    "install of '%s' wrote '%s' outside the switch (DESTDIR=%s, PREFIX=%s)",
+			    c->label, full + strlen(c->staging), c->staging, c->sw->dir);
 		} else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-			rc = stitch_error(c->err, STITCH_E_BUILD, "install of '%s' made a special file '%s'",
-					  c->label, full + c->base_len + 1);
+			rc = stitch_error(c->err, STITCH_E_BUILD,
+			                  "install of '%s' made a special file '%s'", c->label,
+			                  full + c->base_len + 1);
 		} else {
 			struct stitch_file *f;
 			XGROW(c->files, c->cap, c->n + 1);
@@ -477,7 +493,7 @@ static int walk(struct collect *c, const char *dir)
 				stitch_sha256_hex(target, strlen(target), f->sha256);
 			} else if (stitch_sha256_file(full, f->sha256) != 0) {
 				rc = stitch_error(c->err, STITCH_E_IO, "cannot read '%s': %s", full,
-						  strerror(errno));
+				                  strerror(errno));
 			}
 		}
 		free(full);
@@ -488,7 +504,8 @@ static int walk(struct collect *c, const char *dir)
 
 static int cmp_symbol(const void *a, const void *b)
 {
-	return strcmp(((const struct stitch_symbol *)a)->symbol, ((const struct stitch_symbol *)b)->symbol);
+	return strcmp(((const struct stitch_symbol *)a)->symbol,
+	              ((const struct stitch_symbol *)b)->symbol);
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -498,7 +515,7 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 static void add_symbol(struct stitch_staged *out, size_t *cap, const char *sym, size_t len,
-		       const char *rel)
+                       const char *rel)
 {
 	XGROW(out->syms, *cap, out->n_syms + 1);
 	out->syms[out->n_syms].symbol = xstrndup(sym, len);
@@ -514,15 +531,16 @@ static void add_symbol(struct stitch_staged *out, size_t *cap, const char *sym, 
  * archive without an index falls back to nm.
  */
 static void archive_symbols(const char *full, const char *rel, struct stitch_staged *out,
-			    size_t *cap)
+                            size_t *cap)
 {
-	char *argv[] = { "nm", "-g", "--defined-only", "-P", (char *)full, NULL };
+	char *argv[] = {"nm", "-g", "--defined-only", "-P", (char *)full, NULL};
 	struct stitch_buf b = STITCH_BUF_INIT;
 	char hdr[60], *line, *save = NULL;
 	size_t first = out->n_syms;
 	FILE *f = fopen(full, "rb");
 
-	if (f && fread(hdr, 1, 8, f) == 8 && !memcmp(hdr, "!<arch>\n", 8) && fread(hdr, 1, 60, f) == 60 &&
+	if (f && fread(hdr, 1, 8, f) == 8 && !memcmp(hdr, "!<arch>\n", 8) &&
+	    fread(hdr, 1, 60, f) == 60 &&
 	    (!memcmp(hdr, "/               ", 16) || !memcmp(hdr, "/SYM64/         ", 16))) {
 		int w = hdr[1] == 'S' ? 8 : 4;
 		long size = strtol(hdr + 48, NULL, 10);
@@ -533,7 +551,8 @@ static void archive_symbols(const char *full, const char *rel, struct stitch_sta
 				for (int i = 0; i < w; i++)
 					n = (n << 8) | m[i];
 				if ((uint64_t)w * (n + 1) <= (uint64_t)size) {
-					const char *p = (const char *)m + w * (n + 1), *end = (const char *)m + size;
+					const char *p = (const char *)m + w * (n + 1),
+					           *end = (const char *)m + size;
 					for (uint64_t i = 0; i < n && p < end; i++) {
 						size_t len = strnlen(p, (size_t)(end - p));
 						add_symbol(out, cap, p, len, rel);
@@ -577,11 +596,11 @@ dedupe:
 }
 
 int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, const char *label,
-			  struct stitch_staged *out, char interface_hash[65], char **root,
-			  struct stitch_err *err)
+                          struct stitch_staged *out, char interface_hash[65], char **root,
+                          struct stitch_err *err)
 {
 	char *base = xasprintf("%s%s", staging, sw->dir);
-	struct collect c = { sw, base, strlen(base), staging, label, NULL, 0, 0, err };
+	struct collect c = {sw, base, strlen(base), staging, label, NULL, 0, 0, err};
 	struct stitch_buf iface = STITCH_BUF_INIT;
 	size_t sym_cap = 0;
 	int rc;
@@ -606,7 +625,8 @@ int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, c
 			}
 			continue;
 		}
-		stitch_buf_addf(&iface, "%s %s %o\n", f->path, f->sha256, (unsigned)(f->mode & 0777));
+		stitch_buf_addf(&iface, "%s %s %o\n", f->path, f->sha256,
+		                (unsigned)(f->mode & 0777));
 	}
 	stitch_sha256_hex(iface.buf, iface.len, interface_hash);
 	stitch_buf_release(&iface);
@@ -624,7 +644,7 @@ void stitch_staged_release(struct stitch_staged *sp)
 /* ---- doctor ---- */
 
 int stitch_switch_doctor(struct stitch_switch *sw, struct stitch_doctor_issue **out, size_t *n,
-			 size_t *n_checked, struct stitch_err *err)
+                         size_t *n_checked, struct stitch_err *err)
 {
 	struct stitch_installed *pkgs = NULL;
 	size_t n_pkgs = 0, cap = 0;
@@ -656,7 +676,8 @@ int stitch_switch_doctor(struct stitch_switch *sw, struct stitch_doctor_issue **
 				stitch_sha256_hex(target, strlen(target), sum);
 				if (strcmp(sum, files[i].sha256) != 0)
 					what = "modified";
-			} else if (stitch_sha256_file(full, sum) != 0 || strcmp(sum, files[i].sha256) != 0) {
+			} else if (stitch_sha256_file(full, sum) != 0 ||
+			           strcmp(sum, files[i].sha256) != 0) {
 				what = "modified";
 			} else if ((st.st_mode & 07777) != (files[i].mode & 07777)) {
 				what = "mode changed";

@@ -16,10 +16,10 @@
 #include "state.h"
 
 struct stitch_switch {
-	char *dir;                 /* absolute path of the prefix */
+	char *dir; /* absolute path of the prefix */
 	struct stitch_state *st;
-	bool recovered;            /* open finished an interrupted operation */
-	char *recovered_what;      /* e.g. "install of tcp 1.1.0" */
+	bool recovered; /* open finished an interrupted operation */
+	char *recovered_what; /* e.g. "install of tcp 1.1.0" */
 };
 
 /* Create a switch at dir (and its parents); STITCH_E_EXISTS if there is one. */
@@ -32,15 +32,15 @@ int stitch_switch_init(const char *dir, struct stitch_err *err);
  * there is no switch there.
  */
 int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonly,
-		       void (*on_wait)(void *data, const char *dir), void *data,
-		       struct stitch_err *err);
+                       void (*on_wait)(void *data, const char *dir), void *data,
+                       struct stitch_err *err);
 void stitch_switch_close(struct stitch_switch *sw);
 
 /* A package built and installed into a staging directory, ready to go in. */
 struct stitch_staged {
-	struct stitch_installed info;  /* borrowed */
-	const char *root;              /* staging tree: root/<path> moves to <switch>/<path> */
-	struct stitch_file *files;     /* paths relative to the switch */
+	struct stitch_installed info; /* borrowed */
+	const char *root; /* staging tree: root/<path> moves to <switch>/<path> */
+	struct stitch_file *files; /* paths relative to the switch */
 	size_t n_files;
 	struct stitch_symbol *syms;
 	size_t n_syms;
@@ -53,8 +53,8 @@ struct stitch_staged {
  * interface hash (everything but .a and .o files) and *root.
  */
 int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, const char *label,
-			  struct stitch_staged *out, char interface_hash[65], char **root,
-			  struct stitch_err *err);
+                          struct stitch_staged *out, char interface_hash[65], char **root,
+                          struct stitch_err *err);
 void stitch_staged_release(struct stitch_staged *sp);
 
 /*
@@ -64,22 +64,21 @@ void stitch_staged_release(struct stitch_staged *sp);
  * owned by another package is refused before anything changes.
  */
 int stitch_switch_commit_install(struct stitch_switch *sw, const struct stitch_staged *sp,
-				 struct stitch_err *err);
+                                 struct stitch_err *err);
 
 /* Delete an installed package's files and forget it, journaled. */
-int stitch_switch_commit_remove(struct stitch_switch *sw, const char *name,
-				struct stitch_err *err);
+int stitch_switch_commit_remove(struct stitch_switch *sw, const char *name, struct stitch_err *err);
 
 /* One problem found by stitch_switch_doctor. */
 struct stitch_doctor_issue {
 	char *package;
 	char *path;
-	const char *what;     /* "missing", "modified", "mode changed", "not a regular file" */
+	const char *what; /* "missing", "modified", "mode changed", "not a regular file" */
 };
 
 /* Check every installed file against its recorded hash and mode. */
 int stitch_switch_doctor(struct stitch_switch *sw, struct stitch_doctor_issue **out, size_t *n,
-			 size_t *n_checked, struct stitch_err *err);
+                         size_t *n_checked, struct stitch_err *err);
 void stitch_doctor_issues_free(struct stitch_doctor_issue *v, size_t n);
 
 #endif

@@ -19,8 +19,8 @@ static bool ends_with(const char *s, const char *suffix)
 
 bool stitch_tree_ignored(const char *name, bool is_dir)
 {
-	static const char *const dirs[] = { ".git", ".hg", ".svn", ".bzr", "_darcs", "CVS",
-					    "_build", "_stitch" };
+	static const char *const dirs[] = {".git",   ".hg", ".svn",   ".bzr",
+	                                   "_darcs", "CVS", "_build", "_stitch"};
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return true;
 	if (is_dir) {
@@ -119,9 +119,9 @@ static int hash_entry(const char *root, const struct entry *e, char out[65])
 }
 
 int stitch_tree_scan(struct stitch_state *st, const char *pin, const char *dir,
-		     struct stitch_tree_scan *out, struct stitch_err *err)
+                     struct stitch_tree_scan *out, struct stitch_err *err)
 {
-	struct list l = { 0 };
+	struct list l = {0};
 	struct stitch_tree_stat *cache = NULL, *upd = NULL;
 	size_t n_cache = 0, n_upd = 0, k = 0;
 	const char **gone = NULL;
@@ -152,24 +152,31 @@ int stitch_tree_scan(struct stitch_state *st, const char *pin, const char *dir,
 			memcpy(sum, c->sha256, 65);
 		} else {
 			if (hash_entry(dir, e, sum) != 0) {
-				rc = stitch_error(err, STITCH_E_IO, "cannot read '%s/%s': %s", dir, e->rel,
-						  strerror(errno));
+				rc = stitch_error(err, STITCH_E_IO, "cannot read '%s/%s': %s", dir,
+				                  e->rel, strerror(errno));
 				goto out;
 			}
 			out->n_hashed++;
-			if (!c || strcmp(c->sha256, sum) != 0 || c->mode != (uint32_t)e->st.st_mode) {
+			if (!c || strcmp(c->sha256, sum) != 0 ||
+			    c->mode != (uint32_t)e->st.st_mode) {
 				out->n_changed++;
 				if (!out->first_changed)
 					out->first_changed = xstrdup(e->rel);
 			}
-			upd[n_upd] = (struct stitch_tree_stat){ e->rel, (uint64_t)e->st.st_size,
-								ns(&e->st.st_mtim), ns(&e->st.st_ctim),
-								(uint64_t)e->st.st_ino, (uint32_t)e->st.st_mode,
-								"" };
+			upd[n_upd] = (struct stitch_tree_stat){e->rel,
+			                                       (uint64_t)e->st.st_size,
+			                                       ns(&e->st.st_mtim),
+			                                       ns(&e->st.st_ctim),
+			                                       (uint64_t)e->st.st_ino,
+			                                       (uint32_t)e->st.st_mode,
+			                                       ""};
 			memcpy(upd[n_upd].sha256, sum, 65);
 			n_upd++;
 		}
-		stitch_buf_addf(&th, "%s%c%o%c%s\n", e->rel, 0, (unsigned)(e->st.st_mode & 0777) | (S_ISLNK(e->st.st_mode) ? 0120000u : 0u), 0, sum);
+		stitch_buf_addf(&th, "%s%c%o%c%s\n", e->rel, 0,
+		                (unsigned)(e->st.st_mode & 0777) |
+		                    (S_ISLNK(e->st.st_mode) ? 0120000u : 0u),
+		                0, sum);
 	}
 	while (k < n_cache)
 		gone[n_gone++] = cache[k++].relpath;
@@ -197,7 +204,8 @@ void stitch_tree_scan_release(struct stitch_tree_scan *s)
 	s->first_changed = NULL;
 }
 
-static int copy_file(const char *src, const char *dst, const struct stat *st, struct stitch_err *err)
+static int copy_file(const char *src, const char *dst, const struct stat *st,
+                     struct stitch_err *err)
 {
 	char *tmp = xasprintf("%s.stitch-tmp", dst);
 	char buf[65536];
@@ -211,19 +219,22 @@ static int copy_file(const char *src, const char *dst, const struct stat *st, st
 		target[len > 0 ? len : 0] = '\0';
 		unlink(tmp);
 		if (symlink(target, tmp) != 0 || rename(tmp, dst) != 0)
-			rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", dst, strerror(errno));
+			rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", dst,
+			                  strerror(errno));
 		free(tmp);
 		return rc;
 	}
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	outfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st->st_mode & 0777);
 	if (in < 0 || outfd < 0) {
-		rc = stitch_error(err, STITCH_E_IO, "cannot copy '%s' to '%s': %s", src, dst, strerror(errno));
+		rc = stitch_error(err, STITCH_E_IO, "cannot copy '%s' to '%s': %s", src, dst,
+		                  strerror(errno));
 		goto out;
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		if (write(outfd, buf, (size_t)n) != n) {
-			rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", tmp, strerror(errno));
+			rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", tmp,
+			                  strerror(errno));
 			goto out;
 		}
 	fchmod(outfd, st->st_mode & 0777);
@@ -245,7 +256,7 @@ out:
 
 int stitch_tree_mirror(const char *src, const char *dst, size_t *copied, struct stitch_err *err)
 {
-	struct list a = { 0 }, b = { 0 };
+	struct list a = {0}, b = {0};
 	size_t k = 0;
 	int rc;
 
@@ -266,10 +277,12 @@ int stitch_tree_mirror(const char *src, const char *dst, size_t *copied, struct 
 		if (k < b.n && strcmp(b.v[k].rel, e->rel) == 0)
 			m = &b.v[k++];
 		if (m && m->st.st_size == e->st.st_size &&
-		    ns(&m->st.st_mtim) == ns(&e->st.st_mtim) && (m->st.st_mode & S_IFMT) == (e->st.st_mode & S_IFMT))
+		    ns(&m->st.st_mtim) == ns(&e->st.st_mtim) &&
+		    (m->st.st_mode & S_IFMT) == (e->st.st_mode & S_IFMT))
 			continue;
 		{
-			char *from = xasprintf("%s/%s", src, e->rel), *to = xasprintf("%s/%s", dst, e->rel);
+			char *from = xasprintf("%s/%s", src, e->rel),
+			     *to = xasprintf("%s/%s", dst, e->rel);
 			char *slash = strrchr(to, '/');
 			*slash = '\0';
 			stitch_mkdir_p(to, 0755);

@@ -18,11 +18,11 @@
 #include "state.h"
 
 struct stitch_tree_scan {
-	char tree_hash[65];   /* over every file's path, mode and content */
+	char tree_hash[65]; /* over every file's path, mode and content */
 	size_t n_files;
-	size_t n_hashed;      /* files whose stat data changed and were read */
-	size_t n_changed;     /* files added, modified or removed since the last scan */
-	char *first_changed;  /* one of them, for messages; NULL when none */
+	size_t n_hashed; /* files whose stat data changed and were read */
+	size_t n_changed; /* files added, modified or removed since the last scan */
+	char *first_changed; /* one of them, for messages; NULL when none */
 };
 
 /* Does the tree layer ignore this path component / file name? */
@@ -33,7 +33,7 @@ bool stitch_tree_ignored(const char *name, bool is_dir);
  * updating the cache (inside the caller's transaction if one is open).
  */
 int stitch_tree_scan(struct stitch_state *st, const char *pin, const char *dir,
-		     struct stitch_tree_scan *out, struct stitch_err *err);
+                     struct stitch_tree_scan *out, struct stitch_err *err);
 void stitch_tree_scan_release(struct stitch_tree_scan *s);
 
 /*

@@ -41,7 +41,10 @@ struct stitch_buf {
 };
 
 extern char stitch_buf_empty[];
-#define STITCH_BUF_INIT { stitch_buf_empty, 0, 0 }
+#define STITCH_BUF_INIT                \
+	{                              \
+		stitch_buf_empty, 0, 0 \
+	}
 
 void stitch_buf_init(struct stitch_buf *b);
 void stitch_buf_release(struct stitch_buf *b);
@@ -50,7 +53,7 @@ void stitch_buf_add(struct stitch_buf *b, const void *data, size_t len);
 void stitch_buf_adds(struct stitch_buf *b, const char *s);
 void stitch_buf_addch(struct stitch_buf *b, char c);
 void stitch_buf_addf(struct stitch_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void stitch_buf_reset(struct stitch_buf *b);
 /* Hand the allocation to the caller (never NULL); the buffer is reset. */
 char *stitch_buf_detach(struct stitch_buf *b, size_t *len);

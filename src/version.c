@@ -45,8 +45,8 @@ static inline int weight(unsigned char c, bool end)
  * of one length the first differing digit decides.  Advances both pointers
  * past their runs when they are equal.
  */
-static int cmp_digits(const unsigned char **pa, const unsigned char *ea,
-		      const unsigned char **pb, const unsigned char *eb)
+static int cmp_digits(const unsigned char **pa, const unsigned char *ea, const unsigned char **pb,
+                      const unsigned char *eb)
 {
 	const unsigned char *a = *pa, *b = *pb;
 	int first = 0;

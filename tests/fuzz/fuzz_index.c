@@ -41,12 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct flat_builder b;
-	struct cache_key key = { { 0 }, { 0 }, 0 };
+	struct cache_key key = {{0}, {0}, 0};
 	struct flat_view v;
 	struct cache_file cf;
 
 	if (!cache_path[0])
-		snprintf(cache_path, sizeof(cache_path), "/tmp/stitch-fuzz-index.%ld", (long)getpid());
+		snprintf(cache_path, sizeof(cache_path), "/tmp/stitch-fuzz-index.%ld",
+		         (long)getpid());
 	flat_builder_init(&b);
 	if (flat_parse_repo_doc(&b, "fuzz.json", (const char *)data, size, &err) != 0) {
 		if (err.code != STITCH_E_PARSE && err.code != STITCH_E_INDEX)

@@ -11,7 +11,7 @@
 #include "req.h"
 
 static const char *const probes[] = {
-	"0", "1", "1.0", "1.0~rc1", "1.0a", "2", "10", "~", "a", "3.4", "2.16",
+    "0", "1", "1.0", "1.0~rc1", "1.0a", "2", "10", "~", "a", "3.4", "2.16",
 };
 
 static void check_error(const char *in, const struct stitch_err *err)
@@ -34,8 +34,8 @@ static void check_error(const char *in, const struct stitch_err *err)
 	if (len + col + 2 < sizeof(err->cause)) {
 		const char *nl = err->cause + len; /* the input may hold newlines */
 
-		if (strncmp(err->cause, in, len) != 0 || nl[0] != '\n' ||
-		    strlen(nl + 1) != col || nl[col] != '^')
+		if (strncmp(err->cause, in, len) != 0 || nl[0] != '\n' || strlen(nl + 1) != col ||
+		    nl[col] != '^')
 			abort();
 	}
 }

@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			for (int j = 0; j < n; j++)
 				if (sign(stitch_version_cmpn(copy, len[i], v[j], len[j])) !=
-					    sign(stitch_version_cmpn(z, zlen, v[j], len[j])))
+				    sign(stitch_version_cmpn(z, zlen, v[j], len[j])))
 					abort();
 			free(copy);
 		}

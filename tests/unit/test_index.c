@@ -37,7 +37,7 @@ static void write_file(const char *rel, const char *text)
 static struct stitch_index *open_one(const char *rel, const char *cache, struct stitch_err *err)
 {
 	char *loc = path_in(rel);
-	struct stitch_repo_spec spec = { "r", loc, 0, NULL };
+	struct stitch_repo_spec spec = {"r", loc, 0, NULL};
 	struct stitch_index *idx = NULL;
 
 	stitch_index_open(&idx, &spec, 1, cache, err);
@@ -52,12 +52,13 @@ static void test_directory_shape(void)
 	const struct stitch_pkg *p;
 
 	write_file("d/repo.json", "{\"format\": 1, \"name\": \"dee\"}");
-	write_file("d/packages/tcp.json",
-		   "{\"name\": \"tcp\", \"synopsis\": \"TCP\", \"versions\": {"
-		   "\"1.0\": {\"source\": {\"url\": \"a.tgz\"}, \"depends\": [\"ipv4{>=1}\"]},"
-		   "\"1.10\": {\"source\": {\"url\": \"c.tgz\"}, \"build\": [[\"make\", \"-j%{jobs}%\"]]},"
-		   "\"1.9\": {\"source\": {\"url\": \"b.tgz\", \"sha256\": "
-		   "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}}}}");
+	write_file(
+	    "d/packages/tcp.json",
+	    "{\"name\": \"tcp\", \"synopsis\": \"TCP\", \"versions\": {"
+	    "\"1.0\": {\"source\": {\"url\": \"a.tgz\"}, \"depends\": [\"ipv4{>=1}\"]},"
+	    "\"1.10\": {\"source\": {\"url\": \"c.tgz\"}, \"build\": [[\"make\", \"-j%{jobs}%\"]]},"
+	    "\"1.9\": {\"source\": {\"url\": \"b.tgz\", \"sha256\": "
+	    "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}}}}");
 	write_file("d/packages/ipv4.json", "{\"name\": \"ipv4\", \"versions\": {}}");
 	write_file("d/packages/README", "not a package");
 	idx = open_one("d", NULL, &err);
@@ -78,7 +79,7 @@ static void test_directory_shape(void)
 		CHECK_STR(p->versions[2].depends[0], "ipv4 {>= 1}");
 		CHECK(p->versions[0].sha256 == NULL);
 		CHECK_STR(p->versions[1].sha256,
-			  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+		          "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
 		CHECK_INT(p->versions[0].build.n, 1);
 		CHECK_INT(p->versions[0].build.cmds[0].argc, 2);
 		CHECK_STR(p->versions[0].build.cmds[0].argv[1], "-j%{jobs}%");
@@ -100,7 +101,8 @@ static void test_error_codes(void)
 	CHECK(open_one("e1.json", NULL, &err) == NULL);
 	CHECK_INT(err.code, STITCH_E_PARSE);
 	CHECK(strstr(err.msg, "e1.json:1:46: invalid JSON") != NULL);
-	write_file("e2.json", "{\"format\": 1, \"name\": \"x\", \"packages\": {\"a\": {\"name\": \"a\"}}}");
+	write_file("e2.json",
+	           "{\"format\": 1, \"name\": \"x\", \"packages\": {\"a\": {\"name\": \"a\"}}}");
 	CHECK(open_one("e2.json", NULL, &err) == NULL);
 	CHECK_INT(err.code, STITCH_E_INDEX);
 	CHECK(strstr(err.msg, "package 'a': field 'versions': missing") != NULL);
@@ -112,20 +114,23 @@ static void test_overlay(void)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	char *lo = path_in("lo.json"), *hi = path_in("hi.json"), *tie = path_in("tie.json");
-	struct stitch_repo_spec specs[3] = { { "lo", lo, 1, NULL }, { "hi", hi, 5, NULL }, { "tie", tie, 1, NULL } };
+	struct stitch_repo_spec specs[3] = {
+	    {"lo", lo, 1, NULL}, {"hi", hi, 5, NULL}, {"tie", tie, 1, NULL}};
 	struct stitch_index *idx = NULL;
 	const struct stitch_pkg *p;
 
-	write_file("lo.json", "{\"format\": 1, \"name\": \"lo\", \"packages\": {"
-			      "\"a\": {\"name\": \"a\", \"synopsis\": \"lo\", \"versions\": {"
-			      "\"1\": {\"source\": {\"url\": \"u\"}}, \"2\": {\"source\": {\"url\": \"u\"}}}},"
-			      "\"b\": {\"name\": \"b\", \"synopsis\": \"lo\", \"versions\": {}},"
-			      "\"c\": {\"name\": \"c\", \"synopsis\": \"lo\", \"versions\": {}}}}");
+	write_file("lo.json",
+	           "{\"format\": 1, \"name\": \"lo\", \"packages\": {"
+	           "\"a\": {\"name\": \"a\", \"synopsis\": \"lo\", \"versions\": {"
+	           "\"1\": {\"source\": {\"url\": \"u\"}}, \"2\": {\"source\": {\"url\": \"u\"}}}},"
+	           "\"b\": {\"name\": \"b\", \"synopsis\": \"lo\", \"versions\": {}},"
+	           "\"c\": {\"name\": \"c\", \"synopsis\": \"lo\", \"versions\": {}}}}");
 	write_file("hi.json", "{\"format\": 1, \"name\": \"hi\", \"packages\": {"
-			      "\"a\": {\"name\": \"a\", \"synopsis\": \"hi\", \"versions\": {"
-			      "\"1\": {\"source\": {\"url\": \"u\"}}}}}}");
-	write_file("tie.json", "{\"format\": 1, \"name\": \"tie\", \"packages\": {"
-			       "\"b\": {\"name\": \"b\", \"synopsis\": \"tie\", \"versions\": {}}}}");
+	                      "\"a\": {\"name\": \"a\", \"synopsis\": \"hi\", \"versions\": {"
+	                      "\"1\": {\"source\": {\"url\": \"u\"}}}}}}");
+	write_file("tie.json",
+	           "{\"format\": 1, \"name\": \"tie\", \"packages\": {"
+	           "\"b\": {\"name\": \"b\", \"synopsis\": \"tie\", \"versions\": {}}}}");
 	CHECK_INT(stitch_index_open(&idx, specs, 3, NULL, &err), 0);
 	if (!idx)
 		goto out;
@@ -156,7 +161,8 @@ static int same_repo(const struct stitch_repo *a, const struct stitch_repo *b)
 	for (size_t i = 0; i < a->n_pkgs; i++) {
 		const struct stitch_pkg *p = &a->pkgs[i], *q = &b->pkgs[i];
 		if (strcmp(p->name, q->name) || p->n_versions != q->n_versions ||
-		    (!p->synopsis) != (!q->synopsis) || (p->synopsis && strcmp(p->synopsis, q->synopsis)))
+		    (!p->synopsis) != (!q->synopsis) ||
+		    (p->synopsis && strcmp(p->synopsis, q->synopsis)))
 			return 0;
 		for (size_t k = 0; k < p->n_versions; k++) {
 			const struct stitch_version *v = &p->versions[k], *w = &q->versions[k];
@@ -169,7 +175,8 @@ static int same_repo(const struct stitch_repo *a, const struct stitch_repo *b)
 					return 0;
 			for (size_t j = 0; j < v->build.n; j++)
 				for (size_t m = 0; m < v->build.cmds[j].argc; m++)
-					if (strcmp(v->build.cmds[j].argv[m], w->build.cmds[j].argv[m]))
+					if (strcmp(v->build.cmds[j].argv[m],
+					           w->build.cmds[j].argv[m]))
 						return 0;
 		}
 	}
@@ -200,15 +207,19 @@ static void test_cache_roundtrip(void)
 		stitch_buf_adds(&doc, "{\"format\": 1, \"name\": \"rand\", \"packages\": {");
 		for (unsigned i = 0; i < n; i++) {
 			unsigned nv = rnd(5);
-			stitch_buf_addf(&doc, "%s\"p%u\": {\"name\": \"p%u\"%s, \"versions\": {", i ? "," : "",
-					i, i, rnd(2) ? ", \"synopsis\": \"s\"" : "");
+			stitch_buf_addf(&doc, "%s\"p%u\": {\"name\": \"p%u\"%s, \"versions\": {",
+			                i ? "," : "", i, i, rnd(2) ? ", \"synopsis\": \"s\"" : "");
 			for (unsigned k = 0; k < nv; k++) {
-				stitch_buf_addf(&doc, "%s\"%u.%u\": {\"source\": {\"url\": \"p%u-%u.tgz\"}",
-						k ? "," : "", rnd(3), k, i, k);
-				stitch_buf_addf(&doc, ", \"depends\": [\"p%u {>= %u}\", \"p%u | p%u\"]", rnd(n),
-						rnd(4), rnd(n), rnd(n));
+				stitch_buf_addf(
+				    &doc, "%s\"%u.%u\": {\"source\": {\"url\": \"p%u-%u.tgz\"}",
+				    k ? "," : "", rnd(3), k, i, k);
+				stitch_buf_addf(&doc,
+				                ", \"depends\": [\"p%u {>= %u}\", \"p%u | p%u\"]",
+				                rnd(n), rnd(4), rnd(n), rnd(n));
 				if (rnd(2))
-					stitch_buf_addf(&doc, ", \"build\": [[\"make\", \"-j%u\"], [\"x\"]]", rnd(9));
+					stitch_buf_addf(
+					    &doc, ", \"build\": [[\"make\", \"-j%u\"], [\"x\"]]",
+					    rnd(9));
 				stitch_buf_adds(&doc, "}");
 			}
 			stitch_buf_adds(&doc, "}}");

@@ -114,12 +114,10 @@ static void test_ops(void)
 		const char *in;
 		enum stitch_op op;
 	} cases[] = {
-		{ "a {= 1}", STITCH_OP_EQ }, { "a {!= 1}", STITCH_OP_NE },
-		{ "a {< 1}", STITCH_OP_LT }, { "a {<= 1}", STITCH_OP_LE },
-		{ "a {> 1}", STITCH_OP_GT }, { "a {>= 1}", STITCH_OP_GE },
-		{ "a{=1}", STITCH_OP_EQ },   { "a{!=1}", STITCH_OP_NE },
-		{ "a{<1}", STITCH_OP_LT },   { "a{<=1}", STITCH_OP_LE },
-		{ "a{>1}", STITCH_OP_GT },   { "a{>=1}", STITCH_OP_GE },
+	    {"a {= 1}", STITCH_OP_EQ},  {"a {!= 1}", STITCH_OP_NE}, {"a {< 1}", STITCH_OP_LT},
+	    {"a {<= 1}", STITCH_OP_LE}, {"a {> 1}", STITCH_OP_GT},  {"a {>= 1}", STITCH_OP_GE},
+	    {"a{=1}", STITCH_OP_EQ},    {"a{!=1}", STITCH_OP_NE},   {"a{<1}", STITCH_OP_LT},
+	    {"a{<=1}", STITCH_OP_LE},   {"a{>1}", STITCH_OP_GT},    {"a{>=1}", STITCH_OP_GE},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct stitch_req *r = parse_ok(cases[i].in);
@@ -257,36 +255,53 @@ static void test_eval_table(void)
 		const char *version;
 		bool want;
 	} cases[] = {
-		{ "= 1.0", "1.0", true },         { "= 1.0", "1.00", true },
-		{ "= 1.0", "1.0.0", false },      { "= 1.0", "1.0~rc1", false },
-		{ "!= 1.0", "1.0", false },       { "!= 1.0", "1.1", true },
-		{ "< 2.0", "1.9", true },         { "< 2.0", "2.0", false },
-		{ "< 2.0", "2.0~rc1", true },     { "< 2.0", "10", false },
-		{ "<= 2.0", "2.0", true },        { "<= 2.0", "2.0.1", false },
-		{ "> 1", "1.0", true },           { "> 1", "1", false },
-		{ "> 1", "1~", false },           { ">= 1", "1", true },
-		{ ">= 1", "0.99", false },        { ">= 1", "01", true },
-		{ ">= 1.0 & < 2.0", "1.0", true },  { ">= 1.0 & < 2.0", "1.5.3", true },
-		{ ">= 1.0 & < 2.0", "2.0", false }, { ">= 1.0 & < 2.0", "0.9", false },
-		{ ">= 1.0 & < 2.0", "2.0~beta", true },
-		{ "(>= 2.16 & < 3) | >= 3.4", "2.16", true },
-		{ "(>= 2.16 & < 3) | >= 3.4", "2.9", false },
-		{ "(>= 2.16 & < 3) | >= 3.4", "3.0", false },
-		{ "(>= 2.16 & < 3) | >= 3.4", "3.3.9", false },
-		{ "(>= 2.16 & < 3) | >= 3.4", "3.4", true },
-		{ "(>= 2.16 & < 3) | >= 3.4", "2.99", true },
-		{ ">= 1 | >= 2 & < 3", "5", true },  /* >= 1 | (>= 2 & < 3) */
-		{ "(>= 1 | >= 2) & < 3", "5", false },
-		{ "(>= 1 | >= 2) & < 3", "2", true },
-		{ "! = 1", "1", false },          { "! = 1", "2", true },
-		{ "!(>= 1 & < 2)", "1.5", false },  { "!(>= 1 & < 2)", "2", true },
-		{ "!(>= 1 & < 2)", "0", true },   { "!!(= 1)", "1", true },
-		{ "! < 2 & ! > 3", "2.5", true }, { "! < 2 & ! > 3", "1", false },
-		{ "! < 2 & ! > 3", "4", false },  { "= a | = b | = c", "b", true },
-		{ "= a | = b | = c", "d", false }, { "> a & > b & > c", "d", true },
-		{ "> a & > b & > c", "c", false },
-		{ "= 123456789012345678901234567890", "0123456789012345678901234567890", true },
-		{ "> 18446744073709551615", "18446744073709551616", true },
+	    {"= 1.0", "1.0", true},
+	    {"= 1.0", "1.00", true},
+	    {"= 1.0", "1.0.0", false},
+	    {"= 1.0", "1.0~rc1", false},
+	    {"!= 1.0", "1.0", false},
+	    {"!= 1.0", "1.1", true},
+	    {"< 2.0", "1.9", true},
+	    {"< 2.0", "2.0", false},
+	    {"< 2.0", "2.0~rc1", true},
+	    {"< 2.0", "10", false},
+	    {"<= 2.0", "2.0", true},
+	    {"<= 2.0", "2.0.1", false},
+	    {"> 1", "1.0", true},
+	    {"> 1", "1", false},
+	    {"> 1", "1~", false},
+	    {">= 1", "1", true},
+	    {">= 1", "0.99", false},
+	    {">= 1", "01", true},
+	    {">= 1.0 & < 2.0", "1.0", true},
+	    {">= 1.0 & < 2.0", "1.5.3", true},
+	    {">= 1.0 & < 2.0", "2.0", false},
+	    {">= 1.0 & < 2.0", "0.9", false},
+	    {">= 1.0 & < 2.0", "2.0~beta", true},
+	    {"(>= 2.16 & < 3) | >= 3.4", "2.16", true},
+	    {"(>= 2.16 & < 3) | >= 3.4", "2.9", false},
+	    {"(>= 2.16 & < 3) | >= 3.4", "3.0", false},
+	    {"(>= 2.16 & < 3) | >= 3.4", "3.3.9", false},
+	    {"(>= 2.16 & < 3) | >= 3.4", "3.4", true},
+	    {"(>= 2.16 & < 3) | >= 3.4", "2.99", true},
+	    {">= 1 | >= 2 & < 3", "5", true}, /* >= 1 | (>= 2 & < 3) */
+	    {"(>= 1 | >= 2) & < 3", "5", false},
+	    {"(>= 1 | >= 2) & < 3", "2", true},
+	    {"! = 1", "1", false},
+	    {"! = 1", "2", true},
+	    {"!(>= 1 & < 2)", "1.5", false},
+	    {"!(>= 1 & < 2)", "2", true},
+	    {"!(>= 1 & < 2)", "0", true},
+	    {"!!(= 1)", "1", true},
+	    {"! < 2 & ! > 3", "2.5", true},
+	    {"! < 2 & ! > 3", "1", false},
+	    {"! < 2 & ! > 3", "4", false},
+	    {"= a | = b | = c", "b", true},
+	    {"= a | = b | = c", "d", false},
+	    {"> a & > b & > c", "d", true},
+	    {"> a & > b & > c", "c", false},
+	    {"= 123456789012345678901234567890", "0123456789012345678901234567890", true},
+	    {"> 18446744073709551615", "18446744073709551616", true},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char buf[256];
@@ -298,7 +313,8 @@ static void test_eval_table(void)
 			continue;
 		if (stitch_vformula_eval(r->alts[0].formula, cases[i].version) != cases[i].want) {
 			printf("# %s:%d: '%s' on version '%s' should be %s\n", __FILE__, __LINE__,
-			       cases[i].formula, cases[i].version, cases[i].want ? "true" : "false");
+			       cases[i].formula, cases[i].version,
+			       cases[i].want ? "true" : "false");
 			test_failed_checks++;
 		}
 		CHECK(stitch_req_matches(r, "p", cases[i].version) == cases[i].want);
@@ -312,7 +328,7 @@ static void test_eval_table(void)
 static void test_matches(void)
 {
 	struct stitch_req *r = parse_ok("mbedtls {(>= 2.16 & < 3) | >= 3.4} | openssl {>= 3} | "
-					"platform");
+	                                "platform");
 
 	if (!r)
 		return;
@@ -349,7 +365,7 @@ static void check_error(const char *in, size_t col, const char *detail, int line
 	int rc = stitch_req_parse(in, &r, &err);
 
 	snprintf(want_msg, sizeof(want_msg), "invalid requirement '%s': column %zu: %s", in, col,
-		 detail);
+	         detail);
 	snprintf(want_cause, sizeof(want_cause), "%s\n%*s^", in, (int)col - 1, "");
 	if (rc != STITCH_E_PARSE || err.code != STITCH_E_PARSE || r != NULL) {
 		printf("# %s:%d: '%s' parsed (rc %d)\n", __FILE__, line, in, rc);
@@ -439,7 +455,7 @@ static void test_error_caret_tabs(void)
 	/* a tab before the column is copied so the caret lines up */
 	CHECK_INT(stitch_req_parse("a\t{>= }", &r, &err), STITCH_E_PARSE);
 	CHECK_STR(err.msg, "invalid requirement 'a\t{>= }': column 7: "
-			   "expected a version after '>='");
+	                   "expected a version after '>='");
 	CHECK_STR(err.cause, "a\t{>= }\n \t    ^");
 	CHECK(r == NULL);
 	/* a NULL err is allowed */
@@ -504,8 +520,23 @@ static unsigned rnd(unsigned n)
 }
 
 static const char *const versions[] = {
-	"0", "1", "1.0", "1.0~rc1", "1.0a", "1.0+x", "1.0.1", "1.00.2", "1.10", "2", "2.0~", "3.4",
-	"10", "~", "a", "1.0~~", "123456789012345678901234567890",
+    "0",
+    "1",
+    "1.0",
+    "1.0~rc1",
+    "1.0a",
+    "1.0+x",
+    "1.0.1",
+    "1.00.2",
+    "1.10",
+    "2",
+    "2.0~",
+    "3.4",
+    "10",
+    "~",
+    "a",
+    "1.0~~",
+    "123456789012345678901234567890",
 };
 #define N_VERSIONS (sizeof(versions) / sizeof(versions[0]))
 
@@ -550,7 +581,7 @@ static void test_prop_random_trees(void)
 
 	for (int n = 0; n < 3000; n++) {
 		struct stitch_alt alts[3];
-		struct stitch_req orig = { 1 + rnd(3), alts };
+		struct stitch_req orig = {1 + rnd(3), alts};
 		struct stitch_buf s1 = STITCH_BUF_INIT, s2 = STITCH_BUF_INIT;
 		struct stitch_err err = STITCH_ERR_INIT;
 		struct stitch_req *r = NULL;
@@ -569,15 +600,18 @@ static void test_prop_random_trees(void)
 				printf("# not a fixed point:\n#   %s\n#   %s\n", s1.buf, s2.buf);
 			for (size_t i = 0; i < orig.n_alts; i++)
 				for (size_t v = 0; v < N_VERSIONS; v++)
-					if (stitch_vformula_eval(orig.alts[i].formula, versions[v]) !=
-						    stitch_vformula_eval(r->alts[i].formula, versions[v]) &&
+					if (stitch_vformula_eval(orig.alts[i].formula,
+					                         versions[v]) !=
+					        stitch_vformula_eval(r->alts[i].formula,
+					                             versions[v]) &&
 					    bad++ < 5)
-						printf("# '%s' evaluates differently on '%s'\n", s1.buf,
-						       versions[v]);
+						printf("# '%s' evaluates differently on '%s'\n",
+						       s1.buf, versions[v]);
 			for (int k = 0; k < 5; k++) {
 				const char *name = alts[rnd((unsigned)orig.n_alts)].name;
 				const char *v = versions[rnd(N_VERSIONS)];
-				if (stitch_req_matches(&orig, name, v) != stitch_req_matches(r, name, v))
+				if (stitch_req_matches(&orig, name, v) !=
+				    stitch_req_matches(r, name, v))
 					bad++;
 			}
 		}
@@ -600,10 +634,10 @@ static void test_prop_random_trees(void)
 static void test_prop_mutations(void)
 {
 	static const char *const seeds[] = {
-		"mbedtls {>= 2.16 & < 3 | >= 3.4} | openssl {>= 3}",
-		"ipv4 {>= 1.0 & < 2.0}",
-		"a {!(>= 1 & < 2) | ! = 3}",
-		"http {>= \"2.0~rc1\"}",
+	    "mbedtls {>= 2.16 & < 3 | >= 3.4} | openssl {>= 3}",
+	    "ipv4 {>= 1.0 & < 2.0}",
+	    "a {!(>= 1 & < 2) | ! = 3}",
+	    "http {>= \"2.0~rc1\"}",
 	};
 	static const char alphabet[] = "a1.~{}()&|!=<>\" #\t";
 	int bad = 0, ok = 0;
@@ -649,11 +683,11 @@ static void test_prop_mutations(void)
 		}
 		/* the message is "invalid requirement '<in>': column N: ..." */
 		const char *colp = err.msg + strlen("invalid requirement '") + len;
-		size_t col = strncmp(colp, "': column ", 10) == 0 ? strtoul(colp + 10, NULL, 10) : 0;
+		size_t col =
+		    strncmp(colp, "': column ", 10) == 0 ? strtoul(colp + 10, NULL, 10) : 0;
 		const char *nl = strchr(err.cause, '\n');
 		if (col < 1 || col > len + 1 || !nl || strncmp(err.cause, in, len) != 0 ||
-		    (size_t)(nl - err.cause) != len || strlen(nl + 1) != col ||
-		    nl[col] != '^') {
+		    (size_t)(nl - err.cause) != len || strlen(nl + 1) != col || nl[col] != '^') {
 			if (bad++ < 5)
 				printf("# bad error for '%s': %s\n", in, err.msg);
 		}

@@ -16,8 +16,8 @@ static void check_less(const char *a, const char *b, int line)
 	int ab = stitch_version_cmp(a, b), ba = stitch_version_cmp(b, a);
 
 	if (ab >= 0 || ba <= 0) {
-		printf("# %s:%d: expected '%s' < '%s', got cmp = %d / %d\n", __FILE__, line, a,
-		       b, ab, ba);
+		printf("# %s:%d: expected '%s' < '%s', got cmp = %d / %d\n", __FILE__, line, a, b,
+		       ab, ba);
 		test_failed_checks++;
 	}
 }
@@ -27,8 +27,8 @@ static void check_equal(const char *a, const char *b, int line)
 	int ab = stitch_version_cmp(a, b), ba = stitch_version_cmp(b, a);
 
 	if (ab != 0 || ba != 0) {
-		printf("# %s:%d: expected '%s' = '%s', got cmp = %d / %d\n", __FILE__, line, a,
-		       b, ab, ba);
+		printf("# %s:%d: expected '%s' = '%s', got cmp = %d / %d\n", __FILE__, line, a, b,
+		       ab, ba);
 		test_failed_checks++;
 	}
 }
@@ -54,7 +54,7 @@ static void test_spec_examples(void)
 {
 	/* index-format.md section 3, in order. */
 	static const char *const chain[] = {
-		"1.0~beta", "1.0", "1.0a", "1.0+x", "1.0.1", "1.0.2", "1.10", NULL,
+	    "1.0~beta", "1.0", "1.0a", "1.0+x", "1.0.1", "1.0.2", "1.10", NULL,
 	};
 	check_chain(chain, __LINE__);
 	EQUAL("1.00.2", "1.0.2");
@@ -65,7 +65,7 @@ static void test_spec_examples(void)
 static void test_tilde(void)
 {
 	static const char *const chain[] = {
-		"1.0~~", "1.0~~a", "1.0~", "1.0~a", "1.0~rc1", "1.0~rc2", "1.0", NULL,
+	    "1.0~~", "1.0~~a", "1.0~", "1.0~a", "1.0~rc1", "1.0~rc2", "1.0", NULL,
 	};
 	check_chain(chain, __LINE__);
 	/* '~' sorts before the end of a run, even an empty string */
@@ -83,10 +83,10 @@ static void test_tilde(void)
 
 static void test_non_digit_runs(void)
 {
-	static const char *const chain[] = { "1", "1a", "1aa", "1b", "1z", NULL };
+	static const char *const chain[] = {"1", "1a", "1aa", "1b", "1z", NULL};
 	/* uppercase sorts before lowercase in ASCII, both are letters */
-	static const char *const letters[] = { "1A", "1Z", "1a", "1z", "1+", "1-", "1.", "1_", NULL };
-	static const char *const others[] = { "a", "a+", "a-", "a.", "a_", NULL };
+	static const char *const letters[] = {"1A", "1Z", "1a", "1z", "1+", "1-", "1.", "1_", NULL};
+	static const char *const others[] = {"a", "a+", "a-", "a.", "a_", NULL};
 
 	check_chain(chain, __LINE__);
 	check_chain(letters, __LINE__);
@@ -118,24 +118,37 @@ static void test_non_digit_runs(void)
 static void test_digit_runs(void)
 {
 	static const char *const chain[] = {
-		"0", "1", "2", "9", "10", "11", "99", "100", "1000", "4294967295",
-		"4294967296", "18446744073709551615", "18446744073709551616",
-		"99999999999999999999999", "100000000000000000000000",
-		"123456789012345678901234567890", "123456789012345678901234567891",
-		"1234567890123456789012345678900", NULL,
+	    "0",
+	    "1",
+	    "2",
+	    "9",
+	    "10",
+	    "11",
+	    "99",
+	    "100",
+	    "1000",
+	    "4294967295",
+	    "4294967296",
+	    "18446744073709551615",
+	    "18446744073709551616",
+	    "99999999999999999999999",
+	    "100000000000000000000000",
+	    "123456789012345678901234567890",
+	    "123456789012345678901234567891",
+	    "1234567890123456789012345678900",
+	    NULL,
 	};
 	check_chain(chain, __LINE__);
 	EQUAL("0001", "1");
 	EQUAL("0", "00");
-	EQUAL("0", "");         /* an empty digit run is zero */
+	EQUAL("0", ""); /* an empty digit run is zero */
 	EQUAL("1.0", "1.00");
 	EQUAL("1.0", "01.000");
 	EQUAL("1.00.2", "1.0.2");
 	EQUAL("000000000000000000000000000000000000001", "1");
-	EQUAL("1.00000000000000000000000000000000000000000000000000000000000000002",
-	      "1.2");
+	EQUAL("1.00000000000000000000000000000000000000000000000000000000000000002", "1.2");
 	EQUAL("v00123456789012345678901234567890", "v123456789012345678901234567890");
-	EQUAL("a0", "a");       /* a trailing zero run equals an absent one */
+	EQUAL("a0", "a"); /* a trailing zero run equals an absent one */
 	LESS("1.9", "1.10");
 	LESS("1.09", "1.10");
 	LESS("1.2.3", "1.2.10");
@@ -151,8 +164,8 @@ static void test_digit_runs(void)
 static void test_equal_strings(void)
 {
 	static const char *const v[] = {
-		"", "0", "1", "1.0", "1.0~rc1", "a", "~", "~~", "1.0+x", "12345678901234567890123",
-		NULL,
+	    "",   "0", "1", "1.0", "1.0~rc1", "a", "~", "~~", "1.0+x", "12345678901234567890123",
+	    NULL,
 	};
 	for (int i = 0; v[i]; i++)
 		EQUAL(v[i], v[i]);
@@ -175,12 +188,12 @@ static void test_cmpn_lengths(void)
 static void test_name_valid(void)
 {
 	static const char *const good[] = {
-		"a", "A", "0", "tcp", "platform-unix", "c++", "a.b_c", "0abc", "mbedtls",
-		"lib-2.0", "x_", "x.", NULL,
+	    "a",       "A",  "0",  "tcp", "platform-unix", "c++", "a.b_c", "0abc", "mbedtls",
+	    "lib-2.0", "x_", "x.", NULL,
 	};
 	static const char *const bad[] = {
-		"", "-a", "_a", ".a", "+a", "~a", "a~b", "a b", "a/b", "a{", "a|b",
-		"caf\xc3\xa9", "a\"", " a", "a ", NULL,
+	    "",    "-a", "_a",  ".a",          "+a",  "~a", "a~b", "a b",
+	    "a/b", "a{", "a|b", "caf\xc3\xa9", "a\"", " a", "a ",  NULL,
 	};
 	for (int i = 0; good[i]; i++)
 		CHECK(stitch_name_valid(good[i], strlen(good[i])));
@@ -197,12 +210,12 @@ static void test_name_valid(void)
 static void test_version_valid(void)
 {
 	static const char *const good[] = {
-		"1", "0", "~", "1.0~rc1", "a_b+c-d.e", "-", "_", ".", "+", "1.0+x", "2.0~rc1",
-		"ABC", NULL,
+	    "1", "0", "~",     "1.0~rc1", "a_b+c-d.e", "-",  "_",
+	    ".", "+", "1.0+x", "2.0~rc1", "ABC",       NULL,
 	};
 	static const char *const bad[] = {
-		"", "1 0", "1/0", "\"1\"", "1,0", "1:0", "1{", "1|2", "1&2", ">=1", "!",
-		"1\xc3\xa9", " 1", "1\t", NULL,
+	    "",    "1 0", "1/0", "\"1\"",     "1,0", "1:0", "1{", "1|2",
+	    "1&2", ">=1", "!",   "1\xc3\xa9", " 1",  "1\t", NULL,
 	};
 	for (int i = 0; good[i]; i++)
 		CHECK(stitch_version_valid(good[i], strlen(good[i])));
@@ -412,14 +425,16 @@ static void test_prop_leading_zeros(void)
 
 		rezero(pool[i], more, sizeof(more), false);
 		rezero(pool[i], less, sizeof(less), true);
-		if (stitch_version_cmp(pool[i], more) != 0 || stitch_version_cmp(more, pool[i]) != 0 ||
+		if (stitch_version_cmp(pool[i], more) != 0 ||
+		    stitch_version_cmp(more, pool[i]) != 0 ||
 		    stitch_version_cmp(pool[i], less) != 0 || stitch_version_cmp(less, more) != 0) {
 			if (bad++ < 5)
 				printf("# '%s' / '%s' / '%s' not all equal\n", pool[i], more, less);
 		}
 		/* and the order against another version is unchanged */
 		const char *other = pool[rnd(NRAND)];
-		if (sign(stitch_version_cmp(more, other)) != sign(stitch_version_cmp(pool[i], other)))
+		if (sign(stitch_version_cmp(more, other)) !=
+		    sign(stitch_version_cmp(pool[i], other)))
 			bad++;
 	}
 	CHECK_INT(bad, 0);
@@ -440,7 +455,8 @@ static void test_prop_sort(void)
 		v[i] = pool[i];
 	qsort(v, NRAND, sizeof(v[0]), qsort_cmp);
 	for (int i = 0; i + 1 < NRAND; i++)
-		if (stitch_version_cmp(v[i], v[i + 1]) > 0 || stitch_version_cmp(v[i + 1], v[i]) < 0)
+		if (stitch_version_cmp(v[i], v[i + 1]) > 0 ||
+		    stitch_version_cmp(v[i + 1], v[i]) < 0)
 			bad++;
 	/* any two elements, not just neighbours, are in order */
 	for (int n = 0; n < 100000; n++) {
