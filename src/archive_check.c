@@ -108,21 +108,21 @@ enum resolved { INSIDE, ESCAPES, LOOPS };
 static enum resolved resolve(const struct ents *es, const char *dir, size_t dirlen,
                              const char *target)
 {
-	struct stitch_buf cur = STITCH_BUF_INIT, todo = STITCH_BUF_INIT;
+	struct stitch_buf cur = STITCH_BUF_INIT, pending = STITCH_BUF_INIT;
 	enum resolved res = INSIDE;
 	size_t pos = 0;
 	int hops = 0;
 
 	stitch_buf_add(&cur, dir, dirlen);
-	stitch_buf_adds(&todo, target);
+	stitch_buf_adds(&pending, target);
 	if (target[0] == '/')
 		res = ESCAPES;
-	while (res == INSIDE && pos < todo.len) {
-		const char *c = todo.buf + pos;
+	while (res == INSIDE && pos < pending.len) {
+		const char *c = pending.buf + pos;
 		size_t n = strcspn(c, "/"), mark = cur.len;
 		long j;
 
-		pos += n + (pos + n < todo.len);
+		pos += n + (pos + n < pending.len);
 		if (n == 0 || (n == 1 && c[0] == '.'))
 			continue;
 		if (n == 2 && c[0] == '.' && c[1] == '.') {
@@ -149,16 +149,16 @@ static enum resolved resolve(const struct ents *es, const char *dir, size_t dirl
 			struct stitch_buf next = STITCH_BUF_INIT;
 			stitch_buf_adds(&next, es->v[j].raw_link);
 			stitch_buf_addch(&next, '/');
-			stitch_buf_add(&next, todo.buf + pos, todo.len - pos);
-			stitch_buf_release(&todo);
-			todo = next;
+			stitch_buf_add(&next, pending.buf + pos, pending.len - pos);
+			stitch_buf_release(&pending);
+			pending = next;
 			pos = 0;
 			cur.len = mark;
 			cur.buf[mark] = '\0';
 		}
 	}
 	stitch_buf_release(&cur);
-	stitch_buf_release(&todo);
+	stitch_buf_release(&pending);
 	return res;
 }
 
