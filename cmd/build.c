@@ -112,7 +112,8 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		return cmd_fail(&err);
 	}
 	ctx->switch_arg = sw_dir; /* lives until exit */
-	if ((rc = cmd_open_switch(ctx, false)) != EXIT_OK)
+	if ((rc = cmd_open_switch(ctx, false)) != EXIT_OK ||
+	    (rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		return rc;
 	reqs = xcalloc(p->n_depends + 2, sizeof(char *));
 	for (size_t i = 0; i < p->n_depends; i++)

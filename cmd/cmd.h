@@ -102,6 +102,13 @@ struct cmd_events {
 struct stitch_event;
 void cmd_print_event(void *data, const struct stitch_event *ev);
 
+/*
+ * Reload ctx->index with one repository above all others for each pin of
+ * ctx->sw whose checkout has a stitch.json (and for extra_name at
+ * extra_path, when given): its version, depends and recipe are used.
+ */
+int cmd_load_pin_overlays(struct stitch_ctx *ctx, const char *extra_name, const char *extra_path);
+
 /* <root>/cache/sources: downloaded sources by SHA-256. */
 char *cmd_source_cache_dir(const struct stitch_ctx *ctx);
 

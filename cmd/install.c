@@ -70,7 +70,8 @@ static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int
 	struct stitch_op_opts oo = {0};
 	int rc;
 
-	if ((rc = cmd_open_switch(ctx, a->dry_run)) != EXIT_OK)
+	if ((rc = cmd_open_switch(ctx, a->dry_run)) != EXIT_OK ||
+	    (rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		return rc;
 	ce.json = a->json;
 	ce.dry_run = a->dry_run;

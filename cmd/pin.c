@@ -188,31 +188,27 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 	dir = xstrdup(n_ops == 2 ? ops[1] : ops[0]);
 	manifest = xasprintf("%s/stitch.json", dir);
 	if (n_ops == 2 && access(manifest, R_OK) == 0) {
-		/* The checkout says which version it is. */
-		json_error_t jerr;
-		json_t *j = json_load_file(manifest, 0, &jerr), *vs;
-		const char *key = NULL;
-		json_t *val;
-		vs = j ? json_object_get(j, "versions") : NULL;
-		if (!j || json_object_size(vs) != 1) {
+		/* The checkout says which version it is, and how it builds. */
+		char *real = realpath(dir, NULL);
+		rc = cmd_load_pin_overlays(ctx, ops[0], real);
+		free(real);
+		if (rc != EXIT_OK) {
+			free(manifest);
+			goto out;
+		}
+		pkg = stitch_index_find(ctx->index, ops[0]);
+		if (!pkg || pkg->n_versions != 1) {
 			rc = cmd_error("%s: expected a package object with exactly one version",
 			               manifest);
-			json_decref(j);
 			free(manifest);
 			goto out;
 		}
-		json_object_foreach(vs, key, val) break;
-		if (!stitch_pkg_find_version(pkg, key)) {
-			rc = cmd_error("%s: version '%s' of '%s' is not in the repositories in use",
-			               manifest, key, ops[0]);
-			fprintf(stderr, "hint: pin a version the index has, or add the version to "
-			                "an overlay repository\n");
-			json_decref(j);
-			free(manifest);
-			goto out;
-		}
-		version = stitch_pkg_find_version(pkg, key)->version;
-		json_decref(j);
+		version = pkg->versions[0].version;
+	} else if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK) {
+		free(manifest);
+		goto out;
+	} else {
+		pkg = stitch_index_find(ctx->index, ops[0]);
 	}
 	free(manifest);
 	if (!version && stitch_state_get_package(ctx->sw->st, ops[0], &in, NULL) == 0) {
@@ -289,6 +285,8 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	printf("unpinned %s; going back to the release\n", ops[0]);
+	if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
+		goto out;
 	/* Back to the release: rebuild what needs it now. */
 	oo.source_cache = cmd_source_cache_dir(ctx);
 	oo.command_line = ctx->command_line;

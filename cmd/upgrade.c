@@ -50,6 +50,8 @@ int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx)
 	free(ops);
 	if (n_ops)
 		return cmd_usage_error(ctx, "upgrade takes no arguments");
+	if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
+		return rc;
 	ce.json = o.json;
 	ce.dry_run = o.dry_run;
 	oo.source_cache = cmd_source_cache_dir(ctx);

@@ -121,9 +121,31 @@ PY
 mkdir -p "$TMP/v2" && tar -C "$TMP/v2" -xzf "$R/archives/ipv4-2.0.0.tar.gz"
 printf '{"name": "ipv4", "versions": {"2.0.0": {"source": {"url": "x.tar.gz"}}}}\n' >"$TMP/v2/ipv4-2.0.0/stitch.json"
 run "conflicting pin refused" 3 s pin add ipv4 "$TMP/v2/ipv4-2.0.0"
-has "refusal explains" "$ERR" "ipv4 is pinned to 2.0.0"
+has "refusal names the pin" "$ERR" "pinning ipv4 2.0.0 breaks the resolution"
+has "refusal explains" "$ERR" "tcp 1.0.0 depends on ipv4 < 2.0"
 run "still no pins" 0 s pin list
 has "nothing changed" "$ERR" "no pins"
+
+# A checkout's own stitch.json: its version and recipe are used, even a
+# version no repository has.
+mkdir -p "$TMP/dev" && tar -C "$TMP/dev" -xzf "$R/archives/ipv4-1.0.0.tar.gz"
+cat >"$TMP/dev/ipv4-1.0.0/stitch.json" <<'J'
+{"name": "ipv4", "versions": {"1.0.5~dev": {"source": {"url": "."},
+ "build": [["make", "PREFIX=%{prefix}%"]],
+ "install": [["make", "install", "PREFIX=%{prefix}%"],
+             ["sh", "-c", "mkdir -p \"$DESTDIR$PREFIX/share\" && echo %{version}% > \"$DESTDIR$PREFIX/share/ipv4-dev\""]]}}}
+J
+run "pin a checkout with stitch.json" 0 s pin add ipv4 "$TMP/dev/ipv4-1.0.0"
+has "its version is used" "$OUT" "pinned ipv4 1.0.5~dev"
+run "build with the checkout's recipe" 0 s build
+has "built at the checkout's version" "$OUT" "pin ipv4 1.0.5~dev"
+if [ "$(cat "$PROJ/_stitch/share/ipv4-dev" 2>/dev/null)" = "1.0.5~dev" ]; then
+	pass "the checkout's install recipe ran"
+else
+	fail "the checkout's install recipe ran" "no share/ipv4-dev"
+fi
+run "back to the release" 0 s pin remove ipv4
+if [ ! -e "$PROJ/_stitch/share/ipv4-dev" ]; then pass "release build has no dev file"; else fail "release build has no dev file" "still there"; fi
 
 # A pin outside what gets built is never silently ignored.
 run "pin a package the project does not use" 0 s pin add platform-unix "$TMP/src/platform-unix-1.0.0"
