@@ -10,8 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "artifact.h"
 #include "cmd.h"
 #include "link.h"
+#include "lock.h"
 #include "op.h"
 #include "project.h"
 #include "req.h"
@@ -22,6 +24,8 @@ struct build_opts {
 	const char *target;
 	bool json;
 	int jobs;
+	bool explain;
+	bool locked, allow_pins;
 };
 
 static int on_opt(int val, const char *arg, void *data)
@@ -33,6 +37,12 @@ static int on_opt(int val, const char *arg, void *data)
 		o->target = arg;
 	else if (val == 'J')
 		o->json = true;
+	else if (val == 'E')
+		o->explain = true;
+	else if (val == 'L')
+		o->locked = true;
+	else if (val == 'P')
+		o->allow_pins = true;
 	else if (val == 'j') {
 		long v = strtol(arg, &end, 10);
 		if (*end || v < 1 || v > 1024) {
@@ -86,6 +96,109 @@ static char **link_packages(struct stitch_ctx *ctx, const struct stitch_project 
 	return v;
 }
 
+/* Installed packages in dependency order (ties by name): a topological sort. */
+static void visit_inst(struct stitch_installed *inst, size_t n, size_t i, char *mark, size_t *order,
+                       size_t *n_order)
+{
+	if (mark[i])
+		return;
+	mark[i] = 1;
+	for (size_t d = 0; d < inst[i].n_depends; d++)
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(inst[k].name, inst[i].depends[d]) == 0)
+				visit_inst(inst, n, k, mark, order, n_order);
+	order[(*n_order)++] = i;
+}
+
+/*
+ * NAME.TARGET.manifest.json next to the image: what went into it.  Each
+ * package's archives_sha256 covers its static archives and objects; with
+ * the interface hash that is everything it installed, independent of
+ * where the switch is.  Rewritten only when it changes.
+ */
+static void write_manifest(struct stitch_ctx *ctx, const struct stitch_project *p,
+                           const struct stitch_target *t, const struct stitch_link_result *res)
+{
+	struct stitch_installed *inst = NULL;
+	size_t n_inst = 0, n_order = 0;
+	json_t *o, *pkgs = json_array();
+	char *path = xasprintf("%s.manifest.json", res->image), *text, *old = NULL, *name;
+	size_t *order;
+	char *mark;
+
+	if (stitch_state_list_packages(ctx->sw->st, &inst, &n_inst, NULL) != 0) {
+		free(path);
+		json_decref(pkgs);
+		return;
+	}
+	order = xcalloc(n_inst + 1, sizeof(size_t));
+	mark = xcalloc(n_inst + 1, 1);
+	for (size_t i = 0; i < n_inst; i++)
+		visit_inst(inst, n_inst, i, mark, order, &n_order);
+	for (size_t k = 0; k < n_order; k++) {
+		const struct stitch_installed *in = &inst[order[k]];
+		struct stitch_file *files = NULL;
+		struct stitch_buf b = STITCH_BUF_INIT;
+		size_t n_files = 0;
+		char arch[65];
+		json_t *po, *deps = json_array();
+		stitch_state_files_of(ctx->sw->st, in->name, &files, &n_files, NULL);
+		for (size_t i = 0; i < n_files; i++) {
+			size_t len = strlen(files[i].path);
+			if (len > 2 && files[i].path[len - 2] == '.' &&
+			    (files[i].path[len - 1] == 'a' || files[i].path[len - 1] == 'o'))
+				stitch_buf_addf(&b, "%s %s\n", files[i].path, files[i].sha256);
+		}
+		stitch_sha256_hex(b.buf, b.len, arch);
+		stitch_buf_release(&b);
+		stitch_files_free(files, n_files);
+		for (size_t d = 0; d < in->n_depends; d++)
+			json_array_append_new(deps, json_string(in->depends[d]));
+		po = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "name", in->name,
+		               "version", in->version, "source_sha256",
+		               in->source_sha256 ? in->source_sha256 : "", "build_hash",
+		               in->build_hash ? in->build_hash : "", "interface_hash",
+		               in->interface_hash ? in->interface_hash : "", "archives_sha256",
+		               arch, "pinned", in->pinned, "depends", deps);
+		json_array_append_new(pkgs, po);
+	}
+	name = strrchr(res->image, '/');
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:o}", "manifest_version", 1, "project", p->name,
+	              "target", t->name, "image", name ? name + 1 : res->image, "sha256",
+	              res->sha256, "packages", pkgs);
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	{
+		FILE *f = fopen(path, "rb");
+		if (f) {
+			struct stitch_buf cur = STITCH_BUF_INIT;
+			char chunk[8192];
+			size_t n;
+			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+				stitch_buf_add(&cur, chunk, n);
+			fclose(f);
+			old = stitch_buf_detach(&cur, NULL);
+		}
+	}
+	if (!old || strlen(old) != strlen(text) + 1 || strncmp(old, text, strlen(text)) != 0) {
+		char *tmp = xasprintf("%s.tmp", path);
+		FILE *f = fopen(tmp, "wb");
+		if (f) {
+			bool ok = fprintf(f, "%s\n", text) > 0;
+			ok = fclose(f) == 0 && ok;
+			if (!ok || rename(tmp, path) != 0)
+				unlink(tmp);
+		}
+		free(tmp);
+	}
+	free(old);
+	free(text);
+	json_decref(o);
+	free(order);
+	free(mark);
+	stitch_installed_free(inst, n_inst);
+	free(path);
+}
+
 /* Shared by build and test: resolve, install, link. Fills image (malloc'd). */
 static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
                          struct stitch_project *p, char **image)
@@ -99,7 +212,8 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	const struct stitch_target *t;
 	const char **reqs;
 	char **pkgs, *key = NULL, *sw_dir;
-	size_t n_pkgs = 0;
+	const struct stitch_version **fixed = NULL;
+	size_t n_pkgs = 0, n_fixed = 0;
 	int rc;
 
 	t = stitch_target_find(o->target ? o->target : p->target, &err);
@@ -115,6 +229,24 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	if ((rc = cmd_open_switch(ctx, false)) != EXIT_OK ||
 	    (rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		return rc;
+	if (o->locked) {
+		char *path = cmd_lock_path(p);
+		struct stitch_lock lock;
+		int lrc = stitch_lock_load(path, &lock, &err);
+		free(path);
+		if (lrc) {
+			if (lrc == STITCH_E_NOTFOUND)
+				stitch_error_cause(
+				    &err, "hint: run 'stitch lock' and commit stitch.lock");
+			return cmd_fail(&err);
+		}
+		rc = cmd_lock_versions(ctx, p, t, &lock, o->allow_pins, &fixed, &n_fixed);
+		stitch_lock_release(&lock);
+		if (rc != EXIT_OK)
+			return rc;
+		oo.fixed = fixed;
+		oo.n_fixed = n_fixed;
+	}
 	reqs = xcalloc(p->n_depends + 2, sizeof(char *));
 	for (size_t i = 0; i < p->n_depends; i++)
 		reqs[i] = p->depends[i];
@@ -125,9 +257,13 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	oo.command_line = ctx->command_line;
 	oo.on_event = cmd_print_event;
 	oo.data = &ce;
+	oo.artifacts = cmd_artifacts(ctx);
+	oo.explain = o->explain;
 	rc = stitch_op_install(ctx->sw, ctx->index, reqs, p->n_depends + 1, &oo, &why, &err);
+	stitch_artifacts_free(oo.artifacts);
 	free((char *)oo.source_cache);
 	free(reqs);
+	free(fixed);
 	if (rc == STITCH_E_UNSAT) {
 		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);
 		stitch_buf_release(&why);
@@ -173,6 +309,7 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 			fprintf(stderr, "note: the previous image, if any, is unchanged\n");
 		return EXIT_ERROR;
 	}
+	write_manifest(ctx, p, t, &res);
 	if (o->json) {
 		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "event", "link", "action",
 		                       res.relinked ? "linked" : "kept", "image", res.image,
@@ -214,9 +351,12 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {{"target", required_argument, NULL, 't'},
 	                                     {"json", no_argument, NULL, 'J'},
+	                                     {"explain", no_argument, NULL, 'E'},
+	                                     {"locked", no_argument, NULL, 'L'},
+	                                     {"allow-pins", no_argument, NULL, 'P'},
 	                                     {"jobs", required_argument, NULL, 'j'},
 	                                     {0}};
-	struct build_opts o = {NULL, false, 0};
+	struct build_opts o = {0};
 	struct stitch_project p;
 	char **ops, *image = NULL;
 	int n_ops, rc;
@@ -239,7 +379,7 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {
 	    {"target", required_argument, NULL, 't'}, {"jobs", required_argument, NULL, 'j'}, {0}};
-	struct build_opts o = {NULL, false, 0};
+	struct build_opts o = {0};
 	struct stitch_project p;
 	char **ops, *image = NULL;
 	int n_ops, rc, status;

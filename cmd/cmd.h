@@ -97,7 +97,7 @@ int cmd_open_switch(struct stitch_ctx *ctx, bool readonly);
 struct cmd_events {
 	bool json;
 	bool dry_run;
-	int built, kept, failed;
+	int built, cached, kept, failed;
 };
 struct stitch_event;
 void cmd_print_event(void *data, const struct stitch_event *ev);
@@ -112,10 +112,41 @@ int cmd_load_pin_overlays(struct stitch_ctx *ctx, const char *extra_name, const 
 /* <root>/cache/sources: downloaded sources by SHA-256. */
 char *cmd_source_cache_dir(const struct stitch_ctx *ctx);
 
+/*
+ * The artifact cache: <root>/cache/artifacts and the configured remote;
+ * NULL when STITCH_NO_CACHE is set.  Free with stitch_artifacts_free.
+ */
+struct stitch_artifacts;
+struct stitch_artifacts *cmd_artifacts(const struct stitch_ctx *ctx);
+
 /* <root>/cache/index: where compiled repositories are kept. */
 char *cmd_index_cache_dir(const struct stitch_ctx *ctx);
 
+/* stitch.lock (cmd/lock.c). */
+struct stitch_project;
+struct stitch_target;
+struct stitch_lock;
+struct stitch_version;
+char *cmd_lock_path(const struct stitch_project *p);
+/*
+ * Resolve the project (preferring the versions in prefer, when given, else
+ * the switch's) into a lock: versions, sources, recipes, repositories,
+ * toolchain, pins (from ctx->sw, which may be NULL).  Prints why not.
+ */
+int cmd_lock_compute(struct stitch_ctx *ctx, const struct stitch_project *p,
+                     const struct stitch_target *t, const struct stitch_lock *prefer, bool upgrade,
+                     struct stitch_lock *out);
+/*
+ * The index's versions for what l locks, checked: each version exists, its
+ * checksum and recipe are the locked ones, pins only with allow_pins, and
+ * the set is whole.  Prints what differs, naming the package.
+ */
+int cmd_lock_versions(struct stitch_ctx *ctx, const struct stitch_project *p,
+                      const struct stitch_target *t, const struct stitch_lock *l, bool allow_pins,
+                      const struct stitch_version ***out, size_t *n_out);
+
 int cmd_build(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_doctor(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_init(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_install(int argc, char **argv, struct stitch_ctx *ctx);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "artifact.h"
 #include "cmd.h"
 #include "config.h"
 #include "fetch.h"
@@ -179,6 +180,31 @@ void cmd_repo_specs_free(struct stitch_repo_spec *specs, size_t n)
 char *cmd_source_cache_dir(const struct stitch_ctx *ctx)
 {
 	return xasprintf("%s/cache/sources", ctx->root);
+}
+
+struct stitch_artifacts *cmd_artifacts(const struct stitch_ctx *ctx)
+{
+	struct stitch_config cfg;
+	struct stitch_artifacts_opts o = {0};
+	struct stitch_artifacts *a;
+	const char *off = getenv("STITCH_NO_CACHE");
+	char *dir;
+
+	if (off && *off && strcmp(off, "0") != 0)
+		return NULL;
+	dir = xasprintf("%s/cache/artifacts", ctx->root);
+	o.dir = dir;
+	o.push = true;
+	if (stitch_config_load(ctx->root, &cfg, NULL) == 0) {
+		o.remote = cfg.cache_remote;
+		o.push = cfg.cache_push;
+	} else {
+		memset(&cfg, 0, sizeof(cfg));
+	}
+	a = stitch_artifacts_new(&o);
+	stitch_config_release(&cfg);
+	free(dir);
+	return a;
 }
 
 char *cmd_switch_dir(const struct stitch_ctx *ctx)

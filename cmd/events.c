@@ -9,12 +9,16 @@
 
 /*
  * JSON events: {"event": "package", "name", "version", "action": built |
- * rebuilt | kept | failed | removed, "change": install | upgrade |
+ * rebuilt | cached | kept | failed | removed, "change": install | upgrade |
  * downgrade | rebuild | remove, "reason", "seconds"}, plus "building"
- * when a build starts and "plan" entries for --dry-run.
+ * when a build starts, "plan" entries for --dry-run, "explain" (why the
+ * artifact cache could not serve a package) and "cache" (action stored,
+ * uploaded, rejected, upload-failed, not-stored).
  */
 static const char *json_action(const struct stitch_event *ev)
 {
+	if (!strcmp(ev->kind, "cached"))
+		return "cached";
 	if (!strcmp(ev->kind, "done"))
 		return !strcmp(ev->action, "remove")    ? "removed"
 		       : !strcmp(ev->action, "rebuild") ? "rebuilt"
@@ -26,8 +30,9 @@ static const char *json_action(const struct stitch_event *ev)
 
 static void print_json(const struct stitch_event *ev)
 {
-	bool final = !strcmp(ev->kind, "done") || !strcmp(ev->kind, "kept") ||
-	             !strcmp(ev->kind, "failed") || !strcmp(ev->kind, "skipped");
+	bool final = !strcmp(ev->kind, "done") || !strcmp(ev->kind, "cached") ||
+	             !strcmp(ev->kind, "kept") || !strcmp(ev->kind, "failed") ||
+	             !strcmp(ev->kind, "skipped");
 	const char *kind = final ? "package" : !strcmp(ev->kind, "build") ? "building" : ev->kind;
 	json_t *o =
 	    json_pack("{s:s, s:s, s:s}", "event", kind, "name", ev->name, "version", ev->version);
@@ -45,7 +50,7 @@ static void print_json(const struct stitch_event *ev)
 		json_object_set_new(o, "old_version", json_string(ev->old_version));
 	if (ev->reason)
 		json_object_set_new(o, "reason", json_string(ev->reason));
-	if (!strcmp(ev->kind, "done") || !strcmp(ev->kind, "failed"))
+	if (!strcmp(ev->kind, "done") || !strcmp(ev->kind, "failed") || !strcmp(ev->kind, "cached"))
 		json_object_set_new(o, "seconds",
 		                    json_real((double)(long)(ev->seconds * 1000) / 1000));
 	if (ev->err) {
@@ -87,6 +92,8 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 
 	if (!strcmp(ev->kind, "done"))
 		ce->built++;
+	else if (!strcmp(ev->kind, "cached"))
+		ce->cached++;
 	else if (!strcmp(ev->kind, "failed"))
 		ce->failed++;
 	if (!strcmp(ev->kind, "fetch")) {
@@ -109,6 +116,24 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 	if (ce->json) {
 		if (strcmp(ev->kind, "plan") != 0 || ce->dry_run)
 			print_json(ev);
+		return;
+	}
+	if (!strcmp(ev->kind, "cache")) {
+		/* Storing is silent; what went wrong is a warning, not a failure. */
+		if (ev->err)
+			fprintf(stderr, "warning: artifact cache, %s %s: %s%s%s\n", ev->name,
+			        ev->version, ev->err->msg, ev->reason ? "; " : "",
+			        ev->reason ? ev->reason : "");
+		return;
+	}
+	if (!strcmp(ev->kind, "explain")) {
+		printf("%s %s: not from the cache: %s\n", ev->name, ev->version, ev->reason);
+		fflush(stdout);
+		return;
+	}
+	if (!strcmp(ev->kind, "cached")) {
+		printf("%s %s: %s in %.2f s\n", ev->name, ev->version, ev->reason, ev->seconds);
+		fflush(stdout);
 		return;
 	}
 	if (!strcmp(ev->kind, "pin")) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifact.h"
 #include "cmd.h"
 #include "op.h"
 #include "solve_args.h"
@@ -85,8 +86,11 @@ static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int
 	oo.n_pins = a->n_pins;
 	oo.on_event = cmd_print_event;
 	oo.data = &ce;
+	oo.artifacts = a->dry_run ? NULL : cmd_artifacts(ctx);
+	oo.explain = a->explain;
 	rc = stitch_op_install(ctx->sw, ctx->index, (const char *const *)a->roots,
 	                       (size_t)a->n_roots, &oo, &why, &err);
+	stitch_artifacts_free(oo.artifacts);
 	free((char *)oo.source_cache);
 	if (rc == STITCH_E_UNSAT) {
 		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);
@@ -95,11 +99,11 @@ static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int
 		cmd_fail(&err);
 		rc = EXIT_USAGE;
 	} else if (rc != 0) {
-		if (ce.built && !a->json)
+		if ((ce.built || ce.cached) && !a->json)
 			fprintf(stderr,
 			        "note: the packages reported as installed above are in place\n");
 		rc = cmd_fail(&err);
-	} else if (!a->json && !a->dry_run && !ce.built) {
+	} else if (!a->json && !a->dry_run && !ce.built && !ce.cached) {
 		printf("nothing to do: everything requested is installed\n");
 	}
 	stitch_buf_release(&why);
@@ -110,6 +114,7 @@ int cmd_install(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {
 	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"explain", no_argument, NULL, OPT_EXPLAIN},
 	    {"upgrade", no_argument, NULL, OPT_UPGRADE},
 	    {"pin", required_argument, NULL, OPT_PIN},
 	    {"installed", required_argument, NULL, OPT_INSTALLED},

@@ -20,14 +20,25 @@
 
 static const struct cmd_entry commands[] = {
     {"build", cmd_build, NEED_ROOT | NEED_INDEX, "build the unikernel project here into an image",
-     "usage: stitch build [--target T] [--json] [-j N]\n"
+     "usage: stitch build [--target T] [--json] [-j N] [--locked [--allow-pins]]\n"
+     "                    [--explain]\n"
      "\n"
      "In a project (a directory with unikernel.json, or below one): installs\n"
      "what the project depends on into its own switch (_stitch/, made on first\n"
      "use), runs its generate commands, compiles its sources and links them\n"
-     "with their libraries and the target's platform into _build/NAME.TARGET.\n"
-     "Prints the image's path and SHA-256.  A failed build keeps the previous\n"
-     "image.  --json prints one event a line.\n"},
+     "with their libraries and the target's platform into _build/NAME.TARGET,\n"
+     "with NAME.TARGET.manifest.json beside it.  Prints the image's path and\n"
+     "SHA-256.  A failed build keeps the previous image.  Built packages go to\n"
+     "the artifact cache (see stitch cache) and are taken from it when their\n"
+     "build hash is there.\n"
+     "\n"
+     "  --locked      install exactly what stitch.lock says, without resolving;\n"
+     "                fails naming the package when a locked version is missing,\n"
+     "                a checksum or recipe differs, or a path pin is present\n"
+     "  --allow-pins  with --locked: accept path pins\n"
+     "  --explain     for each package built, say which input of its build hash\n"
+     "                differs from the closest artifact in the cache\n"
+     "  --json        one event a line\n"},
     {"doctor", cmd_doctor, NEED_ROOT | NEED_SWITCH_RO, "check installed files against their hashes",
      "usage: stitch doctor [--json]\n"
      "\n"
@@ -67,6 +78,20 @@ static const struct cmd_entry commands[] = {
      "Exit status: 0 done, 1 error, 2 usage error, 3 no solution (explained on stderr).\n"},
     {"list", cmd_list, NEED_ROOT | NEED_SWITCH_RO, "list installed or pinned packages",
      "usage: stitch list [--installed | --pinned] [--json]\n"},
+    {"lock", cmd_lock, NEED_ROOT | NEED_INDEX, "write or check the project's stitch.lock",
+     "usage: stitch lock [--check] [--upgrade] [--json]\n"
+     "\n"
+     "In a project: resolves what it needs and writes stitch.lock next to\n"
+     "unikernel.json: each package's version, source URL and SHA-256, recipe\n"
+     "hash and repository (with a hash of the repository's content), the\n"
+     "toolchain, and pins with their path and tree hash.  Versions already in\n"
+     "the lock are kept while they still fit; --upgrade resolves afresh.  The\n"
+     "same inputs give the same bytes.  Format: share/doc/lockfile.md.\n"
+     "\n"
+     "  --check    change nothing; exit 1, listing the differences, when the\n"
+     "             lock is stale (a different compiler or repository content\n"
+     "             is only noted)\n"
+     "  --json     one JSON object a line\n"},
     {"pin", cmd_pin, NEED_ROOT | NEED_INDEX, "work on a library from a local checkout",
      "usage: stitch pin add PKG [DIR]\n"
      "       stitch pin remove PKG\n"

@@ -66,6 +66,9 @@ int solve_args_opt(int val, const char *arg, void *data)
 	case OPT_JSON:
 		a->json = true;
 		return EXIT_OK;
+	case OPT_EXPLAIN:
+		a->explain = true;
+		return EXIT_OK;
 	case OPT_DRY_RUN:
 		a->dry_run = true;
 		return EXIT_OK;

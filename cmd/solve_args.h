@@ -19,13 +19,14 @@ struct solve_args {
 	bool upgrade;
 	bool json;
 	bool dry_run;
+	bool explain; /* install --explain */
 	int jobs; /* -j N (install) */
 	char **roots; /* the operands (pointers into argv) */
 	int n_roots;
 };
 
 /* Options understood by both commands, for cmd_parse_opts. */
-enum { OPT_PIN = 256, OPT_INSTALLED, OPT_UPGRADE, OPT_JSON, OPT_DRY_RUN };
+enum { OPT_PIN = 256, OPT_INSTALLED, OPT_UPGRADE, OPT_JSON, OPT_DRY_RUN, OPT_EXPLAIN };
 int solve_args_opt(int val, const char *arg, void *data);
 void solve_args_release(struct solve_args *a);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "artifact.h"
 #include "cmd.h"
 #include "op.h"
 
@@ -61,7 +62,9 @@ int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx)
 	oo.command_line = ctx->command_line;
 	oo.on_event = cmd_print_event;
 	oo.data = &ce;
+	oo.artifacts = o.dry_run ? NULL : cmd_artifacts(ctx);
 	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &oo, &why, &err);
+	stitch_artifacts_free(oo.artifacts);
 	free((char *)oo.source_cache);
 	if (rc == STITCH_E_UNSAT) {
 		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);

@@ -46,6 +46,7 @@ int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitc
 	memset(cfg, 0, sizeof(*cfg));
 	if (access(path, F_OK) != 0 && errno == ENOENT) {
 		push(cfg, "default", NULL, true, 0);
+		cfg->cache_push = true;
 		free(path);
 		return 0;
 	}
@@ -78,6 +79,21 @@ int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitc
 		     prio ? (int)json_integer_value(prio) : 0);
 	}
 	sort_repos(cfg);
+	{
+		json_t *c = json_object_get(j, "cache"), *url = json_object_get(c, "remote");
+		json_t *push_ = json_object_get(c, "push");
+		if (c && (!json_is_object(c) || (url && !json_is_string(url)) ||
+		          (push_ && !json_is_boolean(push_)))) {
+			rc = stitch_error(err, STITCH_E_CONFIG,
+			                  "%s: field 'cache': expected {\"remote\": string, "
+			                  "\"push\": boolean}",
+			                  path);
+			goto out;
+		}
+		if (url)
+			cfg->cache_remote = xstrdup(json_string_value(url));
+		cfg->cache_push = !push_ || json_is_true(push_);
+	}
 out:
 	if (rc)
 		stitch_error_cause(
@@ -104,6 +120,10 @@ int stitch_config_save(const char *root, const struct stitch_config *cfg, struct
 			json_object_set_new(o, "location", json_string(r->location));
 		json_array_append_new(repos, o);
 	}
+	if (cfg->cache_remote)
+		json_object_set_new(
+		    j, "cache",
+		    json_pack("{s:s, s:b}", "remote", cfg->cache_remote, "push", cfg->cache_push));
 	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
 	    rename(tmp, path) != 0) {
 		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", path, strerror(errno));
@@ -122,6 +142,7 @@ void stitch_config_release(struct stitch_config *cfg)
 		free(cfg->repos[i].location);
 	}
 	free(cfg->repos);
+	free(cfg->cache_remote);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

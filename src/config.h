@@ -3,7 +3,8 @@
  *
  *   {"format": 1,
  *    "repos": [{"name": "default", "bundled": true, "priority": 0},
- *              {"name": "mine", "location": "/abs/path", "priority": 10}]}
+ *              {"name": "mine", "location": "/abs/path", "priority": 10}],
+ *    "cache": {"remote": "http://cache.example/stitch", "push": true}}
  *
  * A root without the file has the default configuration: the bundled
  * repository alone, named "default", priority 0.  The bundled repository's
@@ -28,6 +29,8 @@ struct stitch_repo_conf {
 struct stitch_config {
 	size_t n_repos;
 	struct stitch_repo_conf *repos; /* highest priority first, ties by age */
+	char *cache_remote; /* shared artifact cache (an http(s) URL), or NULL */
+	bool cache_push; /* upload what is built to cache_remote (default true) */
 };
 
 int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitch_err *err);

@@ -498,6 +498,7 @@ int stitch_repo_load(struct stitch_repo **out, const struct stitch_repo_spec *sp
 		}
 	}
 done:
+	stitch_hex(repo->from_cache ? st->cf.key.content : key.content, 32, repo->content_sha256);
 	repo->name = xstrdup(spec->name ? spec->name : repo->doc_name);
 	src_set_release(&src);
 	free(cpath);

@@ -66,6 +66,7 @@ struct stitch_repo {
 	char *doc_name; /* the "name" the repository gives itself */
 	int priority;
 	bool from_cache; /* loaded from the compiled form */
+	char content_sha256[65]; /* of the repository's source bytes (lowercase hex) */
 	size_t n_pkgs;
 	const struct stitch_pkg *pkgs; /* sorted by name */
 	void *store; /* private: backing memory */

@@ -30,7 +30,10 @@ struct node {
 	char source_sha256[65];
 	char build_hash[65];
 	char interface_hash[65];
+	char recipe[65];
 	char *source_path; /* the archive in the cache */
+	bool expect_cached; /* the artifact cache should serve it: fetch no source */
+	char predicted_iface[65]; /* interface hash expected before building; "" unknown */
 	const struct stitch_pin *pin; /* built from a local tree */
 	struct stitch_tree_scan scan; /* of the pin's tree */
 	bool rebuilt; /* built in this run */
@@ -254,25 +257,57 @@ static const char *dep_interface(const struct op *op, const struct node *dep)
 	return dep->inst && dep->inst->interface_hash ? dep->inst->interface_hash : "";
 }
 
-static void build_hash(struct op *op, struct node *nd)
+void stitch_recipe_hash(const struct stitch_version *v, char out[65])
 {
 	struct stitch_buf b = STITCH_BUF_INIT;
 
-	cc_identity(op);
-	stitch_buf_addf(&b, "stitch build 1\nname %s\nversion %s\nsource %s\ntarget unix\ncc %s\n",
-	                nd->v->pkg->name, nd->v->version, nd->source_sha256, op->cc_id);
-	hash_cmds(&b, "build", &nd->v->build);
-	hash_cmds(&b, "install", &nd->v->install);
-	/* Dependencies by name: nd->deps follows requirement order. */
-	for (size_t i = 0; i < op->n_order; i++) {
-		size_t j = op->order[i];
-		for (size_t d = 0; d < nd->n_deps; d++)
-			if (nd->deps[d] == j)
-				stitch_buf_addf(&b, "dep %s %s\n", op->nodes[j].v->pkg->name,
-				                dep_interface(op, &op->nodes[j]));
-	}
-	stitch_sha256_hex(b.buf, b.len, nd->build_hash);
+	hash_cmds(&b, "build", &v->build);
+	hash_cmds(&b, "install", &v->install);
+	stitch_sha256_hex(b.buf, b.len, out);
 	stitch_buf_release(&b);
+}
+
+/*
+ * nd's build inputs, dependencies by name (the nodes are sorted by name).
+ * iface_of gives a dependency's interface hash; names and ifaces hold
+ * n_deps + 1 entries.
+ */
+static void inputs_of(struct op *op, struct node *nd, const char **names, const char **ifaces,
+                      const char *(*iface_of)(const struct op *, const struct node *),
+                      struct stitch_build_inputs *in)
+{
+	size_t k = 0;
+
+	cc_identity(op);
+	if (!nd->recipe[0])
+		stitch_recipe_hash(nd->v, nd->recipe);
+	for (size_t j = 0; j < op->n; j++)
+		for (size_t d = 0; d < nd->n_deps; d++)
+			if (nd->deps[d] == j) {
+				names[k] = op->nodes[j].v->pkg->name;
+				ifaces[k++] = iface_of(op, &op->nodes[j]);
+			}
+	*in = (struct stitch_build_inputs){nd->v->pkg->name,
+	                                   nd->v->version,
+	                                   nd->source_sha256,
+	                                   "unix",
+	                                   op->cc_id,
+	                                   nd->recipe,
+	                                   k,
+	                                   names,
+	                                   ifaces};
+}
+
+static void build_hash(struct op *op, struct node *nd)
+{
+	const char **names = xcalloc(nd->n_deps + 1, sizeof(char *));
+	const char **ifaces = xcalloc(nd->n_deps + 1, sizeof(char *));
+	struct stitch_build_inputs in;
+
+	inputs_of(op, nd, names, ifaces, dep_interface, &in);
+	stitch_build_inputs_hash(&in, nd->build_hash);
+	free(names);
+	free(ifaces);
 }
 
 /*
@@ -331,7 +366,7 @@ static int fetch_sources(struct op *op, struct stitch_err *err)
 
 	for (size_t i = 0; i < op->n; i++) {
 		struct node *nd = &op->nodes[i];
-		if (strcmp(nd->action, "keep") == 0 || nd->pin)
+		if (strcmp(nd->action, "keep") == 0 || nd->pin || nd->expect_cached)
 			continue;
 		urls[m] = source_url(nd->v);
 		labels[m] = xasprintf("%s %s", nd->v->pkg->name, nd->v->version);
@@ -385,8 +420,50 @@ static int fetch_one(struct op *op, struct node *nd, struct stitch_err *err)
 	return rc;
 }
 
-/* Unpack, build, install into staging, then commit: one package, whole or not at all. */
-static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
+static void emit_cache(const struct op *op, const struct node *nd, const char *what,
+                       const char *reason, const struct stitch_err *err)
+{
+	struct stitch_event ev = {"cache", what, nd->v->pkg->name, nd->v->version, NULL, reason,
+	                          0,       err};
+	if (op->o->on_event)
+		op->o->on_event(op->o->data, &ev);
+}
+
+/* Keep what a build staged in the artifact cache (and upload it); never fatal. */
+static void store_artifact(struct op *op, struct node *nd, const struct stitch_staged *sp,
+                           const char *root)
+{
+	const char **names = xcalloc(nd->n_deps + 1, sizeof(char *));
+	const char **ifaces = xcalloc(nd->n_deps + 1, sizeof(char *));
+	const char **paths = xcalloc(sp->n_files + 1, sizeof(char *));
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_build_inputs in;
+	bool uploaded = false;
+	int rc;
+
+	inputs_of(op, nd, names, ifaces, dep_interface, &in);
+	for (size_t i = 0; i < sp->n_files; i++)
+		paths[i] = sp->files[i].path;
+	rc = stitch_artifacts_store(op->o->artifacts, &in, nd->build_hash, nd->interface_hash, root,
+	                            paths, sp->n_files, op->sw->dir, &uploaded, &err);
+	if (uploaded)
+		emit_cache(op, nd, "uploaded", NULL, NULL);
+	else if (rc == 0)
+		emit_cache(op, nd, "stored", NULL, NULL);
+	else
+		emit_cache(op, nd, rc == STITCH_E_FETCH ? "upload-failed" : "not-stored", NULL,
+		           &err);
+	free(names);
+	free(ifaces);
+	free(paths);
+}
+
+/*
+ * Unpack, build, install into staging (or unpack the artifact art instead
+ * of all that), then commit: one package, whole or not at all.
+ */
+static int build_one(struct op *op, struct node *nd, const struct stitch_artifact *art,
+                     struct stitch_err *err)
 {
 	const char *meta = stitch_state_dir(op->sw->st);
 	const char *name = nd->v->pkg->name, *ver = nd->v->version;
@@ -405,13 +482,30 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 	int rc;
 
 	memset(&sp, 0, sizeof(sp));
+	stitch_rm_rf(staging);
+	if (art) {
+		char *dest = xasprintf("%s%s", staging, op->sw->dir);
+		rc = stitch_artifacts_unpack(op->o->artifacts, art, dest, op->sw->dir, err);
+		free(dest);
+		if (rc == 0)
+			rc = stitch_switch_collect(op->sw, staging, label, &sp, nd->interface_hash,
+			                           &root, err);
+		if (rc == 0 && strcmp(nd->interface_hash, art->interface_hash) != 0)
+			rc = stitch_error(
+			    err, STITCH_E_CHECKSUM,
+			    "artifact %s of %s %s: its files do not match the interface "
+			    "hash it records",
+			    art->build_hash, name, ver);
+		if (rc)
+			goto out;
+		goto commit;
+	}
 	if (!nd->pin && !nd->source_path && (rc = fetch_one(op, nd, err)) != 0)
 		goto out;
 	if (!nd->pin)
 		stitch_rm_rf(work);
 	else if (op->o->clean && op->o->clean(op->o->data, name))
 		stitch_rm_rf(work);
-	stitch_rm_rf(staging);
 	stitch_mkdir_p(logs, 0755);
 	unlink(log);
 	{
@@ -440,6 +534,10 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 	if ((rc = stitch_switch_collect(op->sw, staging, label, &sp, nd->interface_hash, &root,
 	                                err)) != 0)
 		goto out;
+	/* A pin's build is work in progress: it stays out of the shared cache. */
+	if (op->o->artifacts && !nd->pin)
+		store_artifact(op, nd, &sp, root);
+commit:
 	depnames = xcalloc(nd->n_deps + 1, sizeof(char *));
 	for (size_t d = 0; d < nd->n_deps; d++)
 		depnames[d] = (char *)op->nodes[nd->deps[d]].v->pkg->name;
@@ -459,7 +557,7 @@ static int build_one(struct op *op, struct node *nd, struct stitch_err *err)
 	rc = stitch_switch_commit_install(op->sw, &sp, err);
 out:
 	stitch_staged_release(&sp);
-	if (rc == 0 && !nd->pin)
+	if (rc == 0 && !nd->pin && !art)
 		stitch_rm_rf(work); /* the log stays; a failed tree stays for inspection */
 	stitch_rm_rf(staging);
 	free(depnames);
@@ -470,6 +568,100 @@ out:
 	free(log);
 	free(label);
 	return rc;
+}
+
+/*
+ * Serve nd from the artifact cache when it holds nd's build hash.  True
+ * when nd is installed that way; otherwise nd is to be built, and with
+ * opts->explain an "explain" event says why the cache could not serve it.
+ */
+static bool cached_build(struct op *op, struct node *nd, char *reason, size_t len, double t0)
+{
+	struct stitch_artifacts *a = op->o->artifacts;
+	struct stitch_artifact art;
+	struct stitch_err err = STITCH_ERR_INIT;
+	int rc;
+
+	if (!a || nd->pin)
+		return false;
+	rc = stitch_artifacts_lookup(a, nd->build_hash, &art, &err);
+	if (rc == 0) {
+		rc = build_one(op, nd, &art, &err);
+		if (rc == 0) {
+			snprintf(reason, len, "from the %s artifact cache", art.where);
+			emit(op, "cached", nd, reason, now_s() - t0, NULL);
+			stitch_artifact_release(&art);
+			return true;
+		}
+		stitch_artifact_release(&art);
+	}
+	if (rc != STITCH_E_NOTFOUND)
+		emit_cache(op, nd, "rejected", "built instead", &err);
+	if (op->o->explain) {
+		const char **names = xcalloc(nd->n_deps + 1, sizeof(char *));
+		const char **ifaces = xcalloc(nd->n_deps + 1, sizeof(char *));
+		struct stitch_buf why = STITCH_BUF_INIT;
+		struct stitch_build_inputs in;
+		struct stitch_event ev = {
+		    "explain", nd->action, nd->v->pkg->name, nd->v->version, NULL, NULL, 0, NULL};
+		inputs_of(op, nd, names, ifaces, dep_interface, &in);
+		if (!stitch_artifacts_explain(a, &in, &why))
+			stitch_buf_addf(&why, "the cache holds no build of %s", nd->v->pkg->name);
+		ev.reason = why.buf;
+		if (op->o->on_event)
+			op->o->on_event(op->o->data, &ev);
+		stitch_buf_release(&why);
+		free(names);
+		free(ifaces);
+	}
+	return false;
+}
+
+static const char *predicted_interface(const struct op *op, const struct node *dep)
+{
+	(void)op;
+	return dep->predicted_iface;
+}
+
+/*
+ * Before fetching: which packages will the artifact cache serve?  Their
+ * sources need not be downloaded.  A build hash is known ahead when the
+ * source hash is in the index and every dependency's interface is known:
+ * kept as installed, or recorded by the artifact that will serve it.
+ */
+static void predict_cached(struct op *op)
+{
+	for (size_t k = 0; k < op->n_order; k++) {
+		struct node *nd = &op->nodes[op->order[k]];
+		const char **names, **ifaces;
+		struct stitch_build_inputs in;
+		struct stitch_artifact art;
+		char hash[65];
+		bool known = !nd->pin && nd->v->sha256;
+
+		for (size_t d = 0; known && d < nd->n_deps; d++)
+			known = op->nodes[nd->deps[d]].predicted_iface[0] != '\0';
+		if (!known)
+			continue;
+		snprintf(nd->source_sha256, sizeof(nd->source_sha256), "%s", nd->v->sha256);
+		names = xcalloc(nd->n_deps + 1, sizeof(char *));
+		ifaces = xcalloc(nd->n_deps + 1, sizeof(char *));
+		inputs_of(op, nd, names, ifaces, predicted_interface, &in);
+		stitch_build_inputs_hash(&in, hash);
+		free(names);
+		free(ifaces);
+		if (nd->inst && nd->inst->build_hash && nd->inst->interface_hash &&
+		    strcmp(nd->inst->build_hash, hash) == 0 &&
+		    strcmp(nd->inst->version, nd->v->version) == 0) {
+			snprintf(nd->predicted_iface, 65, "%s", nd->inst->interface_hash);
+			continue;
+		}
+		if (stitch_artifacts_lookup(op->o->artifacts, hash, &art, NULL) == 0) {
+			memcpy(nd->predicted_iface, art.interface_hash, 65);
+			nd->expect_cached = true;
+			stitch_artifact_release(&art);
+		}
+	}
 }
 
 static int cmp_node(const void *a, const void *b)
@@ -586,8 +778,16 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 
 	if ((rc = stitch_state_list_packages(sw->st, &inst, &n_inst, err)) != 0)
 		return rc;
-	if ((rc = solve_for(&op, idx, reqs, n_reqs, inst, n_inst, &sol, why, err)) != 0)
+	if (opts->fixed) {
+		if ((rc = stitch_state_pin_list(sw->st, &op.pins, &op.n_pins, err)) != 0)
+			goto out;
+		sol.chosen = xcalloc(opts->n_fixed + 1, sizeof(*sol.chosen));
+		for (size_t i = 0; i < opts->n_fixed; i++)
+			sol.chosen[i] = opts->fixed[i];
+		sol.n = opts->n_fixed;
+	} else if ((rc = solve_for(&op, idx, reqs, n_reqs, inst, n_inst, &sol, why, err)) != 0) {
 		goto out;
+	}
 	op.n = sol.n;
 	op.nodes = xcalloc(sol.n + 1, sizeof(*op.nodes));
 	op.order = xcalloc(sol.n + 1, sizeof(size_t));
@@ -624,8 +824,11 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 		double t0 = now_s();
 		size_t n_fetch = 0;
 		char count[32];
+		if (opts->artifacts)
+			predict_cached(&op);
 		for (size_t i = 0; i < op.n; i++)
-			n_fetch += strcmp(op.nodes[i].action, "keep") != 0;
+			n_fetch += strcmp(op.nodes[i].action, "keep") != 0 && !op.nodes[i].pin &&
+			           !op.nodes[i].expect_cached;
 		if (fetch_sources(&op, err) != 0 && !first.code)
 			first = *err;
 		if (n_fetch && opts->on_event) {
@@ -675,16 +878,21 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 			}
 			nd->action = "rebuild";
 		}
-		emit(&op, "build", nd, reason[0] ? reason : NULL, 0, NULL);
-		if ((rc = build_one(&op, nd, err)) != 0) {
-			nd->failed = true;
-			if (!first.code)
-				first = *err;
-			emit(&op, "failed", nd, reason[0] ? reason : NULL, now_s() - t0, err);
-			continue;
+		if (cached_build(&op, nd, reason, sizeof(reason), t0)) {
+			/* unpacked from the artifact cache */
+		} else {
+			emit(&op, "build", nd, reason[0] ? reason : NULL, 0, NULL);
+			if ((rc = build_one(&op, nd, NULL, err)) != 0) {
+				nd->failed = true;
+				if (!first.code)
+					first = *err;
+				emit(&op, "failed", nd, reason[0] ? reason : NULL, now_s() - t0,
+				     err);
+				continue;
+			}
+			emit(&op, "done", nd, reason[0] ? reason : NULL, now_s() - t0, NULL);
 		}
 		nd->rebuilt = true;
-		emit(&op, "done", nd, reason[0] ? reason : NULL, now_s() - t0, NULL);
 		add_change(&op,
 		           !strcmp(nd->action, "install")     ? STITCH_CHANGE_INSTALL
 		           : !strcmp(nd->action, "upgrade")   ? STITCH_CHANGE_UPGRADE

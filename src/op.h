@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "artifact.h"
 #include "error.h"
 #include "index.h"
 #include "solve.h"
@@ -21,7 +22,11 @@
 
 struct stitch_event {
 	const char *kind; /* "plan", "fetch", "build" (starts), then one of "done",
-				 "kept", "failed", "skipped" (a dependency failed) */
+				 "cached" (unpacked from the artifact cache), "kept",
+				 "failed", "skipped" (a dependency failed); "explain"
+				 (why the cache could not serve it, in reason); "cache"
+				 (action "stored", "uploaded", "rejected" or
+				 "upload-failed", err saying why) */
 	const char *action; /* "install", "upgrade", "downgrade", "rebuild", "keep", "remove" */
 	const char *name;
 	const char *version; /* the new version (the removed one for "remove") */
@@ -44,7 +49,20 @@ struct stitch_op_opts {
 	void *data;
 	/* Should the persistent build tree of pinned package name start afresh? */
 	bool (*clean)(void *data, const char *name);
+	/*
+	 * Locked: install exactly these versions, without resolving (they
+	 * must be closed under their depends; the caller checked).
+	 */
+	const struct stitch_version *const *fixed;
+	size_t n_fixed;
+	/* Built packages are taken from and stored into this cache (may be NULL). */
+	struct stitch_artifacts *artifacts;
+	/* Say, for each package built, which input differs from the cached artifact. */
+	bool explain;
 };
+
+/* SHA-256 of a version's build and install commands. */
+void stitch_recipe_hash(const struct stitch_version *v, char out[65]);
 
 /*
  * Install reqs (requirement strings) into sw, keeping what is installed

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "artifact.h"
 #include "util.h"
 
 int stitch_switch_init(const char *dir, struct stitch_err *err)
@@ -595,6 +596,43 @@ dedupe:
 	}
 }
 
+/*
+ * A file's hash as dependents see it, wherever the switch is: a text that
+ * names the switch directory (a pkg-config file) is hashed with the
+ * placeholder in its place, so the interface hash, and with it every
+ * dependent's build hash, is the same in every switch.
+ */
+static const char *relocatable_sha256(const struct collect *c, const struct stitch_file *f)
+{
+	static char out[65];
+	struct stitch_buf in = STITCH_BUF_INIT, rel = STITCH_BUF_INIT;
+	char *full;
+	FILE *fp;
+	char chunk[8192];
+	size_t n;
+
+	if (!S_ISREG(f->mode) || f->size > (1u << 20))
+		return f->sha256;
+	full = xasprintf("%s/%s", c->base, f->path);
+	fp = fopen(full, "rb");
+	free(full);
+	if (!fp)
+		return f->sha256;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		stitch_buf_add(&in, chunk, n);
+	fclose(fp);
+	if (!memmem(in.buf, in.len, c->sw->dir, strlen(c->sw->dir)) ||
+	    memchr(in.buf, '\0', in.len)) {
+		stitch_buf_release(&in);
+		return f->sha256;
+	}
+	stitch_replace_all(in.buf, in.len, c->sw->dir, STITCH_PREFIX_PLACEHOLDER, &rel);
+	stitch_sha256_hex(rel.buf, rel.len, out);
+	stitch_buf_release(&in);
+	stitch_buf_release(&rel);
+	return out;
+}
+
 int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, const char *label,
                           struct stitch_staged *out, char interface_hash[65], char **root,
                           struct stitch_err *err)
@@ -625,7 +663,7 @@ int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, c
 			}
 			continue;
 		}
-		stitch_buf_addf(&iface, "%s %s %o\n", f->path, f->sha256,
+		stitch_buf_addf(&iface, "%s %s %o\n", f->path, relocatable_sha256(&c, f),
 		                (unsigned)(f->mode & 0777));
 	}
 	stitch_sha256_hex(iface.buf, iface.len, interface_hash);

@@ -176,18 +176,24 @@ char *stitch_buf_detach(struct stitch_buf *b, size_t *len)
 	return p;
 }
 
-void stitch_sha256_hex(const void *data, size_t len, char out[65])
+void stitch_hex(const unsigned char *bytes, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[bytes[i] >> 4];
+		out[2 * i + 1] = hex[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void stitch_sha256_hex(const void *data, size_t len, char out[65])
+{
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
 	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[2 * mdlen] = '\0';
+	stitch_hex(md, mdlen, out);
 }
 
 int stitch_sha256_file(const char *path, char out[65])

@@ -58,6 +58,8 @@ void stitch_buf_reset(struct stitch_buf *b);
 /* Hand the allocation to the caller (never NULL); the buffer is reset. */
 char *stitch_buf_detach(struct stitch_buf *b, size_t *len);
 
+/* n bytes as lowercase hex into out (2n + 1 bytes). */
+void stitch_hex(const unsigned char *bytes, size_t n, char *out);
 /* Lowercase hex SHA-256 of data into out (65 bytes). */
 void stitch_sha256_hex(const void *data, size_t len, char out[65]);
 /* SHA-256 of a file's contents; -1 with errno set when it cannot be read. */
