@@ -147,6 +147,8 @@ int cmd_lock_versions(struct stitch_ctx *ctx, const struct stitch_project *p,
 
 int cmd_build(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_verify(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_doctor(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_init(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_install(int argc, char **argv, struct stitch_ctx *ctx);

@@ -39,6 +39,25 @@ static const struct cmd_entry commands[] = {
      "  --explain     for each package built, say which input of its build hash\n"
      "                differs from the closest artifact in the cache\n"
      "  --json        one event a line\n"},
+    {"cache", cmd_cache, NEED_ROOT, "the artifact cache, local and shared",
+     "usage: stitch cache [status] [--json]\n"
+     "       stitch cache remote URL [--read-only]\n"
+     "       stitch cache remote --off\n"
+     "       stitch cache clean\n"
+     "\n"
+     "Every package stitch builds from a release is kept in <root>/cache/artifacts\n"
+     "by its build hash (its source, recipe, target, compiler and the interfaces\n"
+     "of its dependencies); a later install with the same build hash unpacks it\n"
+     "instead of building.  Pinned packages are never cached.\n"
+     "\n"
+     "  remote URL   also use a shared cache over HTTP (any server taking GET\n"
+     "               and PUT, e.g. nginx with WebDAV): stitch GETs before\n"
+     "               building and PUTs what it built (not with --read-only).\n"
+     "               What comes back is checked against its hashes; anything\n"
+     "               else is rejected and the package is built.\n"
+     "  clean        empty the local cache\n"
+     "\n"
+     "STITCH_NO_CACHE=1 turns the cache off for one command.\n"},
     {"doctor", cmd_doctor, NEED_ROOT | NEED_SWITCH_RO, "check installed files against their hashes",
      "usage: stitch doctor [--json]\n"
      "\n"
@@ -183,6 +202,15 @@ static const struct cmd_entry commands[] = {
     {"upgrade", cmd_upgrade, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
      "upgrade installed packages to the newest versions that fit",
      "usage: stitch upgrade [--dry-run] [--json] [-j N]\n"},
+    {"verify", cmd_verify, NEED_ROOT, "rebuild stitch.lock in a fresh root and compare images",
+     "usage: stitch verify [--keep] [--json]\n"
+     "\n"
+     "In a project with a stitch.lock: builds it here as 'stitch build --locked'\n"
+     "does, then again in a fresh temporary root with no cache, from a copy of\n"
+     "the project at another path, and compares the two images' SHA-256.  When\n"
+     "they differ, names the first package (in dependency order) whose build\n"
+     "differs, and keeps the fresh build for inspection (--keep always does).\n"
+     "Exit status 1 when the images differ.\n"},
     {"watch", cmd_watch, NEED_ROOT, "rebuild (and test) on every change",
      "usage: stitch watch [--test]\n"
      "\n"

@@ -385,7 +385,10 @@ int stitch_artifacts_lookup(struct stitch_artifacts *a, const char *build_hash,
 		rc = meta_parse(b.buf, b.len, build_hash, path, out, err);
 		stitch_buf_release(&b);
 		if (rc == 0) {
-			out->where = "local";
+			/* Described here; its archive may still have to come from the remote. */
+			char *arch = xasprintf("%s/%s", a->dir, out->archive_sha256);
+			out->where = a->remote && access(arch, F_OK) != 0 ? "remote" : "local";
+			free(arch);
 			free(path);
 			return 0;
 		}

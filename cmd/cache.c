@@ -1,0 +1,150 @@
+/*
+ * stitch cache status | remote [URL | --off] [--read-only] | clean: the
+ * artifact cache of the root and the shared remote one.
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "util.h"
+
+struct cache_opts {
+	bool off, read_only, json;
+};
+
+static int on_opt(int val, const char *arg, void *data)
+{
+	struct cache_opts *o = data;
+
+	(void)arg;
+	if (val == 'o')
+		o->off = true;
+	else if (val == 'r')
+		o->read_only = true;
+	else if (val == 'J')
+		o->json = true;
+	else
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
+static void count_dir(const char *dir, size_t *n_art, long long *bytes)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	*n_art = 0;
+	*bytes = 0;
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *p = xasprintf("%s/%s", dir, de->d_name);
+		struct stat st;
+		size_t len = strlen(de->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+			*bytes += st.st_size;
+			*n_art += len > 5 && strcmp(de->d_name + len - 5, ".json") == 0;
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx)
+{
+	static const struct option opts[] = {{"off", no_argument, NULL, 'o'},
+	                                     {"read-only", no_argument, NULL, 'r'},
+	                                     {"json", no_argument, NULL, 'J'},
+	                                     {0}};
+	struct cache_opts o = {0};
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_config cfg;
+	char **ops, *dir = xasprintf("%s/cache/artifacts", ctx->root);
+	const char *sub;
+	int n_ops, rc;
+
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK) {
+		free(dir);
+		return rc;
+	}
+	sub = n_ops ? ops[0] : "status";
+	if (stitch_config_load(ctx->root, &cfg, &err) != 0) {
+		free(ops);
+		free(dir);
+		return cmd_fail(&err);
+	}
+	if (!strcmp(sub, "status") && n_ops <= 1) {
+		size_t n_art;
+		long long bytes;
+		count_dir(dir, &n_art, &bytes);
+		if (o.json) {
+			json_t *ev = json_pack(
+			    "{s:s, s:s, s:i, s:I, s:o, s:b}", "event", "cache", "dir", dir,
+			    "artifacts", (int)n_art, "bytes", (json_int_t)bytes, "remote",
+			    cfg.cache_remote ? json_string(cfg.cache_remote) : json_null(), "push",
+			    cfg.cache_push);
+			char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			puts(text);
+			free(text);
+			json_decref(ev);
+		} else {
+			printf("local:  %s (%zu artifact%s, %.1f MB)\n", dir, n_art,
+			       n_art == 1 ? "" : "s", (double)bytes / 1e6);
+			if (cfg.cache_remote)
+				printf("remote: %s (%s)\n", cfg.cache_remote,
+				       cfg.cache_push ? "read and write" : "read only");
+			else
+				printf("remote: none (stitch cache remote URL adds one)\n");
+		}
+	} else if (!strcmp(sub, "remote") && (n_ops == 2 || (n_ops == 1 && o.off))) {
+		free(cfg.cache_remote);
+		cfg.cache_remote = NULL;
+		if (!o.off) {
+			if (strncmp(ops[1], "http://", 7) != 0 &&
+			    strncmp(ops[1], "https://", 8) != 0) {
+				rc = cmd_usage_error(
+				    ctx,
+				    "the remote cache is an http:// or https:// URL, "
+				    "not '%s'",
+				    ops[1]);
+				goto out;
+			}
+			cfg.cache_remote = xstrdup(ops[1]);
+			cfg.cache_push = !o.read_only;
+		}
+		if (stitch_config_save(ctx->root, &cfg, &err) != 0) {
+			rc = cmd_fail(&err);
+			goto out;
+		}
+		if (o.off)
+			printf("remote artifact cache: off\n");
+		else
+			printf("remote artifact cache: %s (%s)\n", cfg.cache_remote,
+			       cfg.cache_push ? "read and write" : "read only");
+	} else if (!strcmp(sub, "clean") && n_ops == 1) {
+		size_t n_art;
+		long long bytes;
+		count_dir(dir, &n_art, &bytes);
+		if (stitch_rm_rf(dir) != 0) {
+			rc = cmd_error("cannot remove '%s'", dir);
+			goto out;
+		}
+		printf("removed %zu artifact%s (%.1f MB) from %s\n", n_art, n_art == 1 ? "" : "s",
+		       (double)bytes / 1e6, dir);
+	} else {
+		rc =
+		    cmd_usage_error(ctx, "expected: cache status | cache remote URL | cache remote "
+		                         "--off | cache clean");
+	}
+out:
+	stitch_config_release(&cfg);
+	free(ops);
+	free(dir);
+	return rc;
+}
