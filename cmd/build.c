@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "artifact.h"
+#include "build.h"
 #include "cmd.h"
 #include "link.h"
 #include "lock.h"
@@ -260,10 +261,11 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	oo.artifacts = cmd_artifacts(ctx);
 	oo.explain = o->explain;
 	rc = stitch_op_install(ctx->sw, ctx->index, reqs, p->n_depends + 1, &oo, &why, &err);
-	stitch_artifacts_free(oo.artifacts);
 	free((char *)oo.source_cache);
 	free(reqs);
 	free(fixed);
+	if (rc)
+		stitch_artifacts_free(oo.artifacts);
 	if (rc == STITCH_E_UNSAT) {
 		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);
 		stitch_buf_release(&why);
@@ -285,12 +287,24 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		excl = xcalloc(n_pins + 1, sizeof(char *));
 		for (size_t i = 0; i < n_pins; i++)
 			excl[i] = pins[i].path;
-		lo = (struct stitch_link_opts){p,      t,   ctx->sw->dir, (const char *const *)pkgs,
-		                               n_pkgs, key, excl,         n_pins};
+		char cc_id[320];
+		stitch_cc_identity(stitch_state_dir(ctx->sw->st), cc_id, sizeof(cc_id));
+		lo = (struct stitch_link_opts){p,
+		                               t,
+		                               ctx->sw->dir,
+		                               (const char *const *)pkgs,
+		                               n_pkgs,
+		                               key,
+		                               excl,
+		                               n_pins,
+		                               oo.artifacts,
+		                               cc_id};
 		rc = stitch_link(&lo, &res, &err);
 		free(excl);
 		stitch_pins_free(pins, n_pins);
 	}
+	stitch_artifacts_free(oo.artifacts);
+	oo.artifacts = NULL;
 	for (size_t i = 0; i < n_pkgs; i++)
 		free(pkgs[i]);
 	free(pkgs);
@@ -311,18 +325,20 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	}
 	write_manifest(ctx, p, t, &res);
 	if (o->json) {
-		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "event", "link", "action",
-		                       res.relinked ? "linked" : "kept", "image", res.image,
-		                       "sha256", res.sha256, "compiled", (int)res.compiled,
-		                       "seconds", (double)(long)(res.link_seconds * 1000) / 1000);
+		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:f}", "event", "link",
+		                       "action", res.relinked ? "linked" : "kept", "image",
+		                       res.image, "sha256", res.sha256, "compiled",
+		                       (int)res.compiled, "cached", (int)res.from_cache, "seconds",
+		                       (double)(long)(res.link_seconds * 1000) / 1000);
 		char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		puts(text);
 		free(text);
 		json_decref(ev);
 	} else {
 		if (res.relinked)
-			printf("image relinked in %.2f s (%zu source%s compiled)\n",
-			       res.link_seconds, res.compiled, res.compiled == 1 ? "" : "s");
+			printf("image relinked in %.2f s (%zu source%s compiled%s)\n",
+			       res.link_seconds, res.compiled, res.compiled == 1 ? "" : "s",
+			       res.from_cache ? ", the others from the artifact cache" : "");
 		else
 			printf("image up to date\n");
 		printf("image: %s\nsha256: %s\n", res.image, res.sha256);

@@ -359,18 +359,24 @@ static int write_file_atomic(const char *path, const void *data, size_t len)
 	return rc;
 }
 
-static int read_small(const char *path, struct stitch_buf *b)
+/* Read a file into b, at most max bytes (0: all of it). */
+static int read_file(const char *path, struct stitch_buf *b, size_t max)
 {
 	FILE *f = fopen(path, "rb");
-	char chunk[8192];
+	char chunk[65536];
 	size_t n;
 
 	if (!f)
 		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b->len < META_MAX)
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && (!max || b->len < max))
 		stitch_buf_add(b, chunk, n);
 	fclose(f);
 	return 0;
+}
+
+static int read_small(const char *path, struct stitch_buf *b)
+{
+	return read_file(path, b, META_MAX);
 }
 
 int stitch_artifacts_lookup(struct stitch_artifacts *a, const char *build_hash,
@@ -422,7 +428,7 @@ static int relocate_file(const char *path, const char *to, struct stitch_err *er
 	struct stat st;
 	int rc = 0;
 
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || read_small(path, &in) != 0)
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || read_file(path, &in, 0) != 0)
 		return stitch_error(err, STITCH_E_ARCHIVE, "artifact file '%s' is missing", path);
 	stitch_replace_all(in.buf, in.len, STITCH_PREFIX_PLACEHOLDER, to, &out);
 	if (write_file_atomic(path, out.buf, out.len) != 0 || chmod(path, st.st_mode & 07777) != 0)
@@ -534,7 +540,7 @@ static int add_entry(struct archive *ar, const char *root, const char *rel, cons
 		                  rel);
 		goto out;
 	}
-	if (read_small(full, &in) != 0 || in.len != (size_t)st.st_size) {
+	if (read_file(full, &in, 0) != 0 || in.len != (size_t)st.st_size) {
 		rc = stitch_error(err, STITCH_E_ARCHIVE, "cannot pack '%s': cannot read it whole",
 		                  rel);
 		goto out;

@@ -259,3 +259,40 @@ out:
 	free(path);
 	return rc;
 }
+
+void stitch_cc_identity(const char *cache_dir, char *out, size_t len)
+{
+	char *argv[] = {"cc", "--version", NULL};
+	struct stitch_buf b = STITCH_BUF_INIT;
+	char *real = realpath("/usr/bin/cc", NULL), *cache, *nl, stamp[160] = "", line[320];
+	struct stat st;
+	FILE *f;
+
+	out[0] = '\0';
+	if (real && stat(real, &st) == 0)
+		snprintf(stamp, sizeof(stamp), "%s %lld %lld %lld", real, (long long)st.st_size,
+		         (long long)st.st_mtim.tv_sec, (long long)st.st_ino);
+	free(real);
+	cache = xasprintf("%s/cc-identity", cache_dir);
+	if (stamp[0] && (f = fopen(cache, "r")) != NULL) {
+		if (fgets(line, sizeof(line), f) && strncmp(line, stamp, strlen(stamp)) == 0 &&
+		    line[strlen(stamp)] == '\n' && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, len, "%s", line);
+		}
+		fclose(f);
+	}
+	if (!out[0]) {
+		stitch_run_capture(argv, &b, 4096);
+		nl = strchr(b.buf, '\n');
+		if (nl)
+			*nl = '\0';
+		snprintf(out, len, "%s", b.len ? b.buf : "unknown");
+		stitch_buf_release(&b);
+		if (stamp[0] && (f = fopen(cache, "w")) != NULL) {
+			fprintf(f, "%s\n%s\n", stamp, out);
+			fclose(f);
+		}
+	}
+	free(cache);
+}

@@ -47,4 +47,10 @@ char *stitch_build_find_program(const char *prog, const char *path);
 /* The last n lines of the file at path (at most 64 KiB are read). */
 char *stitch_build_log_tail(const char *path, int n);
 
+/*
+ * The compiler's identity: the first line of `cc --version`, kept in
+ * cache_dir/cc-identity and reused while /usr/bin/cc's stat data holds.
+ */
+void stitch_cc_identity(const char *cache_dir, char *out, size_t len);
+
 #endif

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "artifact.h"
 #include "build.h"
 #include "tree.h"
 #include "util.h"
@@ -197,6 +198,99 @@ static int compile_key(const struct stitch_link_opts *o, const char *src, char *
 	stitch_sha256_hex(b.buf, b.len, key);
 	stitch_buf_release(&b);
 	return 0;
+}
+
+/* The text with the project's and the switch's directories replaced by placeholders. */
+static void normalize(const struct stitch_link_opts *o, const char *text, size_t len,
+                      struct stitch_buf *out)
+{
+	struct stitch_buf mid = STITCH_BUF_INIT;
+
+	stitch_replace_all(text, len, o->project->dir, "@PROJECT@", &mid);
+	stitch_replace_all(mid.buf, mid.len, o->switch_dir, STITCH_PREFIX_PLACEHOLDER, out);
+	stitch_buf_release(&mid);
+}
+
+/*
+ * What an object is built from, wherever the project and its switch are:
+ * the preprocessed source (local headers included) and the command, both
+ * with those directories replaced, and the compiler.  args is the compile
+ * command, "-o OBJ SRC" at its end.
+ */
+static int object_inputs(const struct stitch_link_opts *o, const struct runner *re,
+                         char *const *args, const char *src, char name[512], char source[65],
+                         char recipe[65], struct stitch_err *err)
+{
+	struct stitch_buf pre = STITCH_BUF_INIT, norm = STITCH_BUF_INIT, cmd = STITCH_BUF_INIT;
+	size_t n = 0;
+	char **eargs;
+	int rc;
+
+	while (args[n])
+		n++;
+	eargs = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (!strcmp(args[i], "-o")) {
+			i++;
+			continue;
+		}
+		eargs[k++] = !strcmp(args[i], "-c") ? "-E" : args[i];
+		if (strcmp(args[i], "-c") != 0)
+			stitch_buf_addf(&cmd, "%s\n", args[i]);
+	}
+	rc = run(re, eargs, &pre, err);
+	free(eargs);
+	if (rc == 0) {
+		normalize(o, pre.buf, pre.len, &norm);
+		stitch_sha256_hex(norm.buf, norm.len, source);
+		stitch_buf_reset(&norm);
+		normalize(o, cmd.buf, cmd.len, &norm);
+		stitch_sha256_hex(norm.buf, norm.len, recipe);
+		snprintf(name, 512, "%s/%s", o->project->name, src);
+	}
+	stitch_buf_release(&pre);
+	stitch_buf_release(&norm);
+	stitch_buf_release(&cmd);
+	return rc;
+}
+
+/* Take obj (absolute) from the artifact cache: true when it was there. */
+static bool object_from_cache(const struct stitch_link_opts *o, const char *hash, const char *obj)
+{
+	struct stitch_artifact art;
+	char *tmp = xasprintf("%s/_build/.artifact-%ld", o->project->dir, (long)getpid());
+	char *file = xasprintf("%s/object.o", tmp), sha[65];
+	bool ok = false;
+
+	stitch_rm_rf(tmp);
+	if (stitch_artifacts_lookup(o->artifacts, hash, &art, NULL) == 0) {
+		ok = stitch_artifacts_unpack(o->artifacts, &art, tmp, o->switch_dir, NULL) == 0 &&
+		     stitch_sha256_file(file, sha) == 0 && strcmp(sha, art.interface_hash) == 0 &&
+		     rename(file, obj) == 0;
+		stitch_artifact_release(&art);
+	}
+	stitch_rm_rf(tmp);
+	free(tmp);
+	free(file);
+	return ok;
+}
+
+static void object_to_cache(const struct stitch_link_opts *o, const struct stitch_build_inputs *in,
+                            const char *hash, const char *obj)
+{
+	char *tmp = xasprintf("%s/_build/.artifact-%ld", o->project->dir, (long)getpid());
+	char *file = xasprintf("%s/object.o", tmp), sha[65];
+	const char *paths[] = {"object.o"};
+	bool uploaded;
+
+	stitch_rm_rf(tmp);
+	if (stitch_mkdir_p(tmp, 0755) == 0 && link(obj, file) == 0 &&
+	    stitch_sha256_file(file, sha) == 0)
+		stitch_artifacts_store(o->artifacts, in, hash, sha, tmp, paths, 1, o->switch_dir,
+		                       &uploaded, NULL);
+	stitch_rm_rf(tmp);
+	free(tmp);
+	free(file);
 }
 
 /* Stat data of the project's own files (not _build, _stitch or VCS folders). */
@@ -397,11 +491,29 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 			rc = stitch_error(err, STITCH_E_BUILD, "cannot read source '%s/%s': %s",
 			                  p->dir, p->sources[i], strerror(errno));
 		} else if (!up_to_date(p->dir, obj, key)) {
-			rc = run(&run_env, argv, NULL, err);
+			struct stitch_build_inputs in = {0};
+			char name[512], source[65], recipe[65], hash[65] = "";
+			char *abs = xasprintf("%s/%s", p->dir, obj);
+			bool cached = false;
+			if (o->artifacts && object_inputs(o, &run_env, argv, p->sources[i], name,
+			                                  source, recipe, err) == 0) {
+				in = (struct stitch_build_inputs){
+				    name, "object", source, o->target->name, o->cc_id, recipe,
+				    0,    NULL,     NULL};
+				stitch_build_inputs_hash(&in, hash);
+				cached = object_from_cache(o, hash, abs);
+			}
+			rc = cached ? 0 : run(&run_env, argv, NULL, err);
 			if (rc == 0) {
 				write_key(p->dir, obj, key);
-				r->compiled++;
+				if (cached)
+					r->from_cache++;
+				else
+					r->compiled++;
+				if (!cached && hash[0])
+					object_to_cache(o, &in, hash, abs);
 			}
+			free(abs);
 		}
 		free(argv);
 		argv = NULL;

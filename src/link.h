@@ -13,6 +13,8 @@
 #include "error.h"
 #include "project.h"
 
+struct stitch_artifacts;
+
 struct stitch_target {
 	const char *name; /* "unix" */
 	const char *platform_pkg; /* installed like any package; provides main() */
@@ -33,12 +35,16 @@ struct stitch_link_opts {
 				       own files (pinned trees): edits there do not re-run
 				       the generate commands */
 	size_t n_exclude;
+	/* Objects are taken from and stored into this cache (may be NULL). */
+	struct stitch_artifacts *artifacts;
+	const char *cc_id; /* the compiler's identity, for the cache's keys */
 };
 
 struct stitch_link_result {
 	char *image; /* absolute path */
 	char sha256[65];
-	size_t compiled; /* sources compiled (the others were up to date) */
+	size_t compiled; /* sources compiled (the others were up to date or cached) */
+	size_t from_cache; /* objects taken from the artifact cache */
 	double seconds; /* generate + compile + link */
 	double link_seconds;
 	bool relinked; /* false: nothing changed, the image stands */

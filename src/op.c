@@ -143,47 +143,11 @@ static void visit(struct op *op, size_t i)
 	op->order[op->n_order++] = i;
 }
 
-/*
- * The compiler's identity, part of every build hash.  Asking `cc --version`
- * costs a process per command; the answer is kept in the switch and reused
- * while the compiler binary's stat data is the same.
- */
+/* The compiler's identity, part of every build hash. */
 static void cc_identity(struct op *op)
 {
-	char *argv[] = {"cc", "--version", NULL};
-	struct stitch_buf b = STITCH_BUF_INIT;
-	char *real = realpath("/usr/bin/cc", NULL), *cache, *nl, stamp[160] = "", line[320];
-	struct stat st;
-	FILE *f;
-
-	if (op->cc_id[0])
-		return;
-	if (real && stat(real, &st) == 0)
-		snprintf(stamp, sizeof(stamp), "%s %lld %lld %lld", real, (long long)st.st_size,
-		         (long long)st.st_mtim.tv_sec, (long long)st.st_ino);
-	free(real);
-	cache = xasprintf("%s/cc-identity", stitch_state_dir(op->sw->st));
-	if (stamp[0] && (f = fopen(cache, "r")) != NULL) {
-		if (fgets(line, sizeof(line), f) && strncmp(line, stamp, strlen(stamp)) == 0 &&
-		    line[strlen(stamp)] == '\n' && fgets(line, sizeof(line), f)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(op->cc_id, sizeof(op->cc_id), "%s", line);
-		}
-		fclose(f);
-	}
-	if (!op->cc_id[0]) {
-		stitch_run_capture(argv, &b, 4096);
-		nl = strchr(b.buf, '\n');
-		if (nl)
-			*nl = '\0';
-		snprintf(op->cc_id, sizeof(op->cc_id), "%s", b.len ? b.buf : "unknown");
-		stitch_buf_release(&b);
-		if (stamp[0] && (f = fopen(cache, "w")) != NULL) {
-			fprintf(f, "%s\n%s\n", stamp, op->cc_id);
-			fclose(f);
-		}
-	}
-	free(cache);
+	if (!op->cc_id[0])
+		stitch_cc_identity(stitch_state_dir(op->sw->st), op->cc_id, sizeof(op->cc_id));
 }
 
 static char *source_url(const struct stitch_version *v)

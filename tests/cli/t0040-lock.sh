@@ -211,10 +211,10 @@ if [ "$(grep -c '"action":"uploaded"' "$OUT")" -eq 3 ]; then
 else
 	fail "runner A builds and uploads every package" "$(cat "$OUT")"
 fi
-if [ "$(find "$SRV/stitch" -name '*.json' | wc -l)" -eq 3 ] && [ "$(find "$SRV/stitch" -name '*.tar.zst' | wc -l)" -eq 3 ]; then
-	pass "the server holds three descriptions and three archives"
+if [ "$(find "$SRV/stitch" -name '*.json' | wc -l)" -eq 4 ] && [ "$(find "$SRV/stitch" -name '*.tar.zst' | wc -l)" -eq 4 ]; then
+	pass "the server holds four descriptions and archives (three packages, one object)"
 else
-	fail "the server holds three descriptions and three archives" "$(ls -R "$SRV")"
+	fail "the server holds four descriptions and archives (three packages, one object)" "$(ls -R "$SRV")"
 fi
 runner "$TMP/rootB" "$TMP/runB"
 if [ "$(grep -c '"action":"cached"' "$OUT")" -eq 3 ] && ! grep -q '"event":"building"' "$OUT" &&
@@ -224,6 +224,7 @@ else
 	fail "runner B, a fresh root: zero package builds, all from the remote cache" "$(cat "$OUT")"
 fi
 lacks "runner B fetched no source" "$OUT" '"event":"fetch"'
+has "runner B compiled nothing, not even the project's own source" "$OUT" '"compiled":0,"cached":1'
 has "runner B: the same image" "$OUT" "\"sha256\":\"$img1\""
 run "runner B's switch is sound" 0 "$STITCH" --root "$TMP/rootB" --switch "$TMP/runB/_stitch" doctor
 
