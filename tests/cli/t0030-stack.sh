@@ -71,3 +71,20 @@ else
 	has "every htdocs file compared" "$OUT" "GET /big.bin: 200 application/octet-stream, same bytes"
 	has "ten connections at once" "$OUT" "10 of 10 identical"
 fi
+
+# The CI recipe of README.md, as written: lock committed, build --locked, verify.
+(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" lock >"$OUT" 2>"$ERR")
+has "stitch lock on the static website" "$OUT" "stitch.lock: 7 packages, written"
+mkdir -p "$TMP/ci" && cp -R "$TOP/share/examples/static-website" "$TMP/ci/site"
+cp "$TMP/p1/site/stitch.lock" "$TMP/ci/site/"
+cd "$TMP/ci/site" || exit 1
+run "CI: stitch lock --check" 0 "$STITCH" --root "$TMP/rci" lock --check
+run "CI: stitch build --locked --json" 0 "$STITCH" --root "$TMP/rci" build --locked --json
+has "CI: the locked build gives the same image" "$OUT" "\"sha256\":\"$h1\""
+if python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line)
+' "$OUT"; then pass "CI: every line of --json is a JSON object"; else fail "CI: every line of --json is a JSON object" "$(cat "$OUT")"; fi
+run "CI: stitch verify" 0 "$STITCH" --root "$TMP/rci" verify
+has "CI: verify reproduces the image" "$OUT" "verified: stitch.lock rebuilds static-website.unix bit for bit"
