@@ -171,7 +171,7 @@ static int source_hash(struct op *op, struct node *nd, struct stitch_err *err)
 		/* A pin's source is its working tree, uncommitted edits included. */
 		/* One commit for the whole stat cache update, not one per call. */
 		bool txn = !stitch_state_in_transaction(op->sw->st) &&
-		           stitch_state_begin(op->sw->st, NULL) == 0;
+		           stitch_state_begin_lazy(op->sw->st, NULL) == 0;
 		rc = stitch_tree_scan(op->sw->st, nd->pin->name, nd->pin->path, &nd->scan, err);
 		if (txn) {
 			if (rc == 0)
@@ -678,6 +678,7 @@ static int record_history(struct op *op, const char *verb, struct stitch_err *er
 {
 	struct stitch_history h = {0};
 	char summary[128];
+	int rc;
 
 	if (!op->n_changes)
 		return 0;
@@ -687,7 +688,16 @@ static int record_history(struct op *op, const char *verb, struct stitch_err *er
 	h.summary = summary;
 	h.changes = op->changes;
 	h.n_changes = op->n_changes;
-	return stitch_state_history_append(op->sw->st, &h, NULL, err);
+	if (stitch_state_in_transaction(op->sw->st))
+		return stitch_state_history_append(op->sw->st, &h, NULL, err);
+	/* The history is a record, not state: it need not wait for the disk. */
+	if ((rc = stitch_state_begin_lazy(op->sw->st, err)) != 0)
+		return rc;
+	if ((rc = stitch_state_history_append(op->sw->st, &h, NULL, err)) != 0) {
+		stitch_state_rollback(op->sw->st, NULL);
+		return rc;
+	}
+	return stitch_state_commit(op->sw->st, err);
 }
 
 static int solve_for(struct op *op, const struct stitch_index *idx, const char *const *reqs,

@@ -202,6 +202,7 @@ struct stitch_state {
 	sqlite3 *db;
 	int lock_fd;
 	bool readonly;
+	bool lazy; /* the open transaction commits without syncing */
 	sqlite3_stmt *stmt[S__COUNT];
 };
 
@@ -442,6 +443,17 @@ static int configure(struct stitch_state *st, struct stitch_err *err)
 	sqlite3_extended_result_codes(st->db, 1);
 	if (sqlite3_exec(st->db, st->readonly ? ro : rw, NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(st, err, "configure the database");
+	if (!st->readonly) {
+		/*
+		 * Keep the WAL between commands and leave checkpoints to sqlite's
+		 * automatic ones: every command would otherwise pay a checkpoint
+		 * (two syncs) on close and a directory sync to recreate the WAL.
+		 * Commits are on disk either way: synchronous=FULL syncs the WAL.
+		 */
+		int one = 1;
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+	}
 	return 0;
 }
 
@@ -606,17 +618,42 @@ static int end_tx(struct stitch_state *st, const char *sql, const char *what,
 	if (!stitch_state_in_transaction(st))
 		return stitch_error(err, STITCH_E_USAGE,
 		                    "cannot %s in '%s': no transaction is open", what, st->db_path);
-	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK)
-		return 0;
-	rc = db_fail(st, err, "%s", what);
-	if (stitch_state_in_transaction(st))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK) {
+		rc = 0;
+	} else {
+		rc = db_fail(st, err, "%s", what);
+		if (stitch_state_in_transaction(st))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (st->lazy) {
+		sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+		st->lazy = false;
+	}
 	return rc;
 }
 
 int stitch_state_commit(struct stitch_state *st, struct stitch_err *err)
 {
 	return end_tx(st, "COMMIT", "commit", err);
+}
+
+int stitch_state_begin_lazy(struct stitch_state *st, struct stitch_err *err)
+{
+	int rc;
+
+	/*
+	 * In WAL mode, NORMAL leaves the sync to the next durable commit or
+	 * checkpoint.  The pager reads the setting when the transaction
+	 * starts, so it is set before BEGIN.
+	 */
+	if (!st->readonly && !stitch_state_in_transaction(st))
+		sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	rc = stitch_state_begin(st, err);
+	if (rc == 0)
+		st->lazy = true;
+	else if (!st->readonly && !stitch_state_in_transaction(st))
+		sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	return rc;
 }
 
 int stitch_state_rollback(struct stitch_state *st, struct stitch_err *err)

@@ -108,6 +108,12 @@ const char *stitch_state_db_path(const struct stitch_state *st); /* SW/.stitch/s
  */
 int stitch_state_begin(struct stitch_state *st, struct stitch_err *err);
 int stitch_state_commit(struct stitch_state *st, struct stitch_err *err);
+/*
+ * Begin a transaction whose commit does not wait for the disk: for what may
+ * be lost on power failure without harm (a stat cache, the history).  The
+ * database stays consistent; the next durable commit makes it durable too.
+ */
+int stitch_state_begin_lazy(struct stitch_state *st, struct stitch_err *err);
 int stitch_state_rollback(struct stitch_state *st, struct stitch_err *err);
 bool stitch_state_in_transaction(const struct stitch_state *st);
 
