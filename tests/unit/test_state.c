@@ -184,6 +184,41 @@ static void test_reopen_keeps_data(void)
 	free(sw);
 }
 
+/*
+ * A lazy commit is a commit: visible after close and reopen, and the next
+ * transaction is durable again (its effects survive a killed process).
+ */
+static void test_lazy_commit(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_installed got;
+	struct stitch_pin pin;
+	char *sw = new_switch();
+	struct stitch_state *st = create(sw);
+	struct stitch_pin p = {"tcp", "1.0.0", "/src/tcp", NULL, 0};
+
+	CHECK_INT(stitch_state_begin_lazy(st, &err), 0);
+	CHECK(stitch_state_in_transaction(st));
+	CHECK_INT(put_tcp(st, "1.0.0", &err), 0);
+	CHECK_INT(stitch_state_commit(st, &err), 0);
+	CHECK_INT(stitch_state_begin_lazy(st, &err), 0);
+	CHECK_INT(stitch_state_pin_put(st, &p, &err), 0);
+	CHECK_INT(stitch_state_rollback(st, &err), 0);
+	CHECK(!stitch_state_in_transaction(st));
+	CHECK_INT(stitch_state_begin(st, &err), 0);
+	CHECK_INT(stitch_state_begin_lazy(st, &err), STITCH_E_USAGE);
+	CHECK_INT(stitch_state_commit(st, &err), 0);
+	stitch_state_close(st);
+	CHECK_INT(stitch_state_open(&st, sw, STITCH_STATE_READONLY, &err), 0);
+	CHECK_INT(stitch_state_get_package(st, "tcp", &got, &err), 0);
+	CHECK_STR(got.version, "1.0.0");
+	stitch_installed_release(&got);
+	CHECK_INT(stitch_state_pin_get(st, "tcp", &pin, &err), STITCH_E_NOTFOUND);
+	CHECK_INT(stitch_state_begin_lazy(st, &err), STITCH_E_USAGE);
+	stitch_state_close(st);
+	free(sw);
+}
+
 static void test_migrate_from_zero(void)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
@@ -944,6 +979,7 @@ int main(void)
 	}
 	RUN(test_create_open_close);
 	RUN(test_reopen_keeps_data);
+	RUN(test_lazy_commit);
 	RUN(test_migrate_from_zero);
 	RUN(test_newer_schema_refused);
 	RUN(test_packages);
