@@ -9,7 +9,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKGS    := libcurl libarchive jansson sqlite3 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs jansson sqlite3 libcrypto 2>/dev/null) -ldl
 
 ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -iquote src $(PKG_CFLAGS) \
 	-DSTITCH_DATADIR='"$(DATADIR)"' -DSTITCH_VERSION='"$(VERSION)"' $(CFLAGS)

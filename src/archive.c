@@ -3,11 +3,10 @@
  * archive_pack.c, the entry checks both share in archive_check.c.
  */
 #include "archive.h"
+#include "dl.h"
 #include "archive_int.h"
 #include "util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

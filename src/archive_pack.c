@@ -4,11 +4,10 @@
  * check it, then written in path order with every varying field fixed.
  */
 #include "archive.h"
+#include "dl.h"
 #include "archive_int.h"
 #include "util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

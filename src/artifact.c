@@ -3,10 +3,8 @@
  * archives written with libarchive, the remote reached with libcurl.
  */
 #include "artifact.h"
+#include "dl.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

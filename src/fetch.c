@@ -9,10 +9,9 @@
  * (fetch_sink.c), renamed into place only once verified.
  */
 #include "fetch.h"
+#include "dl.h"
 #include "fetch_int.h"
 #include "util.h"
-
-#include <curl/curl.h>
 
 #include <ctype.h>
 #include <errno.h>

@@ -3,10 +3,9 @@
  * file replaced atomically, through the transfer machinery of fetch.c.
  */
 #include "fetch.h"
+#include "dl.h"
 #include "fetch_int.h"
 #include "util.h"
-
-#include <curl/curl.h>
 
 #include <errno.h>
 #include <stdio.h>

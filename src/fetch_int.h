@@ -6,9 +6,9 @@
 #define STITCH_FETCH_INT_H
 
 #include "error.h"
+#include "dl.h"
 #include "fetch.h"
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,9 +2,8 @@
  * Loading repositories (from source or from the compiled cache) and
  * merging them by priority.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
+#include "dl.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

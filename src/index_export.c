@@ -3,9 +3,8 @@
  * Output is a function of the input bytes only: keys sorted, compact,
  * compressed without timestamps or file names.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
+#include "dl.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>

@@ -3,9 +3,8 @@
  * errors naming the file and line:column (syntax) or the package, version
  * and field (meaning).  jansson's values never leave this file.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
+#include "dl.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>

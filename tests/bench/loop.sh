@@ -43,14 +43,8 @@ printf '  %-46s %8s ms  (floor 30 ms: %s)\n' "no-op stitch build, tcp pinned" "$
 
 # One .c edit in tcp, against the same compiler, archiver and linker commands run directly.
 c_edit() { echo "/* edit $1 */" >>tcp/src/tcp_output.c; }
-runs=5
-total=0
-for i in $(seq 1 $runs); do
-	c_edit "$i"
-	t0=$(now); s build >/dev/null 2>&1 || die "build after a .c edit failed"; t1=$(now)
-	total=$(python3 -c "print($total + $t1 - $t0)")
-done
-stitch_c=$(python3 -c "print('%.3f' % ($total / $runs))")
+c_edit 0
+s build >/dev/null 2>&1 || die "build after a .c edit failed"
 mirror=$tmp/site/_stitch/.stitch/build/pin-tcp
 log=$tmp/site/_stitch/.stitch/logs/tcp-1.1.0.log
 compile=$(grep -E '^(cc|gcc) .* -c .*tcp_output' "$log" | tail -n1)
@@ -66,13 +60,21 @@ cp libtcp.a "$tmp/site/_stitch/lib/libtcp.a"
 cd "$tmp/site"
 $link
 SH
-total=0
+# Interleaved, so that both see the same machine; medians of 9.
+runs=9
+: >"$tmp/t_stitch"
+: >"$tmp/t_direct"
 for i in $(seq 1 $runs); do
+	c_edit "$i"
+	t0=$(now); s build >/dev/null 2>&1 || die "build after a .c edit failed"; t1=$(now)
+	python3 -c "print($t1 - $t0)" >>"$tmp/t_stitch"
 	touch "$mirror/src/tcp_output.c"
 	t0=$(now); bash "$tmp/direct.sh" >/dev/null 2>&1 || die "the direct commands failed"; t1=$(now)
-	total=$(python3 -c "print($total + $t1 - $t0)")
+	python3 -c "print($t1 - $t0)" >>"$tmp/t_direct"
 done
-direct=$(python3 -c "print('%.3f' % ($total / $runs))")
+med() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'; }
+stitch_c=$(med "$tmp/t_stitch")
+direct=$(med "$tmp/t_direct")
 printf '  %-46s %8s s\n' "one .c edit in tcp -> relinked image" "$stitch_c"
 printf '  %-46s %8s s\n' "  the same cc, ar and link commands alone" "$direct"
 printf '  %-46s %8sx  (floor 1.25: %s)\n' "  ratio" "$(python3 -c "print('%.2f' % ($stitch_c / $direct))")" \

@@ -4,9 +4,8 @@
  * anything is written, cleaning up after a failure, and packing trees into
  * byte-identical archives that unpack to the same tree.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
+#include "dl.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -3,11 +3,11 @@
  * Run from the repository's top directory (tests/run does).
  */
 #include "fetch.h"
+#include "dl.h"
 #include "util.h"
 
 #include "test.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
