@@ -2,6 +2,7 @@
 # stitch lock, build --locked, verify, the image manifest, and the artifact
 # cache: local, and shared through a real nginx with WebDAV PUT on loopback.
 . "$(dirname "$0")/testlib.sh"
+export TMPDIR=$TMP # what verify keeps goes away with the test
 
 R=$TMP/repo
 make_repo "$R" test
@@ -272,3 +273,24 @@ SRC_HEADER_EXTRA="int ipv4_extra(void);" src_pkg "$R" ipv4 1.0.0
 has "--explain: ipv4's source changed" "$OUT" "ipv4 1.0.0: not from the cache: source changed"
 has "--explain: tcp sees ipv4's interface change" "$OUT" "tcp 1.0.0: not from the cache: interface of ipv4 changed"
 
+
+# verify names the first package whose build is not reproducible.
+R2=$TMP/repo2
+make_repo "$R2" test2
+cp "$R/packages/platform-unix.json" "$R2/packages/" && mkdir -p "$R2/archives" &&
+	cp "$R/archives/platform-unix-1.0.0.tar.gz" "$R2/archives/"
+SRC_BUILD_EXTRA='printf '"'"'const char clock_stamp[] = "%s";\n'"'"' "$$(date +%s%N)" > stamp.c && $(CC) -c stamp.c -o stamp.o && ar rcs $@ stamp.o' \
+	src_pkg "$R2" clock 1.0.0
+mkdir -p "$TMP/pclock" && cd "$TMP/pclock" || exit 1
+cat >unikernel.json <<'J'
+{"name": "stamped", "depends": ["clock"], "sources": ["main.c"]}
+J
+cat >main.c <<'C'
+#include <stdio.h>
+extern const char clock_stamp[];
+int plat_app_main(void) { puts(clock_stamp); return 0; }
+C
+run "lock the stamped project" 0 st --repo "$R2" lock
+run "verify fails when a package's build is not reproducible" 1 st --repo "$R2" verify
+has "verify names the first package that differs" "$ERR" "the first package that differs is clock 1.0.0: its static archives differ"
+has "verify keeps the fresh build" "$ERR" "note: the fresh build is kept in"
