@@ -308,7 +308,7 @@ static int pack(struct pack *p, const char *top, long long mtime, const char *ou
 		p->nskip++;
 	if ((ret = walk(p, "", err)) || (ret = archive_check_entries(&p->es, p->what, err)))
 		return ret;
-	EVP_DigestInit_ex(p->md, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(p->md, stitch_sha256_md(), NULL);
 	if ((ret = write_archive(p, top, mtime, err)))
 		return ret;
 	if (fchmod(p->fd, 0644) || fsync(p->fd))

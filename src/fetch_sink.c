@@ -26,7 +26,7 @@ int fetch_sink_open(struct sink *s, const char *prefix)
 		return e;
 	}
 	s->md = EVP_MD_CTX_new();
-	if (!s->md || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL)) {
+	if (!s->md || !EVP_DigestInit_ex(s->md, stitch_sha256_md(), NULL)) {
 		fprintf(stderr, "fatal: cannot initialise SHA-256\n");
 		abort();
 	}
@@ -113,7 +113,7 @@ int fetch_hash_file(const char *path, char hex[65])
 	if (fd < 0)
 		return errno;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(ctx, stitch_sha256_md(), NULL);
 	while ((r = read(fd, buf, sizeof(buf))) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;

@@ -155,7 +155,7 @@ static void stamp_of(const struct src_set *s, struct cache_key *key)
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 	key->racy = 0;
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(md, stitch_sha256_md(), NULL);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct stat *st = &s->files[i].st;
 		long long m = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
@@ -264,7 +264,7 @@ static int read_sources(struct src_set *s, unsigned char content[32], struct sti
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int rc = 0;
 
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(md, stitch_sha256_md(), NULL);
 	for (size_t i = 0; i < s->n; i++) {
 		struct src_file *f = &s->files[i];
 		uint64_t len;

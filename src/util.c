@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -176,6 +177,21 @@ char *stitch_buf_detach(struct stitch_buf *b, size_t *len)
 	return p;
 }
 
+const EVP_MD *stitch_sha256_md(void)
+{
+	static EVP_MD *md;
+
+	/*
+	 * Fetched once: EVP_sha256() looks the algorithm up on every use.  No
+	 * OpenSSL configuration file is read; stitch only hashes.
+	 */
+	if (!md) {
+		OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	}
+	return md ? md : EVP_sha256();
+}
+
 void stitch_hex(const unsigned char *bytes, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -192,7 +208,7 @@ void stitch_sha256_hex(const void *data, size_t len, char out[65])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	EVP_Digest(data, len, md, &mdlen, stitch_sha256_md(), NULL);
 	stitch_hex(md, mdlen, out);
 }
 
@@ -208,7 +224,7 @@ int stitch_sha256_file(const char *path, char out[65])
 	if (fd < 0)
 		return -1;
 	ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(ctx, stitch_sha256_md(), NULL);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			int e = errno;

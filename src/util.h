@@ -58,6 +58,9 @@ void stitch_buf_reset(struct stitch_buf *b);
 /* Hand the allocation to the caller (never NULL); the buffer is reset. */
 char *stitch_buf_detach(struct stitch_buf *b, size_t *len);
 
+/* SHA-256 for EVP_DigestInit_ex, fetched once. */
+struct evp_md_st;
+const struct evp_md_st *stitch_sha256_md(void);
 /* n bytes as lowercase hex into out (2n + 1 bytes). */
 void stitch_hex(const unsigned char *bytes, size_t n, char *out);
 /* Lowercase hex SHA-256 of data into out (65 bytes). */
