@@ -85,7 +85,7 @@ static const struct cmd_entry commands[] = {
      "                            keep), change nothing\n"
      "  --json                    one JSON object a line for each event\n"
      "  -j, --jobs N              parallel jobs inside each build (MAKEFLAGS=-jN;\n"
-     "                            default $STITCH_JOBS, else 1)\n"
+     "                            default $STITCH_JOBS, else one per processor)\n"
      "  --upgrade                 prefer the newest versions over the installed ones\n"
      "  --pin NAME=VERSION        hold NAME at VERSION (repeatable); NAME=VERSION@WHERE\n"
      "                            names where the pin comes from, for explanations\n"

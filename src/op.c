@@ -422,6 +422,21 @@ static void store_artifact(struct op *op, struct node *nd, const struct stitch_s
 	free(paths);
 }
 
+/* make -jN inside each build: as asked, else $STITCH_JOBS, else one per processor. */
+static int default_jobs(int asked)
+{
+	const char *e = getenv("STITCH_JOBS");
+	long n;
+
+	if (asked > 0)
+		return asked;
+	n = e ? strtol(e, NULL, 10) : 0;
+	if (n > 0 && n < 1024)
+		return (int)n;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 && n < 1024 ? (int)n : 1;
+}
+
 /*
  * Unpack, build, install into staging (or unpack the artifact art instead
  * of all that), then commit: one package, whole or not at all.
@@ -439,7 +454,7 @@ static int build_one(struct op *op, struct node *nd, const struct stitch_artifac
 	char *log = xasprintf("%s/%s-%s.log", logs, name, ver);
 	char *label = xasprintf("%s %s", name, ver), *root = NULL;
 	struct stitch_build_env env = {name, ver, op->sw->dir, NULL,
-	                               work, log, "unix",      op->o->jobs > 0 ? op->o->jobs : 1,
+	                               work, log, "unix",      default_jobs(op->o->jobs),
 	                               0,    true};
 	struct stitch_staged sp;
 	char **depnames = NULL;

@@ -38,7 +38,7 @@ struct stitch_event {
 
 struct stitch_op_opts {
 	const char *source_cache; /* <root>/cache/sources */
-	int jobs; /* MAKEFLAGS=-jN for each build */
+	int jobs; /* MAKEFLAGS=-jN for each build; 0: $STITCH_JOBS, else the processors */
 	int fetch_parallel; /* 0: 8 */
 	bool upgrade; /* prefer newest over installed */
 	bool dry_run; /* plan only */
