@@ -1,6 +1,7 @@
 /*
  * stitch build [--target T] [--json] [-j N]: in a unikernel project, bring
- * its switch up to date and link the image; stitch test runs its test.
+ * its switch up to date and link the image; stitch test [--json] runs its
+ * test.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -310,14 +311,9 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	free(pkgs);
 	free(key);
 	if (rc) {
-		if (o->json) {
-			json_t *ev = json_pack("{s:s, s:s, s:s}", "event", "link", "action",
-			                       "failed", "error", err.msg);
-			char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			puts(text);
-			free(text);
-			json_decref(ev);
-		}
+		if (o->json)
+			cmd_print_json(json_pack("{s:s, s:s, s:s}", "event", "link", "action",
+			                         "failed", "error", err.msg));
 		cmd_fail(&err);
 		if (!o->json)
 			fprintf(stderr, "note: the previous image, if any, is unchanged\n");
@@ -325,15 +321,11 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	}
 	write_manifest(ctx, p, t, &res);
 	if (o->json) {
-		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:f}", "event", "link",
-		                       "action", res.relinked ? "linked" : "kept", "image",
-		                       res.image, "sha256", res.sha256, "compiled",
-		                       (int)res.compiled, "cached", (int)res.from_cache, "seconds",
-		                       (double)(long)(res.link_seconds * 1000) / 1000);
-		char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		puts(text);
-		free(text);
-		json_decref(ev);
+		cmd_print_json(json_pack(
+		    "{s:s, s:s, s:s, s:s, s:i, s:i, s:f}", "event", "link", "action",
+		    res.relinked ? "linked" : "kept", "image", res.image, "sha256", res.sha256,
+		    "compiled", (int)res.compiled, "cached", (int)res.from_cache, "seconds",
+		    (double)(long)(res.link_seconds * 1000) / 1000));
 	} else {
 		if (res.relinked)
 			printf("image relinked in %.2f s (%zu source%s compiled%s)\n",
@@ -391,10 +383,32 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 	return rc;
 }
 
+/*
+ * {"event": "test", "result": passed | failed | skipped, "command", "status"
+ * (the exit status, null when killed), "signal" (when killed)}.
+ */
+static void print_test(const char *command, int status)
+{
+	bool skipped = WIFEXITED(status) && WEXITSTATUS(status) == 77;
+	bool passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "event", "test", "result",
+	                      passed    ? "passed"
+	                      : skipped ? "skipped"
+	                                : "failed",
+	                      "command", command, "status",
+	                      WIFEXITED(status) ? json_integer(WEXITSTATUS(status)) : json_null());
+
+	if (WIFSIGNALED(status))
+		json_object_set_new(o, "signal", json_integer(WTERMSIG(status)));
+	cmd_print_json(o);
+}
+
 int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = {
-	    {"target", required_argument, NULL, 't'}, {"jobs", required_argument, NULL, 'j'}, {0}};
+	static const struct option opts[] = {{"target", required_argument, NULL, 't'},
+	                                     {"jobs", required_argument, NULL, 'j'},
+	                                     {"json", no_argument, NULL, 'J'},
+	                                     {0}};
 	struct build_opts o = {0};
 	struct stitch_project p;
 	char **ops, *image = NULL;
@@ -415,10 +429,14 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 	}
 	if ((rc = build_project(ctx, &o, &p, &image)) != EXIT_OK)
 		goto out;
-	printf("testing: %s\n", p.test.argv[0]);
+	if (!o.json)
+		printf("testing: %s\n", p.test.argv[0]);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
+		/* With --json, stdout carries only events: the test's output goes to stderr. */
+		if (o.json && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(126);
 		if (chdir(p.dir) != 0)
 			_exit(126);
 		setenv("STITCH_IMAGE", image, 1);
@@ -428,11 +446,15 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		;
+	if (o.json)
+		print_test(p.test.argv[0], status);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-		printf("test skipped (the test said why above)\n");
+		if (!o.json)
+			printf("test skipped (the test said why above)\n");
 		rc = 77;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		printf("test passed\n");
+		if (!o.json)
+			printf("test passed\n");
 		rc = EXIT_OK;
 	} else {
 		rc = cmd_error("test '%s' failed (%s %d)", p.test.argv[0],

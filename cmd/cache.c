@@ -1,6 +1,6 @@
 /*
- * stitch cache status | remote [URL | --off] [--read-only] | clean: the
- * artifact cache of the root and the shared remote one.
+ * stitch cache status | remote [URL | --off] [--read-only] | clean, each
+ * with --json: the artifact cache of the root and the shared remote one.
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -84,15 +84,11 @@ int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx)
 		long long bytes;
 		count_dir(dir, &n_art, &bytes);
 		if (o.json) {
-			json_t *ev = json_pack(
+			cmd_print_json(json_pack(
 			    "{s:s, s:s, s:i, s:I, s:o, s:b}", "event", "cache", "dir", dir,
 			    "artifacts", (int)n_art, "bytes", (json_int_t)bytes, "remote",
 			    cfg.cache_remote ? json_string(cfg.cache_remote) : json_null(), "push",
-			    cfg.cache_push);
-			char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			puts(text);
-			free(text);
-			json_decref(ev);
+			    cfg.cache_push));
 		} else {
 			printf("local:  %s (%zu artifact%s, %.1f MB)\n", dir, n_art,
 			       n_art == 1 ? "" : "s", (double)bytes / 1e6);
@@ -122,7 +118,13 @@ int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx)
 			rc = cmd_fail(&err);
 			goto out;
 		}
-		if (o.off)
+		if (o.json)
+			cmd_print_json(
+			    json_pack("{s:s, s:s, s:o, s:b}", "event", "cache", "action",
+			              o.off ? "remote-off" : "remote-set", "remote",
+			              o.off ? json_null() : json_string(cfg.cache_remote), "push",
+			              !o.off && cfg.cache_push));
+		else if (o.off)
 			printf("remote artifact cache: off\n");
 		else
 			printf("remote artifact cache: %s (%s)\n", cfg.cache_remote,
@@ -135,8 +137,13 @@ int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx)
 			rc = cmd_error("cannot remove '%s'", dir);
 			goto out;
 		}
-		printf("removed %zu artifact%s (%.1f MB) from %s\n", n_art, n_art == 1 ? "" : "s",
-		       (double)bytes / 1e6, dir);
+		if (o.json)
+			cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:I}", "event", "cache",
+			                         "action", "cleaned", "dir", dir, "artifacts",
+			                         (int)n_art, "bytes", (json_int_t)bytes));
+		else
+			printf("removed %zu artifact%s (%.1f MB) from %s\n", n_art,
+			       n_art == 1 ? "" : "s", (double)bytes / 1e6, dir);
 	} else {
 		rc =
 		    cmd_usage_error(ctx, "expected: cache status | cache remote URL | cache remote "

@@ -103,6 +103,14 @@ struct stitch_event;
 void cmd_print_event(void *data, const struct stitch_event *ev);
 
 /*
+ * Print o on stdout as one compact JSON line, keys in the order they were
+ * set ("event" first), flush, and drop the reference to o (which may be
+ * NULL: nothing is printed).  Every --json command prints through this.
+ */
+struct json_t;
+void cmd_print_json(struct json_t *o);
+
+/*
  * Reload ctx->index with one repository above all others for each pin of
  * ctx->sw whose checkout has a stitch.json (and for extra_name at
  * extra_path, when given): its version, depends and recipe are used.

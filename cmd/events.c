@@ -7,6 +7,20 @@
 #include "cmd.h"
 #include "op.h"
 
+void cmd_print_json(json_t *o)
+{
+	char *text;
+
+	if (!o)
+		return;
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text)
+		puts(text);
+	fflush(stdout);
+	free(text);
+	json_decref(o);
+}
+
 /*
  * JSON events: {"event": "package", "name", "version", "action": built |
  * rebuilt | cached | kept | failed | removed, "change": install | upgrade |
@@ -36,7 +50,6 @@ static void print_json(const struct stitch_event *ev)
 	const char *kind = final ? "package" : !strcmp(ev->kind, "build") ? "building" : ev->kind;
 	json_t *o =
 	    json_pack("{s:s, s:s, s:s}", "event", kind, "name", ev->name, "version", ev->version);
-	char *text;
 
 	if (final)
 		json_object_set_new(o, "action", json_string(json_action(ev)));
@@ -58,11 +71,7 @@ static void print_json(const struct stitch_event *ev)
 		if (ev->err->cause[0])
 			json_object_set_new(o, "detail", json_string(ev->err->cause));
 	}
-	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	puts(text);
-	fflush(stdout);
-	free(text);
-	json_decref(o);
+	cmd_print_json(o);
 }
 
 static int atoi_or_zero(const char *s)
@@ -99,13 +108,9 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 	if (!strcmp(ev->kind, "fetch")) {
 		/* name "sources", version: how many */
 		if (ce->json) {
-			json_t *o = json_pack("{s:s, s:i, s:f}", "event", "fetch", "count",
-			                      atoi_or_zero(ev->version), "seconds",
-			                      (double)(long)(ev->seconds * 1000) / 1000);
-			char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			puts(text);
-			free(text);
-			json_decref(o);
+			cmd_print_json(json_pack("{s:s, s:i, s:f}", "event", "fetch", "count",
+			                         atoi_or_zero(ev->version), "seconds",
+			                         (double)(long)(ev->seconds * 1000) / 1000));
 		} else {
 			printf("fetched %s source%s in %.2f s\n", ev->version,
 			       strcmp(ev->version, "1") ? "s" : "", ev->seconds);

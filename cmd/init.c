@@ -1,4 +1,6 @@
-/* stitch init [--switch DIR] */
+/* stitch init [--switch DIR] [--json] */
+#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -6,19 +8,26 @@
 #include "switch.h"
 #include "util.h"
 
-static int no_opt(int val, const char *arg, void *data)
+static int on_opt(int val, const char *arg, void *data)
 {
-	(void)val, (void)arg, (void)data;
-	return EXIT_USAGE;
+	bool *json = data;
+
+	(void)arg;
+	if (val != 'J')
+		return EXIT_USAGE;
+	*json = true;
+	return EXIT_OK;
 }
 
 int cmd_init(int argc, char **argv, struct stitch_ctx *ctx)
 {
+	static const struct option opts[] = {{"json", no_argument, NULL, 'J'}, {0}};
 	struct stitch_err err = STITCH_ERR_INIT;
+	bool json = false;
 	char **ops, *dir;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &json, &ops, &n_ops)) != EXIT_OK)
 		return rc;
 	free(ops);
 	if (n_ops)
@@ -28,14 +37,17 @@ int cmd_init(int argc, char **argv, struct stitch_ctx *ctx)
 	dir = ctx->switch_arg ? xstrdup(ctx->switch_arg)
 	                      : xasprintf("%s/switches/default", ctx->root);
 	rc = stitch_switch_init(dir, &err);
-	if (rc == STITCH_E_EXISTS) {
-		printf("switch already initialized: %s\n", dir);
-		rc = EXIT_OK;
-	} else if (rc != 0) {
-		rc = cmd_fail(&err);
-	} else {
-		printf("initialized switch: %s\n", dir);
+	if (rc != 0 && rc != STITCH_E_EXISTS) {
+		free(dir);
+		return cmd_fail(&err);
 	}
+	if (json)
+		cmd_print_json(json_pack("{s:s, s:s, s:s}", "event", "init", "switch", dir,
+		                         "action", rc == STITCH_E_EXISTS ? "exists" : "created"));
+	else if (rc == STITCH_E_EXISTS)
+		printf("switch already initialized: %s\n", dir);
+	else
+		printf("initialized switch: %s\n", dir);
 	free(dir);
-	return rc;
+	return EXIT_OK;
 }

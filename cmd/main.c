@@ -41,9 +41,9 @@ static const struct cmd_entry commands[] = {
      "  --json        one event a line\n"},
     {"cache", cmd_cache, NEED_ROOT, "the artifact cache, local and shared",
      "usage: stitch cache [status] [--json]\n"
-     "       stitch cache remote URL [--read-only]\n"
-     "       stitch cache remote --off\n"
-     "       stitch cache clean\n"
+     "       stitch cache remote URL [--read-only] [--json]\n"
+     "       stitch cache remote --off [--json]\n"
+     "       stitch cache clean [--json]\n"
      "\n"
      "Every package stitch builds from a release is kept in <root>/cache/artifacts\n"
      "by its build hash (its source, recipe, target, compiler and the interfaces\n"
@@ -56,6 +56,7 @@ static const struct cmd_entry commands[] = {
      "               What comes back is checked against its hashes; anything\n"
      "               else is rejected and the package is built.\n"
      "  clean        empty the local cache\n"
+     "  --json       one JSON object a line\n"
      "\n"
      "STITCH_NO_CACHE=1 turns the cache off for one command.\n"},
     {"doctor", cmd_doctor, NEED_ROOT | NEED_SWITCH_RO, "check installed files against their hashes",
@@ -65,11 +66,14 @@ static const struct cmd_entry commands[] = {
      "mode recorded when it was installed, and lists what is missing or changed.\n"
      "Exit status 1 when anything is wrong.\n"},
     {"init", cmd_init, NEED_ROOT, "create a switch",
-     "usage: stitch init [--switch DIR]\n"
+     "usage: stitch init [--switch DIR] [--json]\n"
      "\n"
      "Creates the default switch (<root>/switches/default), or with --switch a\n"
      "switch at DIR: a project keeps its own in _stitch/, which stitch finds by\n"
-     "walking up from the working directory.\n"},
+     "walking up from the working directory.\n"
+     "\n"
+     "  --json  print {\"event\": \"init\", \"switch\": DIR, \"action\": \"created\" or\n"
+     "          \"exists\"}\n"},
     {"install", cmd_install, NEED_ROOT | NEED_INDEX, "install packages into the switch",
      "usage: stitch install REQ... [--dry-run] [--json] [-j N] [--upgrade]\n"
      "                      [--pin NAME=VERSION]...\n"
@@ -112,9 +116,9 @@ static const struct cmd_entry commands[] = {
      "             is only noted)\n"
      "  --json     one JSON object a line\n"},
     {"pin", cmd_pin, NEED_ROOT | NEED_INDEX, "work on a library from a local checkout",
-     "usage: stitch pin add PKG [DIR]\n"
-     "       stitch pin remove PKG\n"
-     "       stitch pin list\n"
+     "usage: stitch pin add PKG [DIR] [--json]\n"
+     "       stitch pin remove PKG [--json]\n"
+     "       stitch pin list [--json]\n"
      "\n"
      "  add      pin PKG to the checkout DIR, used as it is (uncommitted edits\n"
      "           included).  Without DIR, the release source of the version the\n"
@@ -124,6 +128,7 @@ static const struct cmd_entry commands[] = {
      "           with the explanation, and nothing changes.\n"
      "  remove   go back to the release, rebuilding what needs it\n"
      "  list     each pin's version, path and whether it changed since pinned\n"
+     "  --json   one JSON object a line, the rebuilds of pin remove included\n"
      "\n"
      "In a project the pins belong to its switch (_stitch/).\n"},
     {"remove", cmd_remove, NEED_ROOT | NEED_INDEX | NEED_SWITCH, "remove installed packages",
@@ -132,11 +137,11 @@ static const struct cmd_entry commands[] = {
      "Refuses when an installed package needs one of them, naming it, unless\n"
      "--recursive, which removes those too.\n"},
     {"repo", cmd_repo, NEED_ROOT, "add, list, remove and export package repositories",
-     "usage: stitch repo add NAME PATH [--priority N]\n"
-     "       stitch repo list\n"
-     "       stitch repo remove NAME\n"
-     "       stitch repo export DIR OUT.json[.gz]\n"
-     "       stitch repo pack DIR [-o OUT.tar.gz] [--update-index]\n"
+     "usage: stitch repo add NAME PATH [--priority N] [--json]\n"
+     "       stitch repo list [--json]\n"
+     "       stitch repo remove NAME [--json]\n"
+     "       stitch repo export DIR OUT.json[.gz] [--json]\n"
+     "       stitch repo pack DIR [-o OUT.tar.gz] [--update-index] [--json]\n"
      "\n"
      "  add      register a repository (a directory, a .json[.gz|.xz|.zst] document\n"
      "           or a file:// URL); it is read once to check it.  Without\n"
@@ -147,7 +152,8 @@ static const struct cmd_entry commands[] = {
      "  pack     pack a source tree NAME-VERSION deterministically (sorted entries,\n"
      "           owner 0, mtime $SOURCE_DATE_EPOCH or 0, gzip without timestamp)\n"
      "           and print its SHA-256; a tree at <repo>/src/ goes to <repo>/archives/,\n"
-     "           and --update-index writes the checksum into the package's file\n"},
+     "           and --update-index writes the checksum into the package's file\n"
+     "  --json   one JSON object a line\n"},
     {"run", cmd_run, NEED_ROOT, "run the project's image",
      "usage: stitch run [--net TAP] [-- ARGS]\n"
      "\n"
@@ -185,20 +191,29 @@ static const struct cmd_entry commands[] = {
      "Exit status: 0 solved, 1 error, 2 usage error or invalid REQ,\n"
      "3 no solution (explained on stderr).\n"},
     {"source", cmd_source, NEED_ROOT | NEED_INDEX, "unpack a package's release source",
-     "usage: stitch source PKG[=VERSION] [DIR]\n"
+     "usage: stitch source PKG[=VERSION] [DIR] [--json]\n"
      "\n"
-     "Fetches (SHA-256 verified) and unpacks the source into DIR (default ./PKG).\n"},
+     "Fetches (SHA-256 verified) and unpacks the source into DIR (default ./PKG).\n"
+     "\n"
+     "  --json  print {\"event\": \"source\", \"action\": \"unpacked\", \"name\", \"version\",\n"
+     "          \"path\"}\n"},
     {"test", cmd_test, NEED_ROOT | NEED_INDEX, "build the project, then run its test",
-     "usage: stitch test [--target T] [-j N]\n"
+     "usage: stitch test [--target T] [-j N] [--json]\n"
      "\n"
      "Builds like stitch build, then runs the project's \"test\" command in its\n"
      "directory with STITCH_IMAGE set to the image.  Exit status 77 means the\n"
-     "test was skipped (for example: creating a network namespace needs root).\n"},
+     "test was skipped (for example: creating a network namespace needs root).\n"
+     "\n"
+     "  --json  the build's events, then {\"event\": \"test\", \"result\": \"passed\",\n"
+     "          \"failed\" or \"skipped\", ...}, one JSON object a line; the test's\n"
+     "          own output goes to stderr\n"},
     {"update", cmd_update, NEED_ROOT, "refresh remote repositories",
-     "usage: stitch update\n"
+     "usage: stitch update [--json]\n"
      "\n"
      "Fetches every remote (http, https) repository again, with a conditional\n"
-     "request: an unchanged index costs one round trip.\n"},
+     "request: an unchanged index costs one round trip.\n"
+     "\n"
+     "  --json  one {\"event\": \"update\", \"name\", \"url\", \"changed\"} a repository\n"},
     {"upgrade", cmd_upgrade, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
      "upgrade installed packages to the newest versions that fit",
      "usage: stitch upgrade [--dry-run] [--json] [-j N]\n"},

@@ -1,6 +1,6 @@
 /*
  * stitch pin add PKG [DIR] | pin remove PKG | pin list, and stitch source
- * PKG [DIR]: work on a library from a local checkout.
+ * PKG [DIR], each with --json: work on a library from a local checkout.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,10 +22,29 @@
 #include "util.h"
 #include "version.h"
 
-static int no_opt(int val, const char *arg, void *data)
+/* Every command here takes --json and nothing else. */
+static const struct option json_opts[] = {{"json", no_argument, NULL, 'J'}, {0}};
+
+static int on_opt(int val, const char *arg, void *data)
 {
-	(void)val, (void)arg, (void)data;
-	return EXIT_USAGE;
+	bool *json = data;
+
+	(void)arg;
+	if (val != 'J')
+		return EXIT_USAGE;
+	*json = true;
+	return EXIT_OK;
+}
+
+/* {"event": "source", "action": "unpacked", "name", "version", "path"} */
+static void print_unpacked(bool json, const char *name, const char *version, const char *path)
+{
+	if (json)
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "source", "action",
+		                         "unpacked", "name", name, "version", version, "path",
+		                         path));
+	else
+		printf("unpacked %s %s into %s\n", name, version, path);
 }
 
 /* The project's switch is made on first use, as stitch build does. */
@@ -170,10 +189,12 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 	struct stitch_installed in;
 	const struct stitch_pkg *pkg;
 	const char *version = NULL;
+	bool json = false;
 	char **ops, *dir = NULL, *abs = NULL, *manifest;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, json_opts, on_opt, &json, &ops, &n_ops)) !=
+	    EXIT_OK)
 		return rc;
 	if (n_ops < 1 || n_ops > 2) {
 		free(ops);
@@ -231,7 +252,10 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 		if ((rc = unpack_release(ctx, stitch_pkg_find_version(pkg, version), dir)) !=
 		    EXIT_OK)
 			goto out;
-		printf("unpacked %s %s into ./%s\n", ops[0], version, dir);
+		if (json)
+			print_unpacked(true, ops[0], version, dir);
+		else
+			printf("unpacked %s %s into ./%s\n", ops[0], version, dir);
 	}
 	if (!(abs = realpath(dir, NULL))) {
 		rc = cmd_error("cannot pin '%s' to '%s': %s", ops[0], dir, strerror(errno));
@@ -252,8 +276,15 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 			rc = cmd_fail(&err);
 			goto out;
 		}
-		printf("pinned %s %s to %s (%zu files)\n", ops[0], version, abs, scan.n_files);
-		printf("next: edit it, then 'stitch build'\n");
+		if (json) {
+			cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "event", "pin",
+			                         "action", "added", "name", ops[0], "version",
+			                         version, "path", abs, "files", (int)scan.n_files));
+		} else {
+			printf("pinned %s %s to %s (%zu files)\n", ops[0], version, abs,
+			       scan.n_files);
+			printf("next: edit it, then 'stitch build'\n");
+		}
 		stitch_tree_scan_release(&scan);
 	}
 out:
@@ -269,10 +300,14 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 	struct stitch_buf why = STITCH_BUF_INIT;
 	struct cmd_events ce = {0};
 	struct stitch_op_opts oo = {0};
+	struct stitch_pin *pins = NULL;
+	const char *version = NULL, *path = NULL;
+	size_t n_pins = 0;
 	char **ops;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, json_opts, on_opt, &ce.json, &ops, &n_ops)) !=
+	    EXIT_OK)
 		return rc;
 	if (n_ops != 1) {
 		free(ops);
@@ -280,11 +315,23 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 	}
 	if ((rc = open_for_pins(ctx, false)) != EXIT_OK)
 		goto out;
+	/* What the pin was, for the event; the state forgets it below. */
+	stitch_state_pin_list(ctx->sw->st, &pins, &n_pins, NULL);
+	for (size_t i = 0; i < n_pins; i++)
+		if (!strcmp(pins[i].name, ops[0])) {
+			version = pins[i].version;
+			path = pins[i].path;
+		}
 	if (stitch_state_pin_remove(ctx->sw->st, ops[0], &err) != 0) {
 		rc = cmd_fail(&err);
 		goto out;
 	}
-	printf("unpinned %s; going back to the release\n", ops[0]);
+	if (ce.json)
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "event", "pin", "action",
+		                         "removed", "name", ops[0], "version", version, "path",
+		                         path));
+	else
+		printf("unpinned %s; going back to the release\n", ops[0]);
 	if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		goto out;
 	/* Back to the release: rebuild what needs it now. */
@@ -302,6 +349,7 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 	}
 	stitch_buf_release(&why);
 out:
+	stitch_pins_free(pins, n_pins);
 	free(ops);
 	return rc;
 }
@@ -311,10 +359,12 @@ static int pin_list(struct stitch_ctx *ctx, int argc, char **argv)
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_pin *pins = NULL;
 	size_t n = 0;
+	bool json = false;
 	char **ops;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, json_opts, on_opt, &json, &ops, &n_ops)) !=
+	    EXIT_OK)
 		return rc;
 	free(ops);
 	if (n_ops)
@@ -325,19 +375,26 @@ static int pin_list(struct stitch_ctx *ctx, int argc, char **argv)
 		return cmd_fail(&err);
 	for (size_t i = 0; i < n; i++) {
 		struct stitch_tree_scan scan;
-		const char *state = "missing";
+		const char *state = "missing", *text = "missing";
 		if (access(pins[i].path, F_OK) == 0) {
 			if (stitch_tree_scan(ctx->sw->st, pins[i].name, pins[i].path, &scan,
 			                     &err) != 0) {
 				stitch_pins_free(pins, n);
 				return cmd_fail(&err);
 			}
-			state = pins[i].tree_hash && strcmp(scan.tree_hash, pins[i].tree_hash) == 0
-			            ? "unchanged since pinned"
-			            : "changed since pinned";
+			bool same =
+			    pins[i].tree_hash && strcmp(scan.tree_hash, pins[i].tree_hash) == 0;
+			state = same ? "unchanged" : "changed";
+			text = same ? "unchanged since pinned" : "changed since pinned";
 			stitch_tree_scan_release(&scan);
 		}
-		printf("%-20s %-10s %s (%s)\n", pins[i].name, pins[i].version, pins[i].path, state);
+		if (json)
+			cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "pin",
+			                         "name", pins[i].name, "version", pins[i].version,
+			                         "path", pins[i].path, "state", state));
+		else
+			printf("%-20s %-10s %s (%s)\n", pins[i].name, pins[i].version, pins[i].path,
+			       text);
 	}
 	if (!n)
 		fprintf(stderr, "no pins in '%s'\n", ctx->sw->dir);
@@ -362,10 +419,12 @@ int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	const struct stitch_pkg *pkg;
 	const struct stitch_version *v = NULL;
+	bool json = false;
 	char **ops;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, json_opts, on_opt, &json, &ops, &n_ops)) !=
+	    EXIT_OK)
 		return rc;
 	if (n_ops < 1 || n_ops > 2) {
 		free(ops);
@@ -387,8 +446,7 @@ int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
 	}
 	rc = unpack_release(ctx, v, n_ops == 2 ? ops[1] : ops[0]);
 	if (rc == EXIT_OK)
-		printf("unpacked %s %s into %s\n", v->pkg->name, v->version,
-		       n_ops == 2 ? ops[1] : ops[0]);
+		print_unpacked(json, v->pkg->name, v->version, n_ops == 2 ? ops[1] : ops[0]);
 	free(ops);
 	return rc;
 }

@@ -1,4 +1,4 @@
-/* stitch repo add | list | remove | export */
+/* stitch repo add | list | remove | export | pack, each with --json */
 #include <getopt.h>
 #include <jansson.h>
 #include <unistd.h>
@@ -12,39 +12,45 @@
 #include "config.h"
 #include "util.h"
 
-struct add_opts {
+/* The options of every repo subcommand; each accepts the ones in its table. */
+struct repo_opts {
 	int priority;
 	bool has_priority;
+	const char *out;
+	bool update, json;
 };
 
-static int add_opt(int val, const char *arg, void *data)
+static int on_opt(int val, const char *arg, void *data)
 {
-	struct add_opts *o = data;
+	struct repo_opts *o = data;
 	char *end;
 	long v;
 
-	if (val != 'p')
-		return EXIT_USAGE;
-	v = strtol(arg, &end, 10);
-	if (!*arg || *end || v < INT_MIN / 2 || v > INT_MAX / 2) {
-		cmd_usage_error(NULL, "--priority expects an integer, got '%s'", arg);
+	if (val == 'J') {
+		o->json = true;
+	} else if (val == 'o') {
+		o->out = arg;
+	} else if (val == 'u') {
+		o->update = true;
+	} else if (val == 'p') {
+		v = strtol(arg, &end, 10);
+		if (!*arg || *end || v < INT_MIN / 2 || v > INT_MAX / 2) {
+			cmd_usage_error(NULL, "--priority expects an integer, got '%s'", arg);
+			return EXIT_USAGE;
+		}
+		o->priority = (int)v;
+		o->has_priority = true;
+	} else {
 		return EXIT_USAGE;
 	}
-	o->priority = (int)v;
-	o->has_priority = true;
 	return EXIT_OK;
-}
-
-static int no_opt(int val, const char *arg, void *data)
-{
-	(void)val, (void)arg, (void)data;
-	return EXIT_USAGE;
 }
 
 static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"priority", required_argument, NULL, 'p'}, {0}};
-	struct add_opts o = {0, false};
+	static const struct option opts[] = {
+	    {"priority", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'J'}, {0}};
+	struct repo_opts o = {0};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_config cfg;
 	struct stitch_repo_spec spec;
@@ -52,7 +58,7 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 	char **ops, *cache, *loc, *mirror;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, add_opt, &o, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK)
 		return rc;
 	if (n_ops != 2) {
 		free(ops);
@@ -93,6 +99,11 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 	if (stitch_config_add_repo(&cfg, ops[0], loc, o.priority, &err) != 0 ||
 	    stitch_config_save(ctx->root, &cfg, &err) != 0) {
 		rc = cmd_fail(&err);
+	} else if (o.json) {
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "event", "repo",
+		                         "action", "added", "name", ops[0], "location", loc,
+		                         "priority", o.priority, "packages", (int)repo->n_pkgs));
+		rc = EXIT_OK;
 	} else {
 		printf("added repository '%s' (%zu package%s, priority %d): %s\n", ops[0],
 		       repo->n_pkgs, repo->n_pkgs == 1 ? "" : "s", o.priority, loc);
@@ -105,34 +116,54 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * One line of repo list: {"event": "repo", "name" (null for --repo),
+ * "priority", "location" (null for a bundled index not found), "from":
+ * config | bundled | --repo}.
+ */
+static void list_line(bool json, const char *name, int priority, const char *location,
+                      const char *from)
+{
+	if (json)
+		cmd_print_json(json_pack("{s:s, s:s?, s:i, s:s?, s:s}", "event", "repo", "name",
+		                         name, "priority", priority, "location", location, "from",
+		                         from));
+	else if (!strcmp(from, "config"))
+		printf("%-16s %8d  %s\n", name, priority, location);
+	else
+		printf("%-16s %8d  %s (%s)\n", name ? name : "-", priority,
+		       location ? location : "(not found)", from);
+}
+
 static int repo_list(struct stitch_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {{"json", no_argument, NULL, 'J'}, {0}};
+	struct repo_opts o = {0};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_config cfg;
 	char **ops;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK)
 		return rc;
 	free(ops);
 	if (n_ops)
 		return cmd_usage_error(ctx, "repo list takes no arguments");
-	if (ctx->n_repo_args) {
+	if (!ctx->n_repo_args && stitch_config_load(ctx->root, &cfg, &err) != 0)
+		return cmd_fail(&err);
+	if (!o.json)
 		printf("%-16s %8s  %s\n", "NAME", "PRIORITY", "LOCATION");
+	if (ctx->n_repo_args) {
 		for (size_t i = 0; i < ctx->n_repo_args; i++)
-			printf("%-16s %8zu  %s (--repo)\n", "-", ctx->n_repo_args - i,
-			       ctx->repo_args[i]);
+			list_line(o.json, NULL, (int)(ctx->n_repo_args - i), ctx->repo_args[i],
+			          "--repo");
 		return EXIT_OK;
 	}
-	if (stitch_config_load(ctx->root, &cfg, &err) != 0)
-		return cmd_fail(&err);
-	printf("%-16s %8s  %s\n", "NAME", "PRIORITY", "LOCATION");
 	for (size_t i = 0; i < cfg.n_repos; i++) {
 		const struct stitch_repo_conf *r = &cfg.repos[i];
 		char *loc = r->bundled ? cmd_bundled_index() : NULL;
-		printf("%-16s %8d  %s%s\n", r->name, r->priority,
-		       r->bundled ? (loc ? loc : "(not found)") : r->location,
-		       r->bundled ? " (bundled)" : "");
+		list_line(o.json, r->name, r->priority, r->bundled ? loc : r->location,
+		          r->bundled ? "bundled" : "config");
 		free(loc);
 	}
 	stitch_config_release(&cfg);
@@ -141,12 +172,14 @@ static int repo_list(struct stitch_ctx *ctx, int argc, char **argv)
 
 static int repo_remove(struct stitch_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {{"json", no_argument, NULL, 'J'}, {0}};
+	struct repo_opts o = {0};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_config cfg;
 	char **ops;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK)
 		return rc;
 	if (n_ops != 1) {
 		free(ops);
@@ -156,6 +189,9 @@ static int repo_remove(struct stitch_ctx *ctx, int argc, char **argv)
 	    stitch_config_remove_repo(&cfg, ops[0], &err) != 0 ||
 	    stitch_config_save(ctx->root, &cfg, &err) != 0) {
 		rc = cmd_fail(&err);
+	} else if (o.json) {
+		cmd_print_json(json_pack("{s:s, s:s, s:s}", "event", "repo", "action", "removed",
+		                         "name", ops[0]));
 	} else {
 		printf("removed repository '%s'\n", ops[0]);
 	}
@@ -166,11 +202,13 @@ static int repo_remove(struct stitch_ctx *ctx, int argc, char **argv)
 
 static int repo_export(struct stitch_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {{"json", no_argument, NULL, 'J'}, {0}};
+	struct repo_opts o = {0};
 	struct stitch_err err = STITCH_ERR_INIT;
 	char **ops;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, NULL, no_opt, NULL, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK)
 		return rc;
 	if (n_ops != 2) {
 		free(ops);
@@ -178,31 +216,16 @@ static int repo_export(struct stitch_ctx *ctx, int argc, char **argv)
 	}
 	if (stitch_repo_export(ops[0], ops[1], &err) != 0)
 		rc = err.code == STITCH_E_USAGE ? (cmd_fail(&err), EXIT_USAGE) : cmd_fail(&err);
+	else if (o.json)
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s}", "event", "repo", "action",
+		                         "exported", "dir", ops[0], "path", ops[1]));
 	free(ops);
 	return rc;
 }
 
-struct pack_opts {
-	const char *out;
-	bool update;
-};
-
-static int pack_opt(int val, const char *arg, void *data)
-{
-	struct pack_opts *o = data;
-
-	if (val == 'o')
-		o->out = arg;
-	else if (val == 'u')
-		o->update = true;
-	else
-		return EXIT_USAGE;
-	return EXIT_OK;
-}
-
 /* Set packages/NAME.json's source.sha256 of VERSION, keeping the rest. */
 static int update_index(const char *repo, const char *name, const char *version, const char *sha,
-                        const char *archive_rel)
+                        const char *archive_rel, bool json)
 {
 	char *path = xasprintf("%s/packages/%s.json", repo, name);
 	json_error_t jerr;
@@ -236,7 +259,12 @@ static int update_index(const char *repo, const char *name, const char *version,
 			fclose(f);
 		}
 	}
-	printf("updated %s\n", path);
+	if (json)
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "event", "index",
+		                         "action", "updated", "path", path, "name", name, "version",
+		                         version, "sha256", sha));
+	else
+		printf("updated %s\n", path);
 out:
 	json_decref(d);
 	free(path);
@@ -262,14 +290,15 @@ static int repo_pack(struct stitch_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
 	                                     {"update-index", no_argument, NULL, 'u'},
+	                                     {"json", no_argument, NULL, 'J'},
 	                                     {0}};
-	struct pack_opts o = {NULL, false};
+	struct repo_opts o = {0};
 	struct stitch_err err = STITCH_ERR_INIT;
 	char **ops, *dir, *top, *out, *repo = NULL, *name = NULL, *version = NULL, sha[65];
 	const char *epoch = getenv("SOURCE_DATE_EPOCH");
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, pack_opt, &o, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK)
 		return rc;
 	if (n_ops != 1) {
 		free(ops);
@@ -316,7 +345,11 @@ static int repo_pack(struct stitch_ctx *ctx, int argc, char **argv)
 		rc = cmd_fail(&err);
 		goto done;
 	}
-	printf("%s  %s\n", sha, out);
+	if (o.json)
+		cmd_print_json(
+		    json_pack("{s:s, s:s, s:s}", "event", "pack", "path", out, "sha256", sha));
+	else
+		printf("%s  %s\n", sha, out);
 	if (o.update) {
 		char *rel;
 		if (!repo || !split_top(top, &name, &version)) {
@@ -324,7 +357,7 @@ static int repo_pack(struct stitch_ctx *ctx, int argc, char **argv)
 			goto done;
 		}
 		rel = xasprintf("archives/%s.tar.gz", top);
-		rc = update_index(repo, name, version, sha, rel);
+		rc = update_index(repo, name, version, sha, rel, o.json);
 		free(rel);
 	}
 done:
