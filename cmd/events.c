@@ -13,7 +13,7 @@ void cmd_print_json(json_t *o)
 
 	if (!o)
 		return;
-	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (text)
 		puts(text);
 	fflush(stdout);

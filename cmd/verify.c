@@ -270,7 +270,7 @@ int cmd_verify(int argc, char **argv, struct stitch_ctx *ctx)
 			                    json_pack("{s:s, s:s, s:s}", "name", jstr(diff, "name"),
 			                              "version", jstr(diff, "version"), "what",
 			                              what));
-		text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 		puts(text);
 		free(text);
 		json_decref(ev);
