@@ -4,11 +4,13 @@
 #include "op.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -33,6 +35,7 @@ struct node {
 	char recipe[65];
 	char *source_path; /* the archive in the cache */
 	bool expect_cached; /* the artifact cache should serve it: fetch no source */
+	bool cache_missed; /* the artifact cache was asked and could not serve it */
 	char predicted_iface[65]; /* interface hash expected before building; "" unknown */
 	const struct stitch_pin *pin; /* built from a local tree */
 	struct stitch_tree_scan scan; /* of the pin's tree */
@@ -437,56 +440,60 @@ static int default_jobs(int asked)
 	return n > 0 && n < 1024 ? (int)n : 1;
 }
 
-/*
- * Unpack, build, install into staging (or unpack the artifact art instead
- * of all that), then commit: one package, whole or not at all.
- */
-static int build_one(struct op *op, struct node *nd, const struct stitch_artifact *art,
-                     struct stitch_err *err)
+/* Where a package is built: its tree, its staging directory, its log. */
+struct build_paths {
+	char *work, *staging, *logs, *log, *label;
+};
+
+static void paths_of(const struct op *op, const struct node *nd, struct build_paths *bp)
 {
 	const char *meta = stitch_state_dir(op->sw->st);
 	const char *name = nd->v->pkg->name, *ver = nd->v->version;
+
 	/* A pin builds in a persistent mirror of its tree, so make sees mtimes. */
-	char *work = nd->pin ? xasprintf("%s/build/pin-%s", meta, name)
-	                     : xasprintf("%s/build/%s-%s", meta, name, ver);
-	char *staging = xasprintf("%s/staging/%s-%s", meta, name, ver);
-	char *logs = xasprintf("%s/logs", meta);
-	char *log = xasprintf("%s/%s-%s.log", logs, name, ver);
-	char *label = xasprintf("%s %s", name, ver), *root = NULL;
-	struct stitch_build_env env = {name, ver, op->sw->dir, NULL,
-	                               work, log, "unix",      default_jobs(op->o->jobs),
-	                               0,    true};
-	struct stitch_staged sp;
-	char **depnames = NULL;
+	bp->work = nd->pin ? xasprintf("%s/build/pin-%s", meta, name)
+	                   : xasprintf("%s/build/%s-%s", meta, name, ver);
+	bp->staging = xasprintf("%s/staging/%s-%s", meta, name, ver);
+	bp->logs = xasprintf("%s/logs", meta);
+	bp->log = xasprintf("%s/%s-%s.log", bp->logs, name, ver);
+	bp->label = xasprintf("%s %s", name, ver);
+}
+
+static void paths_release(struct build_paths *bp)
+{
+	free(bp->work);
+	free(bp->staging);
+	free(bp->logs);
+	free(bp->log);
+	free(bp->label);
+}
+
+/*
+ * Fetch when needed, unpack (or mirror the pin's tree), build and install
+ * into the staging directory.  Files only, no state: this runs in a child
+ * process, beside the builds of packages that do not depend on it.
+ */
+static int build_stage(struct op *op, struct node *nd, struct stitch_err *err)
+{
+	const char *meta = stitch_state_dir(op->sw->st);
+	const char *name = nd->v->pkg->name, *ver = nd->v->version;
+	struct build_paths bp;
+	struct stitch_build_env env;
 	int rc;
 
-	memset(&sp, 0, sizeof(sp));
-	stitch_rm_rf(staging);
-	if (art) {
-		char *dest = xasprintf("%s%s", staging, op->sw->dir);
-		rc = stitch_artifacts_unpack(op->o->artifacts, art, dest, op->sw->dir, err);
-		free(dest);
-		if (rc == 0)
-			rc = stitch_switch_collect(op->sw, staging, label, &sp, nd->interface_hash,
-			                           &root, err);
-		if (rc == 0 && strcmp(nd->interface_hash, art->interface_hash) != 0)
-			rc = stitch_error(
-			    err, STITCH_E_CHECKSUM,
-			    "artifact %s of %s %s: its files do not match the interface "
-			    "hash it records",
-			    art->build_hash, name, ver);
-		if (rc)
-			goto out;
-		goto commit;
-	}
+	paths_of(op, nd, &bp);
+	env = (struct stitch_build_env){name,    ver,    op->sw->dir, NULL,
+	                                bp.work, bp.log, "unix",      default_jobs(op->o->jobs),
+	                                0,       true};
+	stitch_rm_rf(bp.staging);
 	if (!nd->pin && !nd->source_path && (rc = fetch_one(op, nd, err)) != 0)
 		goto out;
 	if (!nd->pin)
-		stitch_rm_rf(work);
+		stitch_rm_rf(bp.work);
 	else if (op->o->clean && op->o->clean(op->o->data, name))
-		stitch_rm_rf(work);
-	stitch_mkdir_p(logs, 0755);
-	unlink(log);
+		stitch_rm_rf(bp.work);
+	stitch_mkdir_p(bp.logs, 0755);
+	unlink(bp.log);
 	{
 		char *parent = xasprintf("%s/build", meta);
 		stitch_mkdir_p(parent, 0755);
@@ -494,29 +501,63 @@ static int build_one(struct op *op, struct node *nd, const struct stitch_artifac
 	}
 	if (nd->pin) {
 		size_t copied;
-		if ((rc = stitch_tree_mirror(nd->pin->path, work, &copied, err)) != 0)
+		if ((rc = stitch_tree_mirror(nd->pin->path, bp.work, &copied, err)) != 0)
 			goto out;
-	} else if ((rc = stitch_archive_unpack(nd->source_path, work, err)) != 0) {
+	} else if ((rc = stitch_archive_unpack(nd->source_path, bp.work, err)) != 0) {
 		stitch_error_wrap(err, "%s %s", name, ver);
 		goto out;
 	}
-	if (stitch_mkdir_p(staging, 0755) != 0) {
-		rc = stitch_error(err, STITCH_E_IO, "cannot create '%s': %s", staging,
+	if (stitch_mkdir_p(bp.staging, 0755) != 0) {
+		rc = stitch_error(err, STITCH_E_IO, "cannot create '%s': %s", bp.staging,
 		                  strerror(errno));
 		goto out;
 	}
 	if ((rc = stitch_build_run(&nd->v->build, "build", &env, err)) != 0)
 		goto out;
-	env.staging = staging;
-	if ((rc = stitch_build_run(&nd->v->install, "install", &env, err)) != 0)
+	env.staging = bp.staging;
+	rc = stitch_build_run(&nd->v->install, "install", &env, err);
+out:
+	paths_release(&bp);
+	return rc;
+}
+
+/*
+ * Collect what the staging directory holds (what build_stage installed, or
+ * the artifact art unpacked), keep a build in the artifact cache, and
+ * commit it into the switch: one package, whole or not at all.
+ */
+static int build_commit(struct op *op, struct node *nd, const struct stitch_artifact *art,
+                        struct stitch_err *err)
+{
+	const char *name = nd->v->pkg->name, *ver = nd->v->version;
+	struct build_paths bp;
+	struct stitch_staged sp;
+	char **depnames = NULL, *root = NULL;
+	int rc;
+
+	memset(&sp, 0, sizeof(sp));
+	paths_of(op, nd, &bp);
+	if (art) {
+		char *dest = xasprintf("%s%s", bp.staging, op->sw->dir);
+		stitch_rm_rf(bp.staging);
+		rc = stitch_artifacts_unpack(op->o->artifacts, art, dest, op->sw->dir, err);
+		free(dest);
+		if (rc)
+			goto out;
+	}
+	if ((rc = stitch_switch_collect(op->sw, bp.staging, bp.label, &sp, nd->interface_hash,
+	                                &root, err)) != 0)
 		goto out;
-	if ((rc = stitch_switch_collect(op->sw, staging, label, &sp, nd->interface_hash, &root,
-	                                err)) != 0)
+	if (art && strcmp(nd->interface_hash, art->interface_hash) != 0) {
+		rc = stitch_error(err, STITCH_E_CHECKSUM,
+		                  "artifact %s of %s %s: its files do not match the interface "
+		                  "hash it records",
+		                  art->build_hash, name, ver);
 		goto out;
+	}
 	/* A pin's build is work in progress: it stays out of the shared cache. */
-	if (op->o->artifacts && !nd->pin)
+	if (!art && op->o->artifacts && !nd->pin)
 		store_artifact(op, nd, &sp, root);
-commit:
 	depnames = xcalloc(nd->n_deps + 1, sizeof(char *));
 	for (size_t d = 0; d < nd->n_deps; d++)
 		depnames[d] = (char *)op->nodes[nd->deps[d]].v->pkg->name;
@@ -525,11 +566,9 @@ commit:
 	sp.info.source_sha256 = nd->source_sha256;
 	sp.info.build_hash = nd->build_hash;
 	sp.info.interface_hash = nd->interface_hash;
-	sp.info.repo = nd->v->pkg->repo->name;
+	sp.info.repo = nd->pin ? NULL : nd->v->pkg->repo->name;
 	sp.info.requested = nd->requested;
 	sp.info.pinned = nd->pin != NULL;
-	if (nd->pin)
-		sp.info.repo = NULL;
 	sp.info.depends = depnames;
 	sp.info.n_depends = nd->n_deps;
 	sp.root = root;
@@ -537,16 +576,19 @@ commit:
 out:
 	stitch_staged_release(&sp);
 	if (rc == 0 && !nd->pin && !art)
-		stitch_rm_rf(work); /* the log stays; a failed tree stays for inspection */
-	stitch_rm_rf(staging);
+		stitch_rm_rf(bp.work); /* the log stays; a failed tree stays for inspection */
+	stitch_rm_rf(bp.staging);
 	free(depnames);
 	free(root);
-	free(work);
-	free(staging);
-	free(logs);
-	free(log);
-	free(label);
+	paths_release(&bp);
 	return rc;
+}
+
+/* The artifact art unpacked and committed in place of a build. */
+static int build_one(struct op *op, struct node *nd, const struct stitch_artifact *art,
+                     struct stitch_err *err)
+{
+	return build_commit(op, nd, art, err);
 }
 
 /*
@@ -641,6 +683,14 @@ static void predict_cached(struct op *op)
 			stitch_artifact_release(&art);
 		}
 	}
+}
+
+static enum stitch_change_action change_of(const struct node *nd)
+{
+	return !strcmp(nd->action, "install")     ? STITCH_CHANGE_INSTALL
+	       : !strcmp(nd->action, "upgrade")   ? STITCH_CHANGE_UPGRADE
+	       : !strcmp(nd->action, "downgrade") ? STITCH_CHANGE_DOWNGRADE
+	                                          : STITCH_CHANGE_REBUILD;
 }
 
 static int cmp_node(const void *a, const void *b)
@@ -828,66 +878,189 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 			opts->on_event(opts->data, &ev);
 		}
 	}
-	for (size_t k = 0; k < op.n_order; k++) {
-		struct node *nd = &op.nodes[op.order[k]];
-		const struct node *bad = NULL;
-		char reason[256] = "";
-		double t0 = now_s();
+	/*
+	 * Build in dependency order, packages that do not depend on each other
+	 * at the same time: a ready package whose build hash the switch or the
+	 * cache does not have is staged in a child process; the parent commits
+	 * finished ones one at a time, and that makes their dependents ready.
+	 */
+	{
+		struct job {
+			pid_t pid;
+			int fd;
+			size_t node;
+			double t0;
+			char reason[256];
+		} *jobs = xcalloc(op.n + 1, sizeof(*jobs));
+		char *state = xcalloc(op.n + 1, 1); /* 0 waiting, 1 building, 2 settled */
+		size_t n_left = op.n_order, n_jobs = 0;
+		int max_jobs = default_jobs(opts->parallel);
 
-		for (size_t d = 0; d < nd->n_deps; d++)
-			if (op.nodes[nd->deps[d]].failed || op.nodes[nd->deps[d]].skipped)
-				bad = &op.nodes[nd->deps[d]];
-		if (bad) {
-			snprintf(reason, sizeof(reason), "not built: %s %s failed",
-			         bad->v->pkg->name, bad->v->version);
-			nd->skipped = true;
-			emit(&op, "skipped", nd, reason, 0, NULL);
-			continue;
-		}
-		if (source_hash(&op, nd, err) != 0) {
-			nd->failed = true;
-			if (!first.code)
-				first = *err;
-			emit(&op, "failed", nd, NULL, 0, err);
-			continue;
-		}
-		build_hash(&op, nd);
-		explain(&op, nd, reason, sizeof(reason));
-		if (strcmp(nd->action, "keep") == 0) {
-			if (nd->inst->build_hash &&
-			    strcmp(nd->inst->build_hash, nd->build_hash) == 0) {
-				if (nd->requested && !nd->inst->requested)
-					stitch_state_set_requested(sw->st, nd->v->pkg->name, true,
-					                           NULL);
-				memcpy(nd->interface_hash,
-				       nd->inst->interface_hash ? nd->inst->interface_hash : "",
-				       65);
-				emit(&op, "kept", nd, reason, 0, NULL);
-				continue;
+		while (n_left) {
+			bool progress = false;
+			for (size_t k = 0; k < op.n_order; k++) {
+				size_t i = op.order[k];
+				struct node *nd = &op.nodes[i];
+				const struct node *bad = NULL;
+				bool ready = true;
+				char reason[256] = "";
+				double t0 = now_s();
+				int fds[2];
+
+				if (state[i])
+					continue;
+				for (size_t d = 0; d < nd->n_deps; d++) {
+					const struct node *dep = &op.nodes[nd->deps[d]];
+					if (dep->failed || dep->skipped)
+						bad = dep;
+					ready &= state[nd->deps[d]] == 2;
+				}
+				if (bad) {
+					snprintf(reason, sizeof(reason), "not built: %s %s failed",
+					         bad->v->pkg->name, bad->v->version);
+					nd->skipped = true;
+					emit(&op, "skipped", nd, reason, 0, NULL);
+					state[i] = 2, n_left--, progress = true;
+					continue;
+				}
+				if (!ready || (!nd->build_hash[0] && n_jobs >= (size_t)max_jobs))
+					continue;
+				if (!nd->build_hash[0]) {
+					if (source_hash(&op, nd, err) != 0) {
+						nd->failed = true;
+						if (!first.code)
+							first = *err;
+						emit(&op, "failed", nd, NULL, 0, err);
+						state[i] = 2, n_left--, progress = true;
+						continue;
+					}
+					build_hash(&op, nd);
+				}
+				explain(&op, nd, reason, sizeof(reason));
+				if (strcmp(nd->action, "keep") == 0) {
+					if (nd->inst->build_hash &&
+					    strcmp(nd->inst->build_hash, nd->build_hash) == 0) {
+						if (nd->requested && !nd->inst->requested)
+							stitch_state_set_requested(
+							    sw->st, nd->v->pkg->name, true, NULL);
+						memcpy(nd->interface_hash,
+						       nd->inst->interface_hash
+						           ? nd->inst->interface_hash
+						           : "",
+						       65);
+						emit(&op, "kept", nd, reason, 0, NULL);
+						state[i] = 2, n_left--, progress = true;
+						continue;
+					}
+					nd->action = "rebuild";
+				}
+				if (!nd->cache_missed &&
+				    cached_build(&op, nd, reason, sizeof(reason), t0)) {
+					nd->rebuilt = true;
+					add_change(&op, change_of(nd), nd->v->pkg->name,
+					           nd->inst ? nd->inst->version : NULL,
+					           nd->v->version);
+					state[i] = 2, n_left--, progress = true;
+					continue;
+				}
+				nd->cache_missed = true;
+				if (n_jobs >= (size_t)max_jobs)
+					continue; /* hashed; it starts when a slot frees */
+				emit(&op, "build", nd, reason[0] ? reason : NULL, 0, NULL);
+				fflush(NULL);
+				if (pipe2(fds, O_CLOEXEC) != 0) {
+					fds[0] = fds[1] = -1;
+				}
+				jobs[n_jobs] = (struct job){fork(), fds[0], i, t0, ""};
+				snprintf(jobs[n_jobs].reason, sizeof(jobs[n_jobs].reason), "%s",
+				         reason);
+				if (jobs[n_jobs].pid == 0) {
+					struct stitch_err cerr = STITCH_ERR_INIT;
+					int crc = build_stage(&op, nd, &cerr);
+					if (crc && fds[1] >= 0 &&
+					    write(fds[1], &cerr, sizeof(cerr)) !=
+					        (ssize_t)sizeof(cerr))
+						_exit(2);
+					_exit(crc ? 1 : 0);
+				}
+				if (fds[1] >= 0)
+					close(fds[1]);
+				if (jobs[n_jobs].pid < 0) {
+					stitch_error(err, STITCH_E_BUILD,
+					             "cannot start the build of %s: %s",
+					             nd->v->pkg->name, strerror(errno));
+					if (fds[0] >= 0)
+						close(fds[0]);
+					nd->failed = true;
+					if (!first.code)
+						first = *err;
+					emit(&op, "failed", nd, NULL, 0, err);
+					state[i] = 2, n_left--, progress = true;
+					continue;
+				}
+				state[i] = 1;
+				n_jobs++;
+				progress = true;
 			}
-			nd->action = "rebuild";
-		}
-		if (cached_build(&op, nd, reason, sizeof(reason), t0)) {
-			/* unpacked from the artifact cache */
-		} else {
-			emit(&op, "build", nd, reason[0] ? reason : NULL, 0, NULL);
-			if ((rc = build_one(&op, nd, NULL, err)) != 0) {
-				nd->failed = true;
-				if (!first.code)
-					first = *err;
-				emit(&op, "failed", nd, reason[0] ? reason : NULL, now_s() - t0,
-				     err);
+			if (progress)
 				continue;
+			if (!n_jobs)
+				break; /* nothing can move: a dependency cycle left over */
+			{
+				int status;
+				pid_t pid = waitpid(-1, &status, 0);
+				size_t w = 0;
+				struct job jb;
+				struct node *nd;
+				if (pid < 0) {
+					if (errno == EINTR)
+						continue;
+					break;
+				}
+				while (w < n_jobs && jobs[w].pid != pid)
+					w++;
+				if (w == n_jobs)
+					continue; /* not one of ours */
+				jb = jobs[w];
+				jobs[w] = jobs[--n_jobs];
+				nd = &op.nodes[jb.node];
+				rc = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0
+				                                                   : STITCH_E_BUILD;
+				if (rc) {
+					*err = (struct stitch_err)STITCH_ERR_INIT;
+					if (jb.fd < 0 ||
+					    read(jb.fd, err, sizeof(*err)) != (ssize_t)sizeof(*err))
+						stitch_error(
+						    err, STITCH_E_BUILD,
+						    "the build of %s %s stopped (%s %d)",
+						    nd->v->pkg->name, nd->v->version,
+						    WIFSIGNALED(status) ? "signal" : "status",
+						    WIFSIGNALED(status) ? WTERMSIG(status)
+						                        : WEXITSTATUS(status));
+				} else {
+					rc = build_commit(&op, nd, NULL, err);
+				}
+				if (jb.fd >= 0)
+					close(jb.fd);
+				state[jb.node] = 2;
+				n_left--;
+				if (rc) {
+					nd->failed = true;
+					if (!first.code)
+						first = *err;
+					emit(&op, "failed", nd, jb.reason[0] ? jb.reason : NULL,
+					     now_s() - jb.t0, err);
+					continue;
+				}
+				emit(&op, "done", nd, jb.reason[0] ? jb.reason : NULL,
+				     now_s() - jb.t0, NULL);
+				nd->rebuilt = true;
+				add_change(&op, change_of(nd), nd->v->pkg->name,
+				           nd->inst ? nd->inst->version : NULL, nd->v->version);
 			}
-			emit(&op, "done", nd, reason[0] ? reason : NULL, now_s() - t0, NULL);
 		}
-		nd->rebuilt = true;
-		add_change(&op,
-		           !strcmp(nd->action, "install")     ? STITCH_CHANGE_INSTALL
-		           : !strcmp(nd->action, "upgrade")   ? STITCH_CHANGE_UPGRADE
-		           : !strcmp(nd->action, "downgrade") ? STITCH_CHANGE_DOWNGRADE
-		                                              : STITCH_CHANGE_REBUILD,
-		           nd->v->pkg->name, nd->inst ? nd->inst->version : NULL, nd->v->version);
+		free(jobs);
+		free(state);
 	}
 	/* A pin is never silently ignored: say where each one stands, every run. */
 	for (size_t i = 0; i < op.n_pins; i++) {

@@ -40,6 +40,7 @@ struct stitch_op_opts {
 	const char *source_cache; /* <root>/cache/sources */
 	int jobs; /* MAKEFLAGS=-jN for each build; 0: $STITCH_JOBS, else the processors */
 	int fetch_parallel; /* 0: 8 */
+	int parallel; /* packages built at once; 0: $STITCH_JOBS, else the processors */
 	bool upgrade; /* prefer newest over installed */
 	bool dry_run; /* plan only */
 	const char *command_line; /* for the history */

@@ -19,3 +19,30 @@ if [ ! -e "$TMP/dest/opt/stitch/share/stitch/repo-index/repo-index" ]; then
 else
 	fail "reinstall does not nest the index" "nested copy"
 fi
+
+# Packages that do not depend on each other build at the same time: each of
+# left and right waits for the other to have started (a handshake, not a
+# timing), which only works when both builds run at once; top needs both.
+HS=$TMP/handshake
+mkdir -p "$HS"
+RP=$TMP/par
+make_repo "$RP" par
+SRC_BUILD_EXTRA="touch $HS/left; for i in \$\$(seq 300); do [ -e $HS/right ] && exit 0; sleep 0.1; done; exit 1" \
+	src_pkg "$RP" left 1.0.0
+SRC_BUILD_EXTRA="touch $HS/right; for i in \$\$(seq 300); do [ -e $HS/left ] && exit 0; sleep 0.1; done; exit 1" \
+	src_pkg "$RP" right 1.0.0
+src_pkg "$RP" top 1.0.0 left right
+st init --switch "$TMP/swpar" >/dev/null
+run "independent packages build at once" 0 env STITCH_JOBS=2 "$STITCH" --root "$ROOT" --repo "$RP" --switch "$TMP/swpar" install top --json
+if python3 - "$OUT" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+order = [(e["event"], e["name"]) for e in ev if e["event"] in ("building", "package")]
+# both started before either finished; top after both
+first_done = min(i for i, (k, n) in enumerate(order) if k == "package")
+started = {n for k, n in order[:first_done] if k == "building"}
+top = order.index(("building", "top"))
+assert started == {"left", "right"}, order
+assert top > order.index(("package", "left")) and top > order.index(("package", "right")), order
+PY
+then pass "both started before either finished, top after both"; else fail "both started before either finished, top after both" "$(cat "$OUT")"; fi
