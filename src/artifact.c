@@ -25,6 +25,9 @@ struct stitch_artifacts {
 	char *dir;
 	char *remote; /* without a trailing '/' */
 	bool push;
+	bool remote_down; /* unreachable once: not asked again by this process */
+	bool down_reported;
+	struct stitch_err down_err; /* why */
 	CURL *curl;
 };
 
@@ -80,6 +83,14 @@ void stitch_artifacts_free(struct stitch_artifacts *a)
 	free(a->dir);
 	free(a->remote);
 	free(a);
+}
+
+const struct stitch_err *stitch_artifacts_remote_failure(struct stitch_artifacts *a)
+{
+	if (!a || !a->remote_down || a->down_reported)
+		return NULL;
+	a->down_reported = true;
+	return &a->down_err;
 }
 
 size_t stitch_replace_all(const char *data, size_t len, const char *from, const char *to,
@@ -284,10 +295,19 @@ static int http_get(struct stitch_artifacts *a, const char *url, struct stitch_b
 	stitch_buf_release(&m.b);
 	if (c == CURLE_OK && (status == 404 || status == 410))
 		return STITCH_E_NOTFOUND;
-	if (c != CURLE_OK)
-		return stitch_error(err, STITCH_E_FETCH,
-		                    "cannot reach the artifact cache at '%s': %s", url,
-		                    m.too_big ? "the answer is too large" : curl_easy_strerror(c));
+	if (c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
+	    c == CURLE_OPERATION_TIMEDOUT)
+		a->remote_down = true;
+	if (c != CURLE_OK) {
+		struct stitch_err e = STITCH_ERR_INIT;
+		stitch_error(&e, STITCH_E_FETCH, "cannot reach the artifact cache at '%s': %s", url,
+		             m.too_big ? "the answer is too large" : curl_easy_strerror(c));
+		if (a->remote_down && !a->down_err.code)
+			a->down_err = e;
+		if (err)
+			*err = e;
+		return STITCH_E_FETCH;
+	}
 	return stitch_error(err, STITCH_E_FETCH, "the artifact cache answered HTTP %ld for '%s'",
 	                    status, url);
 }
@@ -318,9 +338,19 @@ static int http_put(struct stitch_artifacts *a, const char *url, const char *pat
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	fclose(f);
 	stitch_buf_release(&m.b);
-	if (c != CURLE_OK)
-		return stitch_error(err, STITCH_E_FETCH, "cannot upload to '%s': %s", url,
-		                    curl_easy_strerror(c));
+	if (c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
+	    c == CURLE_OPERATION_TIMEDOUT)
+		a->remote_down = true;
+	if (c != CURLE_OK) {
+		struct stitch_err e = STITCH_ERR_INIT;
+		stitch_error(&e, STITCH_E_FETCH, "cannot reach the artifact cache at '%s': %s", url,
+		             curl_easy_strerror(c));
+		if (a->remote_down && !a->down_err.code)
+			a->down_err = e;
+		if (err)
+			*err = e;
+		return STITCH_E_FETCH;
+	}
 	if (status < 200 || status > 299)
 		return stitch_error(err, STITCH_E_FETCH,
 		                    "the artifact cache answered HTTP %ld to "
@@ -398,7 +428,7 @@ int stitch_artifacts_lookup(struct stitch_artifacts *a, const char *build_hash,
 		}
 		unlink(path); /* a damaged description is dropped; the remote may have it */
 	}
-	if (!a->remote) {
+	if (!a->remote || a->remote_down) {
 		free(path);
 		return STITCH_E_NOTFOUND;
 	}
@@ -620,7 +650,7 @@ int stitch_artifacts_store(struct stitch_artifacts *a, const struct stitch_build
 		                  build_hash, a->dir, strerror(errno));
 		goto out;
 	}
-	if (a->remote && a->push) {
+	if (a->remote && a->push && !a->remote_down) {
 		char *url = xasprintf("%s/%s.tar.zst", a->remote, sha);
 		rc = http_put(a, url, final, err);
 		free(url);

@@ -73,7 +73,9 @@ void stitch_artifacts_free(struct stitch_artifacts *a);
 
 /*
  * Find the description of build_hash: in the local cache, else on the
- * remote (then it is kept locally).  0 when found, STITCH_E_NOTFOUND when
+ * remote (then it is kept locally).  A remote that cannot be reached is
+ * not asked again by this process: the first failure is reported, later
+ * lookups are misses.  0 when found, STITCH_E_NOTFOUND when
  * neither has it, another code (with err saying why) when the remote
  * failed or answered something that does not hash back to build_hash.
  */
@@ -99,6 +101,12 @@ int stitch_artifacts_store(struct stitch_artifacts *a, const struct stitch_build
                            const char *build_hash, const char *interface_hash, const char *root,
                            const char *const *paths, size_t n_paths, const char *switch_dir,
                            bool *uploaded, struct stitch_err *err);
+
+/*
+ * The first time the remote could not be reached, once: why (then it is
+ * no longer asked).  NULL otherwise.
+ */
+const struct stitch_err *stitch_artifacts_remote_failure(struct stitch_artifacts *a);
 
 /*
  * Why the cache holds no artifact for in: compare with the newest local

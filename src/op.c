@@ -396,6 +396,16 @@ static void emit_cache(const struct op *op, const struct node *nd, const char *w
 		op->o->on_event(op->o->data, &ev);
 }
 
+/* Say once that the shared cache cannot be reached (it is not asked again). */
+static bool report_remote(const struct op *op, const struct node *nd)
+{
+	const struct stitch_err *e = stitch_artifacts_remote_failure(op->o->artifacts);
+
+	if (e)
+		emit_cache(op, nd, "unreachable", "not asked again by this command", e);
+	return e != NULL;
+}
+
 /* Keep what a build staged in the artifact cache (and upload it); never fatal. */
 static void store_artifact(struct op *op, struct node *nd, const struct stitch_staged *sp,
                            const char *root)
@@ -413,6 +423,8 @@ static void store_artifact(struct op *op, struct node *nd, const struct stitch_s
 		paths[i] = sp->files[i].path;
 	rc = stitch_artifacts_store(op->o->artifacts, &in, nd->build_hash, nd->interface_hash, root,
 	                            paths, sp->n_files, op->sw->dir, &uploaded, &err);
+	if (report_remote(op, nd) && rc == STITCH_E_FETCH)
+		rc = 0; /* kept locally; the remote's failure is reported */
 	if (uploaded)
 		emit_cache(op, nd, "uploaded", NULL, NULL);
 	else if (rc == 0)
@@ -606,6 +618,8 @@ static bool cached_build(struct op *op, struct node *nd, char *reason, size_t le
 	if (!a || nd->pin)
 		return false;
 	rc = stitch_artifacts_lookup(a, nd->build_hash, &art, &err);
+	if (report_remote(op, nd) && rc == STITCH_E_FETCH)
+		rc = STITCH_E_NOTFOUND;
 	if (rc == 0) {
 		rc = build_one(op, nd, &art, &err);
 		if (rc == 0) {
@@ -677,7 +691,9 @@ static void predict_cached(struct op *op)
 			snprintf(nd->predicted_iface, 65, "%s", nd->inst->interface_hash);
 			continue;
 		}
-		if (stitch_artifacts_lookup(op->o->artifacts, hash, &art, NULL) == 0) {
+		int lrc = stitch_artifacts_lookup(op->o->artifacts, hash, &art, NULL);
+		report_remote(op, nd);
+		if (lrc == 0) {
 			memcpy(nd->predicted_iface, art.interface_hash, 65);
 			nd->expect_cached = true;
 			stitch_artifact_release(&art);

@@ -265,6 +265,11 @@ else
 	fail "a dead cache server: packages are built" "$(cat "$OUT" "$ERR")"
 fi
 has "a dead cache server is reported" "$OUT" "cannot reach the artifact cache"
+if [ "$(grep -c 'cannot reach the artifact cache' "$OUT")" -eq 1 ]; then
+	pass "a dead cache server is reported once, not asked again"
+else
+	fail "a dead cache server is reported once, not asked again" "$(cat "$OUT")"
+fi
 
 # --explain: which input of the build hash changed.
 SRC_HEADER_EXTRA="int ipv4_extra(void);" src_pkg "$R" ipv4 1.0.0
