@@ -175,6 +175,48 @@ static void write_key(const char *dir, const char *obj, const char *key)
 }
 
 /*
+ * The stat data of every file the compiler read for the last object (the
+ * depfile -MMD wrote, named after -MF in args): the project's own headers
+ * and the switch's.  No depfile yet: nothing to add.
+ */
+static void add_depfile(const char *dir, char *const *args, struct stitch_buf *b)
+{
+	const char *dep = NULL;
+	struct stitch_buf text = STITCH_BUF_INIT;
+	char *path, *p, *save = NULL, chunk[4096];
+	FILE *f;
+	size_t n;
+
+	for (size_t i = 0; args[i]; i++)
+		if (!strcmp(args[i], "-MF") && args[i + 1])
+			dep = args[i + 1];
+	if (!dep)
+		return;
+	path = xasprintf("%s/%s", dir, dep);
+	f = fopen(path, "r");
+	free(path);
+	if (!f)
+		return;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		stitch_buf_add(&text, chunk, n);
+	fclose(f);
+	p = strchr(text.buf, ':');
+	for (char *w = p ? strtok_r(p + 1, " \t\n\\", &save) : NULL; w;
+	     w = strtok_r(NULL, " \t\n\\", &save)) {
+		char *full = w[0] == '/' ? xstrdup(w) : xasprintf("%s/%s", dir, w);
+		struct stat st;
+		if (stat(full, &st) == 0)
+			stitch_buf_addf(b, "dep %s %lld %lld.%09ld %lld\n", w,
+			                (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			                st.st_mtim.tv_nsec, (long long)st.st_ino);
+		else
+			stitch_buf_addf(b, "dep %s missing\n", w);
+		free(full);
+	}
+	stitch_buf_release(&text);
+}
+
+/*
  * A source's key: its stat data (as make would look at it, but exact to the
  * nanosecond and the inode), the flags and the libraries' interfaces.
  * Reading a large generated source on every build would cost more.
@@ -195,6 +237,7 @@ static int compile_key(const struct stitch_link_opts *o, const char *src, char *
 	                (long long)st.st_ino, o->inputs_key ? o->inputs_key : "");
 	for (size_t i = 0; args[i]; i++)
 		stitch_buf_addf(&b, "%s\n", args[i]);
+	add_depfile(o->project->dir, args, &b);
 	stitch_sha256_hex(b.buf, b.len, key);
 	stitch_buf_release(&b);
 	return 0;
@@ -481,11 +524,16 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 	for (size_t i = 0; i < p->n_sources && rc == 0; i++) {
 		char key[65];
 		char *obj = object_name(p->sources[i]);
-		argv = xcalloc(n_cf + 5, sizeof(char *));
+		char *depf = xasprintf("%s.d", obj);
+		argv = xcalloc(n_cf + 8, sizeof(char *));
 		memcpy(argv, cflags, n_cf * sizeof(char *));
-		argv[n_cf] = "-o";
-		argv[n_cf + 1] = obj;
-		argv[n_cf + 2] = p->sources[i];
+		/* The depfile tells the next build which headers this object read. */
+		argv[n_cf] = "-MMD";
+		argv[n_cf + 1] = "-MF";
+		argv[n_cf + 2] = depf;
+		argv[n_cf + 3] = "-o";
+		argv[n_cf + 4] = obj;
+		argv[n_cf + 5] = p->sources[i];
 		objs[n_obj++] = obj;
 		if (compile_key(o, p->sources[i], argv, key) != 0) {
 			rc = stitch_error(err, STITCH_E_BUILD, "cannot read source '%s/%s': %s",
@@ -504,7 +552,7 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 				cached = object_from_cache(o, hash, abs);
 			}
 			rc = cached ? 0 : run(&run_env, argv, NULL, err);
-			if (rc == 0) {
+			if (rc == 0 && compile_key(o, p->sources[i], argv, key) == 0) {
 				write_key(p->dir, obj, key);
 				if (cached)
 					r->from_cache++;
@@ -516,6 +564,7 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 			free(abs);
 		}
 		free(argv);
+		free(depf);
 		argv = NULL;
 	}
 	if (rc)

@@ -51,10 +51,21 @@ assert len(link) == 1 and link[0]["compiled"] == 0 and link[0]["sha256"] == sys.
 ' "$OUT" "$sha"; then pass "nothing rebuilt, same image"; else fail "nothing rebuilt, same image" "$(cat "$OUT")"; fi
 run "test" 0 st --repo "$R" test
 has "test passed" "$OUT" "test passed"
+# The project's own header: an edit recompiles what includes it, nothing else.
+echo '#define GREETING "hello"' >"$PROJ/app.h"
+sed -i 's/#include <stdio.h>/#include <stdio.h>\n#include "app.h"/; s/printf("hello %d/printf(GREETING " %d/' "$PROJ/main.c"
+run "build with a local header" 0 st --repo "$R" build
+if [ "$("$PROJ/_build/hello.unix")" = "hello 42" ]; then pass "image with a local header runs"; else fail "image with a local header runs" "wrong output"; fi
+echo '#define GREETING "howdy"' >"$PROJ/app.h"
+run "build after a local header edit" 0 st --repo "$R" build --json
+has "the header edit recompiled main.c only" "$OUT" '"compiled":1'
+if [ "$("$PROJ/_build/hello.unix")" = "howdy 42" ]; then pass "the header edit is in the image"; else fail "the header edit is in the image" "$("$PROJ/_build/hello.unix")"; fi
+run "build again" 0 st --repo "$R" build --json
+has "then nothing to compile" "$OUT" '"compiled":0'
 cp "$PROJ/_build/hello.unix" "$TMP/image.before"
 echo "int broken(" >>"$PROJ/main.c"
 run "broken source" 1 st --repo "$R" build
-has "compiler error shown" "$ERR" "main.c:5:1: error"
+has "compiler error shown" "$ERR" "main.c:6:1: error"
 has "previous image kept (said)" "$ERR" "the previous image, if any, is unchanged"
 same "previous image kept" "$PROJ/_build/hello.unix" "$TMP/image.before"
 cd "$TMP" || exit 1
