@@ -118,12 +118,36 @@ static int new_var(struct solver *s, int kind, int pkg, int idx)
 	return v;
 }
 
+/*
+ * The level of an implied literal is the highest level among the other
+ * literals of its reason, which may be below the current level: the trail
+ * is then out of level order (chronological backtracking, Nadel and
+ * Ryvchin 2018, Möhle and Biere 2019), and backjump() keeps such literals.
+ */
+static int reason_level(const struct solver *s, int lit, int reason)
+{
+	const struct sclause *c;
+	int lv = 0;
+
+	if (reason == REASON_NONE)
+		return (int)s->n_lim;
+	if (REASON_IS_AMO(reason))
+		return s->vars[REASON_AMO_VAR(reason)].level;
+	c = &s->cls[reason];
+	for (int i = 0; i < c->n; i++) {
+		int l = s->lits[c->off + i], vl = s->vars[LIT_VAR(l)].level;
+		if (l != lit && vl > lv)
+			lv = vl;
+	}
+	return lv;
+}
+
 static void enqueue(struct solver *s, int lit, int reason)
 {
 	struct svar *v = &s->vars[LIT_VAR(lit)];
 
+	v->level = reason_level(s, lit, reason);
 	v->val = (signed char)!LIT_NEG(lit);
-	v->level = (int)s->n_lim;
 	v->reason = reason;
 	XGROW(s->trail, s->cap_trail, s->n_trail + 1);
 	s->trail[s->n_trail++] = lit;
@@ -172,7 +196,7 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 	if (n == 0)
 		return id;
 	if (n == 1) {
-		/* A fact found during the search: it must hold from level 0 on. */
+		/* A fact found during the search: implied at level 0. */
 		if (s->n_lim > 0)
 			ivec_push(&s->units, id);
 		if (lit_value(s, l[0]) == 0)
@@ -185,15 +209,8 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 	ivec_push(&s->watches[l[1] ^ 1], id);
 	if (lit_value(s, l[0]) == 0)
 		return id;
-	if (lit_value(s, l[0]) < 0 && lit_value(s, l[1]) == 0) {
+	if (lit_value(s, l[0]) < 0 && lit_value(s, l[1]) == 0)
 		enqueue(s, l[0], id);
-		/* Unit below the current level: see struct solver's pend. */
-		int tl = s->vars[LIT_VAR(l[1])].level;
-		if ((size_t)tl < s->n_lim) {
-			ivec_push(&s->pend, id);
-			ivec_push(&s->pend, tl);
-		}
-	}
 	return -1;
 }
 
@@ -596,48 +613,34 @@ void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec 
 	}
 }
 
-/* See struct solver's pend. */
-static void reassert(struct solver *s)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < s->pend.n; i += 2) {
-		int cid = s->pend.a[i], tl = s->pend.a[i + 1], unit = -1, n_open = 0;
-		const struct sclause *c = &s->cls[cid];
-		if ((size_t)tl > s->n_lim)
-			continue; /* its literals are unassigned: watches are fine */
-		for (int k = 0; k < c->n; k++) {
-			int v = lit_value(s, s->lits[c->off + k]);
-			if (v != 0) {
-				n_open++;
-				unit = s->lits[c->off + k];
-			}
-		}
-		if (n_open == 1 && lit_value(s, unit) < 0)
-			enqueue(s, unit, cid);
-		if ((size_t)tl < s->n_lim) {
-			s->pend.a[j++] = cid;
-			s->pend.a[j++] = tl;
-		}
-	}
-	s->pend.n = j;
-}
-
 static void backjump(struct solver *s, size_t level)
 {
+	size_t start, j;
+
 	if (s->n_lim <= level)
 		return;
 	s->undone.n = 0;
-	for (size_t i = s->n_trail; i-- > (size_t)s->lim[level];) {
+	start = j = (size_t)s->lim[level];
+	for (size_t i = start; i < s->n_trail; i++) {
 		struct svar *v = &s->vars[LIT_VAR(s->trail[i])];
+		if (v->level <= (int)level) {
+			/* Implied below its place in the trail: it stays. */
+			s->trail[j++] = s->trail[i];
+			continue;
+		}
 		if (v->kind == SVAR_VERSION && v->val == 1)
 			ivec_push(&s->undone, v->pkg);
 		v->val = -1;
 		v->reason = REASON_NONE;
 		v->level = -1;
 	}
-	s->n_trail = (size_t)s->lim[level];
-	s->qhead = s->n_trail;
+	s->n_trail = j;
+	/*
+	 * What stays past start was propagated while literals now gone were
+	 * assigned: propagate it again so that the watches are right.
+	 */
+	if (s->qhead > start)
+		s->qhead = start;
 	/* Dependencies that stay but lost the version that met them are open. */
 	for (size_t i = 0; i < s->undone.n; i++) {
 		const struct spkg *p = &s->pkgs[s->undone.a[i]];
@@ -649,16 +652,63 @@ static void backjump(struct solver *s, size_t level)
 	for (size_t i = 0; i < s->dirty.n; i++)
 		s->pkgs[s->dirty.a[i]].dirty = false;
 	s->dirty.n = 0;
-	reassert(s);
+}
+
+/* Make the literals at positions a and b of clause cid its watches. */
+static void rewatch(struct solver *s, int cid, int a, int b)
+{
+	int *l = s->lits + s->cls[cid].off, t;
+
+	for (int w = 0; w < 2; w++) {
+		struct ivec *ws = &s->watches[l[w] ^ 1];
+		for (size_t i = 0; i < ws->n; i++) {
+			if (ws->a[i] == cid) {
+				memmove(ws->a + i, ws->a + i + 1, (ws->n - i - 1) * sizeof(int));
+				ws->n--;
+				break;
+			}
+		}
+	}
+	t = l[0], l[0] = l[a], l[a] = t;
+	if (b == 0)
+		b = a;
+	t = l[1], l[1] = l[b], l[b] = t;
+	ivec_push(&s->watches[l[0] ^ 1], cid);
+	ivec_push(&s->watches[l[1] ^ 1], cid);
 }
 
 /*
- * A conflict whose learned clause would send the search back more than
- * this many levels goes back one level only (chronological backtracking,
- * Nadel and Ryvchin 2018): the decisions in between stay, and the learned
- * clause is asserted above its own level (see struct solver's pend).
+ * With literals implied below the current level, a conflict may lie below
+ * it: go back to its level.  When only one literal of the clause is at that
+ * level, the clause is an implication missed there: go back below it and
+ * imply that literal (returns -1).  Else returns confl, to analyse.
  */
-#define CHRONO_DISTANCE 100
+static int conflict_level(struct solver *s, int confl)
+{
+	const struct sclause *c = &s->cls[confl];
+	int top = 0, n_top = 0, at = 0, next = 0, at_next = 0;
+
+	for (int i = 0; i < c->n; i++) {
+		int lv = s->vars[LIT_VAR(s->lits[c->off + i])].level;
+		if (lv > top) {
+			next = top, at_next = at;
+			top = lv, at = i, n_top = 1;
+		} else if (lv == top) {
+			n_top++;
+		} else if (lv >= next) {
+			next = lv, at_next = i;
+		}
+	}
+	if (n_top > 1 || top == 0) {
+		backjump(s, (size_t)top);
+		return confl;
+	}
+	backjump(s, (size_t)top - 1);
+	if (c->n > 1)
+		rewatch(s, confl, at, at_next);
+	enqueue(s, s->lits[s->cls[confl].off], confl);
+	return -1;
+}
 
 /*
  * 1UIP analysis of confl.  Learns a clause (recording the clauses it was
@@ -754,27 +804,15 @@ static int analyze(struct solver *s, int confl)
 		ivec_push(&s->pool, zeros.a[i]);
 
 	/*
-	 * One-literal facts found above level 0 are asserted at level 0, so
-	 * then the search restarts from there (learned clauses are kept).
+	 * Back one level only (chronological backtracking): the decisions
+	 * between bj and cur have nothing to do with the conflict, and
+	 * redoing them after a backjump to bj was most of the work.  The
+	 * learned clause's literal is implied at level bj all the same.
 	 */
-	int to = bj;
-	if (s->units.n)
-		to = bj = 0;
-	else if (cur - CHRONO_DISTANCE > bj)
-		to = cur - 1;
-	backjump(s, (size_t)to);
+	backjump(s, (size_t)cur - 1);
 	/* add_clause asserts learnt[0] when it is the only non-false literal. */
 	confl = add_clause(s, learnt.a, (int)learnt.n, CL_LEARNED, lid, &cid);
 	s->learns[lid].clause = cid;
-
-	for (size_t i = 0; i < s->units.n && confl < 0; i++) {
-		int u = s->units.a[i], l = s->lits[s->cls[u].off];
-		if (lit_value(s, l) == 0)
-			confl = u;
-		else if (lit_value(s, l) < 0)
-			enqueue(s, l, u);
-	}
-	s->units.n = 0;
 	free(learnt.a);
 	free(antes.a);
 	free(zeros.a);
@@ -911,13 +949,12 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 			next = l;
 		}
 	}
-	/* All false: go back to where the clause first says something. */
-	if (!unassigned) {
-		int to = n_top == 1 ? next : top;
-		if (n_top == 1 && top - CHRONO_DISTANCE > next)
-			to = top - 1;
-		backjump(s, (size_t)to);
-	}
+	/*
+	 * All false: go back below the one literal of the highest level,
+	 * which the clause then implies, or to the level of the conflict.
+	 */
+	if (!unassigned)
+		backjump(s, (size_t)(n_top == 1 && top > 0 ? top - 1 : top));
 
 	lid = (int)s->n_learns;
 	XGROW(s->learns, s->cap_learns, s->n_learns + 1);
@@ -1236,8 +1273,6 @@ static void solver_free(struct solver *s)
 	free(s->inst_pkgs);
 	free(s->mark);
 	free(s->tmp.a);
-	free(s->units.a);
-	free(s->pend.a);
 	free(s->heap.a);
 	free(s->vrank);
 	free(s->undone.a);
@@ -1246,6 +1281,7 @@ static void solver_free(struct solver *s)
 	free(s->bits);
 	free(s->need);
 	free(s->tmp2.a);
+	free(s->units.a);
 }
 
 static int cmp_chosen(const void *a, const void *b)
@@ -1268,15 +1304,43 @@ static void collect(struct solver *s, struct stitch_solution *out)
 	qsort(out->chosen, out->n, sizeof(*out->chosen), cmp_chosen);
 }
 
+/*
+ * One-literal clauses met during the search hold from level 0 on: imply
+ * those that a backjump unassigned, or that another conflict went before.
+ * Returns a conflicting one, or -1.
+ */
+static int assert_units(struct solver *s)
+{
+	size_t j = 0;
+	int confl = -1;
+
+	for (size_t i = 0; i < s->units.n; i++) {
+		int u = s->units.a[i], l = s->lits[s->cls[u].off];
+		if (confl < 0 && lit_value(s, l) < 0)
+			enqueue(s, l, u);
+		else if (confl < 0 && lit_value(s, l) == 0)
+			confl = u;
+		if (lit_value(s, l) != 1 || s->vars[LIT_VAR(l)].level != 0)
+			s->units.a[j++] = u;
+	}
+	s->units.n = j;
+	return confl;
+}
+
 static int search(struct solver *s, int confl, struct stitch_solution *out, struct stitch_buf *why)
 {
 	for (;;) {
+		if (confl < 0 && s->units.n)
+			confl = assert_units(s);
 		if (confl < 0)
 			confl = propagate(s);
 		if (s->fail)
 			return s->fail;
 		if (confl >= 0) {
 			s->stats.conflicts++;
+			confl = conflict_level(s, confl);
+			if (confl < 0)
+				continue;
 			if (s->n_lim == 0) {
 				solve_explain(s, confl, why, s->err);
 				return STITCH_E_UNSAT;

@@ -157,15 +157,7 @@ struct solver {
 	uint64_t *need; /* scratch bit set */
 	size_t cap_need;
 	struct ivec undone; /* scratch for backjump: packages whose version was unassigned */
-	struct ivec units; /* one-literal clauses met above level 0 */
-	/*
-	 * Learned clauses asserted above the level where they became unit
-	 * (clause id, that level), in pairs: after a conflict the search goes
-	 * back one level only, not to the asserting level, so the decisions
-	 * in between are not redone; after each backjump these clauses are
-	 * asserted again while the level they belong to is still kept.
-	 */
-	struct ivec pend;
+	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
 
 	struct htab names; /* package name -> spkg id */
 	struct htab reqs; /* requirement string -> parsed index in req_list */
