@@ -823,15 +823,10 @@ static int analyze(struct solver *s, int confl)
 
 /* ------------------------------------------------------------- decisions */
 
-/*
- * The first literal of cands that is not false, if it is unassigned.
- * *level is set to the lowest level of a true literal (0 if none).
- */
-static int pick(const struct solver *s, const int *cands, int n, bool *done, int *level)
+/* The first literal of cands that is not false, if it is unassigned. */
+static int pick(const struct solver *s, const int *cands, int n, bool *done)
 {
-	int i, low = 0;
-
-	for (i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		int v = lit_value(s, cands[i]);
 		if (v == 1)
 			break;
@@ -840,12 +835,6 @@ static int pick(const struct solver *s, const int *cands, int n, bool *done, int
 			return cands[i];
 		}
 	}
-	for (; i < n; i++) {
-		int l = s->vars[LIT_VAR(cands[i])].level;
-		if (lit_value(s, cands[i]) == 1 && (low == 0 || l < low))
-			low = l;
-	}
-	*level = low;
 	*done = true;
 	return -1;
 }
@@ -1050,7 +1039,7 @@ static int check_ranges(struct solver *s, int var, bool *derived)
 static int decide(struct solver *s, bool *derived, int *confl)
 {
 	bool done;
-	int lit, level;
+	int lit;
 
 	for (size_t g = 0; g < s->n_inst; g++) {
 		int k = s->pkgs[s->inst_pkgs[g]].keep;
@@ -1058,14 +1047,14 @@ static int decide(struct solver *s, bool *derived, int *confl)
 			return LIT(k, 0);
 	}
 	for (size_t r = 0; r < s->n_roots; r++) {
-		lit = pick(s, s->pool.a + s->root_cand_off[r], s->root_n_cand[r], &done, &level);
+		lit = pick(s, s->pool.a + s->root_cand_off[r], s->root_n_cand[r], &done);
 		if (!done)
 			return lit;
 	}
 	while (s->heap.n) {
 		const struct saux *a = &s->auxs[s->heap.a[0]];
 		if (s->vars[a->var].val == 1) {
-			lit = pick(s, s->pool.a + a->cand_off, a->n_cand, &done, &level);
+			lit = pick(s, s->pool.a + a->cand_off, a->n_cand, &done);
 			if (!done)
 				return pick_dep(s, s->heap.a[0], lit, derived, confl);
 		}
