@@ -289,6 +289,99 @@ static int parse_cached(struct solver *s, const char *str, const struct stitch_r
 }
 
 /*
+ * Where the version a comparison names falls among p's versions, which the
+ * index keeps newest first and all distinct: versions [0, lo) are newer,
+ * [lo, hi) equal (at most one), [hi, n) older.  Found by string first, as
+ * ranges mostly name real versions, so each version is compared to it
+ * once per requirement at most, not once per version.
+ */
+static void cut_of(const struct stitch_pkg *p, struct scut *c)
+{
+	size_t lo = 0, hi = p->n_versions;
+
+	for (size_t i = 0; i < p->n_versions; i++) {
+		if (strcmp(p->versions[i].version, c->node->version) == 0) {
+			c->lo = (int)i;
+			c->hi = (int)i + 1;
+			return;
+		}
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (stitch_version_cmp(p->versions[mid].version, c->node->version) <= 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	c->lo = c->hi = (int)lo;
+	if (lo < p->n_versions &&
+	    stitch_version_cmp(p->versions[lo].version, c->node->version) == 0)
+		c->hi++;
+}
+
+/* The comparisons of f, with their cuts among p's versions, into s->cuts. */
+static void collect_cuts(struct solver *s, const struct stitch_pkg *p,
+                         const struct stitch_vformula *f)
+{
+	for (; f; f = f->kind == STITCH_VF_NOT ? NULL : f->right) {
+		if (f->kind == STITCH_VF_CMP) {
+			XGROW(s->cuts, s->cap_cuts, s->n_cuts + 1);
+			s->cuts[s->n_cuts].node = f;
+			cut_of(p, &s->cuts[s->n_cuts++]);
+			return;
+		}
+		collect_cuts(s, p, f->left);
+	}
+}
+
+static bool op_holds(enum stitch_op op, int c)
+{
+	switch (op) {
+	case STITCH_OP_EQ:
+		return c == 0;
+	case STITCH_OP_NE:
+		return c != 0;
+	case STITCH_OP_LT:
+		return c < 0;
+	case STITCH_OP_LE:
+		return c <= 0;
+	case STITCH_OP_GT:
+		return c > 0;
+	case STITCH_OP_GE:
+		return c >= 0;
+	}
+	return false;
+}
+
+/* stitch_vformula_eval for version i, with the cuts in s->cuts. */
+static bool holds(const struct solver *s, const struct stitch_vformula *f, int i)
+{
+	while (f) {
+		switch (f->kind) {
+		case STITCH_VF_CMP:
+			for (size_t k = 0; k < s->n_cuts; k++) {
+				const struct scut *c = &s->cuts[k];
+				if (c->node == f)
+					return op_holds(f->op, i < c->lo ? 1 : i < c->hi ? 0 : -1);
+			}
+			return false;
+		case STITCH_VF_NOT:
+			return !holds(s, f->left, i);
+		case STITCH_VF_AND:
+			if (!holds(s, f->left, i))
+				return false;
+			break;
+		case STITCH_VF_OR:
+			if (holds(s, f->left, i))
+				return true;
+			break;
+		}
+		f = f->right;
+	}
+	return true;
+}
+
+/*
  * The literals of the versions r matches, alternatives in order and each
  * package's versions newest first, without repeats, appended to out.
  */
@@ -298,12 +391,15 @@ static void req_candidates(struct solver *s, const struct stitch_req *r, struct 
 
 	for (size_t a = 0; a < r->n_alts; a++) {
 		int pid = touch(s, r->alts[a].name);
+		s->n_cuts = 0;
+		if (s->pkgs[pid].pkg)
+			collect_cuts(s, s->pkgs[pid].pkg, r->alts[a].formula);
 		for (int i = 0; i < s->pkgs[pid].n; i++) {
 			const struct spkg *p = &s->pkgs[pid];
 			int var = p->var0 + i;
 			if (s->mark[var])
 				continue;
-			if (!stitch_vformula_eval(r->alts[a].formula, p->pkg->versions[i].version))
+			if (!holds(s, r->alts[a].formula, i))
 				continue;
 			s->mark[var] = 1;
 			ivec_push(out, LIT(var, 0));
@@ -1271,6 +1367,7 @@ static void solver_free(struct solver *s)
 	free(s->need);
 	free(s->tmp2.a);
 	free(s->units.a);
+	free(s->cuts);
 }
 
 static int cmp_chosen(const void *a, const void *b)

@@ -117,6 +117,12 @@ struct htab {
 	size_t cap, n;
 };
 
+/* A comparison of a version formula, placed among one package's versions. */
+struct scut {
+	const struct stitch_vformula *node;
+	int lo, hi; /* versions [0, lo) are newer than node's, [lo, hi) equal */
+};
+
 struct solver {
 	const struct stitch_index *idx;
 	const struct stitch_solve_request *rq;
@@ -158,6 +164,8 @@ struct solver {
 	size_t cap_need;
 	struct ivec undone; /* scratch for backjump: packages whose version was unassigned */
 	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
+	struct scut *cuts; /* scratch for req_candidates */
+	size_t n_cuts, cap_cuts;
 
 	struct htab names; /* package name -> spkg id */
 	struct htab reqs; /* requirement string -> parsed index in req_list */

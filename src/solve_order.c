@@ -151,6 +151,19 @@ static void scan_names(const struct stitch_index *idx, const struct name_tab *t,
 	}
 }
 
+/*
+ * Does ver depend on the very string str?  The index keeps one copy of
+ * each string, so versions that share a requirement share the pointer, and
+ * the names in it need not be looked up again.
+ */
+static bool has_ptr(const struct stitch_version *ver, const char *str)
+{
+	for (size_t i = 0; i < ver->n_depends; i++)
+		if (ver->depends[i] == str)
+			return true;
+	return false;
+}
+
 struct frame {
 	int node;
 	int next; /* next successor to look at, counting down */
@@ -206,6 +219,9 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 				for (size_t v = 0; v < p->n_versions; v++) {
 					const struct stitch_version *ver = &p->versions[v];
 					for (size_t d = 0; d < ver->n_depends; d++) {
+						if (v > 0 &&
+						    has_ptr(&p->versions[v - 1], ver->depends[d]))
+							continue;
 						names.n = 0;
 						scan_names(idx, &tab, ver->depends[d], &names);
 						for (size_t j = 0; j < names.n; j++) {
