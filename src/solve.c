@@ -409,10 +409,14 @@ static void req_candidates(struct solver *s, const struct stitch_req *r, struct 
 		s->mark[LIT_VAR(out->a[i])] = 0;
 }
 
+/* The index keeps one copy of each string: compare pointers first. */
 static bool has_string(const char *const *list, size_t n, const char *str)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i], str) == 0)
+		if (list[i] == str)
+			return true;
+	for (size_t i = 0; i < n; i++)
+		if (list[i][0] == str[0] && strcmp(list[i], str) == 0)
 			return true;
 	return false;
 }

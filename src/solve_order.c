@@ -129,7 +129,9 @@ static void scan_names(const struct stitch_index *idx, const struct name_tab *t,
 			if (v >= 0)
 				ivec_push(out, v);
 		}
-		/* Skip to the next '|' outside braces and quotes. */
+		/* Skip to the next '|' outside braces and quotes, if any. */
+		if (!strchr(s, '|'))
+			return;
 		bool brace = false, quote = false;
 		for (; *s; s++) {
 			if (quote) {
