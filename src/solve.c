@@ -16,10 +16,9 @@
 
 /* ------------------------------------------------------------ containers */
 
-void ivec_push(struct ivec *v, int x)
+void ivec_grow(struct ivec *v)
 {
 	XGROW(v->a, v->cap, v->n + 1);
-	v->a[v->n++] = x;
 }
 
 static uint64_t hash_str(const char *s, int extra)
@@ -88,6 +87,52 @@ int solve_find_pkg(struct solver *s, const char *name)
 	return htab_get(&s->names, name, 0);
 }
 
+/*
+ * Watch lists (one per literal) live in chunks freed together: a list that
+ * grows moves to a block twice its size and leaves the old block behind,
+ * at most doubling their memory, instead of a malloc, reallocs and a free
+ * for each of them.
+ */
+#define WATCH_CHUNK 65536
+
+struct wchunk {
+	struct wchunk *next;
+	size_t used, cap;
+	int a[];
+};
+
+static int *watch_block(struct solver *s, size_t n)
+{
+	struct wchunk *c = s->wchunks;
+
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > WATCH_CHUNK ? n : WATCH_CHUNK;
+		c = xmalloc(sizeof(*c) + cap * sizeof(int));
+		c->next = s->wchunks;
+		c->used = 0;
+		c->cap = cap;
+		s->wchunks = c;
+	}
+	c->used += n;
+	return c->a + c->used - n;
+}
+
+/* Clause cid watches literal lit (it is looked at when lit becomes true). */
+static void watch_push(struct solver *s, int lit, int cid)
+{
+	struct ivec *w = &s->watches[lit];
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 4;
+		int *a = watch_block(s, cap);
+		if (w->n)
+			memcpy(a, w->a, w->n * sizeof(int));
+		w->a = a;
+		w->cap = cap;
+	}
+	w->a[w->n++] = cid;
+}
+
 /* ------------------------------------------------------------- variables */
 
 static int new_var(struct solver *s, int kind, int pkg, int idx)
@@ -149,7 +194,8 @@ static void enqueue(struct solver *s, int lit, int reason)
 	v->level = reason_level(s, lit, reason);
 	v->val = (signed char)!LIT_NEG(lit);
 	v->reason = reason;
-	XGROW(s->trail, s->cap_trail, s->n_trail + 1);
+	if (s->n_trail == s->cap_trail)
+		XGROW(s->trail, s->cap_trail, s->n_trail + 1);
 	s->trail[s->n_trail++] = lit;
 }
 
@@ -205,8 +251,8 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 			enqueue(s, l[0], id);
 		return -1;
 	}
-	ivec_push(&s->watches[l[0] ^ 1], id);
-	ivec_push(&s->watches[l[1] ^ 1], id);
+	watch_push(s, l[0] ^ 1, id);
+	watch_push(s, l[1] ^ 1, id);
 	if (lit_value(s, l[0]) == 0)
 		return id;
 	if (lit_value(s, l[0]) < 0 && lit_value(s, l[1]) == 0)
@@ -613,7 +659,7 @@ static int propagate_clauses(struct solver *s)
 				if (lit_value(s, l[k]) != 0) {
 					l[1] = l[k];
 					l[k] = fl;
-					ivec_push(&s->watches[l[1] ^ 1], cid);
+					watch_push(s, l[1] ^ 1, cid);
 					break;
 				}
 			}
@@ -773,8 +819,8 @@ static void rewatch(struct solver *s, int cid, int a, int b)
 	if (b == 0)
 		b = a;
 	t = l[1], l[1] = l[b], l[b] = t;
-	ivec_push(&s->watches[l[0] ^ 1], cid);
-	ivec_push(&s->watches[l[1] ^ 1], cid);
+	watch_push(s, l[0] ^ 1, cid);
+	watch_push(s, l[1] ^ 1, cid);
 }
 
 /*
@@ -951,10 +997,14 @@ static void need_set(struct solver *s, const struct spkg *p, int first)
 
 	XGROW(s->need, s->cap_need, w + 1);
 	need = s->need;
-	memset(need, 0, w * sizeof(uint64_t));
-	for (int i = 0; i < p->n; i++)
-		if (s->vars[p->var0 + i].val != 0)
-			bit_set(need, i);
+	for (size_t j = 0; j < w; j++) {
+		const struct svar *v = s->vars + p->var0 + 64 * j;
+		int n = p->n - 64 * (int)j < 64 ? p->n - 64 * (int)j : 64;
+		uint64_t m = 0;
+		for (int i = 0; i < n; i++)
+			m |= (uint64_t)(v[i].val != 0) << i;
+		need[j] = m;
+	}
 	s->rs.n = 0;
 	if (first >= 0)
 		ivec_push(&s->rs, first);
@@ -1333,8 +1383,11 @@ static int add_root_clauses(struct solver *s)
 
 static void solver_free(struct solver *s)
 {
-	for (size_t i = 0; i < s->cap_watches; i++)
-		free(s->watches[i].a);
+	while (s->wchunks) {
+		struct wchunk *next = s->wchunks->next;
+		free(s->wchunks);
+		s->wchunks = next;
+	}
 	free(s->watches);
 	free(s->vars);
 	for (size_t i = 0; i < s->n_pkgs; i++)

@@ -131,8 +131,9 @@ struct solver {
 
 	struct svar *vars;
 	size_t n_vars, cap_vars;
-	struct ivec *watches; /* per literal */
+	struct ivec *watches; /* per literal; the lists are in wchunks (solve.c) */
 	size_t cap_watches;
+	struct wchunk *wchunks;
 	struct spkg *pkgs;
 	size_t n_pkgs, cap_pkgs;
 	struct saux *auxs;
@@ -193,7 +194,14 @@ static inline int lit_value(const struct solver *s, int lit)
 	return v < 0 ? -1 : (v ^ LIT_NEG(lit));
 }
 
-void ivec_push(struct ivec *v, int x);
+void ivec_grow(struct ivec *v);
+
+static inline void ivec_push(struct ivec *v, int x)
+{
+	if (v->n == v->cap)
+		ivec_grow(v);
+	v->a[v->n++] = x;
+}
 
 /* The spkg id of a package the search touched, or -1. */
 int solve_find_pkg(struct solver *s, const char *name);
