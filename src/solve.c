@@ -193,6 +193,13 @@ static void enqueue(struct solver *s, int lit, int reason)
 
 	v->level = reason_level(s, lit, reason);
 	v->val = (signed char)!LIT_NEG(lit);
+	if (v->kind == SVAR_VERSION) {
+		struct spkg *p = &s->pkgs[v->pkg];
+		if (v->val)
+			p->n_true++;
+		else
+			s->bits[p->open_off + v->idx / 64] &= ~((uint64_t)1 << (v->idx % 64));
+	}
 	v->reason = reason;
 	if (s->n_trail == s->cap_trail)
 		XGROW(s->trail, s->cap_trail, s->n_trail + 1);
@@ -314,6 +321,15 @@ static int touch(struct solver *s, const char *name)
 	htab_put(&s->names, p->name, 0, id);
 	for (int i = 0; i < p->n; i++)
 		new_var(s, SVAR_VERSION, id, i);
+	/* Its open versions (not false), kept by enqueue and backjump. */
+	size_t w = nwords(p);
+	p->open_off = (int)s->n_bits;
+	p->n_true = 0;
+	XGROW(s->bits, s->cap_bits, s->n_bits + w + 1);
+	memset(s->bits + s->n_bits, 0, w * sizeof(uint64_t));
+	for (int i = 0; i < p->n; i++)
+		bit_set(s->bits + s->n_bits, i);
+	s->n_bits += w;
 	return id;
 }
 
@@ -692,12 +708,10 @@ static int check_dirty(struct solver *s, bool *derived)
 	while (s->dirty.n) {
 		int pid = s->dirty.a[--s->dirty.n];
 		const struct spkg *p = &s->pkgs[pid];
-		bool any = false, chosen = false;
+		bool any = false, chosen = p->n_true > 0;
 		size_t w = nwords(p);
 
 		s->pkgs[pid].dirty = false;
-		for (int i = 0; i < p->n && !chosen; i++)
-			chosen = s->vars[p->var0 + i].val == 1;
 		if (chosen || !p->ranges.n)
 			continue;
 		need_set(s, p, -1);
@@ -774,8 +788,13 @@ static void backjump(struct solver *s, size_t level)
 			s->trail[j++] = s->trail[i];
 			continue;
 		}
-		if (v->kind == SVAR_VERSION && v->val == 1)
+		if (v->kind == SVAR_VERSION && v->val == 1) {
 			ivec_push(&s->undone, v->pkg);
+			s->pkgs[v->pkg].n_true--;
+		} else if (v->kind == SVAR_VERSION) {
+			const struct spkg *p = &s->pkgs[v->pkg];
+			s->bits[p->open_off + v->idx / 64] |= (uint64_t)1 << (v->idx % 64);
+		}
 		v->val = -1;
 		v->reason = REASON_NONE;
 		v->level = -1;
@@ -997,14 +1016,7 @@ static void need_set(struct solver *s, const struct spkg *p, int first)
 
 	XGROW(s->need, s->cap_need, w + 1);
 	need = s->need;
-	for (size_t j = 0; j < w; j++) {
-		const struct svar *v = s->vars + p->var0 + 64 * j;
-		int n = p->n - 64 * (int)j < 64 ? p->n - 64 * (int)j : 64;
-		uint64_t m = 0;
-		for (int i = 0; i < n; i++)
-			m |= (uint64_t)(v[i].val != 0) << i;
-		need[j] = m;
-	}
+	memcpy(need, s->bits + p->open_off, w * sizeof(uint64_t));
 	s->rs.n = 0;
 	if (first >= 0)
 		ivec_push(&s->rs, first);

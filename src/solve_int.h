@@ -61,6 +61,8 @@ struct spkg {
 	struct ivec ranges; /* AUX_DEP ids whose candidates are all versions of this */
 	struct ivec incoming; /* AUX_DEP ids with a candidate version of this */
 	bool dirty; /* in s->dirty */
+	int open_off; /* its versions not false, as a bit set in s->bits */
+	int n_true; /* its versions true (more than one only before a conflict) */
 	int rank; /* decision order of its open dependencies (solve_order.c) */
 };
 
