@@ -154,15 +154,28 @@ static void scan_names(const struct stitch_index *idx, const struct name_tab *t,
 }
 
 /*
- * Does ver depend on the very string str?  The index keeps one copy of
- * each string, so versions that share a requirement share the pointer, and
- * the names in it need not be looked up again.
+ * Are the names in the requirement str all in ver's depends (the version
+ * looked at just before)?  Then they need not be looked up again.  The
+ * index keeps one copy of each string, so a requirement that did not
+ * change is the same pointer; one that only changed its versions names
+ * the same package.
  */
-static bool has_ptr(const struct stitch_version *ver, const char *str)
+static bool seen_before(const struct stitch_version *ver, const char *str)
 {
+	size_t len = 0;
+
 	for (size_t i = 0; i < ver->n_depends; i++)
 		if (ver->depends[i] == str)
 			return true;
+	while (!name_end(str[len]))
+		len++;
+	if (len == 0 || strchr(str + len, '|'))
+		return false;
+	for (size_t i = 0; i < ver->n_depends; i++) {
+		const char *d = ver->depends[i];
+		if (strncmp(d, str, len) == 0 && name_end(d[len]))
+			return true;
+	}
 	return false;
 }
 
@@ -221,8 +234,8 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 				for (size_t v = 0; v < p->n_versions; v++) {
 					const struct stitch_version *ver = &p->versions[v];
 					for (size_t d = 0; d < ver->n_depends; d++) {
-						if (v > 0 &&
-						    has_ptr(&p->versions[v - 1], ver->depends[d]))
+						if (v > 0 && seen_before(&p->versions[v - 1],
+						                         ver->depends[d]))
 							continue;
 						names.n = 0;
 						scan_names(idx, &tab, ver->depends[d], &names);
