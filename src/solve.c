@@ -39,7 +39,8 @@ static struct htab_ent *htab_slot(struct htab *t, const char *key, int extra, ui
 
 	for (;; i = (i + 1) & mask) {
 		struct htab_ent *e = &t->e[i];
-		if (!e->key || (e->hash == h && e->extra == extra && strcmp(e->key, key) == 0))
+		if (!e->key || (e->hash == h && e->extra == extra &&
+		                (e->key == key || strcmp(e->key, key) == 0)))
 			return e;
 	}
 }
