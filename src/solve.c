@@ -306,7 +306,7 @@ static int touch(struct solver *s, const char *name)
 	id = (int)s->n_pkgs;
 	XGROW(s->pkgs, s->cap_pkgs, s->n_pkgs + 1);
 	p = &s->pkgs[id];
-	int vis = solve_vis_find(s->idx, name);
+	int vis = solve_vis_lookup(s, name);
 	p->pkg = vis >= 0 ? s->idx->visible[vis] : NULL;
 	p->name = p->pkg ? p->pkg->name : name;
 	p->n = p->pkg ? (int)p->pkg->n_versions : 0;
@@ -1430,6 +1430,7 @@ static void solver_free(struct solver *s)
 	free(s->tmp.a);
 	free(s->heap.a);
 	free(s->vrank);
+	solve_vis_release(s);
 	free(s->undone.a);
 	free(s->rs.a);
 	free(s->dirty.a);

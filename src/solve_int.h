@@ -119,6 +119,13 @@ struct htab {
 	size_t cap, n;
 };
 
+/* Names of the visible packages, hashed (solve_order.c). */
+struct name_tab {
+	uint32_t *slot; /* 0 empty, else 1 + visible index */
+	uint32_t *hash; /* per visible index */
+	size_t mask;
+};
+
 /* A comparison of a version formula, placed among one package's versions. */
 struct scut {
 	const struct stitch_vformula *node;
@@ -159,6 +166,7 @@ struct solver {
 	 */
 	struct ivec heap;
 	int *vrank; /* per visible package of the index: its rank, or -1 */
+	struct name_tab vtab; /* built by the ranking, kept for touch */
 	struct ivec rs; /* scratch for pick_dep */
 	struct ivec dirty; /* packages whose needed ranges changed (see check_dirty) */
 	uint64_t *bits; /* version bit sets (see saux.mask_off) */
@@ -210,6 +218,10 @@ int solve_find_pkg(struct solver *s, const char *name);
 
 /* The index of name in idx->visible, or -1. */
 int solve_vis_find(const struct stitch_index *idx, const char *name);
+
+/* The same, with the ranking's hashed names once they exist; and free them. */
+int solve_vis_lookup(const struct solver *s, const char *name);
+void solve_vis_release(struct solver *s);
 
 /* Rank the packages reachable from starts (visible indices): s->vrank. */
 void solve_order_rank(struct solver *s, const int *starts, size_t n_starts);

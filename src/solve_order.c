@@ -50,12 +50,22 @@ int solve_vis_find(const struct stitch_index *idx, const char *name)
 	return vis_find(idx, name, strlen(name));
 }
 
-/* Names of the visible packages, hashed: the ranking looks up many. */
-struct name_tab {
-	uint32_t *slot; /* 0 empty, else 1 + visible index */
-	uint32_t *hash; /* per visible index */
-	size_t mask;
-};
+static int tab_find(const struct name_tab *t, const struct stitch_index *idx, const char *name,
+                    size_t len);
+
+int solve_vis_lookup(const struct solver *s, const char *name)
+{
+	if (!s->vtab.slot)
+		return solve_vis_find(s->idx, name);
+	return tab_find(&s->vtab, s->idx, name, strlen(name));
+}
+
+void solve_vis_release(struct solver *s)
+{
+	free(s->vtab.slot);
+	free(s->vtab.hash);
+	s->vtab.slot = s->vtab.hash = NULL;
+}
 
 static uint32_t hash_name(const char *s, size_t len)
 {
@@ -203,9 +213,9 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 	struct frame *fr = NULL;
 	size_t n_fr = 0, cap_fr = 0;
 	int counter = 0;
-	struct name_tab tab;
+	struct name_tab *tab = &s->vtab;
 
-	tab_init(&tab, idx);
+	tab_init(tab, idx);
 
 	s->vrank = xcalloc(nv + 1, sizeof(int));
 	for (size_t i = 0; i < nv; i++)
@@ -238,7 +248,7 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 						                         ver->depends[d]))
 							continue;
 						names.n = 0;
-						scan_names(idx, &tab, ver->depends[d], &names);
+						scan_names(idx, tab, ver->depends[d], &names);
 						for (size_t j = 0; j < names.n; j++) {
 							int w = names.a[j];
 							if (stamp[w] == u + 1)
@@ -302,8 +312,6 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 		}
 	}
 
-	free(tab.slot);
-	free(tab.hash);
 	free(pre);
 	free(low);
 	free(adj_off);
