@@ -313,6 +313,7 @@ static int touch(struct solver *s, const char *name)
 	p->var0 = (int)s->n_vars;
 	p->pin = p->pin_no = p->inst = p->keep = -1;
 	p->ranges = (struct ivec){0};
+	p->auxs = (struct ivec){0};
 	p->incoming = (struct ivec){0};
 	p->dirty = false;
 	/* Packages the ranking did not reach come last, in order of touch. */
@@ -514,7 +515,7 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, int *c
 	a = &s->auxs[id];
 	*a = (struct saux){.pkg = pid, .kind = kind, .var = var, .str = str, .req = r};
 	s->n_auxs++;
-	htab_put(&s->auxmap, str, 2 * pid + kind, id);
+	ivec_push(&s->pkgs[pid].auxs, id);
 
 	a->mem_off = (int)s->pool.n;
 	for (int i = 0; i < s->pkgs[pid].n; i++) {
@@ -578,6 +579,28 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, int *c
 	return id;
 }
 
+/*
+ * aux(pid, kind, str), or -1.  A package has a few: a list by package is
+ * cheaper than a table over all of them, and a requirement string that
+ * several versions share is mostly the same pointer.
+ */
+static int find_aux(const struct solver *s, int pid, int kind, const char *str)
+{
+	const struct ivec *l = &s->pkgs[pid].auxs;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct saux *a = &s->auxs[l->a[i]];
+		if (a->str == str && a->kind == kind)
+			return l->a[i];
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct saux *a = &s->auxs[l->a[i]];
+		if (a->kind == kind && strcmp(a->str, str) == 0)
+			return l->a[i];
+	}
+	return -1;
+}
+
 /* Turn the requirements of a version that just became true into clauses. */
 static int expand(struct solver *s, int var)
 {
@@ -590,7 +613,7 @@ static int expand(struct solver *s, int var)
 	sv->n_dep = 0;
 	s->tmp2.n = 0;
 	for (size_t i = 0; i < v->n_depends && !s->fail; i++) {
-		int id = htab_get(&s->auxmap, v->depends[i], 2 * pid + AUX_DEP);
+		int id = find_aux(s, pid, AUX_DEP, v->depends[i]);
 		if (id < 0)
 			id = make_aux(s, pid, AUX_DEP, v->depends[i], &confl);
 		if (id >= 0)
@@ -602,7 +625,7 @@ static int expand(struct solver *s, int var)
 	for (size_t i = 0; i < s->tmp2.n; i++)
 		ivec_push(&s->pool, s->tmp2.a[i]);
 	for (size_t i = 0; i < v->n_conflicts && !s->fail; i++)
-		if (htab_get(&s->auxmap, v->conflicts[i], 2 * pid + AUX_CONF) < 0)
+		if (find_aux(s, pid, AUX_CONF, v->conflicts[i]) < 0)
 			make_aux(s, pid, AUX_CONF, v->conflicts[i], &confl);
 	return confl;
 }
@@ -1404,7 +1427,7 @@ static void solver_free(struct solver *s)
 	free(s->watches);
 	free(s->vars);
 	for (size_t i = 0; i < s->n_pkgs; i++)
-		free(s->pkgs[i].ranges.a), free(s->pkgs[i].incoming.a);
+		free(s->pkgs[i].ranges.a), free(s->pkgs[i].incoming.a), free(s->pkgs[i].auxs.a);
 	free(s->pkgs);
 	free(s->auxs);
 	free(s->cls);
@@ -1415,7 +1438,6 @@ static void solver_free(struct solver *s)
 	free(s->lim);
 	free(s->names.e);
 	free(s->reqs.e);
-	free(s->auxmap.e);
 	for (size_t i = 0; i < s->n_req_list; i++)
 		stitch_req_free(s->req_list[i]);
 	free(s->req_list);

@@ -60,6 +60,7 @@ struct spkg {
 	int keep; /* its SVAR_KEEP variable, or -1 */
 	struct ivec ranges; /* AUX_DEP ids whose candidates are all versions of this */
 	struct ivec incoming; /* AUX_DEP ids with a candidate version of this */
+	struct ivec auxs; /* its own AUX_DEP and AUX_CONF ids (see find_aux) */
 	bool dirty; /* in s->dirty */
 	int open_off; /* its versions not false, as a bit set in s->bits */
 	int n_true; /* its versions true (more than one only before a conflict) */
@@ -180,7 +181,6 @@ struct solver {
 
 	struct htab names; /* package name -> spkg id */
 	struct htab reqs; /* requirement string -> parsed index in req_list */
-	struct htab auxmap; /* (pkg, kind, string) -> aux id */
 	struct stitch_req **req_list;
 	size_t n_req_list, cap_req_list;
 
