@@ -16,10 +16,9 @@
 
 /* ------------------------------------------------------------ containers */
 
-void ivec_push(struct ivec *v, int x)
+void ivec_grow(struct ivec *v)
 {
 	XGROW(v->a, v->cap, v->n + 1);
-	v->a[v->n++] = x;
 }
 
 static uint64_t hash_str(const char *s, int extra)
@@ -40,7 +39,8 @@ static struct htab_ent *htab_slot(struct htab *t, const char *key, int extra, ui
 
 	for (;; i = (i + 1) & mask) {
 		struct htab_ent *e = &t->e[i];
-		if (!e->key || (e->hash == h && e->extra == extra && strcmp(e->key, key) == 0))
+		if (!e->key || (e->hash == h && e->extra == extra &&
+		                (e->key == key || strcmp(e->key, key) == 0)))
 			return e;
 	}
 }
@@ -88,6 +88,52 @@ int solve_find_pkg(struct solver *s, const char *name)
 	return htab_get(&s->names, name, 0);
 }
 
+/*
+ * Watch lists (one per literal) live in chunks freed together: a list that
+ * grows moves to a block twice its size and leaves the old block behind,
+ * at most doubling their memory, instead of a malloc, reallocs and a free
+ * for each of them.
+ */
+#define WATCH_CHUNK 65536
+
+struct wchunk {
+	struct wchunk *next;
+	size_t used, cap;
+	int a[];
+};
+
+static int *watch_block(struct solver *s, size_t n)
+{
+	struct wchunk *c = s->wchunks;
+
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > WATCH_CHUNK ? n : WATCH_CHUNK;
+		c = xmalloc(sizeof(*c) + cap * sizeof(int));
+		c->next = s->wchunks;
+		c->used = 0;
+		c->cap = cap;
+		s->wchunks = c;
+	}
+	c->used += n;
+	return c->a + c->used - n;
+}
+
+/* Clause cid watches literal lit (it is looked at when lit becomes true). */
+static void watch_push(struct solver *s, int lit, int cid)
+{
+	struct ivec *w = &s->watches[lit];
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 4;
+		int *a = watch_block(s, cap);
+		if (w->n)
+			memcpy(a, w->a, w->n * sizeof(int));
+		w->a = a;
+		w->cap = cap;
+	}
+	w->a[w->n++] = cid;
+}
+
 /* ------------------------------------------------------------- variables */
 
 static int new_var(struct solver *s, int kind, int pkg, int idx)
@@ -118,14 +164,46 @@ static int new_var(struct solver *s, int kind, int pkg, int idx)
 	return v;
 }
 
+/*
+ * The level of an implied literal is the highest level among the other
+ * literals of its reason, which may be below the current level: the trail
+ * is then out of level order (chronological backtracking, Nadel and
+ * Ryvchin 2018, Möhle and Biere 2019), and backjump() keeps such literals.
+ */
+static int reason_level(const struct solver *s, int lit, int reason)
+{
+	const struct sclause *c;
+	int lv = 0;
+
+	if (reason == REASON_NONE)
+		return (int)s->n_lim;
+	if (REASON_IS_AMO(reason))
+		return s->vars[REASON_AMO_VAR(reason)].level;
+	c = &s->cls[reason];
+	for (int i = 0; i < c->n; i++) {
+		int l = s->lits[c->off + i], vl = s->vars[LIT_VAR(l)].level;
+		if (l != lit && vl > lv)
+			lv = vl;
+	}
+	return lv;
+}
+
 static void enqueue(struct solver *s, int lit, int reason)
 {
 	struct svar *v = &s->vars[LIT_VAR(lit)];
 
+	v->level = reason_level(s, lit, reason);
 	v->val = (signed char)!LIT_NEG(lit);
-	v->level = (int)s->n_lim;
+	if (v->kind == SVAR_VERSION) {
+		struct spkg *p = &s->pkgs[v->pkg];
+		if (v->val)
+			p->n_true++;
+		else
+			s->bits[p->open_off + v->idx / 64] &= ~((uint64_t)1 << (v->idx % 64));
+	}
 	v->reason = reason;
-	XGROW(s->trail, s->cap_trail, s->n_trail + 1);
+	if (s->n_trail == s->cap_trail)
+		XGROW(s->trail, s->cap_trail, s->n_trail + 1);
 	s->trail[s->n_trail++] = lit;
 }
 
@@ -172,7 +250,7 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 	if (n == 0)
 		return id;
 	if (n == 1) {
-		/* A fact found during the search: it must hold from level 0 on. */
+		/* A fact found during the search: implied at level 0. */
 		if (s->n_lim > 0)
 			ivec_push(&s->units, id);
 		if (lit_value(s, l[0]) == 0)
@@ -181,19 +259,12 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 			enqueue(s, l[0], id);
 		return -1;
 	}
-	ivec_push(&s->watches[l[0] ^ 1], id);
-	ivec_push(&s->watches[l[1] ^ 1], id);
+	watch_push(s, l[0] ^ 1, id);
+	watch_push(s, l[1] ^ 1, id);
 	if (lit_value(s, l[0]) == 0)
 		return id;
-	if (lit_value(s, l[0]) < 0 && lit_value(s, l[1]) == 0) {
+	if (lit_value(s, l[0]) < 0 && lit_value(s, l[1]) == 0)
 		enqueue(s, l[0], id);
-		/* Unit below the current level: see struct solver's pend. */
-		int tl = s->vars[LIT_VAR(l[1])].level;
-		if ((size_t)tl < s->n_lim) {
-			ivec_push(&s->pend, id);
-			ivec_push(&s->pend, tl);
-		}
-	}
 	return -1;
 }
 
@@ -235,13 +306,14 @@ static int touch(struct solver *s, const char *name)
 	id = (int)s->n_pkgs;
 	XGROW(s->pkgs, s->cap_pkgs, s->n_pkgs + 1);
 	p = &s->pkgs[id];
-	int vis = solve_vis_find(s->idx, name);
+	int vis = solve_vis_lookup(s, name);
 	p->pkg = vis >= 0 ? s->idx->visible[vis] : NULL;
 	p->name = p->pkg ? p->pkg->name : name;
 	p->n = p->pkg ? (int)p->pkg->n_versions : 0;
 	p->var0 = (int)s->n_vars;
 	p->pin = p->pin_no = p->inst = p->keep = -1;
 	p->ranges = (struct ivec){0};
+	p->auxs = (struct ivec){0};
 	p->incoming = (struct ivec){0};
 	p->dirty = false;
 	/* Packages the ranking did not reach come last, in order of touch. */
@@ -251,6 +323,15 @@ static int touch(struct solver *s, const char *name)
 	htab_put(&s->names, p->name, 0, id);
 	for (int i = 0; i < p->n; i++)
 		new_var(s, SVAR_VERSION, id, i);
+	/* Its open versions (not false), kept by enqueue and backjump. */
+	size_t w = nwords(p);
+	p->open_off = (int)s->n_bits;
+	p->n_true = 0;
+	XGROW(s->bits, s->cap_bits, s->n_bits + w + 1);
+	memset(s->bits + s->n_bits, 0, w * sizeof(uint64_t));
+	for (int i = 0; i < p->n; i++)
+		bit_set(s->bits + s->n_bits, i);
+	s->n_bits += w;
 	return id;
 }
 
@@ -272,6 +353,99 @@ static int parse_cached(struct solver *s, const char *str, const struct stitch_r
 }
 
 /*
+ * Where the version a comparison names falls among p's versions, which the
+ * index keeps newest first and all distinct: versions [0, lo) are newer,
+ * [lo, hi) equal (at most one), [hi, n) older.  Found by string first, as
+ * ranges mostly name real versions, so each version is compared to it
+ * once per requirement at most, not once per version.
+ */
+static void cut_of(const struct stitch_pkg *p, struct scut *c)
+{
+	size_t lo = 0, hi = p->n_versions;
+
+	for (size_t i = 0; i < p->n_versions; i++) {
+		if (strcmp(p->versions[i].version, c->node->version) == 0) {
+			c->lo = (int)i;
+			c->hi = (int)i + 1;
+			return;
+		}
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (stitch_version_cmp(p->versions[mid].version, c->node->version) <= 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	c->lo = c->hi = (int)lo;
+	if (lo < p->n_versions &&
+	    stitch_version_cmp(p->versions[lo].version, c->node->version) == 0)
+		c->hi++;
+}
+
+/* The comparisons of f, with their cuts among p's versions, into s->cuts. */
+static void collect_cuts(struct solver *s, const struct stitch_pkg *p,
+                         const struct stitch_vformula *f)
+{
+	for (; f; f = f->kind == STITCH_VF_NOT ? NULL : f->right) {
+		if (f->kind == STITCH_VF_CMP) {
+			XGROW(s->cuts, s->cap_cuts, s->n_cuts + 1);
+			s->cuts[s->n_cuts].node = f;
+			cut_of(p, &s->cuts[s->n_cuts++]);
+			return;
+		}
+		collect_cuts(s, p, f->left);
+	}
+}
+
+static bool op_holds(enum stitch_op op, int c)
+{
+	switch (op) {
+	case STITCH_OP_EQ:
+		return c == 0;
+	case STITCH_OP_NE:
+		return c != 0;
+	case STITCH_OP_LT:
+		return c < 0;
+	case STITCH_OP_LE:
+		return c <= 0;
+	case STITCH_OP_GT:
+		return c > 0;
+	case STITCH_OP_GE:
+		return c >= 0;
+	}
+	return false;
+}
+
+/* stitch_vformula_eval for version i, with the cuts in s->cuts. */
+static bool holds(const struct solver *s, const struct stitch_vformula *f, int i)
+{
+	while (f) {
+		switch (f->kind) {
+		case STITCH_VF_CMP:
+			for (size_t k = 0; k < s->n_cuts; k++) {
+				const struct scut *c = &s->cuts[k];
+				if (c->node == f)
+					return op_holds(f->op, i < c->lo ? 1 : i < c->hi ? 0 : -1);
+			}
+			return false;
+		case STITCH_VF_NOT:
+			return !holds(s, f->left, i);
+		case STITCH_VF_AND:
+			if (!holds(s, f->left, i))
+				return false;
+			break;
+		case STITCH_VF_OR:
+			if (holds(s, f->left, i))
+				return true;
+			break;
+		}
+		f = f->right;
+	}
+	return true;
+}
+
+/*
  * The literals of the versions r matches, alternatives in order and each
  * package's versions newest first, without repeats, appended to out.
  */
@@ -281,12 +455,15 @@ static void req_candidates(struct solver *s, const struct stitch_req *r, struct 
 
 	for (size_t a = 0; a < r->n_alts; a++) {
 		int pid = touch(s, r->alts[a].name);
+		s->n_cuts = 0;
+		if (s->pkgs[pid].pkg)
+			collect_cuts(s, s->pkgs[pid].pkg, r->alts[a].formula);
 		for (int i = 0; i < s->pkgs[pid].n; i++) {
 			const struct spkg *p = &s->pkgs[pid];
 			int var = p->var0 + i;
 			if (s->mark[var])
 				continue;
-			if (!stitch_vformula_eval(r->alts[a].formula, p->pkg->versions[i].version))
+			if (!holds(s, r->alts[a].formula, i))
 				continue;
 			s->mark[var] = 1;
 			ivec_push(out, LIT(var, 0));
@@ -296,10 +473,14 @@ static void req_candidates(struct solver *s, const struct stitch_req *r, struct 
 		s->mark[LIT_VAR(out->a[i])] = 0;
 }
 
+/* The index keeps one copy of each string: compare pointers first. */
 static bool has_string(const char *const *list, size_t n, const char *str)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i], str) == 0)
+		if (list[i] == str)
+			return true;
+	for (size_t i = 0; i < n; i++)
+		if (list[i][0] == str[0] && strcmp(list[i], str) == 0)
 			return true;
 	return false;
 }
@@ -334,7 +515,7 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, int *c
 	a = &s->auxs[id];
 	*a = (struct saux){.pkg = pid, .kind = kind, .var = var, .str = str, .req = r};
 	s->n_auxs++;
-	htab_put(&s->auxmap, str, 2 * pid + kind, id);
+	ivec_push(&s->pkgs[pid].auxs, id);
 
 	a->mem_off = (int)s->pool.n;
 	for (int i = 0; i < s->pkgs[pid].n; i++) {
@@ -398,6 +579,28 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, int *c
 	return id;
 }
 
+/*
+ * aux(pid, kind, str), or -1.  A package has a few: a list by package is
+ * cheaper than a table over all of them, and a requirement string that
+ * several versions share is mostly the same pointer.
+ */
+static int find_aux(const struct solver *s, int pid, int kind, const char *str)
+{
+	const struct ivec *l = &s->pkgs[pid].auxs;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct saux *a = &s->auxs[l->a[i]];
+		if (a->str == str && a->kind == kind)
+			return l->a[i];
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct saux *a = &s->auxs[l->a[i]];
+		if (a->kind == kind && strcmp(a->str, str) == 0)
+			return l->a[i];
+	}
+	return -1;
+}
+
 /* Turn the requirements of a version that just became true into clauses. */
 static int expand(struct solver *s, int var)
 {
@@ -410,7 +613,7 @@ static int expand(struct solver *s, int var)
 	sv->n_dep = 0;
 	s->tmp2.n = 0;
 	for (size_t i = 0; i < v->n_depends && !s->fail; i++) {
-		int id = htab_get(&s->auxmap, v->depends[i], 2 * pid + AUX_DEP);
+		int id = find_aux(s, pid, AUX_DEP, v->depends[i]);
 		if (id < 0)
 			id = make_aux(s, pid, AUX_DEP, v->depends[i], &confl);
 		if (id >= 0)
@@ -422,7 +625,7 @@ static int expand(struct solver *s, int var)
 	for (size_t i = 0; i < s->tmp2.n; i++)
 		ivec_push(&s->pool, s->tmp2.a[i]);
 	for (size_t i = 0; i < v->n_conflicts && !s->fail; i++)
-		if (htab_get(&s->auxmap, v->conflicts[i], 2 * pid + AUX_CONF) < 0)
+		if (find_aux(s, pid, AUX_CONF, v->conflicts[i]) < 0)
 			make_aux(s, pid, AUX_CONF, v->conflicts[i], &confl);
 	return confl;
 }
@@ -496,7 +699,7 @@ static int propagate_clauses(struct solver *s)
 				if (lit_value(s, l[k]) != 0) {
 					l[1] = l[k];
 					l[k] = fl;
-					ivec_push(&s->watches[l[1] ^ 1], cid);
+					watch_push(s, l[1] ^ 1, cid);
 					break;
 				}
 			}
@@ -529,12 +732,10 @@ static int check_dirty(struct solver *s, bool *derived)
 	while (s->dirty.n) {
 		int pid = s->dirty.a[--s->dirty.n];
 		const struct spkg *p = &s->pkgs[pid];
-		bool any = false, chosen = false;
+		bool any = false, chosen = p->n_true > 0;
 		size_t w = nwords(p);
 
 		s->pkgs[pid].dirty = false;
-		for (int i = 0; i < p->n && !chosen; i++)
-			chosen = s->vars[p->var0 + i].val == 1;
 		if (chosen || !p->ranges.n)
 			continue;
 		need_set(s, p, -1);
@@ -596,48 +797,39 @@ void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec 
 	}
 }
 
-/* See struct solver's pend. */
-static void reassert(struct solver *s)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < s->pend.n; i += 2) {
-		int cid = s->pend.a[i], tl = s->pend.a[i + 1], unit = -1, n_open = 0;
-		const struct sclause *c = &s->cls[cid];
-		if ((size_t)tl > s->n_lim)
-			continue; /* its literals are unassigned: watches are fine */
-		for (int k = 0; k < c->n; k++) {
-			int v = lit_value(s, s->lits[c->off + k]);
-			if (v != 0) {
-				n_open++;
-				unit = s->lits[c->off + k];
-			}
-		}
-		if (n_open == 1 && lit_value(s, unit) < 0)
-			enqueue(s, unit, cid);
-		if ((size_t)tl < s->n_lim) {
-			s->pend.a[j++] = cid;
-			s->pend.a[j++] = tl;
-		}
-	}
-	s->pend.n = j;
-}
-
 static void backjump(struct solver *s, size_t level)
 {
+	size_t start, j;
+
 	if (s->n_lim <= level)
 		return;
 	s->undone.n = 0;
-	for (size_t i = s->n_trail; i-- > (size_t)s->lim[level];) {
+	start = j = (size_t)s->lim[level];
+	for (size_t i = start; i < s->n_trail; i++) {
 		struct svar *v = &s->vars[LIT_VAR(s->trail[i])];
-		if (v->kind == SVAR_VERSION && v->val == 1)
+		if (v->level <= (int)level) {
+			/* Implied below its place in the trail: it stays. */
+			s->trail[j++] = s->trail[i];
+			continue;
+		}
+		if (v->kind == SVAR_VERSION && v->val == 1) {
 			ivec_push(&s->undone, v->pkg);
+			s->pkgs[v->pkg].n_true--;
+		} else if (v->kind == SVAR_VERSION) {
+			const struct spkg *p = &s->pkgs[v->pkg];
+			s->bits[p->open_off + v->idx / 64] |= (uint64_t)1 << (v->idx % 64);
+		}
 		v->val = -1;
 		v->reason = REASON_NONE;
 		v->level = -1;
 	}
-	s->n_trail = (size_t)s->lim[level];
-	s->qhead = s->n_trail;
+	s->n_trail = j;
+	/*
+	 * What stays past start was propagated while literals now gone were
+	 * assigned: propagate it again so that the watches are right.
+	 */
+	if (s->qhead > start)
+		s->qhead = start;
 	/* Dependencies that stay but lost the version that met them are open. */
 	for (size_t i = 0; i < s->undone.n; i++) {
 		const struct spkg *p = &s->pkgs[s->undone.a[i]];
@@ -649,16 +841,63 @@ static void backjump(struct solver *s, size_t level)
 	for (size_t i = 0; i < s->dirty.n; i++)
 		s->pkgs[s->dirty.a[i]].dirty = false;
 	s->dirty.n = 0;
-	reassert(s);
+}
+
+/* Make the literals at positions a and b of clause cid its watches. */
+static void rewatch(struct solver *s, int cid, int a, int b)
+{
+	int *l = s->lits + s->cls[cid].off, t;
+
+	for (int w = 0; w < 2; w++) {
+		struct ivec *ws = &s->watches[l[w] ^ 1];
+		for (size_t i = 0; i < ws->n; i++) {
+			if (ws->a[i] == cid) {
+				memmove(ws->a + i, ws->a + i + 1, (ws->n - i - 1) * sizeof(int));
+				ws->n--;
+				break;
+			}
+		}
+	}
+	t = l[0], l[0] = l[a], l[a] = t;
+	if (b == 0)
+		b = a;
+	t = l[1], l[1] = l[b], l[b] = t;
+	watch_push(s, l[0] ^ 1, cid);
+	watch_push(s, l[1] ^ 1, cid);
 }
 
 /*
- * A conflict whose learned clause would send the search back more than
- * this many levels goes back one level only (chronological backtracking,
- * Nadel and Ryvchin 2018): the decisions in between stay, and the learned
- * clause is asserted above its own level (see struct solver's pend).
+ * With literals implied below the current level, a conflict may lie below
+ * it: go back to its level.  When only one literal of the clause is at that
+ * level, the clause is an implication missed there: go back below it and
+ * imply that literal (returns -1).  Else returns confl, to analyse.
  */
-#define CHRONO_DISTANCE 100
+static int conflict_level(struct solver *s, int confl)
+{
+	const struct sclause *c = &s->cls[confl];
+	int top = 0, n_top = 0, at = 0, next = 0, at_next = 0;
+
+	for (int i = 0; i < c->n; i++) {
+		int lv = s->vars[LIT_VAR(s->lits[c->off + i])].level;
+		if (lv > top) {
+			next = top, at_next = at;
+			top = lv, at = i, n_top = 1;
+		} else if (lv == top) {
+			n_top++;
+		} else if (lv >= next) {
+			next = lv, at_next = i;
+		}
+	}
+	if (n_top > 1 || top == 0) {
+		backjump(s, (size_t)top);
+		return confl;
+	}
+	backjump(s, (size_t)top - 1);
+	if (c->n > 1)
+		rewatch(s, confl, at, at_next);
+	enqueue(s, s->lits[s->cls[confl].off], confl);
+	return -1;
+}
 
 /*
  * 1UIP analysis of confl.  Learns a clause (recording the clauses it was
@@ -754,27 +993,15 @@ static int analyze(struct solver *s, int confl)
 		ivec_push(&s->pool, zeros.a[i]);
 
 	/*
-	 * One-literal facts found above level 0 are asserted at level 0, so
-	 * then the search restarts from there (learned clauses are kept).
+	 * Back one level only (chronological backtracking): the decisions
+	 * between bj and cur have nothing to do with the conflict, and
+	 * redoing them after a backjump to bj was most of the work.  The
+	 * learned clause's literal is implied at level bj all the same.
 	 */
-	int to = bj;
-	if (s->units.n)
-		to = bj = 0;
-	else if (cur - CHRONO_DISTANCE > bj)
-		to = cur - 1;
-	backjump(s, (size_t)to);
+	backjump(s, (size_t)cur - 1);
 	/* add_clause asserts learnt[0] when it is the only non-false literal. */
 	confl = add_clause(s, learnt.a, (int)learnt.n, CL_LEARNED, lid, &cid);
 	s->learns[lid].clause = cid;
-
-	for (size_t i = 0; i < s->units.n && confl < 0; i++) {
-		int u = s->units.a[i], l = s->lits[s->cls[u].off];
-		if (lit_value(s, l) == 0)
-			confl = u;
-		else if (lit_value(s, l) < 0)
-			enqueue(s, l, u);
-	}
-	s->units.n = 0;
 	free(learnt.a);
 	free(antes.a);
 	free(zeros.a);
@@ -785,15 +1012,10 @@ static int analyze(struct solver *s, int confl)
 
 /* ------------------------------------------------------------- decisions */
 
-/*
- * The first literal of cands that is not false, if it is unassigned.
- * *level is set to the lowest level of a true literal (0 if none).
- */
-static int pick(const struct solver *s, const int *cands, int n, bool *done, int *level)
+/* The first literal of cands that is not false, if it is unassigned. */
+static int pick(const struct solver *s, const int *cands, int n, bool *done)
 {
-	int i, low = 0;
-
-	for (i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		int v = lit_value(s, cands[i]);
 		if (v == 1)
 			break;
@@ -802,12 +1024,6 @@ static int pick(const struct solver *s, const int *cands, int n, bool *done, int
 			return cands[i];
 		}
 	}
-	for (; i < n; i++) {
-		int l = s->vars[LIT_VAR(cands[i])].level;
-		if (lit_value(s, cands[i]) == 1 && (low == 0 || l < low))
-			low = l;
-	}
-	*level = low;
 	*done = true;
 	return -1;
 }
@@ -824,10 +1040,7 @@ static void need_set(struct solver *s, const struct spkg *p, int first)
 
 	XGROW(s->need, s->cap_need, w + 1);
 	need = s->need;
-	memset(need, 0, w * sizeof(uint64_t));
-	for (int i = 0; i < p->n; i++)
-		if (s->vars[p->var0 + i].val != 0)
-			bit_set(need, i);
+	memcpy(need, s->bits + p->open_off, w * sizeof(uint64_t));
 	s->rs.n = 0;
 	if (first >= 0)
 		ivec_push(&s->rs, first);
@@ -911,13 +1124,12 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 			next = l;
 		}
 	}
-	/* All false: go back to where the clause first says something. */
-	if (!unassigned) {
-		int to = n_top == 1 ? next : top;
-		if (n_top == 1 && top - CHRONO_DISTANCE > next)
-			to = top - 1;
-		backjump(s, (size_t)to);
-	}
+	/*
+	 * All false: go back below the one literal of the highest level,
+	 * which the clause then implies, or to the level of the conflict.
+	 */
+	if (!unassigned)
+		backjump(s, (size_t)(n_top == 1 && top > 0 ? top - 1 : top));
 
 	lid = (int)s->n_learns;
 	XGROW(s->learns, s->cap_learns, s->n_learns + 1);
@@ -1013,7 +1225,7 @@ static int check_ranges(struct solver *s, int var, bool *derived)
 static int decide(struct solver *s, bool *derived, int *confl)
 {
 	bool done;
-	int lit, level;
+	int lit;
 
 	for (size_t g = 0; g < s->n_inst; g++) {
 		int k = s->pkgs[s->inst_pkgs[g]].keep;
@@ -1021,14 +1233,14 @@ static int decide(struct solver *s, bool *derived, int *confl)
 			return LIT(k, 0);
 	}
 	for (size_t r = 0; r < s->n_roots; r++) {
-		lit = pick(s, s->pool.a + s->root_cand_off[r], s->root_n_cand[r], &done, &level);
+		lit = pick(s, s->pool.a + s->root_cand_off[r], s->root_n_cand[r], &done);
 		if (!done)
 			return lit;
 	}
 	while (s->heap.n) {
 		const struct saux *a = &s->auxs[s->heap.a[0]];
 		if (s->vars[a->var].val == 1) {
-			lit = pick(s, s->pool.a + a->cand_off, a->n_cand, &done, &level);
+			lit = pick(s, s->pool.a + a->cand_off, a->n_cand, &done);
 			if (!done)
 				return pick_dep(s, s->heap.a[0], lit, derived, confl);
 		}
@@ -1207,12 +1419,15 @@ static int add_root_clauses(struct solver *s)
 
 static void solver_free(struct solver *s)
 {
-	for (size_t i = 0; i < s->cap_watches; i++)
-		free(s->watches[i].a);
+	while (s->wchunks) {
+		struct wchunk *next = s->wchunks->next;
+		free(s->wchunks);
+		s->wchunks = next;
+	}
 	free(s->watches);
 	free(s->vars);
 	for (size_t i = 0; i < s->n_pkgs; i++)
-		free(s->pkgs[i].ranges.a), free(s->pkgs[i].incoming.a);
+		free(s->pkgs[i].ranges.a), free(s->pkgs[i].incoming.a), free(s->pkgs[i].auxs.a);
 	free(s->pkgs);
 	free(s->auxs);
 	free(s->cls);
@@ -1223,7 +1438,6 @@ static void solver_free(struct solver *s)
 	free(s->lim);
 	free(s->names.e);
 	free(s->reqs.e);
-	free(s->auxmap.e);
 	for (size_t i = 0; i < s->n_req_list; i++)
 		stitch_req_free(s->req_list[i]);
 	free(s->req_list);
@@ -1236,16 +1450,17 @@ static void solver_free(struct solver *s)
 	free(s->inst_pkgs);
 	free(s->mark);
 	free(s->tmp.a);
-	free(s->units.a);
-	free(s->pend.a);
 	free(s->heap.a);
 	free(s->vrank);
+	solve_vis_release(s);
 	free(s->undone.a);
 	free(s->rs.a);
 	free(s->dirty.a);
 	free(s->bits);
 	free(s->need);
 	free(s->tmp2.a);
+	free(s->units.a);
+	free(s->cuts);
 }
 
 static int cmp_chosen(const void *a, const void *b)
@@ -1268,15 +1483,43 @@ static void collect(struct solver *s, struct stitch_solution *out)
 	qsort(out->chosen, out->n, sizeof(*out->chosen), cmp_chosen);
 }
 
+/*
+ * One-literal clauses met during the search hold from level 0 on: imply
+ * those that a backjump unassigned, or that another conflict went before.
+ * Returns a conflicting one, or -1.
+ */
+static int assert_units(struct solver *s)
+{
+	size_t j = 0;
+	int confl = -1;
+
+	for (size_t i = 0; i < s->units.n; i++) {
+		int u = s->units.a[i], l = s->lits[s->cls[u].off];
+		if (confl < 0 && lit_value(s, l) < 0)
+			enqueue(s, l, u);
+		else if (confl < 0 && lit_value(s, l) == 0)
+			confl = u;
+		if (lit_value(s, l) != 1 || s->vars[LIT_VAR(l)].level != 0)
+			s->units.a[j++] = u;
+	}
+	s->units.n = j;
+	return confl;
+}
+
 static int search(struct solver *s, int confl, struct stitch_solution *out, struct stitch_buf *why)
 {
 	for (;;) {
+		if (confl < 0 && s->units.n)
+			confl = assert_units(s);
 		if (confl < 0)
 			confl = propagate(s);
 		if (s->fail)
 			return s->fail;
 		if (confl >= 0) {
 			s->stats.conflicts++;
+			confl = conflict_level(s, confl);
+			if (confl < 0)
+				continue;
 			if (s->n_lim == 0) {
 				solve_explain(s, confl, why, s->err);
 				return STITCH_E_UNSAT;

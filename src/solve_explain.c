@@ -33,6 +33,9 @@ struct explainer {
 	struct ivec roots; /* root numbers used */
 	struct ivec missing; /* spkg ids of packages no repository has */
 	struct ivec rl;
+	int *in_block; /* per clause id: the block serial that has it as a fact */
+	int *ref_block; /* per learn id: the block serial that refers to it */
+	int serial; /* of the block being built */
 };
 
 static void push_unique(struct ivec *v, int x)
@@ -54,13 +57,20 @@ static void add_reason(struct explainer *e, struct block *b, int reason)
 	c = &e->s->cls[reason];
 	switch (c->kind) {
 	case CL_LEARNED:
-		push_unique(&b->refs, c->info);
+		/* A block can use hundreds: the serials keep this linear. */
+		if (e->ref_block[c->info] != e->serial) {
+			e->ref_block[c->info] = e->serial;
+			ivec_push(&b->refs, c->info);
+		}
 		break;
 	case CL_ROOT:
 	case CL_DEP:
 	case CL_CONF:
 	case CL_PIN:
-		push_unique(&b->facts, reason);
+		if (e->in_block[reason] != e->serial) {
+			e->in_block[reason] = e->serial;
+			ivec_push(&b->facts, reason);
+		}
 		break;
 	default:
 		break;
@@ -103,6 +113,7 @@ static void build_block(struct explainer *e, struct block *b, const int *antes, 
                         const int *zeros, int n_zero)
 {
 	memset(e->visited, 0, e->s->n_vars);
+	e->serial++;
 	for (int i = 0; i < n_zero; i++)
 		cone(e, b, zeros[i]);
 	for (int i = n_ante; i-- > 0;)
@@ -288,11 +299,15 @@ static void render_req(struct stitch_buf *o, const struct stitch_req *r)
 }
 
 /* " (there is no package 'foo'; no version of bar matches >= 9)" */
-static void render_unmatched(struct explainer *e, struct stitch_buf *o, const struct stitch_req *r)
+static void render_unmatched(struct explainer *e, struct stitch_buf *o, const struct stitch_req *r,
+                             int n_cand)
 {
 	struct solver *s = e->s;
 	int n = 0;
 
+	/* One alternative with candidates: it matches some version. */
+	if (r->n_alts == 1 && n_cand > 0)
+		return;
 	for (size_t i = 0; i < r->n_alts; i++) {
 		int pid = solve_find_pkg(s, r->alts[i].name);
 		const struct spkg *p = pid >= 0 ? &s->pkgs[pid] : NULL;
@@ -329,7 +344,7 @@ static void render_fact(struct explainer *e, struct stitch_buf *o, int cid)
 		stitch_buf_adds(o, "you asked for '");
 		stitch_req_print(s->root_reqs[c->info], o);
 		stitch_buf_addch(o, '\'');
-		render_unmatched(e, o, s->root_reqs[c->info]);
+		render_unmatched(e, o, s->root_reqs[c->info], s->root_n_cand[c->info]);
 		break;
 	case CL_PIN:
 		p = &s->pkgs[c->info];
@@ -350,7 +365,7 @@ static void render_fact(struct explainer *e, struct stitch_buf *o, int cid)
 		stitch_buf_adds(o, c->kind == CL_DEP ? " depends on " : " conflicts with ");
 		render_req(o, a->req);
 		if (c->kind == CL_DEP)
-			render_unmatched(e, o, a->req);
+			render_unmatched(e, o, a->req, a->n_cand);
 		break;
 	default:
 		break;
@@ -464,6 +479,8 @@ void solve_explain(struct solver *s, int confl, struct stitch_buf *why, struct s
 
 	e.visited = xcalloc(s->n_vars + 1, 1);
 	e.printed = xcalloc(s->n_learns + 1, sizeof(int));
+	e.in_block = xcalloc(s->n_cls + 1, sizeof(int));
+	e.ref_block = xcalloc(s->n_learns + 1, sizeof(int));
 	for (int i = 0; i < c->n; i++)
 		ivec_push(&zeros, LIT_VAR(s->lits[c->off + i]));
 	build_block(&e, &b, &confl, 1, zeros.a, (int)zeros.n);
@@ -487,6 +504,8 @@ void solve_explain(struct solver *s, int confl, struct stitch_buf *why, struct s
 	free(zeros.a);
 	free(e.visited);
 	free(e.printed);
+	free(e.in_block);
+	free(e.ref_block);
 	free(e.pins.a);
 	free(e.roots.a);
 	free(e.missing.a);

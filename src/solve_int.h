@@ -60,7 +60,10 @@ struct spkg {
 	int keep; /* its SVAR_KEEP variable, or -1 */
 	struct ivec ranges; /* AUX_DEP ids whose candidates are all versions of this */
 	struct ivec incoming; /* AUX_DEP ids with a candidate version of this */
+	struct ivec auxs; /* its own AUX_DEP and AUX_CONF ids (see find_aux) */
 	bool dirty; /* in s->dirty */
+	int open_off; /* its versions not false, as a bit set in s->bits */
+	int n_true; /* its versions true (more than one only before a conflict) */
 	int rank; /* decision order of its open dependencies (solve_order.c) */
 };
 
@@ -117,6 +120,19 @@ struct htab {
 	size_t cap, n;
 };
 
+/* Names of the visible packages, hashed (solve_order.c). */
+struct name_tab {
+	uint32_t *slot; /* 0 empty, else 1 + visible index */
+	uint32_t *hash; /* per visible index */
+	size_t mask;
+};
+
+/* A comparison of a version formula, placed among one package's versions. */
+struct scut {
+	const struct stitch_vformula *node;
+	int lo, hi; /* versions [0, lo) are newer than node's, [lo, hi) equal */
+};
+
 struct solver {
 	const struct stitch_index *idx;
 	const struct stitch_solve_request *rq;
@@ -125,8 +141,9 @@ struct solver {
 
 	struct svar *vars;
 	size_t n_vars, cap_vars;
-	struct ivec *watches; /* per literal */
+	struct ivec *watches; /* per literal; the lists are in wchunks (solve.c) */
 	size_t cap_watches;
+	struct wchunk *wchunks;
 	struct spkg *pkgs;
 	size_t n_pkgs, cap_pkgs;
 	struct saux *auxs;
@@ -150,6 +167,7 @@ struct solver {
 	 */
 	struct ivec heap;
 	int *vrank; /* per visible package of the index: its rank, or -1 */
+	struct name_tab vtab; /* built by the ranking, kept for touch */
 	struct ivec rs; /* scratch for pick_dep */
 	struct ivec dirty; /* packages whose needed ranges changed (see check_dirty) */
 	uint64_t *bits; /* version bit sets (see saux.mask_off) */
@@ -157,19 +175,12 @@ struct solver {
 	uint64_t *need; /* scratch bit set */
 	size_t cap_need;
 	struct ivec undone; /* scratch for backjump: packages whose version was unassigned */
-	struct ivec units; /* one-literal clauses met above level 0 */
-	/*
-	 * Learned clauses asserted above the level where they became unit
-	 * (clause id, that level), in pairs: after a conflict the search goes
-	 * back one level only, not to the asserting level, so the decisions
-	 * in between are not redone; after each backjump these clauses are
-	 * asserted again while the level they belong to is still kept.
-	 */
-	struct ivec pend;
+	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
+	struct scut *cuts; /* scratch for req_candidates */
+	size_t n_cuts, cap_cuts;
 
 	struct htab names; /* package name -> spkg id */
 	struct htab reqs; /* requirement string -> parsed index in req_list */
-	struct htab auxmap; /* (pkg, kind, string) -> aux id */
 	struct stitch_req **req_list;
 	size_t n_req_list, cap_req_list;
 
@@ -193,13 +204,24 @@ static inline int lit_value(const struct solver *s, int lit)
 	return v < 0 ? -1 : (v ^ LIT_NEG(lit));
 }
 
-void ivec_push(struct ivec *v, int x);
+void ivec_grow(struct ivec *v);
+
+static inline void ivec_push(struct ivec *v, int x)
+{
+	if (v->n == v->cap)
+		ivec_grow(v);
+	v->a[v->n++] = x;
+}
 
 /* The spkg id of a package the search touched, or -1. */
 int solve_find_pkg(struct solver *s, const char *name);
 
 /* The index of name in idx->visible, or -1. */
 int solve_vis_find(const struct stitch_index *idx, const char *name);
+
+/* The same, with the ranking's hashed names once they exist; and free them. */
+int solve_vis_lookup(const struct solver *s, const char *name);
+void solve_vis_release(struct solver *s);
 
 /* Rank the packages reachable from starts (visible indices): s->vrank. */
 void solve_order_rank(struct solver *s, const int *starts, size_t n_starts);

@@ -50,12 +50,22 @@ int solve_vis_find(const struct stitch_index *idx, const char *name)
 	return vis_find(idx, name, strlen(name));
 }
 
-/* Names of the visible packages, hashed: the ranking looks up many. */
-struct name_tab {
-	uint32_t *slot; /* 0 empty, else 1 + visible index */
-	uint32_t *hash; /* per visible index */
-	size_t mask;
-};
+static int tab_find(const struct name_tab *t, const struct stitch_index *idx, const char *name,
+                    size_t len);
+
+int solve_vis_lookup(const struct solver *s, const char *name)
+{
+	if (!s->vtab.slot)
+		return solve_vis_find(s->idx, name);
+	return tab_find(&s->vtab, s->idx, name, strlen(name));
+}
+
+void solve_vis_release(struct solver *s)
+{
+	free(s->vtab.slot);
+	free(s->vtab.hash);
+	s->vtab.slot = s->vtab.hash = NULL;
+}
 
 static uint32_t hash_name(const char *s, size_t len)
 {
@@ -129,7 +139,9 @@ static void scan_names(const struct stitch_index *idx, const struct name_tab *t,
 			if (v >= 0)
 				ivec_push(out, v);
 		}
-		/* Skip to the next '|' outside braces and quotes. */
+		/* Skip to the next '|' outside braces and quotes, if any. */
+		if (!strchr(s, '|'))
+			return;
 		bool brace = false, quote = false;
 		for (; *s; s++) {
 			if (quote) {
@@ -149,6 +161,32 @@ static void scan_names(const struct stitch_index *idx, const struct name_tab *t,
 			return;
 		s++;
 	}
+}
+
+/*
+ * Are the names in the requirement str all in ver's depends (the version
+ * looked at just before)?  Then they need not be looked up again.  The
+ * index keeps one copy of each string, so a requirement that did not
+ * change is the same pointer; one that only changed its versions names
+ * the same package.
+ */
+static bool seen_before(const struct stitch_version *ver, const char *str)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < ver->n_depends; i++)
+		if (ver->depends[i] == str)
+			return true;
+	while (!name_end(str[len]))
+		len++;
+	if (len == 0 || strchr(str + len, '|'))
+		return false;
+	for (size_t i = 0; i < ver->n_depends; i++) {
+		const char *d = ver->depends[i];
+		if (strncmp(d, str, len) == 0 && name_end(d[len]))
+			return true;
+	}
+	return false;
 }
 
 struct frame {
@@ -175,9 +213,9 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 	struct frame *fr = NULL;
 	size_t n_fr = 0, cap_fr = 0;
 	int counter = 0;
-	struct name_tab tab;
+	struct name_tab *tab = &s->vtab;
 
-	tab_init(&tab, idx);
+	tab_init(tab, idx);
 
 	s->vrank = xcalloc(nv + 1, sizeof(int));
 	for (size_t i = 0; i < nv; i++)
@@ -206,8 +244,11 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 				for (size_t v = 0; v < p->n_versions; v++) {
 					const struct stitch_version *ver = &p->versions[v];
 					for (size_t d = 0; d < ver->n_depends; d++) {
+						if (v > 0 && seen_before(&p->versions[v - 1],
+						                         ver->depends[d]))
+							continue;
 						names.n = 0;
-						scan_names(idx, &tab, ver->depends[d], &names);
+						scan_names(idx, tab, ver->depends[d], &names);
 						for (size_t j = 0; j < names.n; j++) {
 							int w = names.a[j];
 							if (stamp[w] == u + 1)
@@ -271,8 +312,6 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 		}
 	}
 
-	free(tab.slot);
-	free(tab.hash);
 	free(pre);
 	free(low);
 	free(adj_off);
