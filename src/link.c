@@ -176,11 +176,13 @@ static void write_key(const char *dir, const char *obj, const char *key)
 
 /*
  * The stat data of every file the compiler read for the last object (the
- * depfile -MMD wrote, named after -MF in args): the project's own headers
- * and the switch's.  No depfile yet: nothing to add.
+ * depfile -MMD wrote, named after -MF in args): the project's own
+ * headers.  No depfile yet: nothing to add.
  */
-static void add_depfile(const char *dir, char *const *args, struct stitch_buf *b)
+static void add_depfile(const char *dir, const char *switch_dir, char *const *args,
+                        struct stitch_buf *b)
 {
+	size_t sw_len = strlen(switch_dir);
 	const char *dep = NULL;
 	struct stitch_buf text = STITCH_BUF_INIT;
 	char *path, *p, *save = NULL, chunk[4096];
@@ -205,6 +207,14 @@ static void add_depfile(const char *dir, char *const *args, struct stitch_buf *b
 	     w = strtok_r(NULL, " \t\n\\", &save)) {
 		char *full = w[0] == '/' ? xstrdup(w) : xasprintf("%s/%s", dir, w);
 		struct stat st;
+		/*
+		 * The switch's headers are in the key by content already (the
+		 * interface hashes): reinstalling one unchanged is no change.
+		 */
+		if (strncmp(full, switch_dir, sw_len) == 0 && full[sw_len] == '/') {
+			free(full);
+			continue;
+		}
 		if (stat(full, &st) == 0)
 			stitch_buf_addf(b, "dep %s %lld %lld.%09ld %lld\n", w,
 			                (long long)st.st_size, (long long)st.st_mtim.tv_sec,
@@ -237,7 +247,7 @@ static int compile_key(const struct stitch_link_opts *o, const char *src, char *
 	                (long long)st.st_ino, o->inputs_key ? o->inputs_key : "");
 	for (size_t i = 0; args[i]; i++)
 		stitch_buf_addf(&b, "%s\n", args[i]);
-	add_depfile(o->project->dir, args, &b);
+	add_depfile(o->project->dir, o->switch_dir, args, &b);
 	stitch_sha256_hex(b.buf, b.len, key);
 	stitch_buf_release(&b);
 	return 0;
