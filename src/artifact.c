@@ -19,6 +19,10 @@
 #include "fetch.h"
 #include "state.h"
 
+#ifndef STITCH_VERSION
+#define STITCH_VERSION "unknown"
+#endif
+
 #define META_MAX (1 << 20)
 
 struct stitch_artifacts {
