@@ -124,8 +124,8 @@ static json_t *strings_json(char *const *v, size_t n)
 }
 
 static char *meta_text(const struct stitch_build_inputs *in, const char *build_hash,
-                       const char *iface, const char *sha, long long size, char *const *reloc,
-                       size_t n_reloc)
+                       const char *iface, const char *sha, long long size, size_t n_files,
+                       char *const *reloc, size_t n_reloc)
 {
 	json_t *deps = json_object();
 	json_t *o;
@@ -139,6 +139,8 @@ static char *meta_text(const struct stitch_build_inputs *in, const char *build_h
 	              in->cc, "recipe", in->recipe, "deps", deps, "interface_hash", iface,
 	              "archive", "sha256", sha, "size", (json_int_t)size, "relocate",
 	              strings_json(reloc, n_reloc));
+	json_object_set_new(json_object_get(o, "archive"), "files",
+	                    json_integer((json_int_t)n_files));
 	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(o);
 	return text;
@@ -196,6 +198,9 @@ static int meta_parse(const char *text, size_t len, const char *build_hash, cons
 	memcpy(out->interface_hash, ih, 65);
 	memcpy(out->archive_sha256, sha, 65);
 	out->archive_size = json_integer_value(json_object_get(arch, "size"));
+	out->n_files = json_is_integer(json_object_get(arch, "files"))
+	                   ? json_integer_value(json_object_get(arch, "files"))
+	                   : -1;
 	out->name = jdup(o, "name");
 	out->version = jdup(o, "version");
 	out->source = jdup(in, "source");
@@ -515,7 +520,14 @@ int stitch_artifacts_unpack(struct stitch_artifacts *a, const struct stitch_arti
 			return rc;
 		}
 	}
-	rc = stitch_archive_unpack(local, dest_root, err);
+	/* A package that installs nothing has an archive without entries. */
+	if (art->n_files == 0)
+		rc = stitch_mkdir_p(dest_root, 0755) == 0
+		         ? 0
+		         : stitch_error(err, STITCH_E_IO, "cannot create '%s': %s", dest_root,
+		                        strerror(errno));
+	else
+		rc = stitch_archive_unpack(local, dest_root, err);
 	free(local);
 	for (size_t i = 0; rc == 0 && i < art->n_relocate; i++) {
 		char *p;
@@ -646,8 +658,8 @@ int stitch_artifacts_store(struct stitch_artifacts *a, const struct stitch_build
 	}
 	final = xasprintf("%s/%s", a->dir, sha);
 	meta_path = xasprintf("%s/%s.json", a->dir, build_hash);
-	text =
-	    meta_text(in, build_hash, interface_hash, sha, (long long)st.st_size, reloc, n_reloc);
+	text = meta_text(in, build_hash, interface_hash, sha, (long long)st.st_size, n_paths, reloc,
+	                 n_reloc);
 	/* The archive first: a description never names a missing archive. */
 	if (rename(tmp, final) != 0 || write_file_atomic(meta_path, text, strlen(text)) != 0) {
 		rc = stitch_error(err, STITCH_E_IO, "cannot store artifact %s in '%s': %s",

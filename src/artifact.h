@@ -51,6 +51,7 @@ struct stitch_artifact {
 	char interface_hash[65];
 	char archive_sha256[65];
 	long long archive_size;
+	long long n_files; /* entries in the archive; -1 when not recorded */
 	char *name, *version, *source, *target, *cc, *recipe;
 	size_t n_deps;
 	char **dep_names, **dep_ifaces;

@@ -299,3 +299,18 @@ run "lock the stamped project" 0 st --repo "$R2" lock
 run "verify fails when a package's build is not reproducible" 1 st --repo "$R2" verify
 has "verify names the first package that differs" "$ERR" "the first package that differs is clock 1.0.0: its static archives differ"
 has "verify keeps the fresh build" "$ERR" "note: the fresh build is kept in"
+
+# A package that installs nothing is cached too (its archive has no entries).
+R3=$TMP/repo3
+make_repo "$R3" test3
+src_pkg "$R3" nothing 1.0.0
+python3 - "$R3/packages/nothing.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["versions"]["1.0.0"]["install"] = [["true"]]
+json.dump(d, open(sys.argv[1], "w"))
+PY
+st init --switch "$TMP/sn1" >/dev/null && st init --switch "$TMP/sn2" >/dev/null
+run "install a package with no files" 0 st --repo "$R3" --switch "$TMP/sn1" install nothing --json
+run "again in another switch" 0 st --repo "$R3" --switch "$TMP/sn2" install nothing --json
+has "a package with no files comes from the cache" "$OUT" '"name":"nothing","version":"1.0.0","action":"cached"'
