@@ -420,6 +420,122 @@ static void write_cached(const char *path, const char *key, const char *value)
 	free(tmp);
 }
 
+/* A source to compile: its command, and its key in the artifact cache. */
+struct compile_job {
+	size_t src;
+	char **argv, *depf, *abs;
+	char name[512], source[65], recipe[65], hash[65];
+	struct stitch_build_inputs in;
+};
+
+/* The argument after flag in argv ("" when there is none). */
+static const char *arg_after(char *const *argv, const char *flag)
+{
+	for (size_t i = 0; argv[i]; i++)
+		if (!strcmp(argv[i], flag) && argv[i + 1])
+			return argv[i + 1];
+	return "";
+}
+
+/* One per processor, or $STITCH_JOBS. */
+static size_t parallel_compiles(void)
+{
+	const char *e = getenv("STITCH_JOBS");
+	long n = e ? strtol(e, NULL, 10) : 0;
+
+	if (n <= 0 || n > 1024)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (size_t)n : 1;
+}
+
+/*
+ * Compile the jobs, several at once: each runs in a child process (which
+ * runs the compiler through run()), and its object is recorded and cached
+ * here when it succeeds.  Once one fails no more start; the first failure
+ * is the error.
+ */
+static int compile_all(const struct stitch_link_opts *o, const struct runner *re,
+                       struct compile_job *jobs, size_t n, struct stitch_link_result *r,
+                       struct stitch_err *err)
+{
+	const char *const *srcs = (const char *const *)o->project->sources;
+	size_t max = parallel_compiles(), next = 0, running = 0;
+	pid_t *pids = xcalloc(n + 1, sizeof(pid_t));
+	int *fds = xcalloc(n + 1, sizeof(int));
+	int rc = 0;
+
+	while (next < n || running) {
+		while (rc == 0 && next < n && running < max) {
+			int pfd[2] = {-1, -1};
+			if (pipe2(pfd, O_CLOEXEC) != 0)
+				pfd[0] = pfd[1] = -1;
+			fflush(NULL);
+			pids[next] = fork();
+			if (pids[next] == 0) {
+				struct stitch_err cerr = STITCH_ERR_INIT;
+				int crc = run(re, jobs[next].argv, NULL, &cerr);
+				if (crc && pfd[1] >= 0 &&
+				    write(pfd[1], &cerr, sizeof(cerr)) != (ssize_t)sizeof(cerr))
+					_exit(2);
+				_exit(crc ? 1 : 0);
+			}
+			if (pfd[1] >= 0)
+				close(pfd[1]);
+			fds[next] = pfd[0];
+			if (pids[next] < 0) {
+				rc = stitch_error(err, STITCH_E_BUILD,
+				                  "cannot start the compiler: %s", strerror(errno));
+				break;
+			}
+			next++;
+			running++;
+		}
+		if (!running)
+			break;
+		{
+			int status;
+			pid_t pid = waitpid(-1, &status, 0);
+			size_t k = 0;
+			char key[65];
+			if (pid < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			while (k < next && pids[k] != pid)
+				k++;
+			if (k == next)
+				continue;
+			running--;
+			pids[k] = 0;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+				if (rc == 0) {
+					struct stitch_err cerr = STITCH_ERR_INIT;
+					if (fds[k] >= 0 && read(fds[k], &cerr, sizeof(cerr)) ==
+					                       (ssize_t)sizeof(cerr))
+						*err = cerr;
+					else
+						stitch_error(err, STITCH_E_BUILD,
+						             "compiling '%s' failed",
+						             srcs[jobs[k].src]);
+					rc = STITCH_E_BUILD;
+				}
+			} else if (compile_key(o, srcs[jobs[k].src], jobs[k].argv, key) == 0) {
+				write_key(o->project->dir, arg_after(jobs[k].argv, "-o"), key);
+				r->compiled++;
+				if (jobs[k].hash[0])
+					object_to_cache(o, &jobs[k].in, jobs[k].hash, jobs[k].abs);
+			}
+			if (fds[k] >= 0)
+				close(fds[k]);
+			fds[k] = -1;
+		}
+	}
+	free(pids);
+	free(fds);
+	return rc;
+}
+
 int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
                 struct stitch_err *err)
 {
@@ -427,7 +543,8 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 	struct runner run_env = {0};
 	struct stitch_buf flags = STITCH_BUF_INIT, libs = STITCH_BUF_INIT;
 	char **cflags = NULL, **argv = NULL, **objs = NULL;
-	size_t n_cf = 0, cap_cf = 0, n_obj = 0;
+	size_t n_cf = 0, cap_cf = 0, n_obj = 0, n_jobs = 0;
+	struct compile_job *jobs = NULL;
 	char *obj_dir = xasprintf("%s/_build/obj", p->dir), *tmp = NULL;
 	double t0 = now_s(), t_link;
 	int rc = 0;
@@ -531,6 +648,8 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 		free(map2);
 	}
 	objs = xcalloc(p->n_sources + 1, sizeof(char *));
+	jobs = xcalloc(p->n_sources + 1, sizeof(*jobs));
+	/* What is out of date and not in the cache is compiled below, several at once. */
 	for (size_t i = 0; i < p->n_sources && rc == 0; i++) {
 		char key[65];
 		char *obj = object_name(p->sources[i]);
@@ -549,34 +668,47 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 			rc = stitch_error(err, STITCH_E_BUILD, "cannot read source '%s/%s': %s",
 			                  p->dir, p->sources[i], strerror(errno));
 		} else if (!up_to_date(p->dir, obj, key)) {
-			struct stitch_build_inputs in = {0};
-			char name[512], source[65], recipe[65], hash[65] = "";
-			char *abs = xasprintf("%s/%s", p->dir, obj);
-			bool cached = false;
-			if (o->artifacts && object_inputs(o, &run_env, argv, p->sources[i], name,
-			                                  source, recipe, err) == 0) {
-				in = (struct stitch_build_inputs){
-				    name, "object", source, o->target->name, o->cc_id, recipe,
-				    0,    NULL,     NULL};
-				stitch_build_inputs_hash(&in, hash);
-				cached = object_from_cache(o, hash, abs);
-			}
-			rc = cached ? 0 : run(&run_env, argv, NULL, err);
-			if (rc == 0 && compile_key(o, p->sources[i], argv, key) == 0) {
-				write_key(p->dir, obj, key);
-				if (cached)
+			struct compile_job *cj = &jobs[n_jobs];
+			cj->src = i;
+			cj->argv = argv;
+			cj->depf = depf;
+			cj->abs = xasprintf("%s/%s", p->dir, obj);
+			if (o->artifacts &&
+			    object_inputs(o, &run_env, argv, p->sources[i], cj->name, cj->source,
+			                  cj->recipe, NULL) == 0) {
+				cj->in = (struct stitch_build_inputs){
+				    cj->name, "object",   cj->source, o->target->name,
+				    o->cc_id, cj->recipe, 0,          NULL,
+				    NULL};
+				stitch_build_inputs_hash(&cj->in, cj->hash);
+				if (object_from_cache(o, cj->hash, cj->abs)) {
+					if (compile_key(o, p->sources[i], argv, key) == 0)
+						write_key(p->dir, obj, key);
 					r->from_cache++;
-				else
-					r->compiled++;
-				if (!cached && hash[0])
-					object_to_cache(o, &in, hash, abs);
+					free(cj->abs);
+					memset(cj, 0, sizeof(*cj));
+					free(argv);
+					free(depf);
+					argv = NULL;
+					continue;
+				}
 			}
-			free(abs);
+			n_jobs++;
+			argv = NULL; /* the job's now */
+			continue;
 		}
 		free(argv);
 		free(depf);
 		argv = NULL;
 	}
+	if (rc == 0)
+		rc = compile_all(o, &run_env, jobs, n_jobs, r, err);
+	for (size_t k = 0; k < n_jobs; k++) {
+		free(jobs[k].argv);
+		free(jobs[k].depf);
+		free(jobs[k].abs);
+	}
+	free(jobs);
 	if (rc)
 		goto out;
 	/* Link into a temporary name: a failed link keeps the previous image. */
