@@ -1,5 +1,6 @@
 /*
- * stitch cache status | remote [URL | --off] [--read-only] | clean, each
+ * stitch cache status | remote [URL | --off] [--read-only] |
+ * clean [--unused-days N], each
  * with --json: the artifact cache of the root and the shared remote one.
  */
 #include <dirent.h>
@@ -10,19 +11,31 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "artifact.h"
 #include "cmd.h"
 #include "config.h"
 #include "util.h"
 
 struct cache_opts {
 	bool off, read_only, json;
+	long unused_days; /* clean --unused-days N; -1: everything */
 };
 
 static int on_opt(int val, const char *arg, void *data)
 {
 	struct cache_opts *o = data;
 
-	(void)arg;
+	if (val == 'u') {
+		char *end;
+		long v = strtol(arg, &end, 10);
+		if (*end || v < 0 || v > 100000) {
+			cmd_usage_error(NULL, "--unused-days expects a number of days, got '%s'",
+			                arg);
+			return EXIT_USAGE;
+		}
+		o->unused_days = v;
+		return EXIT_OK;
+	}
 	if (val == 'o')
 		o->off = true;
 	else if (val == 'r')
@@ -61,8 +74,9 @@ int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx)
 	static const struct option opts[] = {{"off", no_argument, NULL, 'o'},
 	                                     {"read-only", no_argument, NULL, 'r'},
 	                                     {"json", no_argument, NULL, 'J'},
+	                                     {"unused-days", required_argument, NULL, 'u'},
 	                                     {0}};
-	struct cache_opts o = {0};
+	struct cache_opts o = {false, false, false, -1};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_config cfg;
 	char **ops, *dir = xasprintf("%s/cache/artifacts", ctx->root);
@@ -129,6 +143,26 @@ int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx)
 		else
 			printf("remote artifact cache: %s (%s)\n", cfg.cache_remote,
 			       cfg.cache_push ? "read and write" : "read only");
+	} else if (!strcmp(sub, "clean") && n_ops == 1 && o.unused_days >= 0) {
+		struct stitch_artifacts_opts ao = {dir, NULL, false};
+		struct stitch_artifacts *a = stitch_artifacts_new(&ao);
+		size_t n_art;
+		long long bytes;
+		rc = stitch_artifacts_prune(a, o.unused_days * 86400LL, &n_art, &bytes, &err);
+		stitch_artifacts_free(a);
+		if (rc) {
+			rc = cmd_fail(&err);
+			goto out;
+		}
+		if (o.json)
+			cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:I, s:i}", "event", "cache",
+			                         "action", "pruned", "dir", dir, "artifacts",
+			                         (int)n_art, "bytes", (json_int_t)bytes,
+			                         "unused_days", (int)o.unused_days));
+		else
+			printf("removed %zu artifact%s unused for %ld day%s (%.1f MB) from %s\n",
+			       n_art, n_art == 1 ? "" : "s", o.unused_days,
+			       o.unused_days == 1 ? "" : "s", (double)bytes / 1e6, dir);
 	} else if (!strcmp(sub, "clean") && n_ops == 1) {
 		size_t n_art;
 		long long bytes;

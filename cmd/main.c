@@ -43,7 +43,7 @@ static const struct cmd_entry commands[] = {
      "usage: stitch cache [status] [--json]\n"
      "       stitch cache remote URL [--read-only] [--json]\n"
      "       stitch cache remote --off [--json]\n"
-     "       stitch cache clean [--json]\n"
+     "       stitch cache clean [--unused-days N] [--json]\n"
      "\n"
      "Every package stitch builds from a release is kept in <root>/cache/artifacts\n"
      "by its build hash (its source, recipe, target, compiler and the interfaces\n"
@@ -55,7 +55,8 @@ static const struct cmd_entry commands[] = {
      "               building and PUTs what it built (not with --read-only).\n"
      "               What comes back is checked against its hashes; anything\n"
      "               else is rejected and the package is built.\n"
-     "  clean        empty the local cache\n"
+     "  clean        empty the local cache; with --unused-days N, remove only\n"
+     "               the artifacts no build has used for N days\n"
      "  --json       one JSON object a line\n"
      "\n"
      "STITCH_NO_CACHE=1 turns the cache off for one command.\n"},

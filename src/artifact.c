@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -428,6 +429,8 @@ int stitch_artifacts_lookup(struct stitch_artifacts *a, const char *build_hash,
 		rc = meta_parse(b.buf, b.len, build_hash, path, out, err);
 		stitch_buf_release(&b);
 		if (rc == 0) {
+			/* Its mtime says when it was last used, for cache clean --unused-days. */
+			utimensat(AT_FDCWD, path, NULL, 0);
 			/* Described here; its archive may still have to come from the remote. */
 			char *arch = xasprintf("%s/%s", a->dir, out->archive_sha256);
 			out->where = a->remote && access(arch, F_OK) != 0 ? "remote" : "local";
@@ -767,4 +770,70 @@ bool stitch_artifacts_explain(struct stitch_artifacts *a, const struct stitch_bu
 		stitch_buf_addf(out, "the inputs are the same; the artifact was rejected");
 	stitch_artifact_release(&best);
 	return true;
+}
+
+static bool is_hex64(const char *s, size_t n)
+{
+	if (n != 64)
+		return false;
+	for (size_t i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int stitch_artifacts_prune(struct stitch_artifacts *a, long long unused_seconds, size_t *removed,
+                           long long *bytes, struct stitch_err *err)
+{
+	struct stitch_buf keep =
+	    STITCH_BUF_INIT; /* archive hashes still described, '\n'-separated */
+	time_t cutoff = time(NULL) - (time_t)unused_seconds;
+	DIR *d = opendir(a->dir);
+	struct dirent *de;
+
+	*removed = 0;
+	*bytes = 0;
+	if (!d)
+		return errno == ENOENT ? 0
+		                       : stitch_error(err, STITCH_E_IO, "cannot read '%s': %s",
+		                                      a->dir, strerror(errno));
+	/* Descriptions not used since the cutoff go; the others keep their archives. */
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		char *path, hash[65];
+		struct stitch_buf b = STITCH_BUF_INIT;
+		struct stitch_artifact art;
+		struct stat st;
+		if (n != 69 || strcmp(de->d_name + 64, ".json") != 0)
+			continue;
+		path = xasprintf("%s/%s", a->dir, de->d_name);
+		memcpy(hash, de->d_name, 64);
+		hash[64] = '\0';
+		if (stat(path, &st) == 0 && st.st_mtime < cutoff) {
+			if (unlink(path) == 0) {
+				(*removed)++;
+				*bytes += st.st_size;
+			}
+		} else if (read_small(path, &b) == 0 &&
+		           meta_parse(b.buf, b.len, hash, path, &art, NULL) == 0) {
+			stitch_buf_addf(&keep, "%s\n", art.archive_sha256);
+			stitch_artifact_release(&art);
+		}
+		stitch_buf_release(&b);
+		free(path);
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		char *path;
+		struct stat st;
+		if (!is_hex64(de->d_name, strlen(de->d_name)) || strstr(keep.buf, de->d_name))
+			continue;
+		path = xasprintf("%s/%s", a->dir, de->d_name);
+		if (stat(path, &st) == 0 && unlink(path) == 0)
+			*bytes += st.st_size;
+		free(path);
+	}
+	closedir(d);
+	stitch_buf_release(&keep);
+	return 0;
 }

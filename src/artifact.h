@@ -118,6 +118,14 @@ const struct stitch_err *stitch_artifacts_remote_failure(struct stitch_artifacts
 bool stitch_artifacts_explain(struct stitch_artifacts *a, const struct stitch_build_inputs *in,
                               struct stitch_buf *out);
 
+/*
+ * Remove the local artifacts not used for unused_seconds (a description's
+ * mtime is its last use), and the archives no remaining description names.
+ * *removed counts the artifacts, *bytes what was freed.
+ */
+int stitch_artifacts_prune(struct stitch_artifacts *a, long long unused_seconds, size_t *removed,
+                           long long *bytes, struct stitch_err *err);
+
 /* The text of a file with every occurrence of from replaced by to. */
 size_t stitch_replace_all(const char *data, size_t len, const char *from, const char *to,
                           struct stitch_buf *out);

@@ -314,3 +314,28 @@ st init --switch "$TMP/sn1" >/dev/null && st init --switch "$TMP/sn2" >/dev/null
 run "install a package with no files" 0 st --repo "$R3" --switch "$TMP/sn1" install nothing --json
 run "again in another switch" 0 st --repo "$R3" --switch "$TMP/sn2" install nothing --json
 has "a package with no files comes from the cache" "$OUT" '"name":"nothing","version":"1.0.0","action":"cached"'
+
+# cache clean --unused-days: what no build used for that long goes, with its archive.
+AD=$ROOT/cache/artifacts
+before=$(ls "$AD"/*.json | wc -l)
+old=$(grep -l '"name": "nothing"' "$AD"/*.json)
+old_arch=$(json_field "$old" "['archive']['sha256']")
+touch -d '10 days ago' "$old"
+run "cache clean --unused-days 5" 0 st cache clean --unused-days 5
+has "cache clean says what it removed" "$OUT" "removed 1 artifact unused for 5 days"
+if [ ! -e "$old" ] && [ ! -e "$AD/$old_arch" ] && [ "$(ls "$AD"/*.json | wc -l)" -eq $((before - 1)) ]; then
+	pass "the unused artifact and its archive are gone, the others stay"
+else
+	fail "the unused artifact and its archive are gone, the others stay" "$(ls "$AD")"
+fi
+if python3 - "$AD" <<'PY'
+import glob, json, os, sys
+for p in glob.glob(sys.argv[1] + "/*.json"):
+    a = json.load(open(p))["archive"]["sha256"]
+    assert os.path.exists(os.path.join(sys.argv[1], a)), p
+PY
+then pass "every remaining description's archive is there"; else fail "every remaining description's archive is there" "$(ls "$AD")"; fi
+st init --switch "$TMP/sn3" >/dev/null
+run "install after the prune" 0 st --repo "$R3" --switch "$TMP/sn3" install nothing --json
+has "the pruned package is built again" "$OUT" '"name":"nothing","version":"1.0.0","action":"built"'
+run "cache clean --unused-days with a bad number" 2 st cache clean --unused-days soon
