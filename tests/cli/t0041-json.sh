@@ -53,7 +53,7 @@ pin|stitch pin remove PKG [--json]
 pin|stitch pin list [--json]
 source|stitch source PKG[=VERSION] [DIR] [--json]
 cache|stitch cache remote URL [--read-only] [--json]
-cache|stitch cache clean [--json]
+cache|stitch cache clean [--unused-days N] [--json]
 test|stitch test [--target T] [-j N] [--json]
 U
 
