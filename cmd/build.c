@@ -124,10 +124,16 @@ static void write_manifest(struct stitch_ctx *ctx, const struct stitch_project *
 	struct stitch_installed *inst = NULL;
 	size_t n_inst = 0, n_order = 0;
 	json_t *o, *pkgs = json_array();
-	char *path = xasprintf("%s.manifest.json", res->image), *text, *old = NULL, *name;
+	char *path = xasprintf("%s.manifest.json", res->image), *text, *name;
 	size_t *order;
 	char *mark;
 
+	/* Nothing relinked: no package changed since the manifest was written. */
+	if (!res->relinked && access(path, F_OK) == 0) {
+		free(path);
+		json_decref(pkgs);
+		return;
+	}
 	if (stitch_state_list_packages(ctx->sw->st, &inst, &n_inst, NULL) != 0) {
 		free(path);
 		json_decref(pkgs);
@@ -170,29 +176,14 @@ static void write_manifest(struct stitch_ctx *ctx, const struct stitch_project *
 	              res->sha256, "packages", pkgs);
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	{
-		FILE *f = fopen(path, "rb");
-		if (f) {
-			struct stitch_buf cur = STITCH_BUF_INIT;
-			char chunk[8192];
-			size_t n;
-			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-				stitch_buf_add(&cur, chunk, n);
-			fclose(f);
-			old = stitch_buf_detach(&cur, NULL);
-		}
+		struct stitch_buf cur = STITCH_BUF_INIT;
+		char *want = xasprintf("%s\n", text);
+		/* Rewritten only when it changes; a manifest that cannot be written is not fatal. */
+		if (stitch_read_file(path, &cur, 0) != 0 || strcmp(cur.buf, want) != 0)
+			stitch_write_file(path, want, strlen(want), false);
+		stitch_buf_release(&cur);
+		free(want);
 	}
-	if (!old || strlen(old) != strlen(text) + 1 || strncmp(old, text, strlen(text)) != 0) {
-		char *tmp = xasprintf("%s.tmp", path);
-		FILE *f = fopen(tmp, "wb");
-		if (f) {
-			bool ok = fprintf(f, "%s\n", text) > 0;
-			ok = fclose(f) == 0 && ok;
-			if (!ok || rename(tmp, path) != 0)
-				unlink(tmp);
-		}
-		free(tmp);
-	}
-	free(old);
 	free(text);
 	json_decref(o);
 	free(order);

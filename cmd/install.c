@@ -57,11 +57,6 @@ static int env_number(const char *name)
 	return v > 0 && v < 1024 ? (int)v : 0;
 }
 
-static int jobs_from_env(void)
-{
-	return env_number("STITCH_JOBS");
-}
-
 /* The switch's own installed set: resolve, fetch, build and install. */
 static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int jobs)
 {
@@ -138,7 +133,7 @@ int cmd_install(int argc, char **argv, struct stitch_ctx *ctx)
 		return cmd_usage_error(ctx, "install needs at least one requirement");
 	}
 	if (!a.n_installed) {
-		rc = install_into_switch(ctx, &a, a.jobs ? a.jobs : jobs_from_env());
+		rc = install_into_switch(ctx, &a, a.jobs);
 		solve_args_release(&a);
 		return rc;
 	}

@@ -469,21 +469,12 @@ int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx)
 		goto out2;
 	}
 	{
-		char *text = stitch_lock_dump(&now),
-		     *old_text = have_old ? stitch_lock_dump(&old) : NULL;
-		bool same = old_text && strcmp(text, old_text) == 0;
+		/* Rewritten only when its bytes change. */
+		char *text = stitch_lock_dump(&now);
 		struct stitch_buf cur = STITCH_BUF_INIT;
-		FILE *f = fopen(path, "rb");
-		if (f) {
-			char chunk[8192];
-			size_t n;
-			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-				stitch_buf_add(&cur, chunk, n);
-			fclose(f);
-		}
-		same = same && cur.len == strlen(text) && memcmp(cur.buf, text, cur.len) == 0;
+		bool same = stitch_read_file(path, &cur, 0) == 0 && cur.len == strlen(text) &&
+		            memcmp(cur.buf, text, cur.len) == 0;
 		stitch_buf_release(&cur);
-		free(old_text);
 		free(text);
 		if (!same && stitch_lock_save(path, &now, &err) != 0) {
 			rc = cmd_fail(&err);

@@ -40,13 +40,6 @@ static int on_opt(int val, const char *arg, void *data)
 	return EXIT_OK;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /*
  * Run this stitch with args in dir; its output goes to log (appended).
  * With fresh set, the artifact cache is off (STITCH_NO_CACHE).
@@ -190,14 +183,14 @@ int cmd_verify(int argc, char **argv, struct stitch_ctx *ctx)
 	args[na++] = "build";
 	args[na++] = "--locked";
 	args[na] = NULL;
-	t0 = now_s();
+	t0 = stitch_now();
 	if (run_self(args, p.dir, log, false) != 0) {
 		tail_log(log);
 		rc = cmd_error("the locked build here failed (log above, whole in %s)", log);
 		o.keep = true;
 		goto out1;
 	}
-	t_local = now_s() - t0;
+	t_local = stitch_now() - t0;
 	/* 2. a fresh root, no cache, a copy of the project at another path */
 	{
 		size_t copied;
@@ -211,19 +204,30 @@ int cmd_verify(int argc, char **argv, struct stitch_ctx *ctx)
 		/* the same repositories (their mirrors are indexes, not caches) */
 		cfg2 = xasprintf("%s/config.json", fresh_root);
 		if (access(cfg, R_OK) == 0) {
-			char *cp[] = {"cp", cfg, cfg2, NULL};
+			struct stitch_buf text = STITCH_BUF_INIT;
 			char *src = xasprintf("%s/cache/repos", root);
 			char *dst = xasprintf("%s/cache", fresh_root);
 			char *cpr[] = {"cp", "-r", src, dst, NULL};
-			struct stitch_buf b = STITCH_BUF_INIT;
-			stitch_run_capture(cp, &b, 0);
-			if (access(src, F_OK) == 0) {
+			int copied = stitch_read_file(cfg, &text, 0) == 0 &&
+			             stitch_write_file(cfg2, text.buf, text.len, false) == 0;
+			stitch_buf_release(&text);
+			if (copied && access(src, F_OK) == 0) {
+				struct stitch_buf b = STITCH_BUF_INIT;
 				stitch_mkdir_p(dst, 0755);
-				stitch_run_capture(cpr, &b, 0);
+				copied = stitch_run_capture(cpr, &b, 0) == 0;
+				stitch_buf_release(&b);
 			}
-			stitch_buf_release(&b);
 			free(src);
 			free(dst);
+			if (!copied) {
+				rc = cmd_error(
+				    "cannot copy the repositories of '%s' into the fresh root "
+				    "'%s'",
+				    root, fresh_root);
+				free(cfg);
+				free(cfg2);
+				goto out1;
+			}
 		}
 		free(cfg);
 		free(cfg2);
@@ -242,7 +246,7 @@ int cmd_verify(int argc, char **argv, struct stitch_ctx *ctx)
 	if (!o.json)
 		printf("rebuilding from stitch.lock in a fresh root (%s), no cache...\n", tmp);
 	fflush(stdout);
-	t0 = now_s();
+	t0 = stitch_now();
 	if (run_self(args, fresh_proj, log, true) != 0) {
 		tail_log(log);
 		rc = cmd_error("the locked build in the fresh root failed (log above, whole in %s)",
@@ -250,7 +254,7 @@ int cmd_verify(int argc, char **argv, struct stitch_ctx *ctx)
 		o.keep = true;
 		goto out1;
 	}
-	t_fresh = now_s() - t0;
+	t_fresh = stitch_now() - t0;
 	ml = load_manifest(&p, p.dir);
 	mf = load_manifest(&p, fresh_proj);
 	if (!ml || !mf) {

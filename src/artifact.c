@@ -98,22 +98,6 @@ const struct stitch_err *stitch_artifacts_remote_failure(struct stitch_artifacts
 	return &a->down_err;
 }
 
-size_t stitch_replace_all(const char *data, size_t len, const char *from, const char *to,
-                          struct stitch_buf *out)
-{
-	size_t flen = strlen(from), n = 0, i = 0;
-	const char *p;
-
-	while (i < len && (p = memmem(data + i, len - i, from, flen)) != NULL) {
-		stitch_buf_add(out, data + i, (size_t)(p - (data + i)));
-		stitch_buf_adds(out, to);
-		i = (size_t)(p - data) + flen;
-		n++;
-	}
-	stitch_buf_add(out, data + i, len - i);
-	return n;
-}
-
 /* ---- descriptions ---- */
 
 static json_t *strings_json(char *const *v, size_t n)
@@ -147,6 +131,7 @@ static char *meta_text(const struct stitch_build_inputs *in, const char *build_h
 	return text;
 }
 
+/* 64 lowercase hex digits: a SHA-256 as stitch writes them. */
 static bool hex64(const char *s)
 {
 	if (!s || strlen(s) != 64)
@@ -371,52 +356,6 @@ static int http_put(struct stitch_artifacts *a, const char *url, const char *pat
 
 /* ---- lookup ---- */
 
-static int write_file_atomic(const char *path, const void *data, size_t len)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), rc = -1;
-
-	if (fd >= 0) {
-		const char *p = data;
-		size_t left = len;
-		while (left) {
-			ssize_t w = write(fd, p, left);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			p += w;
-			left -= (size_t)w;
-		}
-		if (close(fd) == 0 && left == 0 && rename(tmp, path) == 0)
-			rc = 0;
-	}
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
-/* Read a file into b, at most max bytes (0: all of it). */
-static int read_file(const char *path, struct stitch_buf *b, size_t max)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
-
-	if (!f)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && (!max || b->len < max))
-		stitch_buf_add(b, chunk, n);
-	fclose(f);
-	return 0;
-}
-
-static int read_small(const char *path, struct stitch_buf *b)
-{
-	return read_file(path, b, META_MAX);
-}
-
 int stitch_artifacts_lookup(struct stitch_artifacts *a, const char *build_hash,
                             struct stitch_artifact *out, struct stitch_err *err)
 {
@@ -425,7 +364,7 @@ int stitch_artifacts_lookup(struct stitch_artifacts *a, const char *build_hash,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (read_small(path, &b) == 0) {
+	if (stitch_read_file(path, &b, META_MAX) == 0) {
 		rc = meta_parse(b.buf, b.len, build_hash, path, out, err);
 		stitch_buf_release(&b);
 		if (rc == 0) {
@@ -451,7 +390,7 @@ int stitch_artifacts_lookup(struct stitch_artifacts *a, const char *build_hash,
 		if (rc == 0) {
 			out->where = "remote";
 			stitch_mkdir_p(a->dir, 0755);
-			write_file_atomic(path, b.buf, b.len);
+			stitch_write_file(path, b.buf, b.len, false);
 		}
 	}
 	stitch_buf_release(&b);
@@ -468,10 +407,11 @@ static int relocate_file(const char *path, const char *to, struct stitch_err *er
 	struct stat st;
 	int rc = 0;
 
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || read_file(path, &in, 0) != 0)
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || stitch_read_file(path, &in, 0) != 0)
 		return stitch_error(err, STITCH_E_ARCHIVE, "artifact file '%s' is missing", path);
 	stitch_replace_all(in.buf, in.len, STITCH_PREFIX_PLACEHOLDER, to, &out);
-	if (write_file_atomic(path, out.buf, out.len) != 0 || chmod(path, st.st_mode & 07777) != 0)
+	if (stitch_write_file(path, out.buf, out.len, false) != 0 ||
+	    chmod(path, st.st_mode & 07777) != 0)
 		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", path, strerror(errno));
 	stitch_buf_release(&in);
 	stitch_buf_release(&out);
@@ -587,7 +527,7 @@ static int add_entry(struct archive *ar, const char *root, const char *rel, cons
 		                  rel);
 		goto out;
 	}
-	if (read_file(full, &in, 0) != 0 || in.len != (size_t)st.st_size) {
+	if (stitch_read_file(full, &in, 0) != 0 || in.len != (size_t)st.st_size) {
 		rc = stitch_error(err, STITCH_E_ARCHIVE, "cannot pack '%s': cannot read it whole",
 		                  rel);
 		goto out;
@@ -664,7 +604,8 @@ int stitch_artifacts_store(struct stitch_artifacts *a, const struct stitch_build
 	text = meta_text(in, build_hash, interface_hash, sha, (long long)st.st_size, n_paths, reloc,
 	                 n_reloc);
 	/* The archive first: a description never names a missing archive. */
-	if (rename(tmp, final) != 0 || write_file_atomic(meta_path, text, strlen(text)) != 0) {
+	if (rename(tmp, final) != 0 ||
+	    stitch_write_file(meta_path, text, strlen(text), false) != 0) {
 		rc = stitch_error(err, STITCH_E_IO, "cannot store artifact %s in '%s': %s",
 		                  build_hash, a->dir, strerror(errno));
 		goto out;
@@ -716,7 +657,7 @@ bool stitch_artifacts_explain(struct stitch_artifacts *a, const struct stitch_bu
 		memcpy(hash, de->d_name, 64);
 		hash[64] = '\0';
 		path = xasprintf("%s/%s", a->dir, de->d_name);
-		if (stat(path, &st) != 0 || read_small(path, &b) != 0 ||
+		if (stat(path, &st) != 0 || stitch_read_file(path, &b, META_MAX) != 0 ||
 		    meta_parse(b.buf, b.len, hash, path, &cand, NULL) != 0) {
 			stitch_buf_release(&b);
 			free(path);
@@ -772,16 +713,6 @@ bool stitch_artifacts_explain(struct stitch_artifacts *a, const struct stitch_bu
 	return true;
 }
 
-static bool is_hex64(const char *s, size_t n)
-{
-	if (n != 64)
-		return false;
-	for (size_t i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 int stitch_artifacts_prune(struct stitch_artifacts *a, long long unused_seconds, size_t *removed,
                            long long *bytes, struct stitch_err *err)
 {
@@ -814,7 +745,7 @@ int stitch_artifacts_prune(struct stitch_artifacts *a, long long unused_seconds,
 				(*removed)++;
 				*bytes += st.st_size;
 			}
-		} else if (read_small(path, &b) == 0 &&
+		} else if (stitch_read_file(path, &b, META_MAX) == 0 &&
 		           meta_parse(b.buf, b.len, hash, path, &art, NULL) == 0) {
 			stitch_buf_addf(&keep, "%s\n", art.archive_sha256);
 			stitch_artifact_release(&art);
@@ -826,7 +757,7 @@ int stitch_artifacts_prune(struct stitch_artifacts *a, long long unused_seconds,
 	while ((de = readdir(d)) != NULL) {
 		char *path;
 		struct stat st;
-		if (!is_hex64(de->d_name, strlen(de->d_name)) || strstr(keep.buf, de->d_name))
+		if (!hex64(de->d_name) || strstr(keep.buf, de->d_name))
 			continue;
 		path = xasprintf("%s/%s", a->dir, de->d_name);
 		if (stat(path, &st) == 0 && unlink(path) == 0)

@@ -126,10 +126,6 @@ bool stitch_artifacts_explain(struct stitch_artifacts *a, const struct stitch_bu
 int stitch_artifacts_prune(struct stitch_artifacts *a, long long unused_seconds, size_t *removed,
                            long long *bytes, struct stitch_err *err);
 
-/* The text of a file with every occurrence of from replaced by to. */
-size_t stitch_replace_all(const char *data, size_t len, const char *from, const char *to,
-                          struct stitch_buf *out);
-
 /* The placeholder that stands for the switch directory in stored artifacts. */
 #define STITCH_PREFIX_PLACEHOLDER "/stitch-relocatable-prefix-placeholder"
 

@@ -296,3 +296,17 @@ void stitch_cc_identity(const char *cache_dir, char *out, size_t len)
 	}
 	free(cache);
 }
+
+int stitch_default_jobs(int asked)
+{
+	const char *e = getenv("STITCH_JOBS");
+	long n;
+
+	if (asked > 0)
+		return asked;
+	n = e ? strtol(e, NULL, 10) : 0;
+	if (n > 0 && n < 1024)
+		return (int)n;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 && n < 1024 ? (int)n : 1;
+}

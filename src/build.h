@@ -47,6 +47,9 @@ char *stitch_build_find_program(const char *prog, const char *path);
 /* The last n lines of the file at path (at most 64 KiB are read). */
 char *stitch_build_log_tail(const char *path, int n);
 
+/* How many jobs at once: asked when positive, else $STITCH_JOBS, else one per processor. */
+int stitch_default_jobs(int asked);
+
 /*
  * The compiler's identity: the first line of `cc --version`, kept in
  * cache_dir/cc-identity and reused while /usr/bin/cc's stat data holds.

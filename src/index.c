@@ -216,46 +216,12 @@ out:
 
 static int read_whole(const char *path, struct stitch_buf *out, struct stitch_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", path, strerror(e));
-	}
-	if ((size_t)st.st_size > MAX_DOC_SIZE) {
-		close(fd);
+	if (stitch_read_file(path, out, MAX_DOC_SIZE) == 0)
+		return 0;
+	if (errno == EFBIG)
 		return stitch_error(err, STITCH_E_IO, "cannot read '%s': larger than %zu bytes",
 		                    path, MAX_DOC_SIZE);
-	}
-	stitch_buf_grow(out, (size_t)st.st_size);
-	for (;;) {
-		ssize_t n;
-		stitch_buf_grow(out, 65536);
-		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			return stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", path,
-			                    strerror(e));
-		}
-		if (n == 0)
-			break;
-		out->len += (size_t)n;
-		if (out->len > MAX_DOC_SIZE) {
-			close(fd);
-			return stitch_error(err, STITCH_E_IO,
-			                    "cannot read '%s': larger than %zu bytes", path,
-			                    MAX_DOC_SIZE);
-		}
-	}
-	out->buf[out->len] = '\0';
-	close(fd);
-	return 0;
+	return stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", path, strerror(errno));
 }
 
 /* Read every source file and hash the raw bytes, as they are on disk. */

@@ -38,13 +38,6 @@ const struct stitch_target *stitch_target_find(const char *name, struct stitch_e
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 struct runner {
 	char *path; /* PATH value */
 	char **envp;
@@ -185,9 +178,7 @@ static void add_depfile(const char *dir, const char *switch_dir, char *const *ar
 	size_t sw_len = strlen(switch_dir);
 	const char *dep = NULL;
 	struct stitch_buf text = STITCH_BUF_INIT;
-	char *path, *p, *save = NULL, chunk[4096];
-	FILE *f;
-	size_t n;
+	char *path, *p, *save = NULL;
 
 	for (size_t i = 0; args[i]; i++)
 		if (!strcmp(args[i], "-MF") && args[i + 1])
@@ -195,13 +186,12 @@ static void add_depfile(const char *dir, const char *switch_dir, char *const *ar
 	if (!dep)
 		return;
 	path = xasprintf("%s/%s", dir, dep);
-	f = fopen(path, "r");
-	free(path);
-	if (!f)
+	if (stitch_read_file(path, &text, 0) != 0) {
+		free(path);
+		stitch_buf_release(&text);
 		return;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		stitch_buf_add(&text, chunk, n);
-	fclose(f);
+	}
+	free(path);
 	p = strchr(text.buf, ':');
 	for (char *w = p ? strtok_r(p + 1, " \t\n\\", &save) : NULL; w;
 	     w = strtok_r(NULL, " \t\n\\", &save)) {
@@ -437,17 +427,6 @@ static const char *arg_after(char *const *argv, const char *flag)
 	return "";
 }
 
-/* One per processor, or $STITCH_JOBS. */
-static size_t parallel_compiles(void)
-{
-	const char *e = getenv("STITCH_JOBS");
-	long n = e ? strtol(e, NULL, 10) : 0;
-
-	if (n <= 0 || n > 1024)
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (size_t)n : 1;
-}
-
 /*
  * Compile the jobs, several at once: each runs in a child process (which
  * runs the compiler through run()), and its object is recorded and cached
@@ -459,7 +438,7 @@ static int compile_all(const struct stitch_link_opts *o, const struct runner *re
                        struct stitch_err *err)
 {
 	const char *const *srcs = (const char *const *)o->project->sources;
-	size_t max = parallel_compiles(), next = 0, running = 0;
+	size_t max = (size_t)stitch_default_jobs(0), next = 0, running = 0;
 	pid_t *pids = xcalloc(n + 1, sizeof(pid_t));
 	int *fds = xcalloc(n + 1, sizeof(int));
 	int rc = 0;
@@ -546,7 +525,7 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 	size_t n_cf = 0, cap_cf = 0, n_obj = 0, n_jobs = 0;
 	struct compile_job *jobs = NULL;
 	char *obj_dir = xasprintf("%s/_build/obj", p->dir), *tmp = NULL;
-	double t0 = now_s(), t_link;
+	double t0 = stitch_now(), t_link;
 	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -712,7 +691,7 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 	if (rc)
 		goto out;
 	/* Link into a temporary name: a failed link keeps the previous image. */
-	t_link = now_s();
+	t_link = stitch_now();
 	r->image = xasprintf("%s/_build/%s%s", p->dir, p->name, o->target->suffix);
 	tmp = xasprintf("%s.tmp", r->image);
 	{
@@ -776,13 +755,13 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 		stitch_buf_release(&kb);
 		free_words(lv, n);
 	}
-	r->link_seconds = now_s() - t_link;
+	r->link_seconds = stitch_now() - t_link;
 out:
 	if (rc && tmp)
 		unlink(tmp);
 	if (rc == STITCH_E_BUILD)
 		stitch_error_wrap(err, "cannot build '%s'", p->name);
-	r->seconds = now_s() - t0;
+	r->seconds = stitch_now() - t0;
 	free_words(cflags, n_cf);
 	for (size_t i = 0; i < n_obj; i++)
 		free(objs[i]);

@@ -211,23 +211,11 @@ out:
 
 int stitch_lock_save(const char *path, const struct stitch_lock *l, struct stitch_err *err)
 {
-	char *text = stitch_lock_dump(l), *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	size_t len = strlen(text), done = 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), rc = 0;
+	char *text = stitch_lock_dump(l);
+	int rc = 0;
 
-	while (fd >= 0 && done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	if (fd < 0 || done < len || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+	if (stitch_write_file(path, text, strlen(text), true) != 0)
 		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
 	free(text);
 	return rc;
 }

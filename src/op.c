@@ -56,13 +56,6 @@ struct op {
 	size_t n_changes, cap_changes;
 };
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void emit(const struct op *op, const char *kind, const struct node *nd, const char *reason,
                  double secs, const struct stitch_err *err)
 {
@@ -437,21 +430,6 @@ static void store_artifact(struct op *op, struct node *nd, const struct stitch_s
 	free(paths);
 }
 
-/* make -jN inside each build: as asked, else $STITCH_JOBS, else one per processor. */
-static int default_jobs(int asked)
-{
-	const char *e = getenv("STITCH_JOBS");
-	long n;
-
-	if (asked > 0)
-		return asked;
-	n = e ? strtol(e, NULL, 10) : 0;
-	if (n > 0 && n < 1024)
-		return (int)n;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 && n < 1024 ? (int)n : 1;
-}
-
 /* Where a package is built: its tree, its staging directory, its log. */
 struct build_paths {
 	char *work, *staging, *logs, *log, *label;
@@ -494,9 +472,9 @@ static int build_stage(struct op *op, struct node *nd, struct stitch_err *err)
 	int rc;
 
 	paths_of(op, nd, &bp);
-	env = (struct stitch_build_env){name,    ver,    op->sw->dir, NULL,
-	                                bp.work, bp.log, "unix",      default_jobs(op->o->jobs),
-	                                0,       true};
+	env = (struct stitch_build_env){
+	    name, ver, op->sw->dir, NULL, bp.work, bp.log, "unix", stitch_default_jobs(op->o->jobs),
+	    0,    true};
 	stitch_rm_rf(bp.staging);
 	if (!nd->pin && !nd->source_path && (rc = fetch_one(op, nd, err)) != 0)
 		goto out;
@@ -596,13 +574,6 @@ out:
 	return rc;
 }
 
-/* The artifact art unpacked and committed in place of a build. */
-static int build_one(struct op *op, struct node *nd, const struct stitch_artifact *art,
-                     struct stitch_err *err)
-{
-	return build_commit(op, nd, art, err);
-}
-
 /*
  * Serve nd from the artifact cache when it holds nd's build hash.  True
  * when nd is installed that way; otherwise nd is to be built, and with
@@ -621,10 +592,10 @@ static bool cached_build(struct op *op, struct node *nd, char *reason, size_t le
 	if (report_remote(op, nd) && rc == STITCH_E_FETCH)
 		rc = STITCH_E_NOTFOUND;
 	if (rc == 0) {
-		rc = build_one(op, nd, &art, &err);
+		rc = build_commit(op, nd, &art, &err);
 		if (rc == 0) {
 			snprintf(reason, len, "from the %s artifact cache", art.where);
-			emit(op, "cached", nd, reason, now_s() - t0, NULL);
+			emit(op, "cached", nd, reason, stitch_now() - t0, NULL);
 			stitch_artifact_release(&art);
 			return true;
 		}
@@ -876,7 +847,7 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 		goto out;
 	/* Every new source at once, before the first build. */
 	{
-		double t0 = now_s();
+		double t0 = stitch_now();
 		size_t n_fetch = 0;
 		char count[32];
 		if (opts->artifacts)
@@ -888,8 +859,8 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 			first = *err;
 		if (n_fetch && opts->on_event) {
 			struct stitch_event ev = {
-			    "fetch", NULL, "sources",    count,
-			    NULL,    NULL, now_s() - t0, first.code ? &first : NULL};
+			    "fetch", NULL, "sources",         count,
+			    NULL,    NULL, stitch_now() - t0, first.code ? &first : NULL};
 			snprintf(count, sizeof(count), "%zu", n_fetch);
 			opts->on_event(opts->data, &ev);
 		}
@@ -910,7 +881,7 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 		} *jobs = xcalloc(op.n + 1, sizeof(*jobs));
 		char *state = xcalloc(op.n + 1, 1); /* 0 waiting, 1 building, 2 settled */
 		size_t n_left = op.n_order, n_jobs = 0;
-		int max_jobs = default_jobs(opts->parallel);
+		int max_jobs = stitch_default_jobs(opts->parallel);
 
 		while (n_left) {
 			bool progress = false;
@@ -920,7 +891,7 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 				const struct node *bad = NULL;
 				bool ready = true;
 				char reason[256] = "";
-				double t0 = now_s();
+				double t0 = stitch_now();
 				int fds[2];
 
 				if (state[i])
@@ -1065,11 +1036,11 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 					if (!first.code)
 						first = *err;
 					emit(&op, "failed", nd, jb.reason[0] ? jb.reason : NULL,
-					     now_s() - jb.t0, err);
+					     stitch_now() - jb.t0, err);
 					continue;
 				}
 				emit(&op, "done", nd, jb.reason[0] ? jb.reason : NULL,
-				     now_s() - jb.t0, NULL);
+				     stitch_now() - jb.t0, NULL);
 				nd->rebuilt = true;
 				add_change(&op, change_of(nd), nd->v->pkg->name,
 				           nd->inst ? nd->inst->version : NULL, nd->v->version);

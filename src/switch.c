@@ -607,20 +607,16 @@ static const char *relocatable_sha256(const struct collect *c, const struct stit
 	static char out[65];
 	struct stitch_buf in = STITCH_BUF_INIT, rel = STITCH_BUF_INIT;
 	char *full;
-	FILE *fp;
-	char chunk[8192];
-	size_t n;
 
 	if (!S_ISREG(f->mode) || f->size > (1u << 20))
 		return f->sha256;
 	full = xasprintf("%s/%s", c->base, f->path);
-	fp = fopen(full, "rb");
-	free(full);
-	if (!fp)
+	if (stitch_read_file(full, &in, 1u << 20) != 0) {
+		free(full);
+		stitch_buf_release(&in);
 		return f->sha256;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		stitch_buf_add(&in, chunk, n);
-	fclose(fp);
+	}
+	free(full);
 	if (!memmem(in.buf, in.len, c->sw->dir, strlen(c->sw->dir)) ||
 	    memchr(in.buf, '\0', in.len)) {
 		stitch_buf_release(&in);

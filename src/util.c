@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -328,4 +329,98 @@ int stitch_run_capture(char *const *argv, struct stitch_buf *out, size_t max)
 		if (errno != EINTR)
 			return -1;
 	return status;
+}
+
+int stitch_read_file(const char *path, struct stitch_buf *out, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && max && (size_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	stitch_buf_grow(out, fstat(fd, &st) == 0 ? (size_t)st.st_size : 0);
+	for (;;) {
+		ssize_t n;
+		stitch_buf_grow(out, 65536);
+		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (max && out->len + (size_t)(n > 0 ? n : 0) > max)) {
+			int e = n < 0 ? errno : EFBIG;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+	}
+	out->buf[out->len] = '\0';
+	close(fd);
+	return 0;
+}
+
+int stitch_write_file(const char *path, const void *data, size_t len, bool sync)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), e = 0;
+	const char *p = data;
+	size_t left = len;
+
+	if (fd < 0) {
+		e = errno;
+		goto out;
+	}
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			e = w < 0 ? errno : EIO;
+			break;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (!e && sync && fsync(fd) != 0)
+		e = errno;
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) != 0)
+		e = errno;
+out:
+	if (e)
+		unlink(tmp);
+	free(tmp);
+	errno = e;
+	return e ? -1 : 0;
+}
+
+size_t stitch_replace_all(const char *data, size_t len, const char *from, const char *to,
+                          struct stitch_buf *out)
+{
+	size_t flen = strlen(from), n = 0, i = 0;
+	const char *p;
+
+	while (i < len && (p = memmem(data + i, len - i, from, flen)) != NULL) {
+		stitch_buf_add(out, data + i, (size_t)(p - (data + i)));
+		stitch_buf_adds(out, to);
+		i = (size_t)(p - data) + flen;
+		n++;
+	}
+	stitch_buf_add(out, data + i, len - i);
+	return n;
+}
+
+double stitch_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

@@ -80,4 +80,25 @@ int stitch_rm_rf(const char *path);
  */
 int stitch_run_capture(char *const *argv, struct stitch_buf *out, size_t max);
 
+/*
+ * Read a whole file into out (NUL-terminated; out->len excludes it).  At
+ * most max bytes (0: no limit): a larger file fails with EFBIG.  0, or -1
+ * with errno set.
+ */
+int stitch_read_file(const char *path, struct stitch_buf *out, size_t max);
+
+/*
+ * Replace path with data: written to a temporary file beside it (synced
+ * first when sync) and renamed over it, so path is the old or the new
+ * content.  0, or -1 with errno set (the temporary file is gone).
+ */
+int stitch_write_file(const char *path, const void *data, size_t len, bool sync);
+
+/* data with every occurrence of from replaced by to, appended to out; how many. */
+size_t stitch_replace_all(const char *data, size_t len, const char *from, const char *to,
+                          struct stitch_buf *out);
+
+/* Seconds on the monotonic clock. */
+double stitch_now(void);
+
 #endif
