@@ -11,43 +11,110 @@
  * Parentheses and '!' nest by recursion; bound them so that hostile input
  * (an index fetched from the network, a fuzzer) cannot exhaust the stack.
  * Chains of '&' and '|' are built iteratively as right-leaning trees, and
- * eval, print and free loop down the right spine, so their length is not
+ * eval and print loop down the right spine, so their length is not
  * limited.
  */
 #define MAX_DEPTH 64
+
+/*
+ * The classes of a byte, looked up once per byte because the resolver
+ * parses thousands of requirements per solve.  C_VERSION is version.h's
+ * [A-Za-z0-9_+.~-], C_NAME the same without '~' and C_ALNUM what a name
+ * may start with (test_req checks them against stitch_version_valid and
+ * stitch_name_valid).  C_TOKEN marks the bytes that can start or continue
+ * some token of the grammar.  C_NODE marks the bytes that size a block
+ * (below): each formula node consumes one of its own (a comparison its
+ * '=', '<' or '>', a negation its '!', a join its '&' or '|'), and so does
+ * each alternative after the first (its '|').
+ */
+enum {
+	C_NODE = 1 << 0, /* bit 0: block_new adds it up as it is */
+	C_SPACE = 1 << 1,
+	C_VERSION = 1 << 2,
+	C_NAME = 1 << 3,
+	C_ALNUM = 1 << 4,
+	C_TOKEN = 1 << 5,
+};
+
+#define C_ALNUM_CH (C_VERSION | C_NAME | C_ALNUM | C_TOKEN)
+#define C_PUNCT_CH (C_VERSION | C_NAME | C_TOKEN)
+
+static const unsigned char char_class[256] = {
+    [' '] = C_SPACE,
+    ['\t'] = C_SPACE,
+    ['\n'] = C_SPACE,
+    ['\r'] = C_SPACE,
+    ['0' ... '9'] = C_ALNUM_CH,
+    ['A' ... 'Z'] = C_ALNUM_CH,
+    ['a' ... 'z'] = C_ALNUM_CH,
+    ['_'] = C_PUNCT_CH,
+    ['+'] = C_PUNCT_CH,
+    ['.'] = C_PUNCT_CH,
+    ['-'] = C_PUNCT_CH,
+    ['~'] = C_VERSION | C_TOKEN,
+    ['{'] = C_TOKEN,
+    ['}'] = C_TOKEN,
+    ['('] = C_TOKEN,
+    [')'] = C_TOKEN,
+    ['"'] = C_TOKEN,
+    ['&'] = C_TOKEN | C_NODE,
+    ['|'] = C_TOKEN | C_NODE,
+    ['!'] = C_TOKEN | C_NODE,
+    ['='] = C_TOKEN | C_NODE,
+    ['<'] = C_TOKEN | C_NODE,
+    ['>'] = C_TOKEN | C_NODE,
+};
+
+static bool is_space(char c)
+{
+	return char_class[(unsigned char)c] & C_SPACE;
+}
+
+static bool is_version_char(char c)
+{
+	return char_class[(unsigned char)c] & C_VERSION;
+}
+
+static bool is_name_char(char c)
+{
+	return char_class[(unsigned char)c] & C_NAME;
+}
+
+/* Can c start or continue some token of the grammar? */
+static bool is_token_char(char c)
+{
+	return char_class[(unsigned char)c] & C_TOKEN;
+}
+
+/*
+ * A parsed requirement is one block, which stitch_req_free frees at once:
+ *
+ *   struct stitch_req | alts ->  ...  <- nodes | a copy of s
+ *
+ * With n C_NODE bytes in s there are at most n + 1 alternatives and nodes
+ * together, so room for n + 1 nodes holds them all when the alternatives
+ * grow up from its front and the nodes down from its back.  Names and
+ * versions point into the copy, each ended by a NUL written over the byte
+ * after it (a delimiter, never part of another name or version).
+ */
+_Static_assert(sizeof(struct stitch_alt) <= sizeof(struct stitch_vformula) &&
+                   sizeof(struct stitch_req) % _Alignof(struct stitch_alt) == 0 &&
+                   sizeof(struct stitch_req) % _Alignof(struct stitch_vformula) == 0,
+               "alternatives and nodes must fit and stay aligned in a block");
 
 struct parser {
 	const char *s;
 	size_t pos;
 	int depth;
 	struct stitch_err *err;
+	struct stitch_vformula *last_node; /* in the block, the last one taken */
+	char *copy; /* the block's copy of s */
 };
 
 static const char *const op_text[] = {
     [STITCH_OP_EQ] = "=",  [STITCH_OP_NE] = "!=", [STITCH_OP_LT] = "<",
     [STITCH_OP_LE] = "<=", [STITCH_OP_GT] = ">",  [STITCH_OP_GE] = ">=",
 };
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static bool is_version_char(char c)
-{
-	return stitch_version_valid(&c, 1);
-}
-
-static bool is_name_char(char c)
-{
-	return c != '~' && is_version_char(c);
-}
-
-/* Can c start or continue some token of the grammar? */
-static bool is_token_char(char c)
-{
-	return is_version_char(c) || (c && strchr("{}()&|!=<>\"", c));
-}
 
 static void skip_space(struct parser *p)
 {
@@ -111,22 +178,37 @@ static int expected(struct parser *p, const char *fmt, ...)
 	return rc;
 }
 
-static struct stitch_vformula *node_new(enum stitch_vf_kind kind)
+/* Allocate the block for a parse of p->s (see above) and copy p->s into it. */
+static struct stitch_req *block_new(struct parser *p)
 {
-	struct stitch_vformula *f = xcalloc(1, sizeof(*f));
-	f->kind = kind;
+	size_t len, n = 0;
+	struct stitch_req *r;
+	const char *c;
+
+	for (c = p->s; *c; c++)
+		n += char_class[(unsigned char)*c] & C_NODE;
+	len = (size_t)(c - p->s);
+	r = xmalloc(sizeof(*r) + (n + 1) * sizeof(struct stitch_vformula) + len + 1);
+	r->n_alts = 0;
+	r->alts = (struct stitch_alt *)(r + 1);
+	p->last_node = (struct stitch_vformula *)(r + 1) + n + 1;
+	p->copy = memcpy(p->last_node, p->s, len + 1);
+	return r;
+}
+
+static struct stitch_vformula *node_new(struct parser *p, enum stitch_vf_kind kind)
+{
+	struct stitch_vformula *f = --p->last_node;
+
+	*f = (struct stitch_vformula){.kind = kind};
 	return f;
 }
 
-static void vformula_free(struct stitch_vformula *f)
+/* The block's copy of p->s[start, end), as a string. */
+static char *copy_str(struct parser *p, size_t start, size_t end)
 {
-	while (f) {
-		struct stitch_vformula *right = f->right;
-		vformula_free(f->left);
-		free(f->version);
-		free(f);
-		f = right;
-	}
+	p->copy[end] = '\0';
+	return p->copy + start;
 }
 
 /* Read an operator at p->pos, or return false without moving. */
@@ -148,7 +230,7 @@ static bool parse_op(struct parser *p, enum stitch_op *op)
 		*op = STITCH_OP_EQ;
 	else
 		return false;
-	p->pos += strlen(op_text[*op]);
+	p->pos += op_text[*op][1] ? 2 : 1; /* one byte or two, without a strlen */
 	return true;
 }
 
@@ -172,7 +254,7 @@ static int parse_quoted_version(struct parser *p, enum stitch_op op, char **out)
 			return fail_at(p, i, "unexpected byte 0x%02x in a version", c);
 		return fail_at(p, i, "unexpected character '%c' in a version", c);
 	}
-	*out = xstrndup(p->s + start, end - start);
+	*out = copy_str(p, start, end);
 	p->pos = end + 1;
 	return 0;
 }
@@ -197,9 +279,9 @@ static int parse_cmp(struct parser *p, struct stitch_vformula **out)
 			p->pos++;
 		if (p->pos == start)
 			return expected(p, "expected a version after '%s'", op_text[op]);
-		version = xstrndup(p->s + start, p->pos - start);
+		version = copy_str(p, start, p->pos);
 	}
-	*out = node_new(STITCH_VF_CMP);
+	*out = node_new(p, STITCH_VF_CMP);
 	(*out)->op = op;
 	(*out)->version = version;
 	return 0;
@@ -227,7 +309,7 @@ static int parse_term(struct parser *p, const char *after, struct stitch_vformul
 			struct stitch_vformula *operand = NULL;
 			rc = parse_term(p, "!", &operand);
 			if (!rc) {
-				*out = node_new(STITCH_VF_NOT);
+				*out = node_new(p, STITCH_VF_NOT);
 				(*out)->left = operand;
 			}
 		}
@@ -255,17 +337,15 @@ static int parse_chain(struct parser *p, const char *after, char sym, struct sti
 		struct stitch_vformula *sub = NULL;
 		int rc = sym == '|' ? parse_chain(p, after, '&', &sub) : parse_term(p, after, &sub);
 
-		if (rc) {
-			vformula_free(root);
+		if (rc)
 			return rc;
-		}
 		skip_space(p);
 		if (p->s[p->pos] != sym) {
 			*slot = sub;
 			break;
 		}
 		p->pos++;
-		*slot = node_new(sym == '&' ? STITCH_VF_AND : STITCH_VF_OR);
+		*slot = node_new(p, sym == '&' ? STITCH_VF_AND : STITCH_VF_OR);
 		(*slot)->left = sub;
 		slot = &(*slot)->right;
 		after = sym == '&' ? "&" : "|";
@@ -286,10 +366,8 @@ static int parse_or(struct parser *p, const char *after, char close, struct stit
 	if (rc)
 		return rc;
 	skip_space(p);
-	if (p->s[p->pos] != close) {
-		vformula_free(f);
+	if (p->s[p->pos] != close)
 		return expected(p, "expected '&', '|' or '%c'", close);
-	}
 	p->pos++;
 	*out = f;
 	return 0;
@@ -305,11 +383,12 @@ static int parse_alt(struct parser *p, bool after_bar, struct stitch_alt *alt)
 	if (p->pos == start)
 		return expected(p, after_bar ? "expected a package name after '|'"
 		                             : "expected a package name");
-	if (!stitch_name_valid(p->s + start, p->pos - start))
+	/* The loop took name bytes only: stitch_name_valid checks the first. */
+	if (!(char_class[(unsigned char)p->s[start]] & C_ALNUM))
 		return fail_at(p, start,
 		               "package name '%.*s' does not start with a letter or a digit",
 		               (int)(p->pos - start), p->s + start);
-	alt->name = xstrndup(p->s + start, p->pos - start);
+	alt->name = copy_str(p, start, p->pos);
 	skip_space(p);
 	if (p->s[p->pos] != '{')
 		return 0;
@@ -319,22 +398,18 @@ static int parse_alt(struct parser *p, bool after_bar, struct stitch_alt *alt)
 
 int stitch_req_parse(const char *s, struct stitch_req **out, struct stitch_err *err)
 {
-	struct parser p = {s, 0, 0, err};
-	struct stitch_req *r = xcalloc(1, sizeof(*r));
-	size_t cap = 0;
+	struct parser p = {.s = s, .err = err};
+	struct stitch_req *r;
 	int rc;
 
 	*out = NULL;
 	skip_space(&p);
-	if (!s[p.pos]) {
-		free(r);
+	if (!s[p.pos])
 		return fail_at(&p, 0, "empty requirement");
-	}
+	r = block_new(&p);
 	for (;;) {
-		struct stitch_alt *alt;
+		struct stitch_alt *alt = &r->alts[r->n_alts++];
 
-		XGROW(r->alts, cap, r->n_alts + 1);
-		alt = &r->alts[r->n_alts++];
 		alt->name = NULL;
 		alt->formula = NULL;
 		rc = parse_alt(&p, r->n_alts > 1, alt);
@@ -355,19 +430,13 @@ int stitch_req_parse(const char *s, struct stitch_req **out, struct stitch_err *
 	*out = r;
 	return 0;
 fail:
-	stitch_req_free(r);
+	free(r);
 	return rc;
 }
 
+/* The alternatives, nodes and strings all live in r's block. */
 void stitch_req_free(struct stitch_req *r)
 {
-	if (!r)
-		return;
-	for (size_t i = 0; i < r->n_alts; i++) {
-		free(r->alts[i].name);
-		vformula_free(r->alts[i].formula);
-	}
-	free(r->alts);
 	free(r);
 }
 

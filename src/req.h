@@ -27,7 +27,10 @@ enum stitch_op {
 	STITCH_OP_GE
 };
 
-/* A version formula: a tree; each node owns its children and strings. */
+/*
+ * A version formula: a tree.  In a parsed requirement its nodes and strings
+ * belong to the requirement and are freed with it, never one by one.
+ */
 struct stitch_vformula {
 	enum stitch_vf_kind kind;
 	enum stitch_op op; /* STITCH_VF_CMP only */
@@ -47,7 +50,9 @@ struct stitch_req {
 };
 
 /*
- * Parse s into a new requirement (*out, freed with stitch_req_free).
+ * Parse s into a new requirement (*out, freed with stitch_req_free, which
+ * frees its alternatives, names, formulas and versions too: they share one
+ * allocation).
  * On a syntax error returns STITCH_E_PARSE; err->msg reads
  *   invalid requirement 'ipv4 {>= }': column 10: expected a version after '>='
  * and err->cause holds two lines, the input and a caret under the column:

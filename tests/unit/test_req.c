@@ -447,6 +447,59 @@ static void test_errors(void)
 	ERR("a {>= 1} | b {= 2", 18, "expected '&', '|' or '}'");
 }
 
+/*
+ * req.c classifies bytes with a table of its own; it must agree with
+ * version.h on which bytes make names and versions.
+ */
+static bool parses_to_name(const char *in)
+{
+	struct stitch_req *r = NULL;
+	bool ok = stitch_req_parse(in, &r, NULL) == 0 && r->n_alts == 1 &&
+	          strcmp(r->alts[0].name, in) == 0;
+
+	stitch_req_free(r);
+	return ok;
+}
+
+static bool parses_to_version(const char *in, const char *version)
+{
+	struct stitch_req *r = NULL;
+	bool ok = stitch_req_parse(in, &r, NULL) == 0 && r->alts[0].formula &&
+	          strcmp(r->alts[0].formula->version, version) == 0;
+
+	stitch_req_free(r);
+	return ok;
+}
+
+static void test_byte_classes(void)
+{
+	int bad = 0;
+
+	for (int c = 1; c < 256; c++) {
+		char first[] = {(char)c, '\0'}, inner[] = {'x', (char)c, 'y', '\0'};
+		char plain[32], quoted[32];
+
+		snprintf(plain, sizeof(plain), "x {= %c}", c);
+		snprintf(quoted, sizeof(quoted), "x {= \"%c\"}", c);
+		if (parses_to_name(first) != stitch_name_valid(first, 1) ||
+		    parses_to_name(inner) != stitch_name_valid(inner, 3) ||
+		    parses_to_version(plain, first) != stitch_version_valid(first, 1) ||
+		    parses_to_version(quoted, first) != stitch_version_valid(first, 1)) {
+			if (bad++ < 5)
+				printf("# byte 0x%02x is classified unlike version.h\n", c);
+		}
+	}
+	CHECK_INT(bad, 0);
+}
+
+/* A requirement made mostly of operators and alternatives still fits its block. */
+static void test_dense(void)
+{
+	CANON("a{!!!=1|!(<2|>3)&!=4}|b|c{=1|=2|=3}|d{!>1}",
+	      "a {!(! != 1) | !(< 2 | > 3) & != 4} | b | c {= 1 | = 2 | = 3} | d {! > 1}");
+	CANON("a|b|c|d|e|f|g|h|i|j", "a | b | c | d | e | f | g | h | i | j");
+}
+
 static void test_error_caret_tabs(void)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
@@ -709,6 +762,8 @@ int main(void)
 	RUN(test_matches);
 	RUN(test_errors);
 	RUN(test_error_caret_tabs);
+	RUN(test_byte_classes);
+	RUN(test_dense);
 	RUN(test_depth_limit);
 	RUN(test_prop_random_trees);
 	RUN(test_prop_mutations);
