@@ -69,7 +69,8 @@ struct stitch_repo {
 	char content_sha256[65]; /* of the repository's source bytes (lowercase hex) */
 	size_t n_pkgs;
 	const struct stitch_pkg *pkgs; /* sorted by name */
-	void *store; /* private: backing memory */
+	void *store; /* private: backing memory; one copy of each string, so
+	                equal strings in one repository are the same pointer */
 };
 
 struct stitch_index {

@@ -2,13 +2,17 @@
  * The resolver's search: lazy clause generation, propagation with two
  * watched literals plus a native "at most one version" constraint, 1UIP
  * conflict analysis with learning, and the decision order that encodes the
- * preferences of section 5 (see solve.h).  Explanations are in
+ * preferences of section 5 (see solve.h).  After a conflict only the
+ * literal to flip and what depends on it are undone (undo()): the
+ * decisions made since, on other packages, stay.  Explanations are in
  * solve_explain.c.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "solve.h"
 #include "solve_int.h"
@@ -20,6 +24,78 @@ void ivec_grow(struct ivec *v)
 {
 	XGROW(v->a, v->cap, v->n + 1);
 }
+
+/*
+ * The big arrays (variables, watch lists, clauses, the implication graph)
+ * reach megabytes.  Past BIG_MIN bytes each lives in its own mapping that
+ * asks for transparent huge pages: fresh memory costs a page fault per
+ * 4 KiB page touched, and on virtual machines those faults cost more than
+ * the work done in the memory.  Below that, malloc.
+ */
+#define BIG_MIN ((size_t)1 << 20)
+#define BIG_ALIGN ((size_t)2 << 20)
+
+static size_t big_len(size_t bytes)
+{
+	return (bytes + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
+}
+
+/* A zeroed mapping of len bytes (a multiple of BIG_ALIGN), aligned to it. */
+static void *big_map(size_t len)
+{
+	char *p = mmap(NULL, len + BIG_ALIGN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	               -1, 0),
+	     *a;
+
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "fatal: out of memory allocating %zu bytes\n", len);
+		abort();
+	}
+	a = (char *)(((uintptr_t)p + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + len < p + len + BIG_ALIGN)
+		munmap(a + len, (size_t)(p + len + BIG_ALIGN - (a + len)));
+	madvise(a, len, MADV_HUGEPAGE);
+	return a;
+}
+
+static void big_free(void *arr, size_t cap, size_t size)
+{
+	if (cap * size >= BIG_MIN)
+		munmap(arr, big_len(cap * size));
+	else
+		free(arr);
+}
+
+/*
+ * XGROW for a big array; what it adds past the old capacity is zeroed
+ * (a mapping is, and malloc'd memory is cleared).
+ */
+static void *big_grow(void *arr, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 64, old = *cap * size;
+	void *a;
+
+	if (need <= *cap)
+		return arr;
+	while (n < need)
+		n *= 2;
+	if (n * size < BIG_MIN) {
+		a = xrealloc(arr, n * size);
+		memset((char *)a + old, 0, n * size - old);
+		*cap = n;
+		return a;
+	}
+	a = big_map(big_len(n * size));
+	if (old)
+		memcpy(a, arr, old);
+	big_free(arr, *cap, size);
+	*cap = big_len(n * size) / size;
+	return a;
+}
+
+#define BIG_GROW(arr, cap, need) ((arr) = big_grow((arr), &(cap), (need), sizeof(*(arr))))
 
 static uint64_t hash_str(const char *s, int extra)
 {
@@ -85,7 +161,11 @@ static void htab_put(struct htab *t, const char *key, int extra, int val)
 
 int solve_find_pkg(struct solver *s, const char *name)
 {
-	return htab_get(&s->names, name, 0);
+	int vis = solve_vis_lookup(s, name);
+
+	if (vis < 0)
+		return htab_get(&s->names, name, 0);
+	return s->vis_pkg ? s->vis_pkg[vis] : -1;
 }
 
 /*
@@ -121,13 +201,13 @@ static int *watch_block(struct solver *s, size_t n)
 /* Clause cid watches literal lit (it is looked at when lit becomes true). */
 static void watch_push(struct solver *s, int lit, int cid)
 {
-	struct ivec *w = &s->watches[lit];
+	struct wlist *w = &s->watches[lit];
 
 	if (w->n == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 4;
-		int *a = watch_block(s, cap);
+		int cap = w->cap ? 2 * w->cap : 4;
+		int *a = watch_block(s, (size_t)cap);
 		if (w->n)
-			memcpy(a, w->a, w->n * sizeof(int));
+			memcpy(a, w->a, (size_t)w->n * sizeof(int));
 		w->a = a;
 		w->cap = cap;
 	}
@@ -136,63 +216,85 @@ static void watch_push(struct solver *s, int lit, int cid)
 
 /* ------------------------------------------------------------- variables */
 
-static int new_var(struct solver *s, int kind, int pkg, int idx)
+/*
+ * Room for n variables in the arrays kept per variable or literal, which
+ * must start zeroed: fresh zeroed memory when they grow, so that pages
+ * are only touched when used.
+ */
+static void reserve_vars(struct solver *s, size_t n)
+{
+	BIG_GROW(s->vars, s->cap_vars, n);
+	BIG_GROW(s->watches, s->cap_watches, 2 * n);
+	BIG_GROW(s->mark, s->cap_mark, n);
+}
+
+/* n new variables of package pkg, numbered 0 to n - 1; returns the first. */
+static int new_vars(struct solver *s, int n, int kind, int pkg)
 {
 	int v = (int)s->n_vars;
 
-	XGROW(s->vars, s->cap_vars, s->n_vars + 1);
-	s->vars[v] = (struct svar){.val = -1,
-	                           .kind = (unsigned char)kind,
-	                           .level = -1,
-	                           .reason = REASON_NONE,
-	                           .pkg = pkg,
-	                           .idx = idx};
-	s->n_vars++;
-	if (2 * s->n_vars > s->cap_watches) {
-		size_t old = s->cap_watches;
-		s->cap_watches = old ? old * 2 : 256;
-		while (s->cap_watches < 2 * s->n_vars)
-			s->cap_watches *= 2;
-		s->watches = xrealloc(s->watches, s->cap_watches * sizeof(*s->watches));
-		memset(s->watches + old, 0, (s->cap_watches - old) * sizeof(*s->watches));
-	}
-	if (s->n_vars > s->cap_mark) {
-		size_t old = s->cap_mark;
-		XGROW(s->mark, s->cap_mark, s->n_vars);
-		memset(s->mark + old, 0, (s->cap_mark - old) * sizeof(*s->mark));
-	}
+	BIG_GROW(s->vars, s->cap_vars, s->n_vars + (size_t)n);
+	for (int i = 0; i < n; i++)
+		s->vars[v + i] = (struct svar){.val = -1,
+		                               .kind = (unsigned char)kind,
+		                               .level = -1,
+		                               .reason = REASON_NONE,
+		                               .pkg = pkg,
+		                               .idx = i};
+	s->n_vars += (size_t)n;
+	if (s->n_vars > s->cap_mark || 2 * s->n_vars > s->cap_watches)
+		reserve_vars(s, 2 * s->n_vars);
 	return v;
 }
 
-/*
- * The level of an implied literal is the highest level among the other
- * literals of its reason, which may be below the current level: the trail
- * is then out of level order (chronological backtracking, Nadel and
- * Ryvchin 2018, Möhle and Biere 2019), and backjump() keeps such literals.
- */
-static int reason_level(const struct solver *s, int lit, int reason)
+static int new_var(struct solver *s, int kind, int pkg, int idx)
 {
-	const struct sclause *c;
-	int lv = 0;
+	int v = new_vars(s, 1, kind, pkg);
 
-	if (reason == REASON_NONE)
-		return (int)s->n_lim;
-	if (REASON_IS_AMO(reason))
-		return s->vars[REASON_AMO_VAR(reason)].level;
-	c = &s->cls[reason];
-	for (int i = 0; i < c->n; i++) {
-		int l = s->lits[c->off + i], vl = s->vars[LIT_VAR(l)].level;
-		if (l != lit && vl > lv)
-			lv = vl;
-	}
-	return lv;
+	s->vars[v].idx = idx;
+	return v;
 }
 
+/* An edge from variable from to var (see struct sedge). */
+static void add_edge(struct solver *s, int from, int var)
+{
+	if (s->n_edges == s->cap_edges)
+		BIG_GROW(s->edges, s->cap_edges, s->n_edges + 1);
+	s->edges[s->n_edges] = (struct sedge){var, s->vars[var].stamp, s->vars[from].child};
+	s->vars[from].child = (int)s->n_edges++;
+}
+
+/*
+ * Assign lit.  The level of an implied literal is the highest level among
+ * the other literals of its reason, which may be below the current level:
+ * the trail is then out of level order (chronological backtracking, Nadel
+ * and Ryvchin 2018, Möhle and Biere 2019), and backjump() keeps such
+ * literals.  Each literal of the reason gets an edge to it, for undo().
+ */
 static void enqueue(struct solver *s, int lit, int reason)
 {
-	struct svar *v = &s->vars[LIT_VAR(lit)];
+	int var = LIT_VAR(lit), lv = 0;
+	struct svar *v = &s->vars[var];
 
-	v->level = reason_level(s, lit, reason);
+	v->stamp = ++s->stamp;
+	v->child = -1;
+	if (reason == REASON_NONE) {
+		lv = (int)s->n_lim;
+	} else if (REASON_IS_AMO(reason)) {
+		lv = s->vars[REASON_AMO_VAR(reason)].level;
+		add_edge(s, REASON_AMO_VAR(reason), var);
+	} else {
+		const struct sclause *c = &s->cls[reason];
+		for (int i = 0; i < c->n; i++) {
+			int l = s->lits[c->off + i], u = LIT_VAR(l), ul = s->vars[u].level;
+			if (u == var)
+				continue;
+			if (ul > lv)
+				lv = ul;
+			add_edge(s, u, var);
+		}
+	}
+	v->level = lv;
 	v->val = (signed char)!LIT_NEG(lit);
 	if (v->kind == SVAR_VERSION) {
 		struct spkg *p = &s->pkgs[v->pkg];
@@ -203,7 +305,8 @@ static void enqueue(struct solver *s, int lit, int reason)
 	}
 	v->reason = reason;
 	if (s->n_trail == s->cap_trail)
-		XGROW(s->trail, s->cap_trail, s->n_trail + 1);
+		BIG_GROW(s->trail, s->cap_trail, s->n_trail + 1);
+	v->tpos = (int)s->n_trail;
 	s->trail[s->n_trail++] = lit;
 }
 
@@ -221,8 +324,8 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 {
 	int id = (int)s->n_cls, *l;
 
-	XGROW(s->cls, s->cap_cls, s->n_cls + 1);
-	XGROW(s->lits, s->cap_lits, s->n_lits + (size_t)n + 1);
+	BIG_GROW(s->cls, s->cap_cls, s->n_cls + 1);
+	BIG_GROW(s->lits, s->cap_lits, s->n_lits + (size_t)n + 1);
 	s->cls[id] = (struct sclause){.off = (int)s->n_lits, .n = n, .kind = kind, .info = info};
 	if (n)
 		memcpy(s->lits + s->n_lits, lits, (size_t)n * sizeof(int));
@@ -298,15 +401,19 @@ static void mark_dirty(struct solver *s, int pid)
 /* The spkg for name, creating its variables on first use. */
 static int touch(struct solver *s, const char *name)
 {
-	int id = htab_get(&s->names, name, 0);
+	int vis = solve_vis_lookup(s, name), id;
 	struct spkg *p;
 
+	if (!s->vis_pkg) {
+		s->vis_pkg = xmalloc((s->idx->n_visible + 1) * sizeof(int));
+		memset(s->vis_pkg, 0xff, (s->idx->n_visible + 1) * sizeof(int));
+	}
+	id = vis >= 0 ? s->vis_pkg[vis] : htab_get(&s->names, name, 0);
 	if (id >= 0)
 		return id;
 	id = (int)s->n_pkgs;
 	XGROW(s->pkgs, s->cap_pkgs, s->n_pkgs + 1);
 	p = &s->pkgs[id];
-	int vis = solve_vis_lookup(s, name);
 	p->pkg = vis >= 0 ? s->idx->visible[vis] : NULL;
 	p->name = p->pkg ? p->pkg->name : name;
 	p->n = p->pkg ? (int)p->pkg->n_versions : 0;
@@ -316,13 +423,16 @@ static int touch(struct solver *s, const char *name)
 	p->auxs = (struct ivec){0};
 	p->incoming = (struct ivec){0};
 	p->dirty = false;
+	p->root = false;
 	/* Packages the ranking did not reach come last, in order of touch. */
 	p->rank = vis >= 0 && s->vrank && s->vrank[vis] >= 0 ? s->vrank[vis]
 	                                                     : (int)s->idx->n_visible + id;
 	s->n_pkgs++;
-	htab_put(&s->names, p->name, 0, id);
-	for (int i = 0; i < p->n; i++)
-		new_var(s, SVAR_VERSION, id, i);
+	if (vis >= 0)
+		s->vis_pkg[vis] = id;
+	else
+		htab_put(&s->names, p->name, 0, id);
+	new_vars(s, p->n, SVAR_VERSION, id);
 	/* Its open versions (not false), kept by enqueue and backjump. */
 	size_t w = nwords(p);
 	p->open_off = (int)s->n_bits;
@@ -333,23 +443,6 @@ static int touch(struct solver *s, const char *name)
 		bit_set(s->bits + s->n_bits, i);
 	s->n_bits += w;
 	return id;
-}
-
-static int parse_cached(struct solver *s, const char *str, const struct stitch_req **out)
-{
-	int i = htab_get(&s->reqs, str, 0);
-	struct stitch_req *r;
-
-	if (i < 0) {
-		if (stitch_req_parse(str, &r, s->err) != 0)
-			return -1;
-		i = (int)s->n_req_list;
-		XGROW(s->req_list, s->cap_req_list, s->n_req_list + 1);
-		s->req_list[s->n_req_list++] = r;
-		htab_put(&s->reqs, str, 0, i);
-	}
-	*out = s->req_list[i];
-	return 0;
 }
 
 /*
@@ -445,6 +538,59 @@ static bool holds(const struct solver *s, const struct stitch_vformula *f, int i
 	return true;
 }
 
+/* The versions among p's n (at most 64) that comparison f matches, as bits. */
+static uint64_t cmp_mask(const struct stitch_pkg *p, const struct stitch_vformula *f, int n)
+{
+	struct scut c = {.node = f};
+	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1, newer, upto;
+
+	cut_of(p, &c);
+	newer = c.lo == 64 ? ~(uint64_t)0 : ((uint64_t)1 << c.lo) - 1;
+	upto = c.hi == 64 ? ~(uint64_t)0 : ((uint64_t)1 << c.hi) - 1;
+	switch (f->op) {
+	case STITCH_OP_EQ:
+		return upto & ~newer;
+	case STITCH_OP_NE:
+		return all & ~(upto & ~newer);
+	case STITCH_OP_LT:
+		return all & ~upto;
+	case STITCH_OP_LE:
+		return all & ~newer;
+	case STITCH_OP_GT:
+		return newer;
+	case STITCH_OP_GE:
+		return upto;
+	}
+	return 0;
+}
+
+/*
+ * The versions among p's n (at most 64) that formula f matches, as bits
+ * (version i is bit i): stitch_vformula_eval for all of them at once.  A
+ * chain is walked down its right spine as "acc | (conj & rest)", so that
+ * only left operands, which the parser nests at most 64 deep, recurse.
+ */
+static uint64_t formula_mask(const struct stitch_pkg *p, const struct stitch_vformula *f, int n)
+{
+	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1, acc = 0, conj = all;
+
+	for (; f; f = f->right) {
+		switch (f->kind) {
+		case STITCH_VF_CMP:
+			return acc | (conj & cmp_mask(p, f, n));
+		case STITCH_VF_NOT:
+			return acc | (conj & all & ~formula_mask(p, f->left, n));
+		case STITCH_VF_AND:
+			conj &= formula_mask(p, f->left, n);
+			break;
+		case STITCH_VF_OR:
+			acc |= conj & formula_mask(p, f->left, n);
+			break;
+		}
+	}
+	return acc | conj;
+}
+
 /*
  * The literals of the versions r matches, alternatives in order and each
  * package's versions newest first, without repeats, appended to out.
@@ -455,15 +601,24 @@ static void req_candidates(struct solver *s, const struct stitch_req *r, struct 
 
 	for (size_t a = 0; a < r->n_alts; a++) {
 		int pid = touch(s, r->alts[a].name);
+		const struct spkg *p = &s->pkgs[pid];
+		const struct stitch_vformula *f = r->alts[a].formula;
+		if (p->n <= 64) {
+			uint64_t m = p->n ? formula_mask(p->pkg, f, p->n) : 0;
+			for (; m; m &= m - 1) {
+				int var = p->var0 + __builtin_ctzll(m);
+				if (!s->mark[var]) {
+					s->mark[var] = 1;
+					ivec_push(out, LIT(var, 0));
+				}
+			}
+			continue;
+		}
 		s->n_cuts = 0;
-		if (s->pkgs[pid].pkg)
-			collect_cuts(s, s->pkgs[pid].pkg, r->alts[a].formula);
-		for (int i = 0; i < s->pkgs[pid].n; i++) {
-			const struct spkg *p = &s->pkgs[pid];
+		collect_cuts(s, p->pkg, f);
+		for (int i = 0; i < p->n; i++) {
 			int var = p->var0 + i;
-			if (s->mark[var])
-				continue;
-			if (!holds(s, r->alts[a].formula, i))
+			if (s->mark[var] || !holds(s, f, i))
 				continue;
 			s->mark[var] = 1;
 			ivec_push(out, LIT(var, 0));
@@ -473,16 +628,35 @@ static void req_candidates(struct solver *s, const struct stitch_req *r, struct 
 		s->mark[LIT_VAR(out->a[i])] = 0;
 }
 
-/* The index keeps one copy of each string: compare pointers first. */
-static bool has_string(const char *const *list, size_t n, const char *str)
+/*
+ * Is str in list?  A repository keeps one copy of each string (index.h),
+ * and a package's versions all come from one repository, so for a loaded
+ * index comparing pointers is enough (interned); an index built by hand
+ * is compared by content.
+ */
+static bool has_string(const char *const *list, size_t n, const char *str, bool interned)
 {
 	for (size_t i = 0; i < n; i++)
 		if (list[i] == str)
 			return true;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && !interned; i++)
 		if (list[i][0] == str[0] && strcmp(list[i], str) == 0)
 			return true;
 	return false;
+}
+
+void solve_aux_members(const struct solver *s, int aux, char *set)
+{
+	const struct saux *a = &s->auxs[aux];
+	const struct spkg *p = &s->pkgs[a->pkg];
+
+	for (int i = 0; i < p->n; i++) {
+		const struct stitch_version *v = &p->pkg->versions[i];
+		set[i] =
+		    a->kind == AUX_DEP
+		        ? has_string(v->depends, v->n_depends, a->str, p->pkg->repo != NULL)
+		        : has_string(v->conflicts, v->n_conflicts, a->str, p->pkg->repo != NULL);
+	}
 }
 
 static void note_conflict(int c, int *first)
@@ -492,16 +666,15 @@ static void note_conflict(int c, int *first)
 }
 
 /*
- * Create aux(pkg, kind, str) with its clauses, when a member version is
- * chosen (aux becomes true at once) or about to be (see search()).
+ * Create aux(pkg, kind, str) with its clauses (see expand()).
  */
 static int make_aux(struct solver *s, int pid, int kind, const char *str, int *confl)
 {
-	const struct stitch_req *r;
+	struct stitch_req *r;
 	struct saux *a;
 	int id, var, lits[2];
 
-	if (parse_cached(s, str, &r) != 0) {
+	if (stitch_req_parse(str, &r, s->err) != 0) {
 		const struct spkg *p = &s->pkgs[pid];
 		s->fail = stitch_error_wrap(s->err, "package '%s': %s", p->name,
 		                            kind == AUX_DEP ? "depends" : "conflicts");
@@ -511,30 +684,17 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, int *c
 	}
 	id = (int)s->n_auxs;
 	var = new_var(s, SVAR_AUX, pid, id);
-	XGROW(s->auxs, s->cap_auxs, s->n_auxs + 1);
+	BIG_GROW(s->auxs, s->cap_auxs, s->n_auxs + 1);
 	a = &s->auxs[id];
-	*a = (struct saux){.pkg = pid, .kind = kind, .var = var, .str = str, .req = r};
+	*a = (struct saux){.pkg = pid, .kind = kind, .var = var, .str = str};
 	s->n_auxs++;
 	ivec_push(&s->pkgs[pid].auxs, id);
-
-	a->mem_off = (int)s->pool.n;
-	for (int i = 0; i < s->pkgs[pid].n; i++) {
-		const struct stitch_version *v = &s->pkgs[pid].pkg->versions[i];
-		bool in = kind == AUX_DEP ? has_string(v->depends, v->n_depends, str)
-		                          : has_string(v->conflicts, v->n_conflicts, str);
-		if (in)
-			ivec_push(&s->pool, i);
-	}
-	a->n_mem = (int)s->pool.n - a->mem_off;
-	for (int m = 0; m < a->n_mem; m++) {
-		lits[0] = LIT(s->pkgs[pid].var0 + s->pool.a[a->mem_off + m], 1);
-		lits[1] = LIT(var, 0);
-		note_conflict(add_clause(s, lits, 2, CL_AUXBIN, id, NULL), confl);
-	}
 
 	s->tmp.n = 0;
 	ivec_push(&s->tmp, LIT(var, 1));
 	req_candidates(s, r, &s->tmp);
+	/* Explanations parse it again: few are needed, and memory costs. */
+	stitch_req_free(r);
 	a = &s->auxs[id];
 	a->cand_off = (int)s->pool.n;
 	a->n_cand = (int)s->tmp.n - 1;
@@ -593,6 +753,8 @@ static int find_aux(const struct solver *s, int pid, int kind, const char *str)
 		if (a->str == str && a->kind == kind)
 			return l->a[i];
 	}
+	if (s->pkgs[pid].pkg->repo)
+		return -1; /* interned: see has_string */
 	for (size_t i = 0; i < l->n; i++) {
 		const struct saux *a = &s->auxs[l->a[i]];
 		if (a->kind == kind && strcmp(a->str, str) == 0)
@@ -601,32 +763,41 @@ static int find_aux(const struct solver *s, int pid, int kind, const char *str)
 	return -1;
 }
 
-/* Turn the requirements of a version that just became true into clauses. */
+/*
+ * Turn the requirements of a version that just became true, or is about to
+ * be decided, into clauses: "this version implies aux" for each of its
+ * requirement strings, with the aux and its clauses made on first use.  A
+ * version that is never looked at costs nothing: its implications are
+ * only needed once it can be chosen.
+ */
 static int expand(struct solver *s, int var)
 {
 	struct svar *sv = &s->vars[var];
-	int pid = sv->pkg, confl = -1;
+	int pid = sv->pkg, confl = -1, lits[2];
 	const struct stitch_version *v = &s->pkgs[pid].pkg->versions[sv->idx];
 
 	sv->expanded = true;
-	sv->dep_off = (int)s->pool.n;
-	sv->n_dep = 0;
 	s->tmp2.n = 0;
-	for (size_t i = 0; i < v->n_depends && !s->fail; i++) {
-		int id = find_aux(s, pid, AUX_DEP, v->depends[i]);
+	for (size_t i = 0; i < v->n_depends + v->n_conflicts && !s->fail; i++) {
+		bool dep = i < v->n_depends;
+		const char *str = dep ? v->depends[i] : v->conflicts[i - v->n_depends];
+		int kind = dep ? AUX_DEP : AUX_CONF;
+		int id = find_aux(s, pid, kind, str);
 		if (id < 0)
-			id = make_aux(s, pid, AUX_DEP, v->depends[i], &confl);
-		if (id >= 0)
+			id = make_aux(s, pid, kind, str, &confl);
+		if (id < 0)
+			continue;
+		if (dep)
 			ivec_push(&s->tmp2, id);
+		lits[0] = LIT(var, 1);
+		lits[1] = LIT(s->auxs[id].var, 0);
+		note_conflict(add_clause(s, lits, 2, CL_AUXBIN, id, NULL), &confl);
 	}
 	/* make_aux grows the pool: the list goes in after. */
 	s->vars[var].dep_off = (int)s->pool.n;
 	s->vars[var].n_dep = (int)s->tmp2.n;
 	for (size_t i = 0; i < s->tmp2.n; i++)
 		ivec_push(&s->pool, s->tmp2.a[i]);
-	for (size_t i = 0; i < v->n_conflicts && !s->fail; i++)
-		if (find_aux(s, pid, AUX_CONF, v->conflicts[i]) < 0)
-			make_aux(s, pid, AUX_CONF, v->conflicts[i], &confl);
 	return confl;
 }
 
@@ -649,6 +820,8 @@ static int propagate_clauses(struct solver *s)
 {
 	while (s->qhead < s->n_trail) {
 		int lit = s->trail[s->qhead++], fl = lit ^ 1;
+		if (lit == TRAIL_HOLE)
+			continue;
 		int var = LIT_VAR(lit);
 		struct svar *sv = &s->vars[var];
 
@@ -680,8 +853,8 @@ static int propagate_clauses(struct solver *s)
 			}
 		}
 
-		struct ivec *ws = &s->watches[lit];
-		size_t i = 0, j = 0;
+		struct wlist *ws = &s->watches[lit];
+		int i = 0, j = 0;
 		(void)fl;
 		for (; i < ws->n; i++) {
 			int cid = ws->a[i];
@@ -797,6 +970,72 @@ void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec 
 	}
 }
 
+static void unassign(struct solver *s, struct svar *v)
+{
+	if (v->kind == SVAR_VERSION && v->val == 1) {
+		ivec_push(&s->undone, v->pkg);
+		s->pkgs[v->pkg].n_true--;
+	} else if (v->kind == SVAR_VERSION) {
+		const struct spkg *p = &s->pkgs[v->pkg];
+		s->bits[p->open_off + v->idx / 64] |= (uint64_t)1 << (v->idx % 64);
+	}
+	v->val = -1;
+	v->reason = REASON_NONE;
+	v->level = -1;
+}
+
+/* Dependencies that stay but lost the version that met them are open. */
+static void reopen_undone(struct solver *s)
+{
+	for (size_t i = 0; i < s->undone.n; i++) {
+		const struct spkg *p = &s->pkgs[s->undone.a[i]];
+		for (size_t k = 0; k < p->incoming.n; k++)
+			if (s->vars[s->auxs[p->incoming.a[k]].var].val == 1)
+				solve_heap_push(s, p->incoming.a[k]);
+	}
+	s->undone.n = 0;
+	for (size_t i = 0; i < s->dirty.n; i++)
+		s->pkgs[s->dirty.a[i]].dirty = false;
+	s->dirty.n = 0;
+}
+
+/*
+ * Close the trail's holes from position start on, and move the level starts
+ * (s->lim) and the propagation queue's head with what they point at.
+ */
+static void compact_trail(struct solver *s, size_t start)
+{
+	size_t lv = 0, j = start, qhead = s->qhead;
+
+	/* The first level that starts at start or later: lim is sorted. */
+	for (size_t hi = s->n_lim; lv < hi;) {
+		size_t mid = lv + (hi - lv) / 2;
+		if ((size_t)s->lim[mid] < start)
+			lv = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = start; i < s->n_trail; i++) {
+		int lit = s->trail[i];
+		if (i == s->qhead)
+			qhead = j;
+		while (lv < s->n_lim && (size_t)s->lim[lv] == i)
+			s->lim[lv++] = (int)j;
+		if (lit == TRAIL_HOLE) {
+			s->n_holes--;
+			continue;
+		}
+		s->vars[LIT_VAR(lit)].tpos = (int)j;
+		s->trail[j++] = lit;
+	}
+	while (lv < s->n_lim)
+		s->lim[lv++] = (int)j;
+	if (s->qhead >= s->n_trail)
+		qhead = j;
+	s->qhead = qhead;
+	s->n_trail = j;
+}
+
 static void backjump(struct solver *s, size_t level)
 {
 	size_t start, j;
@@ -806,22 +1045,20 @@ static void backjump(struct solver *s, size_t level)
 	s->undone.n = 0;
 	start = j = (size_t)s->lim[level];
 	for (size_t i = start; i < s->n_trail; i++) {
-		struct svar *v = &s->vars[LIT_VAR(s->trail[i])];
-		if (v->level <= (int)level) {
-			/* Implied below its place in the trail: it stays. */
-			s->trail[j++] = s->trail[i];
+		int lit = s->trail[i];
+		struct svar *v;
+		if (lit == TRAIL_HOLE) {
+			s->n_holes--;
 			continue;
 		}
-		if (v->kind == SVAR_VERSION && v->val == 1) {
-			ivec_push(&s->undone, v->pkg);
-			s->pkgs[v->pkg].n_true--;
-		} else if (v->kind == SVAR_VERSION) {
-			const struct spkg *p = &s->pkgs[v->pkg];
-			s->bits[p->open_off + v->idx / 64] |= (uint64_t)1 << (v->idx % 64);
+		v = &s->vars[LIT_VAR(lit)];
+		if (v->level <= (int)level) {
+			/* Implied below its place in the trail: it stays. */
+			v->tpos = (int)j;
+			s->trail[j++] = lit;
+			continue;
 		}
-		v->val = -1;
-		v->reason = REASON_NONE;
-		v->level = -1;
+		unassign(s, v);
 	}
 	s->n_trail = j;
 	/*
@@ -830,17 +1067,209 @@ static void backjump(struct solver *s, size_t level)
 	 */
 	if (s->qhead > start)
 		s->qhead = start;
-	/* Dependencies that stay but lost the version that met them are open. */
-	for (size_t i = 0; i < s->undone.n; i++) {
-		const struct spkg *p = &s->pkgs[s->undone.a[i]];
-		for (size_t k = 0; k < p->incoming.n; k++)
-			if (s->vars[s->auxs[p->incoming.a[k]].var].val == 1)
-				solve_heap_push(s, p->incoming.a[k]);
-	}
 	s->n_lim = level;
-	for (size_t i = 0; i < s->dirty.n; i++)
-		s->pkgs[s->dirty.a[i]].dirty = false;
-	s->dirty.n = 0;
+	reopen_undone(s);
+}
+
+/* undo()'s queue: variables by their place in the trail, first first. */
+static void uheap_push(struct solver *s, int var)
+{
+	struct ivec *h = &s->uheap;
+	size_t i;
+
+	ivec_push(h, var);
+	for (i = h->n - 1; i > 0; i = (i - 1) / 2) {
+		int parent = h->a[(i - 1) / 2];
+		if (s->vars[parent].tpos <= s->vars[var].tpos)
+			break;
+		h->a[i] = parent;
+	}
+	h->a[i] = var;
+}
+
+static int uheap_pop(struct solver *s)
+{
+	struct ivec *h = &s->uheap;
+	int top = h->a[0], last = h->a[--h->n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && s->vars[h->a[c + 1]].tpos < s->vars[h->a[c]].tpos)
+			c++;
+		if (s->vars[h->a[c]].tpos >= s->vars[last].tpos)
+			break;
+		h->a[i] = h->a[c];
+		i = c;
+	}
+	if (h->n)
+		h->a[i] = last;
+	return top;
+}
+
+/* Move clause cid's watch from position at (a false literal) to position k. */
+static void move_watch(struct solver *s, int cid, int at, int k)
+{
+	int *l = s->lits + s->cls[cid].off, t;
+	struct wlist *ws = &s->watches[l[at] ^ 1];
+
+	for (int i = 0; i < ws->n; i++) {
+		if (ws->a[i] == cid) {
+			memmove(ws->a + i, ws->a + i + 1, (size_t)(ws->n - i - 1) * sizeof(int));
+			ws->n--;
+			break;
+		}
+	}
+	t = l[at], l[at] = l[k], l[k] = t;
+	watch_push(s, l[at] ^ 1, cid);
+}
+
+/*
+ * During undo(): does decision var (a version) still stand?  Not when no
+ * dependency that stays needs it (the one that asked for it is being
+ * undone), nor when a range on its package is being undone and a newer
+ * version would now be taken: deciding again costs less than the older
+ * versions that a range no longer there would leave behind.
+ */
+static bool still_wanted(const struct solver *s, int var)
+{
+	const struct svar *v = &s->vars[var];
+	const struct spkg *p = &s->pkgs[v->pkg];
+	bool asked = p->root, shaped = false;
+
+	for (size_t k = 0; k < p->incoming.n; k++) {
+		const struct saux *a = &s->auxs[p->incoming.a[k]];
+		const struct svar *av = &s->vars[a->var];
+		if (av->undo) {
+			shaped = true;
+			continue;
+		}
+		if (av->val != 1 || asked)
+			continue;
+		if (a->single >= 0) {
+			asked = bit_get(s->bits + a->mask_off, v->idx);
+			continue;
+		}
+		for (int i = 0; i < a->n_cand && !asked; i++)
+			asked = LIT_VAR(s->pool.a[a->cand_off + i]) == var;
+	}
+	if (!asked)
+		return false;
+	if (!shaped)
+		return true;
+	for (int i = 0; i < v->idx; i++) {
+		const struct svar *w = &s->vars[p->var0 + i];
+		bool fits = w->val != 0 || w->undo ||
+		            (REASON_IS_AMO(w->reason) && REASON_AMO_VAR(w->reason) == var);
+		for (size_t k = 0; k < p->ranges.n && fits; k++) {
+			const struct saux *a = &s->auxs[p->ranges.a[k]];
+			if (s->vars[a->var].val == 1 && !s->vars[a->var].undo)
+				fits = bit_get(s->bits + a->mask_off, i);
+		}
+		if (fits)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Unassign variable x and every literal whose reason depends on it,
+ * directly or not, and keep the rest of the trail, the decisions made
+ * after x included: they did not lead to the conflict, and undoing them
+ * only to make them again was most of the search's work.  The watches of
+ * the clauses that watched an unassigned variable next to a false literal
+ * are moved, and what such a clause, or "at most one version", now
+ * implies is queued in s->pend, to be implied by imply_pending().
+ */
+static void undo(struct solver *s, int x)
+{
+	s->undone.n = 0;
+	s->uvars.n = 0;
+	s->uheap.n = 0;
+	s->vars[x].undo = true;
+	uheap_push(s, x);
+	/*
+	 * In trail order, so that a decision is looked at after everything
+	 * before it that is undone: the dependencies that asked for it are.
+	 */
+	while (s->uheap.n) {
+		int var = uheap_pop(s);
+		struct svar *v = &s->vars[var];
+		if (var != x && v->reason == REASON_NONE && v->kind == SVAR_VERSION &&
+		    still_wanted(s, var)) {
+			v->undo = false;
+			continue;
+		}
+		for (int e = v->child; e >= 0; e = s->edges[e].next) {
+			struct svar *c = &s->vars[s->edges[e].var];
+			if (c->stamp == s->edges[e].stamp && c->val >= 0 && !c->undo) {
+				c->undo = true;
+				uheap_push(s, s->edges[e].var);
+			}
+		}
+		s->trail[v->tpos] = TRAIL_HOLE;
+		s->n_holes++;
+		ivec_push(&s->uvars, var);
+		unassign(s, v);
+	}
+	if (s->n_holes > 4096 && 2 * s->n_holes > s->n_trail)
+		compact_trail(s, s->n_lim ? (size_t)s->lim[0] : 0);
+
+	s->pend.n = 0;
+	for (size_t u = 0; u < s->uvars.n; u++)
+		s->vars[s->uvars.a[u]].undo = false;
+	for (size_t u = 0; u < s->uvars.n; u++) {
+		int var = s->uvars.a[u];
+		const struct svar *v = &s->vars[var];
+		if (v->kind == SVAR_VERSION && s->pkgs[v->pkg].n_true > 0) {
+			const struct spkg *p = &s->pkgs[v->pkg];
+			for (int i = 0; i < p->n; i++) {
+				if (s->vars[p->var0 + i].val == 1) {
+					ivec_push(&s->pend, LIT(var, 1));
+					ivec_push(&s->pend, REASON_AMO(p->var0 + i));
+					break;
+				}
+			}
+		}
+		for (int neg = 0; neg < 2; neg++) {
+			int lit = LIT(var, neg);
+			struct wlist *ws = &s->watches[lit ^ 1];
+			for (int i = 0; i < ws->n; i++) {
+				int cid = ws->a[i], *l = s->lits + s->cls[cid].off,
+				    n = s->cls[cid].n;
+				int at = l[0] == lit ? 1 : 0, k;
+				if (lit_value(s, l[at]) != 0)
+					continue;
+				for (k = 2; k < n && lit_value(s, l[k]) == 0; k++)
+					;
+				if (k < n) {
+					move_watch(s, cid, at, k);
+					continue;
+				}
+				ivec_push(&s->pend, lit);
+				ivec_push(&s->pend, cid);
+			}
+		}
+	}
+	reopen_undone(s);
+}
+
+/* Imply what undo() queued.  Returns a conflicting clause id, or -1. */
+static int imply_pending(struct solver *s)
+{
+	for (size_t i = 0; i < s->pend.n; i += 2) {
+		int lit = s->pend.a[i], r = s->pend.a[i + 1];
+		if (lit_value(s, lit) < 0) {
+			enqueue(s, lit, r);
+		} else if (lit_value(s, lit) == 0) {
+			if (REASON_IS_AMO(r))
+				return amo_conflict(s, LIT_VAR(lit), REASON_AMO_VAR(r));
+			return r;
+		}
+	}
+	return -1;
 }
 
 /* Make the literals at positions a and b of clause cid its watches. */
@@ -849,10 +1278,11 @@ static void rewatch(struct solver *s, int cid, int a, int b)
 	int *l = s->lits + s->cls[cid].off, t;
 
 	for (int w = 0; w < 2; w++) {
-		struct ivec *ws = &s->watches[l[w] ^ 1];
-		for (size_t i = 0; i < ws->n; i++) {
+		struct wlist *ws = &s->watches[l[w] ^ 1];
+		for (int i = 0; i < ws->n; i++) {
 			if (ws->a[i] == cid) {
-				memmove(ws->a + i, ws->a + i + 1, (ws->n - i - 1) * sizeof(int));
+				memmove(ws->a + i, ws->a + i + 1,
+				        (size_t)(ws->n - i - 1) * sizeof(int));
 				ws->n--;
 				break;
 			}
@@ -868,45 +1298,50 @@ static void rewatch(struct solver *s, int cid, int a, int b)
 
 /*
  * With literals implied below the current level, a conflict may lie below
- * it: go back to its level.  When only one literal of the clause is at that
- * level, the clause is an implication missed there: go back below it and
- * imply that literal (returns -1).  Else returns confl, to analyse.
+ * it: its level goes into *level.  When only one literal of the clause is
+ * at that level, the clause is an implication missed there: undo that
+ * literal (see undo()) and imply the clause's, and look at any conflict
+ * that brings.  Returns -1 when no conflict is left, or a conflict to
+ * analyse at *level, which has two literals there (or is at level 0).
  */
-static int conflict_level(struct solver *s, int confl)
+static int conflict_level(struct solver *s, int confl, int *level)
 {
-	const struct sclause *c = &s->cls[confl];
-	int top = 0, n_top = 0, at = 0, next = 0, at_next = 0;
+	while (confl >= 0) {
+		const struct sclause *c = &s->cls[confl];
+		int top = 0, n_top = 0, at = 0, next = 0, at_next = 0;
 
-	for (int i = 0; i < c->n; i++) {
-		int lv = s->vars[LIT_VAR(s->lits[c->off + i])].level;
-		if (lv > top) {
-			next = top, at_next = at;
-			top = lv, at = i, n_top = 1;
-		} else if (lv == top) {
-			n_top++;
-		} else if (lv >= next) {
-			next = lv, at_next = i;
+		for (int i = 0; i < c->n; i++) {
+			int lv = s->vars[LIT_VAR(s->lits[c->off + i])].level;
+			if (lv > top) {
+				next = top, at_next = at;
+				top = lv, at = i, n_top = 1;
+			} else if (lv == top) {
+				n_top++;
+			} else if (lv >= next) {
+				next = lv, at_next = i;
+			}
 		}
+		*level = top;
+		if (n_top > 1 || top == 0)
+			return confl;
+		undo(s, LIT_VAR(s->lits[c->off + at]));
+		if (c->n > 1)
+			rewatch(s, confl, at, at_next);
+		enqueue(s, s->lits[s->cls[confl].off], confl);
+		confl = imply_pending(s);
 	}
-	if (n_top > 1 || top == 0) {
-		backjump(s, (size_t)top);
-		return confl;
-	}
-	backjump(s, (size_t)top - 1);
-	if (c->n > 1)
-		rewatch(s, confl, at, at_next);
-	enqueue(s, s->lits[s->cls[confl].off], confl);
 	return -1;
 }
 
 /*
- * 1UIP analysis of confl.  Learns a clause (recording the clauses it was
- * resolved from, for explanations), backjumps and asserts it.
+ * 1UIP analysis of confl, a conflict at level cur.  Learns a clause
+ * (recording the clauses it was resolved from, for explanations), undoes
+ * the first UIP (see undo()) and asserts the clause.
  */
-static int analyze(struct solver *s, int confl)
+static int analyze(struct solver *s, int confl, int cur)
 {
 	struct ivec learnt = {0}, antes = {0}, zeros = {0}, rl = {0}, seen = {0};
-	int cur = (int)s->n_lim, path = 0, reason = confl, pvar = -1;
+	int path = 0, reason = confl, pvar = -1;
 	size_t idx = s->n_trail;
 	int bj = 0, lid, cid;
 	struct slearn *L;
@@ -930,8 +1365,8 @@ static int analyze(struct solver *s, int confl)
 		}
 		do
 			idx--;
-		while (!(s->vars[LIT_VAR(s->trail[idx])].seen &&
-		         s->vars[LIT_VAR(s->trail[idx])].level == cur));
+		while (s->trail[idx] == TRAIL_HOLE || !s->vars[LIT_VAR(s->trail[idx])].seen ||
+		       s->vars[LIT_VAR(s->trail[idx])].level != cur);
 		pvar = LIT_VAR(s->trail[idx]);
 		s->vars[pvar].seen = false;
 		if (--path == 0)
@@ -993,14 +1428,14 @@ static int analyze(struct solver *s, int confl)
 		ivec_push(&s->pool, zeros.a[i]);
 
 	/*
-	 * Back one level only (chronological backtracking): the decisions
-	 * between bj and cur have nothing to do with the conflict, and
-	 * redoing them after a backjump to bj was most of the work.  The
-	 * learned clause's literal is implied at level bj all the same.
+	 * Undo the first UIP and what depends on it, no more: the decisions
+	 * made since have nothing to do with the conflict.  The learned
+	 * clause's literal is then implied at level bj.
 	 */
-	backjump(s, (size_t)cur - 1);
-	/* add_clause asserts learnt[0] when it is the only non-false literal. */
+	undo(s, LIT_VAR(learnt.a[0]));
 	confl = add_clause(s, learnt.a, (int)learnt.n, CL_LEARNED, lid, &cid);
+	if (confl < 0)
+		confl = imply_pending(s);
 	s->learns[lid].clause = cid;
 	free(learnt.a);
 	free(antes.a);
@@ -1072,6 +1507,7 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 	struct ivec lits = {0}, antes = {0};
 	int top = 0, n_top = 0, next = 0, lid, cid, confl = -1;
 	bool left = false, unassigned = false;
+	int top_var = -1;
 	struct slearn *L;
 
 	for (int i = 0; i < p->n; i++)
@@ -1118,6 +1554,7 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 			next = top;
 			top = l;
 			n_top = 1;
+			top_var = LIT_VAR(lits.a[i]);
 		} else if (l == top) {
 			n_top++;
 		} else if (l > next) {
@@ -1125,11 +1562,12 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 		}
 	}
 	/*
-	 * All false: go back below the one literal of the highest level,
-	 * which the clause then implies, or to the level of the conflict.
+	 * All false: undo the one literal of the highest level, which the
+	 * clause then implies; else the clause is a conflict to analyse.
 	 */
-	if (!unassigned)
-		backjump(s, (size_t)(n_top == 1 && top > 0 ? top - 1 : top));
+	s->pend.n = 0;
+	if (!unassigned && n_top == 1 && top > 0)
+		undo(s, top_var);
 
 	lid = (int)s->n_learns;
 	XGROW(s->learns, s->cap_learns, s->n_learns + 1);
@@ -1142,6 +1580,8 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 	L->n_zero = 0;
 	confl = add_clause(s, lits.a, (int)lits.n, CL_LEARNED, lid, &cid);
 	s->learns[lid].clause = cid;
+	if (confl < 0)
+		confl = imply_pending(s);
 	if (!unassigned)
 		s->stats.conflicts++;
 	*done = true;
@@ -1393,6 +1833,12 @@ static void setup_order(struct solver *s)
 			ivec_push(&st, solve_vis_find(s->idx, rq->pins[i].name));
 	solve_order_rank(s, st.a, st.n);
 	free(st.a);
+	/* Versions of the packages reached, and about one aux for each two. */
+	size_t n = 0;
+	for (size_t i = 0; i < s->idx->n_visible; i++)
+		if (s->vrank[i] >= 0)
+			n += s->idx->visible[i]->n_versions;
+	reserve_vars(s, n + n / 2 + 64);
 }
 
 /* Root clauses go in after the pins so that they see the pins' units. */
@@ -1405,8 +1851,10 @@ static int add_root_clauses(struct solver *s)
 		req_candidates(s, s->root_reqs[i], &s->tmp);
 		s->root_cand_off[i] = (int)s->pool.n;
 		s->root_n_cand[i] = (int)s->tmp.n;
-		for (size_t k = 0; k < s->tmp.n; k++)
+		for (size_t k = 0; k < s->tmp.n; k++) {
 			ivec_push(&s->pool, s->tmp.a[k]);
+			s->pkgs[s->vars[LIT_VAR(s->tmp.a[k])].pkg].root = true;
+		}
 		s->tmp.n = 0;
 		for (int k = 0; k < s->root_n_cand[i]; k++)
 			ivec_push(&s->tmp, s->pool.a[s->root_cand_off[i] + k]);
@@ -1424,23 +1872,20 @@ static void solver_free(struct solver *s)
 		free(s->wchunks);
 		s->wchunks = next;
 	}
-	free(s->watches);
-	free(s->vars);
+	big_free(s->watches, s->cap_watches, sizeof(*s->watches));
+	big_free(s->vars, s->cap_vars, sizeof(*s->vars));
 	for (size_t i = 0; i < s->n_pkgs; i++)
 		free(s->pkgs[i].ranges.a), free(s->pkgs[i].incoming.a), free(s->pkgs[i].auxs.a);
 	free(s->pkgs);
-	free(s->auxs);
-	free(s->cls);
-	free(s->lits);
+	big_free(s->auxs, s->cap_auxs, sizeof(*s->auxs));
+	big_free(s->cls, s->cap_cls, sizeof(*s->cls));
+	big_free(s->lits, s->cap_lits, sizeof(*s->lits));
 	free(s->learns);
 	free(s->pool.a);
-	free(s->trail);
+	big_free(s->trail, s->cap_trail, sizeof(*s->trail));
 	free(s->lim);
 	free(s->names.e);
-	free(s->reqs.e);
-	for (size_t i = 0; i < s->n_req_list; i++)
-		stitch_req_free(s->req_list[i]);
-	free(s->req_list);
+	free(s->vis_pkg);
 	for (size_t i = 0; i < s->n_roots; i++)
 		stitch_req_free(s->root_reqs[i]);
 	free(s->root_reqs);
@@ -1448,12 +1893,16 @@ static void solver_free(struct solver *s)
 	free(s->root_cand_off);
 	free(s->root_n_cand);
 	free(s->inst_pkgs);
-	free(s->mark);
+	big_free(s->mark, s->cap_mark, sizeof(*s->mark));
 	free(s->tmp.a);
 	free(s->heap.a);
 	free(s->vrank);
 	solve_vis_release(s);
 	free(s->undone.a);
+	free(s->uvars.a);
+	free(s->uheap.a);
+	big_free(s->edges, s->cap_edges, sizeof(*s->edges));
+	free(s->pend.a);
 	free(s->rs.a);
 	free(s->dirty.a);
 	free(s->bits);
@@ -1470,16 +1919,45 @@ static int cmp_chosen(const void *a, const void *b)
 	return strcmp(x->pkg->name, y->pkg->name);
 }
 
+/* Version var, when true and not met yet, is needed: mark it and queue it. */
+static void need(struct solver *s, int var, struct ivec *q)
+{
+	if (s->vars[var].val == 1 && !s->mark[var]) {
+		s->mark[var] = 1;
+		ivec_push(q, var);
+	}
+}
+
+/*
+ * The chosen versions: those the roots need, through the versions that
+ * meet each dependency.  A decision that undo() kept after the dependency
+ * that asked for it was undone, and was not asked for again, is left out:
+ * nothing needs it, and any set of versions closed under the
+ * dependencies of its members is a solution.
+ */
 static void collect(struct solver *s, struct stitch_solution *out)
 {
-	out->chosen = xcalloc(s->n_pkgs + 1, sizeof(*out->chosen));
-	out->n = 0;
-	for (size_t i = 0; i < s->n_pkgs; i++) {
-		const struct spkg *p = &s->pkgs[i];
-		for (int k = 0; k < p->n; k++)
-			if (s->vars[p->var0 + k].val == 1)
-				out->chosen[out->n++] = &p->pkg->versions[k];
+	struct ivec q = {0};
+
+	for (size_t r = 0; r < s->n_roots; r++)
+		for (int k = 0; k < s->root_n_cand[r]; k++)
+			need(s, LIT_VAR(s->pool.a[s->root_cand_off[r] + k]), &q);
+	for (size_t i = 0; i < q.n; i++) {
+		const struct svar *v = &s->vars[q.a[i]];
+		for (int d = 0; d < v->n_dep; d++) {
+			const struct saux *a = &s->auxs[s->pool.a[v->dep_off + d]];
+			for (int k = 0; k < a->n_cand; k++)
+				need(s, LIT_VAR(s->pool.a[a->cand_off + k]), &q);
+		}
 	}
+	out->chosen = xcalloc(q.n + 1, sizeof(*out->chosen));
+	out->n = 0;
+	for (size_t i = 0; i < q.n; i++) {
+		const struct svar *v = &s->vars[q.a[i]];
+		out->chosen[out->n++] = &s->pkgs[v->pkg].pkg->versions[v->idx];
+		s->mark[q.a[i]] = 0;
+	}
+	free(q.a);
 	qsort(out->chosen, out->n, sizeof(*out->chosen), cmp_chosen);
 }
 
@@ -1516,15 +1994,17 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 		if (s->fail)
 			return s->fail;
 		if (confl >= 0) {
+			int level;
 			s->stats.conflicts++;
-			confl = conflict_level(s, confl);
+			confl = conflict_level(s, confl, &level);
 			if (confl < 0)
 				continue;
-			if (s->n_lim == 0) {
+			if (level == 0) {
+				backjump(s, 0);
 				solve_explain(s, confl, why, s->err);
 				return STITCH_E_UNSAT;
 			}
-			confl = analyze(s, confl);
+			confl = analyze(s, confl, level);
 			continue;
 		}
 		bool derived = false;
@@ -1556,6 +2036,15 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 		XGROW(s->lim, s->cap_lim, s->n_lim + 1);
 		s->lim[s->n_lim++] = (int)s->n_trail;
 		enqueue(s, lit, REASON_NONE);
+		if (s->vars[LIT_VAR(lit)].kind == SVAR_VERSION) {
+			/* The dependencies that ask for it or limit it (see undo()). */
+			const struct spkg *p = &s->pkgs[s->vars[LIT_VAR(lit)].pkg];
+			for (size_t k = 0; k < p->incoming.n; k++) {
+				int av = s->auxs[p->incoming.a[k]].var;
+				if (s->vars[av].val == 1)
+					add_edge(s, av, LIT_VAR(lit));
+			}
+		}
 	}
 }
 

@@ -198,9 +198,7 @@ static size_t clause_terms(struct explainer *e, const int *lits, int n, struct t
 			if (v->kind == SVAR_VERSION) {
 				tmp[v->idx] = 1;
 			} else {
-				const struct saux *a = &s->auxs[v->idx];
-				for (int m = 0; m < a->n_mem; m++)
-					tmp[s->pool.a[a->mem_off + m]] = 1;
+				solve_aux_members(s, v->idx, tmp);
 			}
 			for (int j = 0; j < p->n; j++) {
 				if (pos)
@@ -336,6 +334,8 @@ static void render_fact(struct explainer *e, struct stitch_buf *o, int cid)
 	const struct sclause *c = &s->cls[cid];
 	const struct saux *a;
 	const struct spkg *p;
+	struct stitch_req *req;
+	struct stitch_err err = STITCH_ERR_INIT;
 	char *members;
 
 	switch (c->kind) {
@@ -358,14 +358,20 @@ static void render_fact(struct explainer *e, struct stitch_buf *o, int cid)
 		a = &s->auxs[c->info];
 		p = &s->pkgs[a->pkg];
 		members = xcalloc((size_t)p->n + 1, 1);
-		for (int m = 0; m < a->n_mem; m++)
-			members[s->pool.a[a->mem_off + m]] = 1;
+		solve_aux_members(s, c->info, members);
 		render_set(o, p, members);
 		free(members);
 		stitch_buf_adds(o, c->kind == CL_DEP ? " depends on " : " conflicts with ");
-		render_req(o, a->req);
-		if (c->kind == CL_DEP)
-			render_unmatched(e, o, a->req, a->n_cand);
+		/* It parsed when the aux was made: it parses again. */
+		if (stitch_req_parse(a->str, &req, &err) == 0) {
+			render_req(o, req);
+			if (c->kind == CL_DEP)
+				render_unmatched(e, o, req, a->n_cand);
+			stitch_req_free(req);
+		} else {
+			stitch_buf_adds(o, a->str);
+			stitch_err_clear(&err);
+		}
 		break;
 	default:
 		break;

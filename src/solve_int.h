@@ -33,6 +33,12 @@ struct ivec {
 	size_t n, cap;
 };
 
+/* A watch list: the ids of the clauses that watch a literal. */
+struct wlist {
+	int *a;
+	int n, cap;
+};
+
 enum svar_kind { SVAR_VERSION, SVAR_AUX, SVAR_KEEP };
 
 struct svar {
@@ -40,6 +46,10 @@ struct svar {
 	unsigned char kind; /* enum svar_kind */
 	bool expanded; /* SVAR_VERSION: its requirements are clauses */
 	bool seen; /* scratch for conflict analysis */
+	bool undo; /* scratch for undo() */
+	int tpos; /* its place in the trail, while assigned */
+	int stamp; /* which assignment: tells live edges from old ones */
+	int child; /* its first edge in s->edges, or -1 */
 	int level;
 	int reason;
 	int pkg; /* spkg id */
@@ -62,6 +72,7 @@ struct spkg {
 	struct ivec incoming; /* AUX_DEP ids with a candidate version of this */
 	struct ivec auxs; /* its own AUX_DEP and AUX_CONF ids (see find_aux) */
 	bool dirty; /* in s->dirty */
+	bool root; /* a root requirement has a version of it */
 	int open_off; /* its versions not false, as a bit set in s->bits */
 	int n_true; /* its versions true (more than one only before a conflict) */
 	int rank; /* decision order of its open dependencies (solve_order.c) */
@@ -74,8 +85,6 @@ struct saux {
 	int kind; /* enum aux_kind */
 	int var;
 	const char *str; /* the requirement string, index-owned */
-	const struct stitch_req *req; /* parsed, shared cache */
-	int mem_off, n_mem; /* member version indices, in s->pool */
 	int cand_off, n_cand; /* AUX_DEP: candidate literals in preference order */
 	int key; /* AUX_DEP: the lowest rank of its candidates' packages */
 	int dep_cl; /* AUX_DEP: its CL_DEP clause */
@@ -133,6 +142,17 @@ struct scut {
 	int lo, hi; /* versions [0, lo) are newer than node's, [lo, hi) equal */
 };
 
+/*
+ * An edge of the implication graph: var, assigned with this stamp, has a
+ * reason (or, for a decision, a dependency that asked for it) that names
+ * the variable whose list holds the edge.
+ */
+struct sedge {
+	int var, stamp, next;
+};
+
+#define TRAIL_HOLE (-1) /* a literal undo() took out of the trail */
+
 struct solver {
 	const struct stitch_index *idx;
 	const struct stitch_solve_request *rq;
@@ -141,7 +161,7 @@ struct solver {
 
 	struct svar *vars;
 	size_t n_vars, cap_vars;
-	struct ivec *watches; /* per literal; the lists are in wchunks (solve.c) */
+	struct wlist *watches; /* per literal; the lists are in wchunks (solve.c) */
 	size_t cap_watches;
 	struct wchunk *wchunks;
 	struct spkg *pkgs;
@@ -158,6 +178,10 @@ struct solver {
 
 	int *trail;
 	size_t n_trail, cap_trail, qhead;
+	size_t n_holes; /* TRAIL_HOLE entries in the trail */
+	struct sedge *edges;
+	size_t n_edges, cap_edges;
+	int stamp;
 	int *lim; /* trail size at the start of each level */
 	size_t n_lim, cap_lim;
 	/*
@@ -175,14 +199,15 @@ struct solver {
 	uint64_t *need; /* scratch bit set */
 	size_t cap_need;
 	struct ivec undone; /* scratch for backjump: packages whose version was unassigned */
+	struct ivec uvars; /* scratch for undo(): the variables it unassigned */
+	struct ivec uheap; /* scratch for undo(): variables to look at, by trail place */
+	struct ivec pend; /* scratch for undo(): literal, reason pairs to imply */
 	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
 	struct scut *cuts; /* scratch for req_candidates */
 	size_t n_cuts, cap_cuts;
 
-	struct htab names; /* package name -> spkg id */
-	struct htab reqs; /* requirement string -> parsed index in req_list */
-	struct stitch_req **req_list;
-	size_t n_req_list, cap_req_list;
+	struct htab names; /* package name -> spkg id, for names no repository has */
+	int *vis_pkg; /* visible package index -> spkg id, or -1 */
 
 	size_t n_roots;
 	struct stitch_req **root_reqs;
@@ -229,6 +254,9 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts);
 /* The heap of open dependencies (see struct solver). */
 void solve_heap_push(struct solver *s, int aux);
 void solve_heap_pop(struct solver *s);
+
+/* Which versions of its package have aux's requirement: set[i] = 0 or 1. */
+void solve_aux_members(const struct solver *s, int aux, char *set);
 
 /* The literals of a reason (clause or AMO) of variable var into out. */
 void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec *out);

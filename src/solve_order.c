@@ -24,6 +24,13 @@
 
 #include "solve_int.h"
 
+/* Start loading the memory at p into the cache: only a hint. */
+#ifdef __GNUC__
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 /* The visible package named by the len bytes at name, or -1. */
 static int vis_find(const struct stitch_index *idx, const char *name, size_t len)
 {
@@ -67,14 +74,16 @@ void solve_vis_release(struct solver *s)
 	s->vtab.slot = s->vtab.hash = NULL;
 }
 
+#define FNV_OFFSET 2166136261u
+#define FNV_PRIME 16777619u
+
+/* FNV-1a: take_name computes it while it scans a name. */
 static uint32_t hash_name(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = FNV_OFFSET;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
 	return h;
 }
 
@@ -91,6 +100,9 @@ static void tab_init(struct name_tab *t, const struct stitch_index *idx)
 		const char *n = idx->visible[i]->name;
 		uint32_t h = hash_name(n, strlen(n));
 		size_t j = h & t->mask;
+		/* The names are scattered: start loading those a little ahead. */
+		if (i + 16 < idx->n_visible)
+			PREFETCH(idx->visible[i + 16]->name);
 		while (t->slot[j])
 			j = (j + 1) & t->mask;
 		t->slot[j] = (uint32_t)i + 1;
@@ -98,11 +110,10 @@ static void tab_init(struct name_tab *t, const struct stitch_index *idx)
 	}
 }
 
-static int tab_find(const struct name_tab *t, const struct stitch_index *idx, const char *name,
-                    size_t len)
+/* tab_find, with h the hash_name of the len bytes at name. */
+static int tab_find_hashed(const struct name_tab *t, const struct stitch_index *idx,
+                           const char *name, size_t len, uint32_t h)
 {
-	uint32_t h = hash_name(name, len);
-
 	for (size_t j = h & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
 		uint32_t i = t->slot[j] - 1;
 		const char *m;
@@ -115,78 +126,222 @@ static int tab_find(const struct name_tab *t, const struct stitch_index *idx, co
 	return -1;
 }
 
-static bool name_end(char c)
+static int tab_find(const struct name_tab *t, const struct stitch_index *idx, const char *name,
+                    size_t len)
 {
-	return c == '\0' || c == ' ' || c == '\t' || c == '{' || c == '|';
+	return tab_find_hashed(t, idx, name, len, hash_name(name, len));
+}
+
+/* The bytes that end a name in a requirement string. */
+static const bool name_stop[256] = {
+    ['\0'] = true, [' '] = true, ['\t'] = true, ['{'] = true, ['|'] = true,
+};
+
+/* A 32-bit hash of x (Fibonacci hashing: the high bits of a product). */
+static uint32_t mix(uint64_t x)
+{
+	return (uint32_t)((x * 0x9e3779b97f4a7c15u) >> 32);
 }
 
 /*
- * The packages a requirement string names, pushed on out (visible
- * indices).  The string is in canonical form when it comes from an index;
- * a string this misreads only makes the order worse.
+ * What the listing of one package's successors has met: requirement
+ * strings, by address, and names, by content.  A name is keyed by its
+ * first bytes only, so that one met before is recognized by comparing it,
+ * without scanning it to its end first.  Entries of an older generation
+ * are free, so starting the next package costs nothing.
  */
-static void scan_names(const struct stitch_index *idx, const struct name_tab *t, const char *s,
-                       struct ivec *out)
+struct seen_ent {
+	const char *s;
+	size_t len; /* of the name; 0 for a requirement string */
+	uint32_t hash; /* mix of the string's address or of the name's key */
+	uint32_t gen;
+};
+
+struct seen_set {
+	struct seen_ent *e;
+	size_t mask, n;
+	uint32_t gen;
+};
+
+static void seen_next(struct seen_set *set)
+{
+	if (!set->e) {
+		set->mask = 63;
+		set->e = xcalloc(set->mask + 1, sizeof(*set->e));
+	}
+	set->gen++;
+	set->n = 0;
+}
+
+/* The free slot for hash, after the entries that share its chain. */
+static struct seen_ent *seen_free(const struct seen_set *set, uint32_t hash)
+{
+	size_t j = hash & set->mask;
+
+	while (set->e[j].gen == set->gen)
+		j = (j + 1) & set->mask;
+	return &set->e[j];
+}
+
+static void seen_grow(struct seen_set *set)
+{
+	struct seen_set old = *set;
+
+	set->mask = 2 * old.mask + 1;
+	set->e = xcalloc(set->mask + 1, sizeof(*set->e));
+	for (size_t j = 0; j <= old.mask; j++)
+		if (old.e[j].gen == old.gen)
+			*seen_free(set, old.e[j].hash) = old.e[j];
+	free(old.e);
+}
+
+/* Count the entry just added, keeping the table at most half full. */
+static void seen_count(struct seen_set *set)
+{
+	if (2 * ++set->n > set->mask + 1)
+		seen_grow(set);
+}
+
+/* Add an entry; the caller knows it is not there. */
+static void seen_put(struct seen_set *set, const char *s, size_t len, uint32_t hash)
+{
+	*seen_free(set, hash) = (struct seen_ent){s, len, hash, set->gen};
+	seen_count(set);
+}
+
+/* Has the set met the requirement string s (by address)?  Adds it if not. */
+static bool seen_str(struct seen_set *set, const char *s)
+{
+	struct seen_ent *e = set->e;
+	size_t mask = set->mask, j;
+	uint32_t h = mix((uintptr_t)s), gen = set->gen;
+
+	for (j = h & mask; e[j].gen == gen; j = (j + 1) & mask)
+		if (e[j].s == s && e[j].len == 0)
+			return true;
+	e[j] = (struct seen_ent){s, 0, h, gen};
+	seen_count(set);
+	return false;
+}
+
+/*
+ * The length of the name at s if the set has met it, else 0.  hash is the
+ * mix of its key (see take_name).
+ */
+static size_t seen_name(const struct seen_set *set, const char *s, uint32_t hash)
+{
+	const struct seen_ent *e = set->e;
+	size_t mask = set->mask;
+
+	for (size_t j = hash & mask; e[j].gen == set->gen; j = (j + 1) & mask)
+		if (e[j].hash == hash && e[j].len && strncmp(e[j].s, s, e[j].len) == 0 &&
+		    name_stop[(unsigned char)s[e[j].len]])
+			return e[j].len;
+	return 0;
+}
+
+/* What listing a package's successors needs, kept from one to the next. */
+struct lister {
+	const struct stitch_index *idx;
+	const struct name_tab *tab;
+	struct seen_set seen;
+	const char **fresh; /* the package's requirement strings not met before */
+	size_t cap_fresh;
+};
+
+/*
+ * The name at s, which is not empty: push the package it names on out
+ * (its visible index) unless the package's names met it.  Returns the end
+ * of the name.
+ */
+static const char *take_name(struct lister *l, const char *s, struct ivec *out)
+{
+	uint32_t key = (uint32_t)(unsigned char)s[0] << 8, h = FNV_OFFSET;
+	size_t len;
+	int v;
+
+	/* The first two bytes key it, the second only when it is in the name. */
+	if (!name_stop[(unsigned char)s[1]])
+		key |= (unsigned char)s[1];
+	len = seen_name(&l->seen, s, mix(key));
+	if (len)
+		return s + len;
+	/* A new name: its end and its hash_name in one pass. */
+	for (; !name_stop[(unsigned char)s[len]]; len++)
+		h = (h ^ (unsigned char)s[len]) * FNV_PRIME;
+	seen_put(&l->seen, s, len, mix(key));
+	v = tab_find_hashed(l->tab, l->idx, s, len, h);
+	if (v >= 0)
+		ivec_push(out, v);
+	return s + len;
+}
+
+/*
+ * The packages a requirement string names that the package's names have
+ * not met, pushed on out.  The string is in canonical form when it comes
+ * from an index; a string this misreads only makes the order worse.
+ */
+static void scan_names(struct lister *l, const char *s, struct ivec *out)
 {
 	for (;;) {
 		while (*s == ' ' || *s == '\t')
 			s++;
-		const char *n = s;
-		while (!name_end(*s))
-			s++;
-		if (s > n) {
-			int v = tab_find(t, idx, n, (size_t)(s - n));
-			if (v >= 0)
-				ivec_push(out, v);
-		}
+		if (!name_stop[(unsigned char)*s])
+			s = take_name(l, s, out);
 		/* Skip to the next '|' outside braces and quotes, if any. */
-		if (!strchr(s, '|'))
+		if (!*s || !strchr(s, '|'))
 			return;
-		bool brace = false, quote = false;
-		for (; *s; s++) {
-			if (quote) {
-				if (*s == '"')
-					quote = false;
-			} else if (*s == '"') {
-				quote = true;
-			} else if (*s == '{') {
-				brace = true;
-			} else if (*s == '}') {
-				brace = false;
-			} else if (*s == '|' && !brace) {
-				break;
-			}
+		bool brace = false;
+		while ((s = strpbrk(s, "\"{}|")) && (*s != '|' || brace)) {
+			if (*s == '"' && !(s = strchr(s + 1, '"')))
+				return;
+			if (*s == '{' || *s == '}')
+				brace = *s == '{';
+			s++;
 		}
-		if (!*s)
+		if (!s)
 			return;
 		s++;
 	}
 }
 
 /*
- * Are the names in the requirement str all in ver's depends (the version
- * looked at just before)?  Then they need not be looked up again.  The
- * index keeps one copy of each string, so a requirement that did not
- * change is the same pointer; one that only changed its versions names
- * the same package.
+ * Push on out the packages p's versions may depend on (every
+ * alternative), each once, in the order they are first named.
+ *
+ * Versions mostly repeat their requirements, and the index keeps one copy
+ * of each string, so a requirement met before is skipped by its address
+ * without reading it; one that only changed its versions names a package
+ * met before, which is not looked up again.  Without that sharing (an
+ * index built by hand), equal strings are only read more than once.  Each
+ * name is looked up once and visible packages have distinct names, so no
+ * package is pushed twice.
+ *
+ * The records are scattered in memory and each step reads what the one
+ * before found, so a step is taken for all the versions before the next:
+ * the requirement lists, then the strings, are fetched together instead
+ * of one after another.
  */
-static bool seen_before(const struct stitch_version *ver, const char *str)
+static void successors(struct lister *l, const struct stitch_pkg *p, struct ivec *out)
 {
-	size_t len = 0;
+	size_t n_fresh = 0;
 
-	for (size_t i = 0; i < ver->n_depends; i++)
-		if (ver->depends[i] == str)
-			return true;
-	while (!name_end(str[len]))
-		len++;
-	if (len == 0 || strchr(str + len, '|'))
-		return false;
-	for (size_t i = 0; i < ver->n_depends; i++) {
-		const char *d = ver->depends[i];
-		if (strncmp(d, str, len) == 0 && name_end(d[len]))
-			return true;
+	for (size_t v = 0; v < p->n_versions; v++)
+		PREFETCH(p->versions[v].depends);
+	seen_next(&l->seen);
+	for (size_t v = 0; v < p->n_versions; v++) {
+		const struct stitch_version *ver = &p->versions[v];
+		if (n_fresh + ver->n_depends > l->cap_fresh)
+			XGROW(l->fresh, l->cap_fresh, n_fresh + ver->n_depends);
+		for (size_t d = 0; d < ver->n_depends; d++) {
+			if (seen_str(&l->seen, ver->depends[d]))
+				continue;
+			l->fresh[n_fresh++] = ver->depends[d];
+			PREFETCH(ver->depends[d]);
+		}
 	}
-	return false;
+	for (size_t i = 0; i < n_fresh; i++)
+		scan_names(l, l->fresh[i], out);
 }
 
 struct frame {
@@ -207,15 +362,14 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 	int *low = xcalloc(nv + 1, sizeof(int));
 	int *adj_off = xcalloc(nv + 1, sizeof(int));
 	int *adj_n = xcalloc(nv + 1, sizeof(int));
-	int *stamp = xcalloc(nv + 1, sizeof(int));
 	bool *on = xcalloc(nv + 1, sizeof(bool));
-	struct ivec adj = {0}, names = {0}, stk = {0}, order = {0}, comp_end = {0};
+	struct ivec adj = {0}, stk = {0}, order = {0}, comp_end = {0};
+	struct lister lister = {.idx = idx, .tab = &s->vtab};
 	struct frame *fr = NULL;
 	size_t n_fr = 0, cap_fr = 0;
 	int counter = 0;
-	struct name_tab *tab = &s->vtab;
 
-	tab_init(tab, idx);
+	tab_init(&s->vtab, idx);
 
 	s->vrank = xcalloc(nv + 1, sizeof(int));
 	for (size_t i = 0; i < nv; i++)
@@ -241,23 +395,7 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 				ivec_push(&stk, u);
 				on[u] = true;
 				adj_off[u] = (int)adj.n;
-				for (size_t v = 0; v < p->n_versions; v++) {
-					const struct stitch_version *ver = &p->versions[v];
-					for (size_t d = 0; d < ver->n_depends; d++) {
-						if (v > 0 && seen_before(&p->versions[v - 1],
-						                         ver->depends[d]))
-							continue;
-						names.n = 0;
-						scan_names(idx, tab, ver->depends[d], &names);
-						for (size_t j = 0; j < names.n; j++) {
-							int w = names.a[j];
-							if (stamp[w] == u + 1)
-								continue;
-							stamp[w] = u + 1;
-							ivec_push(&adj, w);
-						}
-					}
-				}
+				successors(&lister, p, &adj);
 				adj_n[u] = (int)adj.n - adj_off[u];
 				f->next = adj_n[u];
 			}
@@ -316,10 +454,10 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 	free(low);
 	free(adj_off);
 	free(adj_n);
-	free(stamp);
 	free(on);
 	free(adj.a);
-	free(names.a);
+	free(lister.seen.e);
+	free(lister.fresh);
 	free(stk.a);
 	free(order.a);
 	free(comp_end.a);
