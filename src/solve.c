@@ -690,6 +690,18 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, int *c
 	s->n_auxs++;
 	ivec_push(&s->pkgs[pid].auxs, id);
 
+	/* "A version with this requirement implies aux", for each of them. */
+	bool interned = s->pkgs[pid].pkg->repo != NULL;
+	for (int i = 0; i < s->pkgs[pid].n; i++) {
+		const struct stitch_version *v = &s->pkgs[pid].pkg->versions[i];
+		if (kind == AUX_DEP ? has_string(v->depends, v->n_depends, str, interned)
+		                    : has_string(v->conflicts, v->n_conflicts, str, interned)) {
+			lits[0] = LIT(s->pkgs[pid].var0 + i, 1);
+			lits[1] = LIT(var, 0);
+			note_conflict(add_clause(s, lits, 2, CL_AUXBIN, id, NULL), confl);
+		}
+	}
+
 	s->tmp.n = 0;
 	ivec_push(&s->tmp, LIT(var, 1));
 	req_candidates(s, r, &s->tmp);
@@ -765,15 +777,13 @@ static int find_aux(const struct solver *s, int pid, int kind, const char *str)
 
 /*
  * Turn the requirements of a version that just became true, or is about to
- * be decided, into clauses: "this version implies aux" for each of its
- * requirement strings, with the aux and its clauses made on first use.  A
- * version that is never looked at costs nothing: its implications are
- * only needed once it can be chosen.
+ * be decided, into clauses: the auxs of its requirement strings, made on
+ * first use with the clauses of every version that has them.
  */
 static int expand(struct solver *s, int var)
 {
 	struct svar *sv = &s->vars[var];
-	int pid = sv->pkg, confl = -1, lits[2];
+	int pid = sv->pkg, confl = -1;
 	const struct stitch_version *v = &s->pkgs[pid].pkg->versions[sv->idx];
 
 	sv->expanded = true;
@@ -785,13 +795,8 @@ static int expand(struct solver *s, int var)
 		int id = find_aux(s, pid, kind, str);
 		if (id < 0)
 			id = make_aux(s, pid, kind, str, &confl);
-		if (id < 0)
-			continue;
-		if (dep)
+		if (id >= 0 && dep)
 			ivec_push(&s->tmp2, id);
-		lits[0] = LIT(var, 1);
-		lits[1] = LIT(s->auxs[id].var, 0);
-		note_conflict(add_clause(s, lits, 2, CL_AUXBIN, id, NULL), &confl);
 	}
 	/* make_aux grows the pool: the list goes in after. */
 	s->vars[var].dep_off = (int)s->pool.n;

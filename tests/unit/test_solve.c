@@ -216,6 +216,119 @@ static void test_pin_explanation(void)
 	stitch_index_free(idx);
 }
 
+/*
+ * A large problem: 2,500 packages of 12 versions, each version with its own
+ * ranges on eight lower packages, ranges that some pairs of dependents
+ * cannot both have, and from the seventh version on a conflict, so that
+ * the search meets conflicts and the solver's arrays grow past what it
+ * reserves and into their own mappings.  All-oldest is a solution.  The
+ * answer must be complete and valid: every dependency of a chosen version
+ * met by a chosen version, no conflict matched.
+ */
+#define BIG_PKGS 2500
+#define BIG_VERS 12
+
+static const struct stitch_version *chosen_of(const struct stitch_solution *sol, const char *name)
+{
+	size_t lo = 0, hi = sol->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(sol->chosen[mid]->pkg->name, name);
+		if (c == 0)
+			return sol->chosen[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static bool met(const struct stitch_solution *sol, const char *req)
+{
+	struct stitch_req *r;
+	struct stitch_err err = STITCH_ERR_INIT;
+	bool ok = false;
+
+	if (stitch_req_parse(req, &r, &err) != 0)
+		return false;
+	for (size_t a = 0; a < r->n_alts && !ok; a++) {
+		const struct stitch_version *v = chosen_of(sol, r->alts[a].name);
+		ok = v && stitch_vformula_eval(r->alts[a].formula, v->version);
+	}
+	stitch_req_free(r);
+	return ok;
+}
+
+static void test_large_problem(void)
+{
+	char path[sizeof(dir) + 32];
+	struct stitch_index *idx;
+	struct stitch_solution sol = STITCH_SOLUTION_INIT;
+	struct stitch_err err = STITCH_ERR_INIT;
+	const char *root[] = {"q2499"};
+	struct stitch_solve_request rq = {.n_roots = 1, .roots = root};
+	int bad = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/large.json", dir);
+	f = fopen(path, "w");
+	fputs("{\"format\": 1, \"name\": \"large\", \"packages\": {", f);
+	for (int i = 0; i < BIG_PKGS; i++) {
+		fprintf(f, "%s\"q%d\": {\"name\": \"q%d\", \"versions\": {", i ? "," : "", i, i);
+		for (int k = 0; k < BIG_VERS; k++) {
+			fprintf(f, "%s\"1.%d\": {\"source\": {\"url\": \"a\"}, \"depends\": [",
+			        k ? "," : "", k);
+			for (int d = 1; d <= 8 && i - d >= 0; d++) {
+				/* Ranges two dependents cannot both have. */
+				int off = (i * 7 + d * 3) % 5 - 2;
+				int lo = k - 3 + off < 0 ? 0 : k - 3 + off;
+				int hi = k + off < lo             ? lo
+				         : k + off > BIG_VERS - 1 ? BIG_VERS - 1
+				                                  : k + off;
+				fprintf(f, "%s\"q%d {>= 1.%d & <= 1.%d}\"", d > 1 ? ", " : "",
+				        i - d, lo, hi);
+			}
+			fputs("]", f);
+			if (k >= 6 && i >= 2)
+				fprintf(f, ", \"conflicts\": [\"q%d {= 1.%d}\"]", i - 2,
+				        (k + i) % BIG_VERS);
+			fputs("}", f);
+		}
+		fputs("}}", f);
+	}
+	fputs("}}\n", f);
+	fclose(f);
+	idx = load(path);
+	CHECK(idx != NULL);
+	if (!idx)
+		return;
+	CHECK_INT(stitch_solve(idx, &rq, &sol, NULL, &err), 0);
+	CHECK(chosen_of(&sol, "q2499") != NULL);
+	for (size_t i = 0; i < sol.n && !bad; i++) {
+		const struct stitch_version *v = sol.chosen[i];
+		for (size_t k = 0; k < v->n_depends; k++)
+			if (!met(&sol, v->depends[k]))
+				printf("# %s %s: '%s' is not met\n", v->pkg->name, v->version,
+				       v->depends[k]),
+				    bad = 1;
+		for (size_t k = 0; k < v->n_conflicts; k++)
+			if (met(&sol, v->conflicts[k]))
+				printf("# %s %s: conflict '%s' is matched\n", v->pkg->name,
+				       v->version, v->conflicts[k]),
+				    bad = 1;
+	}
+	CHECK_INT(bad, 0);
+	printf("# %zu packages chosen, %zu decisions, %zu conflicts, %zu variables\n", sol.n,
+	       (size_t)sol.stats.decisions, (size_t)sol.stats.conflicts,
+	       (size_t)sol.stats.variables);
+	CHECK(sol.stats.conflicts > 0);
+	stitch_solution_release(&sol);
+	stitch_index_free(idx);
+	unlink(path);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -225,6 +338,7 @@ int main(void)
 	RUN(test_errors);
 	RUN(test_pin_explanation);
 	RUN(test_property_brute_force);
+	RUN(test_large_problem);
 	char path[sizeof(dir) + 32];
 	snprintf(path, sizeof(path), "%s/fixed.json", dir);
 	unlink(path);
