@@ -95,7 +95,9 @@ static void *big_grow(void *arr, size_t *cap, size_t need, size_t size)
 	return a;
 }
 
-#define BIG_GROW(arr, cap, need) ((arr) = big_grow((arr), &(cap), (need), sizeof(*(arr))))
+#define BIG_GROW(arr, cap, need)   \
+	((need) <= (cap) ? (void)0 \
+	                 : (void)((arr) = big_grow((arr), &(cap), (need), sizeof(*(arr)))))
 
 static uint64_t hash_str(const char *s, int extra)
 {
@@ -1917,13 +1919,6 @@ static void solver_free(struct solver *s)
 	free(s->cuts);
 }
 
-static int cmp_chosen(const void *a, const void *b)
-{
-	const struct stitch_version *x = *(const struct stitch_version *const *)a;
-	const struct stitch_version *y = *(const struct stitch_version *const *)b;
-	return strcmp(x->pkg->name, y->pkg->name);
-}
-
 /* Version var, when true and not met yet, is needed: mark it and queue it. */
 static void need(struct solver *s, int var, struct ivec *q)
 {
@@ -1955,15 +1950,19 @@ static void collect(struct solver *s, struct stitch_solution *out)
 				need(s, LIT_VAR(s->pool.a[a->cand_off + k]), &q);
 		}
 	}
+	/* By name: the visible packages are sorted by name. */
 	out->chosen = xcalloc(q.n + 1, sizeof(*out->chosen));
 	out->n = 0;
-	for (size_t i = 0; i < q.n; i++) {
-		const struct svar *v = &s->vars[q.a[i]];
-		out->chosen[out->n++] = &s->pkgs[v->pkg].pkg->versions[v->idx];
-		s->mark[q.a[i]] = 0;
+	for (size_t vis = 0; vis < s->idx->n_visible && s->vis_pkg; vis++) {
+		const struct spkg *p = s->vis_pkg[vis] >= 0 ? &s->pkgs[s->vis_pkg[vis]] : NULL;
+		for (int i = 0; p && i < p->n; i++) {
+			if (s->mark[p->var0 + i]) {
+				out->chosen[out->n++] = &p->pkg->versions[i];
+				s->mark[p->var0 + i] = 0;
+			}
+		}
 	}
 	free(q.a);
-	qsort(out->chosen, out->n, sizeof(*out->chosen), cmp_chosen);
 }
 
 /*
