@@ -513,6 +513,10 @@ void stitch_vformula_print(const struct stitch_vformula *f, struct stitch_buf *o
 			if (f->left && f->left->kind == STITCH_VF_CMP) {
 				stitch_buf_adds(out, "! ");
 				stitch_vformula_print(f->left, out);
+			} else if (f->left && f->left->kind == STITCH_VF_NOT) {
+				/* "!!": one level of nesting each, as parsed. */
+				stitch_buf_addch(out, '!');
+				stitch_vformula_print(f->left, out);
 			} else {
 				stitch_buf_adds(out, "!(");
 				stitch_vformula_print(f->left, out);

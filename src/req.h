@@ -76,7 +76,9 @@ bool stitch_req_matches(const struct stitch_req *r, const char *name, const char
  * formulas as "name {>= 1.0 & < 2.0}", one space around binary operators,
  * one after a comparison operator, no quotes, parentheses only where
  * precedence needs them and around the operand of '!' when it is not a
- * comparison ("!(>= 1 & < 2)", "!= 1" is a comparison, "! < 2" negates one).
+ * comparison or another '!' ("!(>= 1 & < 2)", "!= 1" is a comparison,
+ * "! < 2" negates one, "!! < 2" negates that: each '!' one level deep, as
+ * parsed).
  * Printing is a fixed point: parse(print(r)) prints the same string again.
  */
 void stitch_req_print(const struct stitch_req *r, struct stitch_buf *out);

@@ -190,9 +190,10 @@ static void test_not(void)
 	CANON("a {!!= 1}", "a {! != 1}");
 	CANON("a {!(>= 1 & < 2)}", "a {!(>= 1 & < 2)}");
 	CANON("a {!(>= 1 | < 2)}", "a {!(>= 1 | < 2)}");
-	CANON("a {!!(= 1)}", "a {!(! = 1)}");
-	CANON("a {! ! = 1}", "a {!(! = 1)}");
-	CANON("a {!!!< 1}", "a {!(!(! < 1))}");
+	CANON("a {!!(= 1)}", "a {!! = 1}");
+	CANON("a {! ! = 1}", "a {!! = 1}");
+	CANON("a {!!!< 1}", "a {!!! < 1}");
+	CANON("a {!(!(>= 1 & < 2))}", "a {!!(>= 1 & < 2)}");
 	CANON("a {! < 2 & ! > 3}", "a {! < 2 & ! > 3}");
 	CANON("a {!(< 2) | !(> 3)}", "a {! < 2 | ! > 3}");
 	CANON("a {!(< 2 | > 3) & = 1}", "a {!(< 2 | > 3) & = 1}");
@@ -496,7 +497,7 @@ static void test_byte_classes(void)
 static void test_dense(void)
 {
 	CANON("a{!!!=1|!(<2|>3)&!=4}|b|c{=1|=2|=3}|d{!>1}",
-	      "a {!(! != 1) | !(< 2 | > 3) & != 4} | b | c {= 1 | = 2 | = 3} | d {! > 1}");
+	      "a {!! != 1 | !(< 2 | > 3) & != 4} | b | c {= 1 | = 2 | = 3} | d {! > 1}");
 	CANON("a|b|c|d|e|f|g|h|i|j", "a | b | c | d | e | f | g | h | i | j");
 }
 
@@ -553,6 +554,33 @@ static void test_depth_limit(void)
 		stitch_buf_adds(&in, "(");
 	ERR(in.buf, 68, "version formula nested more than 64 levels deep");
 	stitch_buf_release(&in);
+}
+
+/* 64 '!' in a row parse, and print as they came: printing nests no deeper. */
+static void test_negations_round_trip(void)
+{
+	struct stitch_buf in = STITCH_BUF_INIT, out = STITCH_BUF_INIT, again = STITCH_BUF_INIT;
+	struct stitch_req *r, *r2;
+
+	stitch_buf_adds(&in, "a {");
+	for (int i = 0; i < 64; i++)
+		stitch_buf_addch(&in, '!');
+	stitch_buf_adds(&in, " < 1}");
+	r = parse_ok(in.buf);
+	if (!r)
+		return;
+	stitch_req_print(r, &out);
+	CHECK_STR(out.buf, in.buf);
+	r2 = parse_ok(out.buf);
+	if (r2) {
+		stitch_req_print(r2, &again);
+		CHECK_STR(again.buf, out.buf);
+		stitch_req_free(r2);
+	}
+	stitch_req_free(r);
+	stitch_buf_release(&in);
+	stitch_buf_release(&out);
+	stitch_buf_release(&again);
 }
 
 /* --- properties over random trees --- */
@@ -765,6 +793,7 @@ int main(void)
 	RUN(test_byte_classes);
 	RUN(test_dense);
 	RUN(test_depth_limit);
+	RUN(test_negations_round_trip);
 	RUN(test_prop_random_trees);
 	RUN(test_prop_mutations);
 	return test_summary();
