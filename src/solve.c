@@ -417,7 +417,8 @@ static int touch(struct solver *s, const char *name)
 	XGROW(s->pkgs, s->cap_pkgs, s->n_pkgs + 1);
 	p = &s->pkgs[id];
 	p->pkg = vis >= 0 ? s->idx->visible[vis] : NULL;
-	p->name = p->pkg ? p->pkg->name : name;
+	/* A name no repository has is kept: it may come from a parse freed since. */
+	p->name = p->pkg ? p->pkg->name : xstrdup(name);
 	p->n = p->pkg ? (int)p->pkg->n_versions : 0;
 	p->var0 = (int)s->n_vars;
 	p->pin = p->pin_no = p->inst = p->keep = -1;
@@ -1881,8 +1882,11 @@ static void solver_free(struct solver *s)
 	}
 	big_free(s->watches, s->cap_watches, sizeof(*s->watches));
 	big_free(s->vars, s->cap_vars, sizeof(*s->vars));
-	for (size_t i = 0; i < s->n_pkgs; i++)
+	for (size_t i = 0; i < s->n_pkgs; i++) {
 		free(s->pkgs[i].ranges.a), free(s->pkgs[i].incoming.a), free(s->pkgs[i].auxs.a);
+		if (!s->pkgs[i].pkg)
+			free((char *)s->pkgs[i].name);
+	}
 	free(s->pkgs);
 	big_free(s->auxs, s->cap_auxs, sizeof(*s->auxs));
 	big_free(s->cls, s->cap_cls, sizeof(*s->cls));
