@@ -130,9 +130,14 @@ struct htab {
 };
 
 /* Names of the visible packages, hashed (solve_order.c). */
+struct name_slot {
+	uint32_t vis; /* 0 empty, else 1 + visible index */
+	uint32_t hash; /* of its name, next to it: one cache miss per probe */
+};
+
 struct name_tab {
-	uint32_t *slot; /* 0 empty, else 1 + visible index */
-	uint32_t *hash; /* per visible index */
+	struct name_slot *slot;
+	const char **name; /* per visible index, without going through the package */
 	size_t mask;
 };
 

@@ -57,21 +57,21 @@ int solve_vis_find(const struct stitch_index *idx, const char *name)
 	return vis_find(idx, name, strlen(name));
 }
 
-static int tab_find(const struct name_tab *t, const struct stitch_index *idx, const char *name,
-                    size_t len);
+static int tab_find(const struct name_tab *t, const char *name, size_t len);
 
 int solve_vis_lookup(const struct solver *s, const char *name)
 {
 	if (!s->vtab.slot)
 		return solve_vis_find(s->idx, name);
-	return tab_find(&s->vtab, s->idx, name, strlen(name));
+	return tab_find(&s->vtab, name, strlen(name));
 }
 
 void solve_vis_release(struct solver *s)
 {
 	free(s->vtab.slot);
-	free(s->vtab.hash);
-	s->vtab.slot = s->vtab.hash = NULL;
+	free(s->vtab.name);
+	s->vtab.slot = NULL;
+	s->vtab.name = NULL;
 }
 
 #define FNV_OFFSET 2166136261u
@@ -93,8 +93,8 @@ static void tab_init(struct name_tab *t, const struct stitch_index *idx)
 
 	while (cap < 2 * idx->n_visible + 2)
 		cap *= 2;
-	t->slot = xcalloc(cap, sizeof(uint32_t));
-	t->hash = xcalloc(idx->n_visible + 1, sizeof(uint32_t));
+	t->slot = xcalloc(cap, sizeof(*t->slot));
+	t->name = xcalloc(idx->n_visible + 1, sizeof(*t->name));
 	t->mask = cap - 1;
 	for (size_t i = 0; i < idx->n_visible; i++) {
 		const char *n = idx->visible[i]->name;
@@ -103,33 +103,30 @@ static void tab_init(struct name_tab *t, const struct stitch_index *idx)
 		/* The names are scattered: start loading those a little ahead. */
 		if (i + 16 < idx->n_visible)
 			PREFETCH(idx->visible[i + 16]->name);
-		while (t->slot[j])
+		while (t->slot[j].vis)
 			j = (j + 1) & t->mask;
-		t->slot[j] = (uint32_t)i + 1;
-		t->hash[i] = h;
+		t->slot[j] = (struct name_slot){(uint32_t)i + 1, h};
+		t->name[i] = n;
 	}
 }
 
 /* tab_find, with h the hash_name of the len bytes at name. */
-static int tab_find_hashed(const struct name_tab *t, const struct stitch_index *idx,
-                           const char *name, size_t len, uint32_t h)
+static int tab_find_hashed(const struct name_tab *t, const char *name, size_t len, uint32_t h)
 {
-	for (size_t j = h & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
-		uint32_t i = t->slot[j] - 1;
+	for (size_t j = h & t->mask; t->slot[j].vis; j = (j + 1) & t->mask) {
 		const char *m;
-		if (t->hash[i] != h)
+		if (t->slot[j].hash != h)
 			continue;
-		m = idx->visible[i]->name;
+		m = t->name[t->slot[j].vis - 1];
 		if (strncmp(m, name, len) == 0 && m[len] == '\0')
-			return (int)i;
+			return (int)t->slot[j].vis - 1;
 	}
 	return -1;
 }
 
-static int tab_find(const struct name_tab *t, const struct stitch_index *idx, const char *name,
-                    size_t len)
+static int tab_find(const struct name_tab *t, const char *name, size_t len)
 {
-	return tab_find_hashed(t, idx, name, len, hash_name(name, len));
+	return tab_find_hashed(t, name, len, hash_name(name, len));
 }
 
 /* The bytes that end a name in a requirement string. */
@@ -270,7 +267,7 @@ static const char *take_name(struct lister *l, const char *s, struct ivec *out)
 	for (; !name_stop[(unsigned char)s[len]]; len++)
 		h = (h ^ (unsigned char)s[len]) * FNV_PRIME;
 	seen_put(&l->seen, s, len, mix(key));
-	v = tab_find_hashed(l->tab, l->idx, s, len, h);
+	v = tab_find_hashed(l->tab, s, len, h);
 	if (v >= 0)
 		ivec_push(out, v);
 	return s + len;
