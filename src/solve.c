@@ -1350,10 +1350,20 @@ static int analyze(struct solver *s, int confl, int cur)
 {
 	struct ivec learnt = {0}, antes = {0}, zeros = {0}, rl = {0}, seen = {0};
 	int path = 0, reason = confl, pvar = -1;
-	size_t idx = s->n_trail;
+	size_t idx = 0;
 	int bj = 0, lid, cid;
 	struct slearn *L;
 
+	/*
+	 * The walk back starts after the conflict's last literal at level cur,
+	 * not at the end of the trail: the levels above it, which undo() kept,
+	 * may be most of it.
+	 */
+	for (int i = 0; i < s->cls[confl].n; i++) {
+		const struct svar *v = &s->vars[LIT_VAR(s->lits[s->cls[confl].off + i])];
+		if (v->level == cur && (size_t)v->tpos + 1 > idx)
+			idx = (size_t)v->tpos + 1;
+	}
 	ivec_push(&learnt, 0);
 	for (;;) {
 		ivec_push(&antes, reason);
