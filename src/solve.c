@@ -1137,9 +1137,10 @@ static void move_watch(struct solver *s, int cid, int at, int k)
 /*
  * During undo(): does decision var (a version) still stand?  Not when no
  * dependency that stays needs it (the one that asked for it is being
- * undone), nor when a range on its package is being undone and a newer
- * version would now be taken: deciding again costs less than the older
- * versions that a range no longer there would leave behind.
+ * undone), nor when a newer version could now be taken, because a range
+ * on its package or what ruled that version out is being undone: the
+ * newest version that fits is what a decision takes, and the roots' must
+ * stay the newest (section 5).
  */
 static bool still_wanted(const struct solver *s, int var)
 {
@@ -1165,12 +1166,16 @@ static bool still_wanted(const struct solver *s, int var)
 	}
 	if (!asked)
 		return false;
-	if (!shaped)
-		return true;
+	/*
+	 * A newer version that was ruled out when var was decided, and is
+	 * being undone, may be taken now; with a range being undone, any
+	 * newer version that is not ruled out may.
+	 */
 	for (int i = 0; i < v->idx; i++) {
 		const struct svar *w = &s->vars[p->var0 + i];
-		bool fits = w->val != 0 || w->undo ||
-		            (REASON_IS_AMO(w->reason) && REASON_AMO_VAR(w->reason) == var);
+		bool fits =
+		    w->undo || (shaped && (w->val != 0 || (REASON_IS_AMO(w->reason) &&
+		                                           REASON_AMO_VAR(w->reason) == var)));
 		for (size_t k = 0; k < p->ranges.n && fits; k++) {
 			const struct saux *a = &s->auxs[p->ranges.a[k]];
 			if (s->vars[a->var].val == 1 && !s->vars[a->var].undo)
@@ -2055,13 +2060,20 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 		s->lim[s->n_lim++] = (int)s->n_trail;
 		enqueue(s, lit, REASON_NONE);
 		if (s->vars[LIT_VAR(lit)].kind == SVAR_VERSION) {
-			/* The dependencies that ask for it or limit it (see undo()). */
+			/*
+			 * The dependencies that ask for it or limit it, and the
+			 * newer versions ruled out, which it was chosen over
+			 * (see undo()).
+			 */
 			const struct spkg *p = &s->pkgs[s->vars[LIT_VAR(lit)].pkg];
 			for (size_t k = 0; k < p->incoming.n; k++) {
 				int av = s->auxs[p->incoming.a[k]].var;
 				if (s->vars[av].val == 1)
 					add_edge(s, av, LIT_VAR(lit));
 			}
+			for (int i = 0; i < s->vars[LIT_VAR(lit)].idx; i++)
+				if (s->vars[p->var0 + i].val == 0)
+					add_edge(s, p->var0 + i, LIT_VAR(lit));
 		}
 	}
 }
