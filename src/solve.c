@@ -823,7 +823,11 @@ static int amo_conflict(struct solver *s, int a, int b)
 	return id;
 }
 
-/* Returns a conflicting clause id, or -1. */
+/*
+ * Returns a conflicting clause id, or -1.  On a conflict the literal being
+ * propagated goes back to the queue: undo() may keep it, and the rest of
+ * its watches must then still be looked at.
+ */
 static int propagate_clauses(struct solver *s)
 {
 	while (s->qhead < s->n_trail) {
@@ -847,8 +851,10 @@ static int propagate_clauses(struct solver *s)
 				int o = p->var0 + i;
 				if (o == var)
 					continue;
-				if (s->vars[o].val == 1)
+				if (s->vars[o].val == 1) {
+					s->qhead--;
 					return amo_conflict(s, var, o);
+				}
 				if (s->vars[o].val < 0)
 					enqueue(s, LIT(o, 1), REASON_AMO(var));
 			}
@@ -856,8 +862,10 @@ static int propagate_clauses(struct solver *s)
 				int c = expand(s, var);
 				if (s->fail)
 					return -1;
-				if (c >= 0)
+				if (c >= 0) {
+					s->qhead--;
 					return c;
+				}
 			}
 		}
 
@@ -891,6 +899,7 @@ static int propagate_clauses(struct solver *s)
 				while (++i < ws->n)
 					ws->a[j++] = ws->a[i];
 				ws->n = j;
+				s->qhead--;
 				return cid;
 			}
 			enqueue(s, l[0], cid);
@@ -950,10 +959,15 @@ static int check_dirty(struct solver *s, bool *derived)
 	return -1;
 }
 
+static int imply_pending(struct solver *s);
+
 static int propagate(struct solver *s)
 {
 	for (;;) {
-		int confl = propagate_clauses(s);
+		int confl = s->pend.n ? imply_pending(s) : -1;
+		if (confl >= 0)
+			return confl;
+		confl = propagate_clauses(s);
 		bool derived = false;
 		if (confl >= 0 || s->fail)
 			return confl;
@@ -1230,7 +1244,6 @@ static void undo(struct solver *s, int x)
 	if (s->n_holes > 4096 && 2 * s->n_holes > s->n_trail)
 		compact_trail(s, s->n_lim ? (size_t)s->lim[0] : 0);
 
-	s->pend.n = 0;
 	for (size_t u = 0; u < s->uvars.n; u++)
 		s->vars[s->uvars.a[u]].undo = false;
 	for (size_t u = 0; u < s->uvars.n; u++) {
@@ -1269,20 +1282,41 @@ static void undo(struct solver *s, int x)
 	reopen_undone(s);
 }
 
-/* Imply what undo() queued.  Returns a conflicting clause id, or -1. */
+/*
+ * Imply what undo() queued, what is still to imply: a queued clause whose
+ * other literals are no longer all false (another undo() since) implies
+ * nothing, and its watches were moved then.  Returns a conflicting clause
+ * id, or -1; what comes after a conflict stays queued, so that no
+ * implication is lost before the next decision.
+ */
 static int imply_pending(struct solver *s)
 {
-	for (size_t i = 0; i < s->pend.n; i += 2) {
+	size_t i;
+	int confl = -1;
+
+	for (i = 0; i < s->pend.n && confl < 0; i += 2) {
 		int lit = s->pend.a[i], r = s->pend.a[i + 1];
-		if (lit_value(s, lit) < 0) {
-			enqueue(s, lit, r);
-		} else if (lit_value(s, lit) == 0) {
-			if (REASON_IS_AMO(r))
-				return amo_conflict(s, LIT_VAR(lit), REASON_AMO_VAR(r));
-			return r;
+		bool unit = true;
+		if (REASON_IS_AMO(r)) {
+			unit = s->vars[REASON_AMO_VAR(r)].val == 1;
+		} else {
+			const struct sclause *c = &s->cls[r];
+			for (int k = 0; k < c->n && unit; k++)
+				unit = s->lits[c->off + k] == lit ||
+				       lit_value(s, s->lits[c->off + k]) == 0;
 		}
+		if (!unit || lit_value(s, lit) == 1)
+			continue;
+		if (lit_value(s, lit) < 0)
+			enqueue(s, lit, r);
+		else if (REASON_IS_AMO(r))
+			confl = amo_conflict(s, LIT_VAR(lit), REASON_AMO_VAR(r));
+		else
+			confl = r;
 	}
-	return -1;
+	memmove(s->pend.a, s->pend.a + i, (s->pend.n - i) * sizeof(int));
+	s->pend.n -= i;
+	return confl;
 }
 
 /* Make the literals at positions a and b of clause cid its watches. */
@@ -1588,7 +1622,6 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 	 * All false: undo the one literal of the highest level, which the
 	 * clause then implies; else the clause is a conflict to analyse.
 	 */
-	s->pend.n = 0;
 	if (!unassigned && n_top == 1 && top > 0)
 		undo(s, top_var);
 
