@@ -1314,8 +1314,10 @@ static int imply_pending(struct solver *s)
 		else
 			confl = r;
 	}
-	memmove(s->pend.a, s->pend.a + i, (s->pend.n - i) * sizeof(int));
-	s->pend.n -= i;
+	if (i) {
+		memmove(s->pend.a, s->pend.a + i, (s->pend.n - i) * sizeof(int));
+		s->pend.n -= i;
+	}
 	return confl;
 }
 
