@@ -322,6 +322,18 @@ static void enqueue(struct solver *s, int lit, int reason)
  * keeps the watch invariant after any backjump.  Returns the clause id if
  * it is in conflict, else -1 (a unit clause is propagated at once).
  */
+/*
+ * A clause made in conflict: returned to the caller, and queued to be
+ * looked at again (imply_pending()), since a caller that meets two takes
+ * the first, and undo() may leave the other as it was.
+ */
+static int in_conflict(struct solver *s, int id)
+{
+	ivec_push(&s->pend, s->lits[s->cls[id].off]);
+	ivec_push(&s->pend, id);
+	return id;
+}
+
 static int add_clause(struct solver *s, const int *lits, int n, int kind, int info, int *id_out)
 {
 	int id = (int)s->n_cls, *l;
@@ -359,7 +371,7 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 		if (s->n_lim > 0)
 			ivec_push(&s->units, id);
 		if (lit_value(s, l[0]) == 0)
-			return id;
+			return in_conflict(s, id);
 		if (lit_value(s, l[0]) < 0)
 			enqueue(s, l[0], id);
 		return -1;
@@ -367,7 +379,7 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 	watch_push(s, l[0] ^ 1, id);
 	watch_push(s, l[1] ^ 1, id);
 	if (lit_value(s, l[0]) == 0)
-		return id;
+		return in_conflict(s, id);
 	if (lit_value(s, l[0]) < 0 && lit_value(s, l[1]) == 0)
 		enqueue(s, l[0], id);
 	return -1;
@@ -1282,45 +1294,6 @@ static void undo(struct solver *s, int x)
 	reopen_undone(s);
 }
 
-/*
- * Imply what undo() queued, what is still to imply: a queued clause whose
- * other literals are no longer all false (another undo() since) implies
- * nothing, and its watches were moved then.  Returns a conflicting clause
- * id, or -1; what comes after a conflict stays queued, so that no
- * implication is lost before the next decision.
- */
-static int imply_pending(struct solver *s)
-{
-	size_t i;
-	int confl = -1;
-
-	for (i = 0; i < s->pend.n && confl < 0; i += 2) {
-		int lit = s->pend.a[i], r = s->pend.a[i + 1];
-		bool unit = true;
-		if (REASON_IS_AMO(r)) {
-			unit = s->vars[REASON_AMO_VAR(r)].val == 1;
-		} else {
-			const struct sclause *c = &s->cls[r];
-			for (int k = 0; k < c->n && unit; k++)
-				unit = s->lits[c->off + k] == lit ||
-				       lit_value(s, s->lits[c->off + k]) == 0;
-		}
-		if (!unit || lit_value(s, lit) == 1)
-			continue;
-		if (lit_value(s, lit) < 0)
-			enqueue(s, lit, r);
-		else if (REASON_IS_AMO(r))
-			confl = amo_conflict(s, LIT_VAR(lit), REASON_AMO_VAR(r));
-		else
-			confl = r;
-	}
-	if (i) {
-		memmove(s->pend.a, s->pend.a + i, (s->pend.n - i) * sizeof(int));
-		s->pend.n -= i;
-	}
-	return confl;
-}
-
 /* Make the literals at positions a and b of clause cid its watches. */
 static void rewatch(struct solver *s, int cid, int a, int b)
 {
@@ -1343,6 +1316,82 @@ static void rewatch(struct solver *s, int cid, int a, int b)
 	t = l[1], l[1] = l[b], l[b] = t;
 	watch_push(s, l[0] ^ 1, cid);
 	watch_push(s, l[1] ^ 1, cid);
+}
+
+/*
+ * Bring clause cid in line with the assignment as it is now, after undo()
+ * unassigned some of its literals or after it was made in conflict: watch
+ * two literals that are not false (or the one, and the false literal of
+ * the highest level), and imply the one when it is alone.  Returns cid
+ * when every literal is false, else -1.
+ */
+static int repair(struct solver *s, int cid)
+{
+	int *l = s->lits + s->cls[cid].off, n = s->cls[cid].n, a = -1, b = -1, hi = -1;
+
+	for (int k = 0; k < n; k++) {
+		int v = lit_value(s, l[k]);
+		if (v == 0) {
+			if (hi < 0 || s->vars[LIT_VAR(l[k])].level > s->vars[LIT_VAR(l[hi])].level)
+				hi = k;
+		} else if (a < 0 || (v == 1 && lit_value(s, l[a]) != 1)) {
+			b = a;
+			a = k;
+		} else if (b < 0) {
+			b = k;
+		}
+	}
+	if (a < 0)
+		return cid;
+	if (n == 1) {
+		if (lit_value(s, l[0]) < 0)
+			enqueue(s, l[0], cid);
+		return -1;
+	}
+	bool alone = b < 0;
+	if (alone)
+		b = hi;
+	if (!((a == 0 && b == 1) || (a == 1 && b == 0)))
+		rewatch(s, cid, a, b);
+	else if (a == 1) {
+		int t = l[0];
+		l[0] = l[1];
+		l[1] = t;
+	}
+	if (alone && lit_value(s, l[0]) < 0)
+		enqueue(s, l[0], cid);
+	return -1;
+}
+
+/*
+ * Imply what undo() queued and repair the clauses it queued (see repair()),
+ * and the clauses that were made in conflict.  Returns a conflicting clause
+ * id, or -1; what comes after a conflict stays queued, so that nothing is
+ * lost before the next decision.
+ */
+static int imply_pending(struct solver *s)
+{
+	size_t i;
+	int confl = -1;
+
+	for (i = 0; i < s->pend.n && confl < 0; i += 2) {
+		int lit = s->pend.a[i], r = s->pend.a[i + 1];
+		if (!REASON_IS_AMO(r)) {
+			confl = repair(s, r);
+			continue;
+		}
+		if (s->vars[REASON_AMO_VAR(r)].val != 1 || lit_value(s, lit) == 1)
+			continue;
+		if (lit_value(s, lit) < 0)
+			enqueue(s, lit, r);
+		else
+			confl = amo_conflict(s, LIT_VAR(lit), REASON_AMO_VAR(r));
+	}
+	if (i) {
+		memmove(s->pend.a, s->pend.a + i, (s->pend.n - i) * sizeof(int));
+		s->pend.n -= i;
+	}
+	return confl;
 }
 
 /*
