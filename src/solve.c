@@ -18,6 +18,9 @@
 #include "solve_int.h"
 #include "version.h"
 
+/* search(): its answer did not hold; search again, without undo() */
+#define SEARCH_AGAIN (-2)
+
 /* ------------------------------------------------------------ containers */
 
 void ivec_grow(struct ivec *v)
@@ -1422,7 +1425,10 @@ static int conflict_level(struct solver *s, int confl, int *level)
 		*level = top;
 		if (n_top > 1 || top == 0)
 			return confl;
-		undo(s, LIT_VAR(s->lits[c->off + at]));
+		if (s->safe)
+			backjump(s, (size_t)top - 1);
+		else
+			undo(s, LIT_VAR(s->lits[c->off + at]));
 		if (c->n > 1)
 			rewatch(s, confl, at, at_next);
 		enqueue(s, s->lits[s->cls[confl].off], confl);
@@ -1540,7 +1546,10 @@ static int analyze(struct solver *s, int confl, int cur)
 	 * made since have nothing to do with the conflict.  The learned
 	 * clause's literal is then implied at level bj.
 	 */
-	undo(s, LIT_VAR(learnt.a[0]));
+	if (s->safe)
+		backjump(s, (size_t)cur - 1);
+	else
+		undo(s, LIT_VAR(learnt.a[0]));
 	confl = add_clause(s, learnt.a, (int)learnt.n, CL_LEARNED, lid, &cid);
 	if (confl < 0)
 		confl = imply_pending(s);
@@ -1673,7 +1682,9 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 	 * All false: undo the one literal of the highest level, which the
 	 * clause then implies; else the clause is a conflict to analyse.
 	 */
-	if (!unassigned && n_top == 1 && top > 0)
+	if (!unassigned && s->safe)
+		backjump(s, (size_t)(n_top == 1 && top > 0 ? top - 1 : top));
+	else if (!unassigned && n_top == 1 && top > 0)
 		undo(s, top_var);
 
 	lid = (int)s->n_learns;
@@ -2038,8 +2049,44 @@ static void need(struct solver *s, int var, struct ivec *q)
  * nothing needs it, and any set of versions closed under the
  * dependencies of its members is a solution.
  */
-static void collect(struct solver *s, struct stitch_solution *out)
+/*
+ * Does the needed set (marked in s->mark, listed in q) hold: each version's
+ * dependencies met within it, none of its conflicts matched, pins kept?
+ * The search's answer is checked before it is given, so that a mistake in
+ * it costs a second search (see stitch_solve), never a wrong answer.
+ */
+static bool check_needed(const struct solver *s, const struct ivec *q)
 {
+	for (size_t i = 0; i < q->n; i++) {
+		const struct svar *v = &s->vars[q->a[i]];
+		const struct spkg *p = &s->pkgs[v->pkg];
+		const struct stitch_version *ver = &p->pkg->versions[v->idx];
+		bool met = true;
+		if (p->pin >= 0 && p->pin != v->idx)
+			return false;
+		for (int d = 0; d < v->n_dep && met; d++) {
+			const struct saux *a = &s->auxs[s->pool.a[v->dep_off + d]];
+			met = false;
+			for (int k = 0; k < a->n_cand && !met; k++)
+				met = s->mark[LIT_VAR(s->pool.a[a->cand_off + k])];
+		}
+		if (!met || v->n_dep != (int)ver->n_depends)
+			return false;
+		for (size_t c = 0; c < ver->n_conflicts; c++) {
+			int id = find_aux(s, v->pkg, AUX_CONF, ver->conflicts[c]);
+			if (id < 0)
+				return false;
+			for (int k = 0; k < s->auxs[id].n_cand; k++)
+				if (s->mark[LIT_VAR(s->pool.a[s->auxs[id].cand_off + k])])
+					return false;
+		}
+	}
+	return true;
+}
+
+static bool collect(struct solver *s, struct stitch_solution *out)
+{
+	bool ok;
 	struct ivec q = {0};
 
 	for (size_t r = 0; r < s->n_roots; r++)
@@ -2053,6 +2100,7 @@ static void collect(struct solver *s, struct stitch_solution *out)
 				need(s, LIT_VAR(s->pool.a[a->cand_off + k]), &q);
 		}
 	}
+	ok = check_needed(s, &q);
 	/* By name: the visible packages are sorted by name. */
 	out->chosen = xcalloc(q.n + 1, sizeof(*out->chosen));
 	out->n = 0;
@@ -2066,6 +2114,7 @@ static void collect(struct solver *s, struct stitch_solution *out)
 		}
 	}
 	free(q.a);
+	return ok;
 }
 
 /*
@@ -2111,6 +2160,8 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 				solve_explain(s, confl, why, s->err);
 				return STITCH_E_UNSAT;
 			}
+			if (s->safe)
+				backjump(s, (size_t)level);
 			confl = analyze(s, confl, level);
 			continue;
 		}
@@ -2118,10 +2169,8 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 		int lit = decide(s, &derived, &confl);
 		if (derived)
 			continue;
-		if (lit < 0) {
-			collect(s, out);
-			return 0;
-		}
+		if (lit < 0)
+			return collect(s, out) ? 0 : SEARCH_AGAIN;
 		/*
 		 * Turn a version's requirements into clauses before choosing it:
 		 * if they cannot hold with what is chosen, propagation rules the
@@ -2162,8 +2211,9 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 	}
 }
 
-int stitch_solve(const struct stitch_index *idx, const struct stitch_solve_request *req,
-                 struct stitch_solution *out, struct stitch_buf *why, struct stitch_err *err)
+static int solve_once(const struct stitch_index *idx, const struct stitch_solve_request *req,
+                      struct stitch_solution *out, struct stitch_buf *why, struct stitch_err *err,
+                      bool safe)
 {
 	struct solver s;
 	struct stitch_err local = STITCH_ERR_INIT;
@@ -2174,6 +2224,7 @@ int stitch_solve(const struct stitch_index *idx, const struct stitch_solve_reque
 	s.idx = idx;
 	s.rq = req;
 	s.err = err ? err : &local;
+	s.safe = safe;
 	rc = setup_roots(&s);
 	if (rc == 0)
 		setup_order(&s);
@@ -2190,6 +2241,40 @@ int stitch_solve(const struct stitch_index *idx, const struct stitch_solve_reque
 	s.stats.clauses = s.n_cls;
 	out->stats = s.stats;
 	solver_free(&s);
+	return rc;
+}
+
+int stitch_solve(const struct stitch_index *idx, const struct stitch_solve_request *req,
+                 struct stitch_solution *out, struct stitch_buf *why, struct stitch_err *err)
+{
+	/*
+	 * For tests: STITCH_SOLVE_SAFE=1 always takes the plain search, =retry
+	 * takes it after the first as if that one's answer had not held.
+	 */
+	const char *env = getenv("STITCH_SOLVE_SAFE");
+	bool safe = env && strcmp(env, "1") == 0;
+	int rc = solve_once(idx, req, out, why, err, safe);
+
+	if (rc == 0 && env && strcmp(env, "retry") == 0)
+		rc = SEARCH_AGAIN;
+	if (rc == SEARCH_AGAIN) {
+		/*
+		 * The search that keeps decisions across conflicts gave an
+		 * answer that does not hold: a bug, which must not reach the
+		 * user.  The plain search, which undoes every level above the
+		 * conflict, answers instead.
+		 */
+		stitch_solution_release(out);
+		rc = solve_once(idx, req, out, why, err, true);
+		if (rc == SEARCH_AGAIN) {
+			struct stitch_err local = STITCH_ERR_INIT;
+			stitch_solution_release(out);
+			rc = stitch_error(err ? err : &local, STITCH_E_UNSAT,
+			                  "the resolver's answer does not hold: "
+			                  "please report this index and request");
+			stitch_err_clear(&local);
+		}
+	}
 	return rc;
 }
 

@@ -163,6 +163,7 @@ struct solver {
 	const struct stitch_solve_request *rq;
 	struct stitch_err *err;
 	int fail; /* a STITCH_E_* met while expanding */
+	bool safe; /* backjump after a conflict instead of undo() (see stitch_solve) */
 
 	struct svar *vars;
 	size_t n_vars, cap_vars;

@@ -130,6 +130,8 @@ static void test_property_brute_force(void)
 	const char *env = getenv("SOLVE_CASES");
 	int n = env ? (int)strtol(env, NULL, 10) : 600;
 
+	n_sat = n_unsat = 0;
+
 	for (int i = 0; i < n && failures < 5; i++)
 		failures += one_case((uint64_t)i + 1);
 	printf("# %d random problems: %d solvable, %d not\n", n, n_sat, n_unsat);
@@ -339,6 +341,13 @@ int main(void)
 	RUN(test_pin_explanation);
 	RUN(test_property_brute_force);
 	RUN(test_large_problem);
+	/* The plain search, which answers when the first one's answer fails its check. */
+	setenv("STITCH_SOLVE_SAFE", "1", 1);
+	RUN(test_property_brute_force);
+	RUN(test_large_problem);
+	setenv("STITCH_SOLVE_SAFE", "retry", 1);
+	RUN(test_property_brute_force);
+	unsetenv("STITCH_SOLVE_SAFE");
 	char path[sizeof(dir) + 32];
 	snprintf(path, sizeof(path), "%s/fixed.json", dir);
 	unlink(path);
