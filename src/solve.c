@@ -1105,6 +1105,8 @@ static void backjump(struct solver *s, size_t level)
 	if (s->qhead > start)
 		s->qhead = start;
 	s->n_lim = level;
+	if (s->root_level > (int)level)
+		s->root_level = (int)level;
 	reopen_undone(s);
 }
 
@@ -1425,7 +1427,7 @@ static int conflict_level(struct solver *s, int confl, int *level)
 		*level = top;
 		if (n_top > 1 || top == 0)
 			return confl;
-		if (s->safe)
+		if (s->safe || top <= s->root_level)
 			backjump(s, (size_t)top - 1);
 		else
 			undo(s, LIT_VAR(s->lits[c->off + at]));
@@ -1546,7 +1548,7 @@ static int analyze(struct solver *s, int confl, int cur)
 	 * made since have nothing to do with the conflict.  The learned
 	 * clause's literal is then implied at level bj.
 	 */
-	if (s->safe)
+	if (s->safe || cur <= s->root_level)
 		backjump(s, (size_t)cur - 1);
 	else
 		undo(s, LIT_VAR(learnt.a[0]));
@@ -1682,7 +1684,7 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 	 * All false: undo the one literal of the highest level, which the
 	 * clause then implies; else the clause is a conflict to analyse.
 	 */
-	if (!unassigned && s->safe)
+	if (!unassigned && (s->safe || top <= s->root_level))
 		backjump(s, (size_t)(n_top == 1 && top > 0 ? top - 1 : top));
 	else if (!unassigned && n_top == 1 && top > 0)
 		undo(s, top_var);
@@ -1785,6 +1787,7 @@ static int decide(struct solver *s, bool *derived, int *confl)
 	bool done;
 	int lit;
 
+	s->root_decision = true;
 	for (size_t g = 0; g < s->n_inst; g++) {
 		int k = s->pkgs[s->inst_pkgs[g]].keep;
 		if (s->vars[k].val < 0)
@@ -1795,6 +1798,7 @@ static int decide(struct solver *s, bool *derived, int *confl)
 		if (!done)
 			return lit;
 	}
+	s->root_decision = false;
 	while (s->heap.n) {
 		const struct saux *a = &s->auxs[s->heap.a[0]];
 		if (s->vars[a->var].val == 1) {
@@ -2160,7 +2164,7 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 				solve_explain(s, confl, why, s->err);
 				return STITCH_E_UNSAT;
 			}
-			if (s->safe)
+			if (s->safe || level <= s->root_level)
 				backjump(s, (size_t)level);
 			confl = analyze(s, confl, level);
 			continue;
@@ -2192,6 +2196,8 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 		XGROW(s->lim, s->cap_lim, s->n_lim + 1);
 		s->lim[s->n_lim++] = (int)s->n_trail;
 		enqueue(s, lit, REASON_NONE);
+		if (s->root_decision)
+			s->root_level = (int)s->n_lim;
 		if (s->vars[LIT_VAR(lit)].kind == SVAR_VERSION) {
 			/*
 			 * The dependencies that ask for it or limit it, and the

@@ -164,6 +164,13 @@ struct solver {
 	struct stitch_err *err;
 	int fail; /* a STITCH_E_* met while expanding */
 	bool safe; /* backjump after a conflict instead of undo() (see stitch_solve) */
+	/*
+	 * The levels of the decisions on installed packages and roots: a
+	 * conflict there backjumps, as the preferences of section 5 rank
+	 * those decisions before all others (see undo()).
+	 */
+	int root_level;
+	bool root_decision; /* decide() returned a decision on them */
 
 	struct svar *vars;
 	size_t n_vars, cap_vars;
