@@ -269,6 +269,28 @@ static CURL *handle(struct stitch_artifacts *a)
 	return a->curl;
 }
 
+/*
+ * A transfer to url failed with c: say so, and when the server cannot be
+ * reached at all, remember it (and the first such error) so that the
+ * command does not ask again.  Returns STITCH_E_FETCH.
+ */
+static int unreachable(struct stitch_artifacts *a, const char *url, CURLcode c, bool too_big,
+                       struct stitch_err *err)
+{
+	struct stitch_err e = STITCH_ERR_INIT;
+
+	if (c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
+	    c == CURLE_OPERATION_TIMEDOUT)
+		a->remote_down = true;
+	stitch_error(&e, STITCH_E_FETCH, "cannot reach the artifact cache at '%s': %s", url,
+	             too_big ? "the answer is too large" : curl_easy_strerror(c));
+	if (a->remote_down && !a->down_err.code)
+		a->down_err = e;
+	if (err)
+		*err = e;
+	return STITCH_E_FETCH;
+}
+
 /* GET url into b: 0, STITCH_E_NOTFOUND (404, 410) or STITCH_E_FETCH. */
 static int http_get(struct stitch_artifacts *a, const char *url, struct stitch_buf *b,
                     struct stitch_err *err)
@@ -290,19 +312,8 @@ static int http_get(struct stitch_artifacts *a, const char *url, struct stitch_b
 	stitch_buf_release(&m.b);
 	if (c == CURLE_OK && (status == 404 || status == 410))
 		return STITCH_E_NOTFOUND;
-	if (c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
-	    c == CURLE_OPERATION_TIMEDOUT)
-		a->remote_down = true;
-	if (c != CURLE_OK) {
-		struct stitch_err e = STITCH_ERR_INIT;
-		stitch_error(&e, STITCH_E_FETCH, "cannot reach the artifact cache at '%s': %s", url,
-		             m.too_big ? "the answer is too large" : curl_easy_strerror(c));
-		if (a->remote_down && !a->down_err.code)
-			a->down_err = e;
-		if (err)
-			*err = e;
-		return STITCH_E_FETCH;
-	}
+	if (c != CURLE_OK)
+		return unreachable(a, url, c, m.too_big, err);
 	return stitch_error(err, STITCH_E_FETCH, "the artifact cache answered HTTP %ld for '%s'",
 	                    status, url);
 }
@@ -333,19 +344,8 @@ static int http_put(struct stitch_artifacts *a, const char *url, const char *pat
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	fclose(f);
 	stitch_buf_release(&m.b);
-	if (c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
-	    c == CURLE_OPERATION_TIMEDOUT)
-		a->remote_down = true;
-	if (c != CURLE_OK) {
-		struct stitch_err e = STITCH_ERR_INIT;
-		stitch_error(&e, STITCH_E_FETCH, "cannot reach the artifact cache at '%s': %s", url,
-		             curl_easy_strerror(c));
-		if (a->remote_down && !a->down_err.code)
-			a->down_err = e;
-		if (err)
-			*err = e;
-		return STITCH_E_FETCH;
-	}
+	if (c != CURLE_OK)
+		return unreachable(a, url, c, false, err);
 	if (status < 200 || status > 299)
 		return stitch_error(err, STITCH_E_FETCH,
 		                    "the artifact cache answered HTTP %ld to "

@@ -440,7 +440,7 @@ void stitch_req_free(struct stitch_req *r)
 	free(r);
 }
 
-static bool cmp_holds(enum stitch_op op, int c)
+bool stitch_op_holds(enum stitch_op op, int c)
 {
 	switch (op) {
 	case STITCH_OP_EQ:
@@ -464,7 +464,7 @@ bool stitch_vformula_eval(const struct stitch_vformula *f, const char *version)
 	while (f) {
 		switch (f->kind) {
 		case STITCH_VF_CMP:
-			return cmp_holds(f->op, stitch_version_cmp(version, f->version));
+			return stitch_op_holds(f->op, stitch_version_cmp(version, f->version));
 		case STITCH_VF_NOT:
 			return !stitch_vformula_eval(f->left, version);
 		case STITCH_VF_AND:

@@ -65,6 +65,9 @@ struct stitch_req {
 int stitch_req_parse(const char *s, struct stitch_req **out, struct stitch_err *err);
 void stitch_req_free(struct stitch_req *r);
 
+/* Does a version that compares c (<0, 0, >0) to the bound satisfy op? */
+bool stitch_op_holds(enum stitch_op op, int c);
+
 /* Does version satisfy f?  A NULL formula accepts every version. */
 bool stitch_vformula_eval(const struct stitch_vformula *f, const char *version);
 

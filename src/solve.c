@@ -50,10 +50,8 @@ static void *big_map(size_t len)
 	               -1, 0),
 	     *a;
 
-	if (p == MAP_FAILED) {
-		fprintf(stderr, "fatal: out of memory allocating %zu bytes\n", len);
-		abort();
-	}
+	if (p == MAP_FAILED)
+		stitch_die_oom(len);
 	a = (char *)(((uintptr_t)p + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
 	if (a > p)
 		munmap(p, (size_t)(a - p));
@@ -509,25 +507,6 @@ static void collect_cuts(struct solver *s, const struct stitch_pkg *p,
 	}
 }
 
-static bool op_holds(enum stitch_op op, int c)
-{
-	switch (op) {
-	case STITCH_OP_EQ:
-		return c == 0;
-	case STITCH_OP_NE:
-		return c != 0;
-	case STITCH_OP_LT:
-		return c < 0;
-	case STITCH_OP_LE:
-		return c <= 0;
-	case STITCH_OP_GT:
-		return c > 0;
-	case STITCH_OP_GE:
-		return c >= 0;
-	}
-	return false;
-}
-
 /* stitch_vformula_eval for version i, with the cuts in s->cuts. */
 static bool holds(const struct solver *s, const struct stitch_vformula *f, int i)
 {
@@ -537,7 +516,9 @@ static bool holds(const struct solver *s, const struct stitch_vformula *f, int i
 			for (size_t k = 0; k < s->n_cuts; k++) {
 				const struct scut *c = &s->cuts[k];
 				if (c->node == f)
-					return op_holds(f->op, i < c->lo ? 1 : i < c->hi ? 0 : -1);
+					return stitch_op_holds(f->op, i < c->lo   ? 1
+					                              : i < c->hi ? 0
+					                                          : -1);
 			}
 			return false;
 		case STITCH_VF_NOT:
@@ -2164,8 +2145,6 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 				solve_explain(s, confl, why, s->err);
 				return STITCH_E_UNSAT;
 			}
-			if (s->safe || level <= s->root_level)
-				backjump(s, (size_t)level);
 			confl = analyze(s, confl, level);
 			continue;
 		}

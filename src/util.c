@@ -16,7 +16,7 @@
 
 char stitch_buf_empty[1];
 
-static void die_oom(size_t n)
+void stitch_die_oom(size_t n)
 {
 	fprintf(stderr, "fatal: out of memory allocating %zu bytes\n", n);
 	abort();
@@ -26,7 +26,7 @@ void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		die_oom(n);
+		stitch_die_oom(n);
 	return p;
 }
 
@@ -34,7 +34,7 @@ void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
-		die_oom(n * size);
+		stitch_die_oom(n * size);
 	return p;
 }
 
@@ -42,7 +42,7 @@ void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
-		die_oom(n);
+		stitch_die_oom(n);
 	return q;
 }
 
@@ -88,7 +88,7 @@ void *xgrow(void *arr, size_t *cap, size_t need, size_t size)
 	while (n < need)
 		n = n + n / 2 + 8;
 	if (n > SIZE_MAX / size)
-		die_oom(SIZE_MAX);
+		stitch_die_oom(SIZE_MAX);
 	*cap = n;
 	return xrealloc(arr, n * size);
 }

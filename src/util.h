@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Print that n bytes could not be allocated, and abort (as xmalloc does). */
+void stitch_die_oom(size_t n) __attribute__((noreturn));
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
