@@ -481,6 +481,60 @@ bool stitch_vformula_eval(const struct stitch_vformula *f, const char *version)
 	return true;
 }
 
+/* The versions among n that comparison f matches, as bits. */
+static uint64_t cmp_mask(const struct stitch_vformula *f, const char *const *versions,
+                         const uint64_t *keys, int n)
+{
+	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1, newer, upto;
+	int lo, hi;
+
+	stitch_version_cut(versions, keys, n, f->version, stitch_version_key(f->version), &lo, &hi);
+	newer = lo == 64 ? ~(uint64_t)0 : ((uint64_t)1 << lo) - 1;
+	upto = hi == 64 ? ~(uint64_t)0 : ((uint64_t)1 << hi) - 1;
+	switch (f->op) {
+	case STITCH_OP_EQ:
+		return upto & ~newer;
+	case STITCH_OP_NE:
+		return all & ~(upto & ~newer);
+	case STITCH_OP_LT:
+		return all & ~upto;
+	case STITCH_OP_LE:
+		return all & ~newer;
+	case STITCH_OP_GT:
+		return newer;
+	case STITCH_OP_GE:
+		return upto;
+	}
+	return 0;
+}
+
+/*
+ * A chain is walked down its right spine as "acc | (conj & rest)", so that
+ * only left operands, which the parser nests at most 64 deep, recurse.
+ */
+uint64_t stitch_vformula_mask(const struct stitch_vformula *f, const char *const *versions,
+                              const uint64_t *keys, int n)
+{
+	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1, acc = 0, conj = all;
+
+	for (; f; f = f->right) {
+		switch (f->kind) {
+		case STITCH_VF_CMP:
+			return acc | (conj & cmp_mask(f, versions, keys, n));
+		case STITCH_VF_NOT:
+			return acc |
+			       (conj & all & ~stitch_vformula_mask(f->left, versions, keys, n));
+		case STITCH_VF_AND:
+			conj &= stitch_vformula_mask(f->left, versions, keys, n);
+			break;
+		case STITCH_VF_OR:
+			acc |= conj & stitch_vformula_mask(f->left, versions, keys, n);
+			break;
+		}
+	}
+	return acc | conj;
+}
+
 bool stitch_req_matches(const struct stitch_req *r, const char *name, const char *version)
 {
 	for (size_t i = 0; i < r->n_alts; i++)

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "util.h"
@@ -70,6 +71,15 @@ bool stitch_op_holds(enum stitch_op op, int c);
 
 /* Does version satisfy f?  A NULL formula accepts every version. */
 bool stitch_vformula_eval(const struct stitch_vformula *f, const char *version);
+
+/*
+ * The versions f matches among n (at most 64) distinct versions sorted
+ * newest first, as bits (bit i: versions[i]): stitch_vformula_eval for all
+ * of them at once.  keys[i] is stitch_version_key(versions[i]).  A NULL
+ * formula matches them all.
+ */
+uint64_t stitch_vformula_mask(const struct stitch_vformula *f, const char *const *versions,
+                              const uint64_t *keys, int n);
 
 /* Is (name, version) matched by one of r's alternatives? */
 bool stitch_req_matches(const struct stitch_req *r, const char *name, const char *version);

@@ -434,7 +434,7 @@ static int touch(struct solver *s, const char *name)
 	p->name = p->pkg ? p->pkg->name : xstrdup(name);
 	p->n = p->pkg ? (int)p->pkg->n_versions : 0;
 	p->var0 = (int)s->n_vars;
-	p->pin = p->pin_no = p->inst = p->keep = -1;
+	p->pin = p->pin_no = p->inst = p->keep = p->key_off = -1;
 	p->ranges = (struct ivec){0};
 	p->auxs = (struct ivec){0};
 	p->incoming = (struct ivec){0};
@@ -462,45 +462,39 @@ static int touch(struct solver *s, const char *name)
 }
 
 /*
- * Where the version a comparison names falls among p's versions, which the
- * index keeps newest first and all distinct: versions [0, lo) are newer,
- * [lo, hi) equal (at most one), [hi, n) older.  Found by string first, as
- * ranges mostly name real versions, so each version is compared to it
- * once per requirement at most, not once per version.
+ * p's version strings and sort keys (stitch_version_key), as arrays at
+ * p->key_off in s->vstrs and s->vkeys, made on first use.
  */
-static void cut_of(const struct stitch_pkg *p, struct scut *c)
+static int pkg_versions(struct solver *s, struct spkg *p)
 {
-	size_t lo = 0, hi = p->n_versions;
-
-	for (size_t i = 0; i < p->n_versions; i++) {
-		if (strcmp(p->versions[i].version, c->node->version) == 0) {
-			c->lo = (int)i;
-			c->hi = (int)i + 1;
-			return;
+	if (p->key_off < 0) {
+		p->key_off = (int)s->n_vkeys;
+		XGROW(s->vkeys, s->cap_vkeys, s->n_vkeys + (size_t)p->n);
+		XGROW(s->vstrs, s->cap_vstrs, s->n_vkeys + (size_t)p->n);
+		for (int i = 0; i < p->n; i++) {
+			s->vstrs[s->n_vkeys] = p->pkg->versions[i].version;
+			s->vkeys[s->n_vkeys++] = stitch_version_key(p->pkg->versions[i].version);
 		}
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (stitch_version_cmp(p->versions[mid].version, c->node->version) <= 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	c->lo = c->hi = (int)lo;
-	if (lo < p->n_versions &&
-	    stitch_version_cmp(p->versions[lo].version, c->node->version) == 0)
-		c->hi++;
+	return p->key_off;
+}
+
+static void cut_of(struct solver *s, struct spkg *p, struct scut *c)
+{
+	int k = pkg_versions(s, p);
+
+	stitch_version_cut(s->vstrs + k, s->vkeys + k, p->n, c->node->version,
+	                   stitch_version_key(c->node->version), &c->lo, &c->hi);
 }
 
 /* The comparisons of f, with their cuts among p's versions, into s->cuts. */
-static void collect_cuts(struct solver *s, const struct stitch_pkg *p,
-                         const struct stitch_vformula *f)
+static void collect_cuts(struct solver *s, struct spkg *p, const struct stitch_vformula *f)
 {
 	for (; f; f = f->kind == STITCH_VF_NOT ? NULL : f->right) {
 		if (f->kind == STITCH_VF_CMP) {
 			XGROW(s->cuts, s->cap_cuts, s->n_cuts + 1);
 			s->cuts[s->n_cuts].node = f;
-			cut_of(p, &s->cuts[s->n_cuts++]);
+			cut_of(s, p, &s->cuts[s->n_cuts++]);
 			return;
 		}
 		collect_cuts(s, p, f->left);
@@ -537,59 +531,6 @@ static bool holds(const struct solver *s, const struct stitch_vformula *f, int i
 	return true;
 }
 
-/* The versions among p's n (at most 64) that comparison f matches, as bits. */
-static uint64_t cmp_mask(const struct stitch_pkg *p, const struct stitch_vformula *f, int n)
-{
-	struct scut c = {.node = f};
-	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1, newer, upto;
-
-	cut_of(p, &c);
-	newer = c.lo == 64 ? ~(uint64_t)0 : ((uint64_t)1 << c.lo) - 1;
-	upto = c.hi == 64 ? ~(uint64_t)0 : ((uint64_t)1 << c.hi) - 1;
-	switch (f->op) {
-	case STITCH_OP_EQ:
-		return upto & ~newer;
-	case STITCH_OP_NE:
-		return all & ~(upto & ~newer);
-	case STITCH_OP_LT:
-		return all & ~upto;
-	case STITCH_OP_LE:
-		return all & ~newer;
-	case STITCH_OP_GT:
-		return newer;
-	case STITCH_OP_GE:
-		return upto;
-	}
-	return 0;
-}
-
-/*
- * The versions among p's n (at most 64) that formula f matches, as bits
- * (version i is bit i): stitch_vformula_eval for all of them at once.  A
- * chain is walked down its right spine as "acc | (conj & rest)", so that
- * only left operands, which the parser nests at most 64 deep, recurse.
- */
-static uint64_t formula_mask(const struct stitch_pkg *p, const struct stitch_vformula *f, int n)
-{
-	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1, acc = 0, conj = all;
-
-	for (; f; f = f->right) {
-		switch (f->kind) {
-		case STITCH_VF_CMP:
-			return acc | (conj & cmp_mask(p, f, n));
-		case STITCH_VF_NOT:
-			return acc | (conj & all & ~formula_mask(p, f->left, n));
-		case STITCH_VF_AND:
-			conj &= formula_mask(p, f->left, n);
-			break;
-		case STITCH_VF_OR:
-			acc |= conj & formula_mask(p, f->left, n);
-			break;
-		}
-	}
-	return acc | conj;
-}
-
 /*
  * The literals of the versions r matches, alternatives in order and each
  * package's versions newest first, without repeats, appended to out.
@@ -600,10 +541,12 @@ static void req_candidates(struct solver *s, const struct stitch_req *r, struct 
 
 	for (size_t a = 0; a < r->n_alts; a++) {
 		int pid = touch(s, r->alts[a].name);
-		const struct spkg *p = &s->pkgs[pid];
+		struct spkg *p = &s->pkgs[pid];
 		const struct stitch_vformula *f = r->alts[a].formula;
 		if (p->n <= 64) {
-			uint64_t m = p->n ? formula_mask(p->pkg, f, p->n) : 0;
+			int k = p->n ? pkg_versions(s, p) : 0;
+			uint64_t m =
+			    p->n ? stitch_vformula_mask(f, s->vstrs + k, s->vkeys + k, p->n) : 0;
 			for (; m; m &= m - 1) {
 				int var = p->var0 + __builtin_ctzll(m);
 				if (!s->mark[var]) {
@@ -614,7 +557,7 @@ static void req_candidates(struct solver *s, const struct stitch_req *r, struct 
 			continue;
 		}
 		s->n_cuts = 0;
-		collect_cuts(s, p->pkg, f);
+		collect_cuts(s, p, f);
 		for (int i = 0; i < p->n; i++) {
 			int var = p->var0 + i;
 			if (s->mark[var] || !holds(s, f, i))
@@ -2016,6 +1959,8 @@ static void solver_free(struct solver *s)
 	free(s->tmp2.a);
 	free(s->units.a);
 	free(s->cuts);
+	free(s->vkeys);
+	free(s->vstrs);
 }
 
 /* Version var, when true and not met yet, is needed: mark it and queue it. */

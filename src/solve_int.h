@@ -76,6 +76,7 @@ struct spkg {
 	int open_off; /* its versions not false, as a bit set in s->bits */
 	int n_true; /* its versions true (more than one only before a conflict) */
 	int rank; /* decision order of its open dependencies (solve_order.c) */
+	int key_off; /* its versions' strings and keys in s->vstrs, s->vkeys, or -1 */
 };
 
 enum aux_kind { AUX_DEP, AUX_CONF };
@@ -218,6 +219,9 @@ struct solver {
 	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
 	struct scut *cuts; /* scratch for req_candidates */
 	size_t n_cuts, cap_cuts;
+	uint64_t *vkeys; /* see spkg.key_off */
+	const char **vstrs;
+	size_t n_vkeys, cap_vkeys, cap_vstrs;
 
 	struct htab names; /* package name -> spkg id, for names no repository has */
 	int *vis_pkg; /* visible package index -> spkg id, or -1 */

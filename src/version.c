@@ -108,6 +108,55 @@ int stitch_version_cmp(const char *a, const char *b)
 	return stitch_version_cmpn(a, strlen(a), b, strlen(b));
 }
 
+/*
+ * Each run is one 16-bit field holding its value plus one, so that a
+ * missing run (0) sorts before any run, even "0": "1.2" < "1.2.0", as the
+ * end of a version sorts before the '.' that would continue it.
+ */
+uint64_t stitch_version_key(const char *s)
+{
+	uint64_t key = 0;
+	int runs = 0;
+
+	for (;;) {
+		unsigned v = 0, digits = 0;
+		for (; is_digit((unsigned char)*s); s++, digits++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (digits == 0 || digits > 4 || runs == 4)
+			return 0;
+		key |= (uint64_t)(v + 1) << (48 - 16 * runs++);
+		if (*s == '\0')
+			return key;
+		if (*s++ != '.')
+			return 0;
+	}
+}
+
+static int cut_cmp(const char *const *versions, const uint64_t *keys, int i, const char *v,
+                   uint64_t vkey)
+{
+	if (keys[i] && vkey)
+		return (keys[i] > vkey) - (keys[i] < vkey);
+	return stitch_version_cmp(versions[i], v);
+}
+
+void stitch_version_cut(const char *const *versions, const uint64_t *keys, int n, const char *v,
+                        uint64_t vkey, int *lo, int *hi)
+{
+	int l = 0, h = n;
+
+	while (l < h) {
+		int mid = l + (h - l) / 2;
+		if (cut_cmp(versions, keys, mid, v, vkey) <= 0)
+			h = mid;
+		else
+			l = mid + 1;
+	}
+	*lo = *hi = l;
+	if (l < n && cut_cmp(versions, keys, l, v, vkey) == 0)
+		++*hi;
+}
+
 static inline bool is_name_char(unsigned char c)
 {
 	return is_alnum(c) || c == '_' || c == '+' || c == '.' || c == '-';

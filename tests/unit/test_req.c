@@ -707,6 +707,51 @@ static void test_prop_random_trees(void)
 	CHECK_INT(bad, 0);
 }
 
+static int newest_first(const void *a, const void *b)
+{
+	return stitch_version_cmp(*(const char *const *)b, *(const char *const *)a);
+}
+
+/*
+ * stitch_vformula_mask agrees with stitch_vformula_eval on every version of
+ * random sorted sets, with and without sort keys.
+ */
+static void test_prop_mask(void)
+{
+	static const char *const more[] = {"1.2", "1.2.0", "1.2.3", "0.9", "2022.11.01",
+	                                   "9999.1", "3.4.0", "1.1"};
+	const char *all[N_VERSIONS + 8];
+	int n_all = 0, bad = 0;
+
+	for (size_t i = 0; i < N_VERSIONS + 8; i++)
+		all[n_all++] = i < N_VERSIONS ? versions[i] : more[i - N_VERSIONS];
+	for (int n = 0; n < 3000; n++) {
+		const char *vs[64];
+		uint64_t keys[64];
+		int k = 0;
+		for (int i = 0; i < n_all; i++)
+			if (rnd(3))
+				vs[k++] = all[i];
+		qsort(vs, (size_t)k, sizeof(vs[0]), newest_first);
+		int m = 0;
+		for (int i = 0; i < k; i++)
+			if (m == 0 || stitch_version_cmp(vs[m - 1], vs[i]) != 0)
+				vs[m++] = vs[i];
+		for (int i = 0; i < m; i++)
+			keys[i] = n % 2 ? stitch_version_key(vs[i]) : 0;
+		struct stitch_vformula *f = rnd(8) ? random_tree(1 + (int)rnd(5)) : NULL;
+		uint64_t mask = stitch_vformula_mask(f, vs, keys, m);
+		for (int i = 0; i < 64; i++) {
+			bool want = i < m && stitch_vformula_eval(f, vs[i]);
+			if (((mask >> i) & 1) != want && bad++ < 5)
+				printf("# mask bit %d ('%s') is %d\n", i, i < m ? vs[i] : "-",
+				       (int)((mask >> i) & 1));
+		}
+		free_tree(f);
+	}
+	CHECK_INT(bad, 0);
+}
+
 /*
  * Mutate canonical strings at random: every result either parses to a
  * fixed point or fails with a column inside the input (or just past it)
@@ -796,5 +841,6 @@ int main(void)
 	RUN(test_negations_round_trip);
 	RUN(test_prop_random_trees);
 	RUN(test_prop_mutations);
+	RUN(test_prop_mask);
 	return test_summary();
 }

@@ -472,6 +472,70 @@ static void test_prop_sort(void)
 	CHECK_INT(bad, 0);
 }
 
+static int sign64(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+static void test_key(void)
+{
+	static const char *const keyed[] = {
+	    "0", "1", "1.0", "1.00.2", "1.0.2", "1.2", "1.2.0", "1.10", "9999.9999.9999.9999",
+	    "2022.11.01", "0.0.0.0", NULL,
+	};
+	static const char *const unkeyed[] = {
+	    "", "1.", ".1", "1..2", "1.0~rc1", "1.0+x", "1a", "12345", "1.2.3.4.5", "v1", NULL,
+	};
+	for (int i = 0; keyed[i]; i++) {
+		CHECK(stitch_version_key(keyed[i]) != 0);
+		for (int j = 0; keyed[j]; j++)
+			if (sign64(stitch_version_key(keyed[i]), stitch_version_key(keyed[j])) !=
+			    sign(stitch_version_cmp(keyed[i], keyed[j]))) {
+				printf("# keys of '%s' and '%s' disagree with the order\n", keyed[i],
+				       keyed[j]);
+				test_failed_checks++;
+			}
+	}
+	for (int i = 0; unkeyed[i]; i++)
+		if (stitch_version_key(unkeyed[i]) != 0) {
+			printf("# '%s' has a key\n", unkeyed[i]);
+			test_failed_checks++;
+		}
+}
+
+/* Random dotted versions: keys order them exactly as the comparison does. */
+static void test_prop_key(void)
+{
+	char a[32], b[32];
+	int keyed = 0;
+
+	rng_state = 0x5eed0f4e75ULL;
+	for (int i = 0; i < 200000; i++) {
+		char *o[2] = {a, b};
+		for (int k = 0; k < 2; k++) {
+			int len = 0, runs = 1 + (int)rnd(5);
+			for (int r = 0; r < runs; r++) {
+				int d = 1 + (int)rnd(5);
+				if (r)
+					o[k][len++] = '.';
+				for (int x = 0; x < d; x++)
+					o[k][len++] = (char)('0' + rnd(rnd(2) ? 2 : 10));
+			}
+			o[k][len] = '\0';
+		}
+		uint64_t ka = stitch_version_key(a), kb = stitch_version_key(b);
+		if (!ka || !kb)
+			continue;
+		keyed++;
+		if (sign64(ka, kb) != sign(stitch_version_cmp(a, b))) {
+			printf("# keys of '%s' and '%s' disagree with the order\n", a, b);
+			test_failed_checks++;
+			return;
+		}
+	}
+	CHECK(keyed > 10000);
+}
+
 int main(void)
 {
 	RUN(test_spec_examples);
@@ -487,6 +551,8 @@ int main(void)
 	RUN(test_prop_transitivity);
 	RUN(test_prop_leading_zeros);
 	RUN(test_prop_sort);
+	RUN(test_key);
+	RUN(test_prop_key);
 	printf("# %d ordered pairs checked in chains\n", n_pairs);
 	return test_summary();
 }
