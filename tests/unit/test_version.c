@@ -480,7 +480,9 @@ static int sign64(uint64_t a, uint64_t b)
 static void test_key(void)
 {
 	static const char *const keyed[] = {
-	    "0", "1", "1.0", "1.00.2", "1.0.2", "1.2", "1.2.0", "1.10", "9999.9999.9999.9999",
+	    "0",          "1",       "1.0",
+	    "1.00.2",     "1.0.2",   "1.2",
+	    "1.2.0",      "1.10",    "9999.9999.9999.9999",
 	    "2022.11.01", "0.0.0.0", NULL,
 	};
 	static const char *const unkeyed[] = {
@@ -491,8 +493,8 @@ static void test_key(void)
 		for (int j = 0; keyed[j]; j++)
 			if (sign64(stitch_version_key(keyed[i]), stitch_version_key(keyed[j])) !=
 			    sign(stitch_version_cmp(keyed[i], keyed[j]))) {
-				printf("# keys of '%s' and '%s' disagree with the order\n", keyed[i],
-				       keyed[j]);
+				printf("# keys of '%s' and '%s' disagree with the order\n",
+				       keyed[i], keyed[j]);
 				test_failed_checks++;
 			}
 	}
