@@ -718,8 +718,8 @@ static int newest_first(const void *a, const void *b)
  */
 static void test_prop_mask(void)
 {
-	static const char *const more[] = {"1.2", "1.2.0", "1.2.3", "0.9", "2022.11.01",
-	                                   "9999.1", "3.4.0", "1.1"};
+	static const char *const more[] = {"1.2",        "1.2.0",  "1.2.3", "0.9",
+	                                   "2022.11.01", "9999.1", "3.4.0", "1.1"};
 	const char *all[N_VERSIONS + 8];
 	int n_all = 0, bad = 0;
 
