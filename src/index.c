@@ -335,10 +335,13 @@ static void materialize(struct stitch_repo *repo, struct repo_store *st, const s
 			sv->install.cmds = st->cmds + fv->install.first;
 			sv->test.n = fv->test.n;
 			sv->test.cmds = st->cmds + fv->test.first;
+			sv->reqs = v->reqs + fv->reqs;
 		}
 	}
 	repo->n_pkgs = v->n_pkgs;
 	repo->pkgs = st->pkgs;
+	repo->n_req_alts = v->n_alts;
+	repo->req_alts = v->alts;
 	repo->doc_name = xstrdup(S + v->doc_name);
 }
 

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -38,6 +39,27 @@ struct stitch_version {
 	size_t n_conflicts;
 	const char *const *conflicts;
 	struct stitch_cmdlist build, install, test;
+	/*
+	 * The requirements compiled with the repository, for the resolver:
+	 * per entry of depends, then of conflicts, the index in the
+	 * repository's req_alts of its first alternative, or STITCH_REQ_NONE.
+	 * NULL when the index was not loaded from a repository.
+	 */
+	const uint32_t *reqs;
+};
+
+#define STITCH_REQ_NONE UINT32_MAX
+
+/*
+ * One alternative of a compiled requirement.  A requirement is compiled
+ * when each of its alternatives names a package of the same repository
+ * with at most 64 versions; its alternatives are consecutive, in order,
+ * the last one marked.
+ */
+struct stitch_req_alt {
+	uint32_t pkg; /* index in the repository's pkgs */
+	uint32_t last; /* 1 on the requirement's last alternative, else 0 */
+	uint64_t mask; /* the versions it matches: bit i is pkg's versions[i] */
 };
 
 struct stitch_pkg {
@@ -69,6 +91,8 @@ struct stitch_repo {
 	char content_sha256[65]; /* of the repository's source bytes (lowercase hex) */
 	size_t n_pkgs;
 	const struct stitch_pkg *pkgs; /* sorted by name */
+	size_t n_req_alts;
+	const struct stitch_req_alt *req_alts; /* see stitch_version.reqs */
 	void *store; /* private: backing memory; one copy of each string, so
 	                equal strings in one repository are the same pointer */
 };

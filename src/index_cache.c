@@ -7,6 +7,8 @@
  *   location bytes, padded to 8
  *   flat_pkg[n_pkgs] flat_version[n_versions] flat_cmd[n_cmds]
  *   uint32_t refs[n_refs] (padded to 8)
+ *   uint32_t reqs[n_reqs] (padded to 8)
+ *   struct stitch_req_alt alts[n_alts]
  *   strings[strings_len]  (NUL-terminated strings, last byte NUL)
  * Everything is checked on open, so a truncated or corrupt file is
  * rejected (and rebuilt by the caller) instead of being trusted.
@@ -23,7 +25,7 @@
 #include "index_flat.h"
 
 #define CACHE_MAGIC "STITCHIX"
-#define CACHE_FORMAT 1u
+#define CACHE_FORMAT 2u
 #define CACHE_ENDIAN 0x01020304u
 
 struct cache_header {
@@ -35,7 +37,7 @@ struct cache_header {
 	unsigned char stamp[32];
 	unsigned char content[32];
 	uint32_t doc_name;
-	uint32_t n_pkgs, n_versions, n_cmds, n_refs;
+	uint32_t n_pkgs, n_versions, n_cmds, n_refs, n_reqs, n_alts;
 	uint32_t location_len;
 	uint64_t strings_len;
 	uint64_t file_len;
@@ -58,6 +60,23 @@ static int list_ok(struct flat_list l, uint64_t count)
 	return (uint64_t)l.first + l.n <= count;
 }
 
+/* The compiled requirements point at packages and versions that exist. */
+static int reqs_ok(const struct flat_view *v)
+{
+	if (v->n_alts && !v->alts[v->n_alts - 1].last)
+		return 0;
+	for (uint32_t i = 0; i < v->n_reqs; i++)
+		if (v->reqs[i] != STITCH_REQ_NONE && v->reqs[i] >= v->n_alts)
+			return 0;
+	for (uint32_t i = 0; i < v->n_alts; i++) {
+		const struct stitch_req_alt *a = &v->alts[i];
+		if (a->pkg >= v->n_pkgs || a->last > 1 || v->pkgs[a->pkg].n_versions > 64 ||
+		    (v->pkgs[a->pkg].n_versions < 64 && a->mask >> v->pkgs[a->pkg].n_versions))
+			return 0;
+	}
+	return 1;
+}
+
 static int view_ok(const struct flat_view *v)
 {
 	if (v->strings_len && v->strings[v->strings_len - 1] != '\0')
@@ -75,7 +94,8 @@ static int view_ok(const struct flat_view *v)
 		if (!str_ok(v, fv->version, 0) || !str_ok(v, fv->url, 0) ||
 		    !str_ok(v, fv->sha256, 1) || !list_ok(fv->depends, v->n_refs) ||
 		    !list_ok(fv->conflicts, v->n_refs) || !list_ok(fv->build, v->n_cmds) ||
-		    !list_ok(fv->install, v->n_cmds) || !list_ok(fv->test, v->n_cmds))
+		    !list_ok(fv->install, v->n_cmds) || !list_ok(fv->test, v->n_cmds) ||
+		    (uint64_t)fv->reqs + fv->depends.n + fv->conflicts.n > v->n_reqs)
 			return 0;
 	}
 	for (uint32_t i = 0; i < v->n_pkgs; i++) {
@@ -85,7 +105,7 @@ static int view_ok(const struct flat_view *v)
 		    (uint64_t)p->first_version + p->n_versions > v->n_versions)
 			return 0;
 	}
-	return 1;
+	return reqs_ok(v);
 }
 
 int cache_open(struct cache_file *cf, const char *path, const char *location)
@@ -119,6 +139,7 @@ int cache_open(struct cache_file *cf, const char *path, const char *location)
 	       (uint64_t)h.n_pkgs * sizeof(struct flat_pkg) +
 	       (uint64_t)h.n_versions * sizeof(struct flat_version) +
 	       (uint64_t)h.n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)h.n_refs * 4) +
+	       pad8((uint64_t)h.n_reqs * 4) + (uint64_t)h.n_alts * sizeof(struct stitch_req_alt) +
 	       h.strings_len;
 	if (need != h.file_len)
 		goto bad;
@@ -135,6 +156,10 @@ int cache_open(struct cache_file *cf, const char *path, const char *location)
 	off += (uint64_t)h.n_cmds * sizeof(struct flat_cmd);
 	cf->view.refs = (const void *)(p + off);
 	off += pad8((uint64_t)h.n_refs * 4);
+	cf->view.reqs = (const void *)(p + off);
+	off += pad8((uint64_t)h.n_reqs * 4);
+	cf->view.alts = (const void *)(p + off);
+	off += (uint64_t)h.n_alts * sizeof(struct stitch_req_alt);
 	cf->view.strings = p + off;
 	cf->view.strings_len = h.strings_len;
 	cf->view.doc_name = h.doc_name;
@@ -142,6 +167,8 @@ int cache_open(struct cache_file *cf, const char *path, const char *location)
 	cf->view.n_versions = h.n_versions;
 	cf->view.n_cmds = h.n_cmds;
 	cf->view.n_refs = h.n_refs;
+	cf->view.n_reqs = h.n_reqs;
+	cf->view.n_alts = h.n_alts;
 	memcpy(cf->key.stamp, h.stamp, 32);
 	memcpy(cf->key.content, h.content, 32);
 	cf->key.racy = (int)h.racy;
@@ -193,13 +220,16 @@ int cache_write(const char *path, const char *location, const struct cache_key *
 	h.n_versions = v->n_versions;
 	h.n_cmds = v->n_cmds;
 	h.n_refs = v->n_refs;
+	h.n_reqs = v->n_reqs;
+	h.n_alts = v->n_alts;
 	h.location_len = (uint32_t)loc_len;
 	h.strings_len = v->strings_len;
 	h.file_len = pad8(sizeof(h)) + pad8(loc_len) +
 	             (uint64_t)v->n_pkgs * sizeof(struct flat_pkg) +
 	             (uint64_t)v->n_versions * sizeof(struct flat_version) +
 	             (uint64_t)v->n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)v->n_refs * 4) +
-	             v->strings_len;
+	             pad8((uint64_t)v->n_reqs * 4) +
+	             (uint64_t)v->n_alts * sizeof(struct stitch_req_alt) + v->strings_len;
 	f = fopen(tmp, "wbe");
 	if (!f)
 		goto out;
@@ -212,6 +242,9 @@ int cache_write(const char *path, const char *location, const struct cache_key *
 	    write_all(f, v->cmds, v->n_cmds * sizeof(struct flat_cmd),
 	              v->n_cmds * sizeof(struct flat_cmd)) ||
 	    write_all(f, v->refs, (size_t)v->n_refs * 4, pad8((uint64_t)v->n_refs * 4)) ||
+	    write_all(f, v->reqs, (size_t)v->n_reqs * 4, pad8((uint64_t)v->n_reqs * 4)) ||
+	    write_all(f, v->alts, (size_t)v->n_alts * sizeof(struct stitch_req_alt),
+	              (size_t)v->n_alts * sizeof(struct stitch_req_alt)) ||
 	    write_all(f, v->strings, v->strings_len, v->strings_len)) {
 		fclose(f);
 		unlink(tmp);

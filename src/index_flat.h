@@ -31,6 +31,7 @@ struct flat_version {
 	uint32_t version, url, sha256;
 	struct flat_list depends, conflicts; /* into refs: strings */
 	struct flat_list build, install, test; /* into cmds */
+	uint32_t reqs; /* into reqs: its depends then its conflicts */
 };
 
 struct flat_cmd {
@@ -40,12 +41,14 @@ struct flat_cmd {
 /* Read-only view of a flat repository (from a builder or a cache file). */
 struct flat_view {
 	uint32_t doc_name;
-	uint32_t n_pkgs, n_versions, n_cmds, n_refs;
+	uint32_t n_pkgs, n_versions, n_cmds, n_refs, n_reqs, n_alts;
 	uint64_t strings_len;
 	const struct flat_pkg *pkgs;
 	const struct flat_version *versions;
 	const struct flat_cmd *cmds;
 	const uint32_t *refs;
+	const uint32_t *reqs; /* compiled requirements: see stitch_version.reqs */
+	const struct stitch_req_alt *alts;
 	const char *strings;
 };
 
@@ -62,6 +65,10 @@ struct flat_builder {
 	size_t n_cmds, cap_cmds;
 	uint32_t *refs;
 	size_t n_refs, cap_refs;
+	uint32_t *reqs;
+	size_t n_reqs;
+	struct stitch_req_alt *alts;
+	size_t n_alts, cap_alts;
 	uint32_t doc_name;
 };
 
@@ -69,8 +76,13 @@ void flat_builder_init(struct flat_builder *b);
 void flat_builder_release(struct flat_builder *b);
 /* Intern a string: equal strings share one offset. */
 uint32_t flat_intern(struct flat_builder *b, const char *s, size_t len);
-/* Sort packages by name (versions are sorted when each package is added). */
+/*
+ * Sort packages by name (versions are sorted when each package is added)
+ * and compile the requirements (flat_compile_reqs).
+ */
 void flat_builder_finish(struct flat_builder *b);
+/* Fill b's reqs and alts: see stitch_version.reqs (index_reqs.c). */
+void flat_compile_reqs(struct flat_builder *b);
 void flat_builder_view(const struct flat_builder *b, struct flat_view *v);
 
 /*

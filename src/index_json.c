@@ -35,6 +35,8 @@ void flat_builder_release(struct flat_builder *b)
 	free(b->versions);
 	free(b->cmds);
 	free(b->refs);
+	free(b->reqs);
+	free(b->alts);
 	flat_builder_init(b);
 }
 
@@ -108,6 +110,7 @@ void flat_builder_finish(struct flat_builder *b)
 {
 	if (b->n_pkgs > 1)
 		qsort_r(b->pkgs, b->n_pkgs, sizeof(*b->pkgs), cmp_pkg_name, b->strings.buf);
+	flat_compile_reqs(b);
 }
 
 void flat_builder_view(const struct flat_builder *b, struct flat_view *v)
@@ -122,6 +125,10 @@ void flat_builder_view(const struct flat_builder *b, struct flat_view *v)
 	v->versions = b->versions;
 	v->cmds = b->cmds;
 	v->refs = b->refs;
+	v->n_reqs = (uint32_t)b->n_reqs;
+	v->reqs = b->reqs;
+	v->n_alts = (uint32_t)b->n_alts;
+	v->alts = b->alts;
 	v->strings = b->strings.buf;
 }
 

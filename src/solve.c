@@ -413,10 +413,13 @@ static void mark_dirty(struct solver *s, int pid)
 	}
 }
 
-/* The spkg for name, creating its variables on first use. */
-static int touch(struct solver *s, const char *name)
+/*
+ * The spkg of visible package vis (or, when vis < 0, of name, which no
+ * repository has), creating its variables on first use.
+ */
+static int touch_pkg(struct solver *s, int vis, const char *name)
 {
-	int vis = solve_vis_lookup(s, name), id;
+	int id;
 	struct spkg *p;
 
 	if (!s->vis_pkg) {
@@ -459,6 +462,38 @@ static int touch(struct solver *s, const char *name)
 		bit_set(s->bits + s->n_bits, i);
 	s->n_bits += w;
 	return id;
+}
+
+/* The spkg for name, creating its variables on first use. */
+static int touch(struct solver *s, const char *name)
+{
+	return touch_pkg(s, solve_vis_lookup(s, name), name);
+}
+
+/*
+ * The visible index of each package of repo, or -1 where a repository of
+ * higher priority hides it; made on first use.
+ */
+static const int *repo_vis(struct solver *s, const struct stitch_repo *repo)
+{
+	size_t r = 0;
+
+	while (r < s->idx->n_repos && s->idx->repos[r] != repo)
+		r++;
+	if (r == s->idx->n_repos)
+		return NULL;
+	if (!s->repo_vis)
+		s->repo_vis = xcalloc(s->idx->n_repos, sizeof(*s->repo_vis));
+	if (!s->repo_vis[r]) {
+		int *m = xmalloc((repo->n_pkgs + 1) * sizeof(int));
+		for (size_t i = 0; i < repo->n_pkgs; i++)
+			m[i] = -1;
+		for (size_t v = 0; v < s->idx->n_visible; v++)
+			if (s->idx->visible[v]->repo == repo)
+				m[s->idx->visible[v] - repo->pkgs] = (int)v;
+		s->repo_vis[r] = m;
+	}
+	return s->repo_vis[r];
 }
 
 /*
@@ -601,6 +636,49 @@ void solve_aux_members(const struct solver *s, int aux, char *set)
 	}
 }
 
+/*
+ * Can the requirement the repository of package pid compiled at alt
+ * (stitch_version.reqs) be used?  Not when a package it names is hidden
+ * by another repository: it is parsed then.
+ */
+static bool compiled_usable(struct solver *s, int pid, uint32_t alt)
+{
+	const struct stitch_repo *repo = s->pkgs[pid].pkg->repo;
+	const int *vis = alt == STITCH_REQ_NONE ? NULL : repo_vis(s, repo);
+
+	for (const struct stitch_req_alt *a = vis ? repo->req_alts + alt : NULL; a; a++) {
+		if (vis[a->pkg] < 0)
+			return false;
+		if (a->last)
+			return true;
+	}
+	return false;
+}
+
+/* req_candidates for that compiled requirement, without parsing it. */
+static void compiled_candidates(struct solver *s, int pid, uint32_t alt, struct ivec *out)
+{
+	const struct stitch_repo *repo = s->pkgs[pid].pkg->repo;
+	const int *vis = repo_vis(s, repo);
+	size_t start = out->n;
+
+	for (const struct stitch_req_alt *a = repo->req_alts + alt;; a++) {
+		int pid_a = touch_pkg(s, vis[a->pkg], NULL);
+		const struct spkg *p = &s->pkgs[pid_a];
+		for (uint64_t m = a->mask; m; m &= m - 1) {
+			int var = p->var0 + __builtin_ctzll(m);
+			if (!s->mark[var]) {
+				s->mark[var] = 1;
+				ivec_push(out, LIT(var, 0));
+			}
+		}
+		if (a->last)
+			break;
+	}
+	for (size_t i = start; i < out->n; i++)
+		s->mark[LIT_VAR(out->a[i])] = 0;
+}
+
 static void note_conflict(int c, int *first)
 {
 	if (c >= 0 && *first < 0)
@@ -608,15 +686,17 @@ static void note_conflict(int c, int *first)
 }
 
 /*
- * Create aux(pkg, kind, str) with its clauses (see expand()).
+ * Create aux(pkg, kind, str) with its clauses (see expand()); compiled is
+ * str's compiled form (stitch_version.reqs), or STITCH_REQ_NONE.
  */
-static int make_aux(struct solver *s, int pid, int kind, const char *str, int *confl)
+static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32_t compiled,
+                    int *confl)
 {
-	struct stitch_req *r;
+	struct stitch_req *r = NULL;
 	struct saux *a;
 	int id, var, lits[2];
 
-	if (stitch_req_parse(str, &r, s->err) != 0) {
+	if (!compiled_usable(s, pid, compiled) && stitch_req_parse(str, &r, s->err) != 0) {
 		const struct spkg *p = &s->pkgs[pid];
 		s->fail = stitch_error_wrap(s->err, "package '%s': %s", p->name,
 		                            kind == AUX_DEP ? "depends" : "conflicts");
@@ -646,9 +726,13 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, int *c
 
 	s->tmp.n = 0;
 	ivec_push(&s->tmp, LIT(var, 1));
-	req_candidates(s, r, &s->tmp);
-	/* Explanations parse it again: few are needed, and memory costs. */
-	stitch_req_free(r);
+	if (r) {
+		req_candidates(s, r, &s->tmp);
+		/* Explanations parse it again: few are needed, and memory costs. */
+		stitch_req_free(r);
+	} else {
+		compiled_candidates(s, pid, compiled, &s->tmp);
+	}
 	a = &s->auxs[id];
 	a->cand_off = (int)s->pool.n;
 	a->n_cand = (int)s->tmp.n - 1;
@@ -736,7 +820,8 @@ static int expand(struct solver *s, int var)
 		int kind = dep ? AUX_DEP : AUX_CONF;
 		int id = find_aux(s, pid, kind, str);
 		if (id < 0)
-			id = make_aux(s, pid, kind, str, &confl);
+			id = make_aux(s, pid, kind, str, v->reqs ? v->reqs[i] : STITCH_REQ_NONE,
+			              &confl);
 		if (id >= 0 && dep)
 			ivec_push(&s->tmp2, id);
 	}
@@ -1961,6 +2046,9 @@ static void solver_free(struct solver *s)
 	free(s->cuts);
 	free(s->vkeys);
 	free(s->vstrs);
+	for (size_t r = 0; s->repo_vis && r < s->idx->n_repos; r++)
+		free(s->repo_vis[r]);
+	free(s->repo_vis);
 }
 
 /* Version var, when true and not met yet, is needed: mark it and queue it. */

@@ -225,6 +225,7 @@ struct solver {
 
 	struct htab names; /* package name -> spkg id, for names no repository has */
 	int *vis_pkg; /* visible package index -> spkg id, or -1 */
+	int **repo_vis; /* per repository of the index: see repo_vis() */
 
 	size_t n_roots;
 	struct stitch_req **root_reqs;

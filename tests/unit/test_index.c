@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "index.h"
+#include "req.h"
+#include "solve.h"
 #include "test.h"
 #include "util.h"
 
@@ -183,6 +185,147 @@ static int same_repo(const struct stitch_repo *a, const struct stitch_repo *b)
 	return 1;
 }
 
+/*
+ * Every compiled requirement of repo names, alternative by alternative, the
+ * packages its string names, and exactly the versions its formula matches;
+ * one left uncompiled names a package the repository lacks, or one of more
+ * than 64 versions.  Returns the number of compiled ones, or -1.
+ */
+static int check_compiled(const struct stitch_repo *repo)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < repo->n_pkgs; i++) {
+		for (size_t k = 0; k < repo->pkgs[i].n_versions; k++) {
+			const struct stitch_version *v = &repo->pkgs[i].versions[k];
+			if (!v->reqs)
+				return -1;
+			for (size_t j = 0; j < v->n_depends + v->n_conflicts; j++) {
+				const char *str = j < v->n_depends ? v->depends[j]
+				                                   : v->conflicts[j - v->n_depends];
+				struct stitch_req *r;
+				struct stitch_err err = STITCH_ERR_INIT;
+				bool ok = true, compilable = true;
+				if (stitch_req_parse(str, &r, &err) != 0)
+					return -1;
+				for (size_t a = 0; a < r->n_alts; a++) {
+					const struct stitch_pkg *p = NULL;
+					for (size_t q = 0; q < repo->n_pkgs; q++)
+						if (strcmp(repo->pkgs[q].name, r->alts[a].name) ==
+						    0)
+							p = &repo->pkgs[q];
+					compilable = compilable && p && p->n_versions <= 64;
+					if (v->reqs[j] == STITCH_REQ_NONE)
+						continue;
+					const struct stitch_req_alt *x =
+					    &repo->req_alts[v->reqs[j] + a];
+					ok = ok && p && x->pkg == (uint32_t)(p - repo->pkgs) &&
+					     x->last == (a + 1 == r->n_alts);
+					for (size_t m = 0; ok && m < p->n_versions; m++)
+						ok = ((x->mask >> m) & 1) ==
+						     stitch_vformula_eval(r->alts[a].formula,
+						                          p->versions[m].version);
+				}
+				stitch_req_free(r);
+				if (!ok || compilable != (v->reqs[j] != STITCH_REQ_NONE)) {
+					printf("# '%s': compiled wrongly\n", str);
+					return -1;
+				}
+				n += compilable;
+			}
+		}
+	}
+	return n;
+}
+
+/* Requirements are compiled with their repository, and kept in the cache. */
+static void test_compiled_reqs(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_buf doc = STITCH_BUF_INIT;
+	char *cache = path_in("creq-cache");
+	struct stitch_index *a, *b;
+
+	stitch_buf_adds(&doc, "{\"format\": 1, \"name\": \"c\", \"packages\": {"
+	                      "\"big\": {\"name\": \"big\", \"versions\": {");
+	for (int i = 0; i < 70; i++)
+		stitch_buf_addf(&doc, "%s\"1.%d\": {\"source\": {\"url\": \"u\"}}", i ? "," : "",
+		                i);
+	stitch_buf_adds(
+	    &doc,
+	    "}}, \"lib\": {\"name\": \"lib\", \"versions\": {"
+	    "\"1.0~rc1\": {\"source\": {\"url\": \"u\"}},"
+	    "\"1.0\": {\"source\": {\"url\": \"u\"}}, \"1.2.3\": {\"source\": {\"url\": \"u\"}},"
+	    "\"2.0+x\": {\"source\": {\"url\": \"u\"}}, \"10\": {\"source\": {\"url\": \"u\"}}}},"
+	    "\"app\": {\"name\": \"app\", \"versions\": {\"1\": {\"source\": {\"url\": \"u\"},"
+	    "\"depends\": [\"lib {>= 1.0 & < 10}\", \"lib {!(= 1.2.3) | = 10}\", \"lib\","
+	    "\"lib {< 1} | app {> 0}\", \"gone {>= 1}\", \"lib | gone\", \"big {>= 1.5}\"],"
+	    "\"conflicts\": [\"lib {= 2.0+x}\"]}}}}}");
+	write_file("creq.json", doc.buf);
+	stitch_buf_release(&doc);
+	{
+		char *p = path_in("creq.json");
+		char *cmd = xasprintf("touch -d '1 hour ago' %s", p);
+		CHECK_INT(system(cmd), 0);
+		free(cmd);
+		free(p);
+	}
+	a = open_one("creq.json", cache, &err);
+	b = open_one("creq.json", cache, &err);
+	CHECK(a && b);
+	if (a && b) {
+		CHECK(b->repos[0]->from_cache);
+		/* Five: not those naming "gone", nor the one with 70 versions. */
+		CHECK_INT(check_compiled(a->repos[0]), 5);
+		CHECK_INT(check_compiled(b->repos[0]), 5);
+	}
+	stitch_index_free(a);
+	stitch_index_free(b);
+	free(cache);
+}
+
+/*
+ * A requirement compiled against a package that another repository hides
+ * is read again against the package that is seen: the versions differ.
+ */
+static void test_compiled_reqs_overlay(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *base = path_in("base.json"), *over = path_in("over.json");
+	struct stitch_repo_spec specs[2] = {{"base", base, 1, NULL}, {"over", over, 5, NULL}};
+	struct stitch_index *idx = NULL;
+	static const char *const roots[] = {"app"};
+	struct stitch_solve_request rq = {.n_roots = 1, .roots = roots};
+	struct stitch_solution sol = {0};
+	struct stitch_buf why = STITCH_BUF_INIT;
+
+	write_file("base.json",
+	           "{\"format\": 1, \"name\": \"base\", \"packages\": {"
+	           "\"app\": {\"name\": \"app\", \"versions\": {\"1\": {\"source\": {\"url\": "
+	           "\"u\"}, \"depends\": [\"lib {>= 2}\"]}}},"
+	           "\"lib\": {\"name\": \"lib\", \"versions\": {\"1\": {\"source\": {\"url\": "
+	           "\"u\"}}, \"2\": {\"source\": {\"url\": \"u\"}}, \"3\": {\"source\": "
+	           "{\"url\": \"u\"}}}}}}");
+	/*
+	 * In base, "lib {>= 2}" is lib's first two versions; here those are
+	 * 1.5 and 1, and none is 2 or newer.
+	 */
+	write_file("over.json",
+	           "{\"format\": 1, \"name\": \"over\", \"packages\": {"
+	           "\"lib\": {\"name\": \"lib\", \"versions\": {\"1\": {\"source\": {\"url\": "
+	           "\"u\"}}, \"1.5\": {\"source\": {\"url\": \"u\"}}}}}}");
+	CHECK_INT(stitch_index_open(&idx, specs, 2, NULL, &err), 0);
+	if (idx) {
+		CHECK_INT(stitch_solve(idx, &rq, &sol, &why, &err), STITCH_E_UNSAT);
+		CHECK_INT(sol.n, 0);
+		stitch_solution_release(&sol);
+	}
+	stitch_buf_release(&why);
+	stitch_index_free(idx);
+	free(base);
+	free(over);
+}
+
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 
 static unsigned rnd(unsigned n)
@@ -213,9 +356,12 @@ static void test_cache_roundtrip(void)
 				stitch_buf_addf(
 				    &doc, "%s\"%u.%u\": {\"source\": {\"url\": \"p%u-%u.tgz\"}",
 				    k ? "," : "", rnd(3), k, i, k);
-				stitch_buf_addf(&doc,
-				                ", \"depends\": [\"p%u {>= %u}\", \"p%u | p%u\"]",
-				                rnd(n), rnd(4), rnd(n), rnd(n));
+				stitch_buf_addf(
+				    &doc,
+				    ", \"depends\": [\"p%u {>= %u}\", \"p%u | p%u\", "
+				    "\"p%u {!(= %u.1) | < 1}\"], \"conflicts\": [\"%c%u\"]",
+				    rnd(n), rnd(4), rnd(n), rnd(n), rnd(n), rnd(3),
+				    rnd(2) ? 'p' : 'q', rnd(n));
 				if (rnd(2))
 					stitch_buf_addf(
 					    &doc, ", \"build\": [[\"make\", \"-j%u\"], [\"x\"]]",
@@ -242,6 +388,8 @@ static void test_cache_roundtrip(void)
 			CHECK(!a->repos[0]->from_cache);
 			CHECK(b->repos[0]->from_cache);
 			CHECK(same_repo(a->repos[0], b->repos[0]));
+			CHECK(check_compiled(a->repos[0]) >= 0);
+			CHECK(check_compiled(b->repos[0]) >= 0);
 		}
 		stitch_index_free(a);
 		stitch_index_free(b);
@@ -257,6 +405,8 @@ int main(void)
 	RUN(test_error_codes);
 	RUN(test_overlay);
 	RUN(test_cache_roundtrip);
+	RUN(test_compiled_reqs);
+	RUN(test_compiled_reqs_overlay);
 	{
 		char *cmd = xasprintf("rm -rf %s", tmpdir);
 		if (system(cmd) != 0)

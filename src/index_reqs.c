@@ -1,0 +1,128 @@
+/*
+ * Requirements compiled with their repository (see stitch_version.reqs):
+ * each requirement string of a depends or conflicts list, parsed once when
+ * the repository is compiled, becomes the packages it names and the
+ * versions of each that it matches, so that the resolver neither parses a
+ * requirement nor compares a version for it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_flat.h"
+#include "req.h"
+#include "version.h"
+
+/* Requirement strings already compiled: string offset -> first alt. */
+struct memo {
+	uint32_t *off; /* offset + 1; 0 = empty */
+	uint32_t *alt;
+	size_t mask;
+};
+
+static uint32_t *memo_slot(struct memo *m, uint32_t off, bool *found)
+{
+	size_t j = ((uint64_t)off * 0x9e3779b97f4a7c15u >> 32) & m->mask;
+
+	while (m->off[j] && m->off[j] != off + 1)
+		j = (j + 1) & m->mask;
+	*found = m->off[j] != 0;
+	m->off[j] = off + 1;
+	return &m->alt[j];
+}
+
+/* The package called name in b (sorted by name), or -1. */
+static long find_pkg(const struct flat_builder *b, const char *name)
+{
+	size_t lo = 0, hi = b->n_pkgs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b->strings.buf + b->pkgs[mid].name, name);
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/*
+ * Compile the requirement at string offset off: its first alt, or
+ * STITCH_REQ_NONE when it names a package of another repository (or none),
+ * or one with more than 64 versions.  vs and keys: every version's string
+ * and stitch_version_key, by version index.
+ */
+static uint32_t compile(struct flat_builder *b, uint32_t off, const char *const *vs,
+                        const uint64_t *keys)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_req *r;
+	size_t first = b->n_alts;
+
+	/* The strings were parsed and printed when they were added. */
+	if (stitch_req_parse(b->strings.buf + off, &r, &err) != 0) {
+		stitch_err_clear(&err);
+		return STITCH_REQ_NONE;
+	}
+	for (size_t i = 0; i < r->n_alts; i++) {
+		long k = find_pkg(b, r->alts[i].name);
+		const struct flat_pkg *p = k >= 0 ? &b->pkgs[k] : NULL;
+		if (!p || p->n_versions > 64) {
+			b->n_alts = first;
+			stitch_req_free(r);
+			return STITCH_REQ_NONE;
+		}
+		XGROW(b->alts, b->cap_alts, b->n_alts + 1);
+		b->alts[b->n_alts++] = (struct stitch_req_alt){
+		    .pkg = (uint32_t)k,
+		    .last = i + 1 == r->n_alts,
+		    .mask = stitch_vformula_mask(r->alts[i].formula, vs + p->first_version,
+		                                 keys + p->first_version, (int)p->n_versions),
+		};
+	}
+	stitch_req_free(r);
+	return (uint32_t)first;
+}
+
+void flat_compile_reqs(struct flat_builder *b)
+{
+	struct memo m;
+	size_t n = 0, cap = 16;
+	const char **vs = xcalloc(b->n_versions + 1, sizeof(*vs));
+	uint64_t *keys = xcalloc(b->n_versions + 1, sizeof(*keys));
+
+	free(b->reqs);
+	b->reqs = NULL;
+	b->n_reqs = b->n_alts = 0;
+	for (size_t i = 0; i < b->n_versions; i++) {
+		n += b->versions[i].depends.n + b->versions[i].conflicts.n;
+		vs[i] = b->strings.buf + b->versions[i].version;
+		keys[i] = stitch_version_key(vs[i]);
+	}
+	while (cap < 2 * n)
+		cap *= 2;
+	m.off = xcalloc(cap, sizeof(*m.off));
+	m.alt = xcalloc(cap, sizeof(*m.alt));
+	m.mask = cap - 1;
+	b->reqs = xcalloc(n + 1, sizeof(*b->reqs));
+	for (size_t i = 0; i < b->n_versions; i++) {
+		struct flat_version *fv = &b->versions[i];
+		fv->reqs = (uint32_t)b->n_reqs;
+		for (uint32_t k = 0; k < fv->depends.n + fv->conflicts.n; k++) {
+			uint32_t off = k < fv->depends.n ? b->refs[fv->depends.first + k]
+			                                 : b->refs[fv->conflicts.first + k -
+			                                           fv->depends.n];
+			bool found;
+			uint32_t *slot = memo_slot(&m, off, &found);
+			if (!found)
+				*slot = compile(b, off, vs, keys);
+			b->reqs[b->n_reqs++] = *slot;
+		}
+	}
+	free(m.off);
+	free(m.alt);
+	free(vs);
+	free(keys);
+}
