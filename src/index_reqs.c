@@ -111,9 +111,9 @@ void flat_compile_reqs(struct flat_builder *b)
 		struct flat_version *fv = &b->versions[i];
 		fv->reqs = (uint32_t)b->n_reqs;
 		for (uint32_t k = 0; k < fv->depends.n + fv->conflicts.n; k++) {
-			uint32_t off = k < fv->depends.n ? b->refs[fv->depends.first + k]
-			                                 : b->refs[fv->conflicts.first + k -
-			                                           fv->depends.n];
+			uint32_t off = k < fv->depends.n
+			                   ? b->refs[fv->depends.first + k]
+			                   : b->refs[fv->conflicts.first + k - fv->depends.n];
 			bool found;
 			uint32_t *slot = memo_slot(&m, off, &found);
 			if (!found)
