@@ -437,7 +437,7 @@ static int touch_pkg(struct solver *s, int vis, const char *name)
 	p->name = p->pkg ? p->pkg->name : xstrdup(name);
 	p->n = p->pkg ? (int)p->pkg->n_versions : 0;
 	p->var0 = (int)s->n_vars;
-	p->pin = p->pin_no = p->inst = p->keep = p->key_off = -1;
+	p->pin = p->pin_no = p->inst = p->keep = p->key_off = p->memb_off = -1;
 	p->ranges = (struct ivec){0};
 	p->auxs = (struct ivec){0};
 	p->incoming = (struct ivec){0};
@@ -470,11 +470,7 @@ static int touch(struct solver *s, const char *name)
 	return touch_pkg(s, solve_vis_lookup(s, name), name);
 }
 
-/*
- * The visible index of each package of repo, or -1 where a repository of
- * higher priority hides it; made on first use.
- */
-static const int *repo_vis(struct solver *s, const struct stitch_repo *repo)
+const int *solve_repo_vis(struct solver *s, const struct stitch_repo *repo)
 {
 	size_t r = 0;
 
@@ -622,6 +618,48 @@ static bool has_string(const char *const *list, size_t n, const char *str, bool 
 	return false;
 }
 
+#define MEMBERS_UNKNOWN (~(uint64_t)0)
+
+/*
+ * The versions of package pid whose depends (kind AUX_DEP) or conflicts
+ * contain str, as bits, from a table of its requirement strings made on
+ * first use: one pass over its versions instead of one per requirement.
+ * MEMBERS_UNKNOWN for a package of more than 63 versions or one built in
+ * memory, whose strings are not interned: the caller looks then.
+ */
+static uint64_t pkg_members(struct solver *s, int pid, int kind, const char *str)
+{
+	struct spkg *p = &s->pkgs[pid];
+
+	if (p->n > 63 || !p->pkg->repo)
+		return MEMBERS_UNKNOWN;
+	if (p->memb_off < 0) {
+		p->memb_off = (int)s->n_membs;
+		for (int i = 0; i < p->n; i++) {
+			const struct stitch_version *v = &p->pkg->versions[i];
+			for (size_t k = 0; k < v->n_depends + v->n_conflicts; k++) {
+				int kd = k < v->n_depends ? AUX_DEP : AUX_CONF;
+				const char *x = k < v->n_depends ? v->depends[k]
+				                                 : v->conflicts[k - v->n_depends];
+				size_t j = (size_t)p->memb_off;
+				while (j < s->n_membs &&
+				       (s->membs[j].str != x || s->membs[j].kind != kd))
+					j++;
+				if (j == s->n_membs) {
+					XGROW(s->membs, s->cap_membs, s->n_membs + 1);
+					s->membs[s->n_membs++] = (struct smemb){x, 0, kd};
+				}
+				s->membs[j].mask |= (uint64_t)1 << i;
+			}
+		}
+		p->n_memb = (int)s->n_membs - p->memb_off;
+	}
+	for (int j = p->memb_off; j < p->memb_off + p->n_memb; j++)
+		if (s->membs[j].str == str && s->membs[j].kind == kind)
+			return s->membs[j].mask;
+	return 0;
+}
+
 void solve_aux_members(const struct solver *s, int aux, char *set)
 {
 	const struct saux *a = &s->auxs[aux];
@@ -644,7 +682,7 @@ void solve_aux_members(const struct solver *s, int aux, char *set)
 static bool compiled_usable(struct solver *s, int pid, uint32_t alt)
 {
 	const struct stitch_repo *repo = s->pkgs[pid].pkg->repo;
-	const int *vis = alt == STITCH_REQ_NONE ? NULL : repo_vis(s, repo);
+	const int *vis = alt == STITCH_REQ_NONE ? NULL : solve_repo_vis(s, repo);
 
 	for (const struct stitch_req_alt *a = vis ? repo->req_alts + alt : NULL; a; a++) {
 		if (vis[a->pkg] < 0)
@@ -659,7 +697,7 @@ static bool compiled_usable(struct solver *s, int pid, uint32_t alt)
 static void compiled_candidates(struct solver *s, int pid, uint32_t alt, struct ivec *out)
 {
 	const struct stitch_repo *repo = s->pkgs[pid].pkg->repo;
-	const int *vis = repo_vis(s, repo);
+	const int *vis = solve_repo_vis(s, repo);
 	size_t start = out->n;
 
 	for (const struct stitch_req_alt *a = repo->req_alts + alt;; a++) {
@@ -713,11 +751,13 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 	ivec_push(&s->pkgs[pid].auxs, id);
 
 	/* "A version with this requirement implies aux", for each of them. */
+	uint64_t members = pkg_members(s, pid, kind, str);
 	bool interned = s->pkgs[pid].pkg->repo != NULL;
 	for (int i = 0; i < s->pkgs[pid].n; i++) {
 		const struct stitch_version *v = &s->pkgs[pid].pkg->versions[i];
-		if (kind == AUX_DEP ? has_string(v->depends, v->n_depends, str, interned)
-		                    : has_string(v->conflicts, v->n_conflicts, str, interned)) {
+		if (members != MEMBERS_UNKNOWN ? (members >> i) & 1
+		    : kind == AUX_DEP          ? has_string(v->depends, v->n_depends, str, interned)
+		                      : has_string(v->conflicts, v->n_conflicts, str, interned)) {
 			lits[0] = LIT(s->pkgs[pid].var0 + i, 1);
 			lits[1] = LIT(var, 0);
 			note_conflict(add_clause(s, lits, 2, CL_AUXBIN, id, NULL), confl);
@@ -1970,6 +2010,16 @@ static void setup_order(struct solver *s)
 		if (s->vrank[i] >= 0)
 			n += s->idx->visible[i]->n_versions;
 	reserve_vars(s, n + n / 2 + 64);
+	/*
+	 * And room for what a search over them makes: reserved memory is only
+	 * faulted in where it is used, while growing copies.
+	 */
+	BIG_GROW(s->cls, s->cap_cls, 2 * n + 64);
+	BIG_GROW(s->lits, s->cap_lits, 6 * n + 256);
+	BIG_GROW(s->edges, s->cap_edges, 4 * n + 64);
+	BIG_GROW(s->auxs, s->cap_auxs, n / 2 + 64);
+	BIG_GROW(s->trail, s->cap_trail, 3 * n + 64);
+	XGROW(s->pool.a, s->pool.cap, 4 * n + 64);
 }
 
 /* Root clauses go in after the pins so that they see the pins' units. */
@@ -2046,6 +2096,7 @@ static void solver_free(struct solver *s)
 	free(s->cuts);
 	free(s->vkeys);
 	free(s->vstrs);
+	free(s->membs);
 	for (size_t r = 0; s->repo_vis && r < s->idx->n_repos; r++)
 		free(s->repo_vis[r]);
 	free(s->repo_vis);

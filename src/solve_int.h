@@ -77,6 +77,7 @@ struct spkg {
 	int n_true; /* its versions true (more than one only before a conflict) */
 	int rank; /* decision order of its open dependencies (solve_order.c) */
 	int key_off; /* its versions' strings and keys in s->vstrs, s->vkeys, or -1 */
+	int memb_off, n_memb; /* its requirement strings in s->membs (pkg_members) */
 };
 
 enum aux_kind { AUX_DEP, AUX_CONF };
@@ -159,6 +160,13 @@ struct sedge {
 
 #define TRAIL_HOLE (-1) /* a literal undo() took out of the trail */
 
+/* A requirement string of a package, and its versions that have it. */
+struct smemb {
+	const char *str;
+	uint64_t mask;
+	int kind; /* enum aux_kind */
+};
+
 struct solver {
 	const struct stitch_index *idx;
 	const struct stitch_solve_request *rq;
@@ -219,13 +227,15 @@ struct solver {
 	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
 	struct scut *cuts; /* scratch for req_candidates */
 	size_t n_cuts, cap_cuts;
+	struct smemb *membs; /* see spkg.memb_off */
+	size_t n_membs, cap_membs;
 	uint64_t *vkeys; /* see spkg.key_off */
 	const char **vstrs;
 	size_t n_vkeys, cap_vkeys, cap_vstrs;
 
 	struct htab names; /* package name -> spkg id, for names no repository has */
 	int *vis_pkg; /* visible package index -> spkg id, or -1 */
-	int **repo_vis; /* per repository of the index: see repo_vis() */
+	int **repo_vis; /* per repository of the index: see solve_repo_vis() */
 
 	size_t n_roots;
 	struct stitch_req **root_reqs;
@@ -265,6 +275,13 @@ int solve_vis_find(const struct stitch_index *idx, const char *name);
 /* The same, with the ranking's hashed names once they exist; and free them. */
 int solve_vis_lookup(const struct solver *s, const char *name);
 void solve_vis_release(struct solver *s);
+
+/*
+ * The visible index of each package of repo, or -1 where a repository of
+ * higher priority hides it (made on first use); NULL when repo is not one
+ * of the index's.
+ */
+const int *solve_repo_vis(struct solver *s, const struct stitch_repo *repo);
 
 /* Rank the packages reachable from starts (visible indices): s->vrank. */
 void solve_order_rank(struct solver *s, const int *starts, size_t n_starts);

@@ -239,12 +239,46 @@ static size_t seen_name(const struct seen_set *set, const char *s, uint32_t hash
 
 /* What listing a package's successors needs, kept from one to the next. */
 struct lister {
+	struct solver *s;
 	const struct stitch_index *idx;
 	const struct name_tab *tab;
 	struct seen_set seen;
 	const char **fresh; /* the package's requirement strings not met before */
+	uint32_t *fresh_alt; /* and their compiled forms (stitch_version.reqs) */
 	size_t cap_fresh;
+	unsigned *pushed; /* per visible package: gen when pushed for this one */
+	unsigned gen;
 };
+
+/* Push visible package v on out, once per package listed. */
+static void push_vis(struct lister *l, int v, struct ivec *out)
+{
+	if (v >= 0 && l->pushed[v] != l->gen) {
+		l->pushed[v] = l->gen;
+		ivec_push(out, v);
+	}
+}
+
+/*
+ * Push the packages a compiled requirement (first alternative a) names,
+ * through vis (solve_repo_vis).  False, pushing nothing, when one of them
+ * is hidden by another repository.
+ */
+static bool take_compiled(struct lister *l, const int *vis, const struct stitch_req_alt *a,
+                          struct ivec *out)
+{
+	for (const struct stitch_req_alt *x = a;; x++) {
+		if (vis[x->pkg] < 0)
+			return false;
+		if (x->last)
+			break;
+	}
+	for (;; a++) {
+		push_vis(l, vis[a->pkg], out);
+		if (a->last)
+			return true;
+	}
+}
 
 /*
  * The name at s, which is not empty: push the package it names on out
@@ -268,8 +302,7 @@ static const char *take_name(struct lister *l, const char *s, struct ivec *out)
 		h = (h ^ (unsigned char)s[len]) * FNV_PRIME;
 	seen_put(&l->seen, s, len, mix(key));
 	v = tab_find_hashed(l->tab, s, len, h);
-	if (v >= 0)
-		ivec_push(out, v);
+	push_vis(l, v, out);
 	return s + len;
 }
 
@@ -322,23 +355,32 @@ static void scan_names(struct lister *l, const char *s, struct ivec *out)
 static void successors(struct lister *l, const struct stitch_pkg *p, struct ivec *out)
 {
 	size_t n_fresh = 0;
+	const int *vis = p->repo && p->repo->req_alts ? solve_repo_vis(l->s, p->repo) : NULL;
 
 	for (size_t v = 0; v < p->n_versions; v++)
 		PREFETCH(p->versions[v].depends);
 	seen_next(&l->seen);
+	l->gen++;
 	for (size_t v = 0; v < p->n_versions; v++) {
 		const struct stitch_version *ver = &p->versions[v];
-		if (n_fresh + ver->n_depends > l->cap_fresh)
+		if (n_fresh + ver->n_depends > l->cap_fresh) {
+			size_t cap = l->cap_fresh;
 			XGROW(l->fresh, l->cap_fresh, n_fresh + ver->n_depends);
+			XGROW(l->fresh_alt, cap, n_fresh + ver->n_depends);
+		}
 		for (size_t d = 0; d < ver->n_depends; d++) {
 			if (seen_str(&l->seen, ver->depends[d]))
 				continue;
+			l->fresh_alt[n_fresh] = vis && ver->reqs ? ver->reqs[d] : STITCH_REQ_NONE;
 			l->fresh[n_fresh++] = ver->depends[d];
-			PREFETCH(ver->depends[d]);
+			if (l->fresh_alt[n_fresh - 1] == STITCH_REQ_NONE)
+				PREFETCH(ver->depends[d]);
 		}
 	}
 	for (size_t i = 0; i < n_fresh; i++)
-		scan_names(l, l->fresh[i], out);
+		if (l->fresh_alt[i] == STITCH_REQ_NONE ||
+		    !take_compiled(l, vis, p->repo->req_alts + l->fresh_alt[i], out))
+			scan_names(l, l->fresh[i], out);
 }
 
 struct frame {
@@ -361,12 +403,13 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 	int *adj_n = xcalloc(nv + 1, sizeof(int));
 	bool *on = xcalloc(nv + 1, sizeof(bool));
 	struct ivec adj = {0}, stk = {0}, order = {0}, comp_end = {0};
-	struct lister lister = {.idx = idx, .tab = &s->vtab};
+	struct lister lister = {.s = s, .idx = idx, .tab = &s->vtab};
 	struct frame *fr = NULL;
 	size_t n_fr = 0, cap_fr = 0;
 	int counter = 0;
 
 	tab_init(&s->vtab, idx);
+	lister.pushed = xcalloc(nv + 1, sizeof(*lister.pushed));
 
 	s->vrank = xcalloc(nv + 1, sizeof(int));
 	for (size_t i = 0; i < nv; i++)
@@ -455,6 +498,8 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 	free(adj.a);
 	free(lister.seen.e);
 	free(lister.fresh);
+	free(lister.fresh_alt);
+	free(lister.pushed);
 	free(stk.a);
 	free(order.a);
 	free(comp_end.a);
