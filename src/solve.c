@@ -227,6 +227,7 @@ static void watch_push(struct solver *s, int lit, int cid)
 static void reserve_vars(struct solver *s, size_t n)
 {
 	BIG_GROW(s->vars, s->cap_vars, n);
+	BIG_GROW(s->val, s->cap_val, n);
 	BIG_GROW(s->watches, s->cap_watches, 2 * n);
 	BIG_GROW(s->mark, s->cap_mark, n);
 }
@@ -237,9 +238,10 @@ static int new_vars(struct solver *s, int n, int kind, int pkg)
 	int v = (int)s->n_vars;
 
 	BIG_GROW(s->vars, s->cap_vars, s->n_vars + (size_t)n);
+	BIG_GROW(s->val, s->cap_val, s->n_vars + (size_t)n);
+	memset(s->val + v, -1, (size_t)n);
 	for (int i = 0; i < n; i++)
-		s->vars[v + i] = (struct svar){.val = -1,
-		                               .kind = (unsigned char)kind,
+		s->vars[v + i] = (struct svar){.kind = (unsigned char)kind,
 		                               .level = -1,
 		                               .reason = REASON_NONE,
 		                               .pkg = pkg,
@@ -298,10 +300,10 @@ static void enqueue(struct solver *s, int lit, int reason)
 		}
 	}
 	v->level = lv;
-	v->val = (signed char)!LIT_NEG(lit);
+	s->val[var] = (signed char)!LIT_NEG(lit);
 	if (v->kind == SVAR_VERSION) {
 		struct spkg *p = &s->pkgs[v->pkg];
-		if (v->val)
+		if (s->val[var])
 			p->n_true++;
 		else
 			s->bits[p->open_off + v->idx / 64] &= ~((uint64_t)1 << (v->idx % 64));
@@ -915,11 +917,11 @@ static int propagate_clauses(struct solver *s)
 				int o = p->var0 + i;
 				if (o == var)
 					continue;
-				if (s->vars[o].val == 1) {
+				if (s->val[o] == 1) {
 					s->qhead--;
 					return amo_conflict(s, var, o);
 				}
-				if (s->vars[o].val < 0)
+				if (s->val[o] < 0)
 					enqueue(s, LIT(o, 1), REASON_AMO(var));
 			}
 			if (!s->vars[var].expanded) {
@@ -1003,7 +1005,7 @@ static int check_dirty(struct solver *s, bool *derived)
 		for (size_t k = 0; k < p->ranges.n; k++) {
 			const struct saux *b = &s->auxs[p->ranges.a[k]];
 			bool fits = false;
-			if (s->vars[b->var].val != -1)
+			if (s->val[b->var] != -1)
 				continue;
 			for (size_t j = 0; j < w && !fits; j++)
 				fits = (s->need[j] & s->bits[b->mask_off + j]) != 0;
@@ -1058,14 +1060,14 @@ void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec 
 
 static void unassign(struct solver *s, struct svar *v)
 {
-	if (v->kind == SVAR_VERSION && v->val == 1) {
+	if (v->kind == SVAR_VERSION && s->val[v - s->vars] == 1) {
 		ivec_push(&s->undone, v->pkg);
 		s->pkgs[v->pkg].n_true--;
 	} else if (v->kind == SVAR_VERSION) {
 		const struct spkg *p = &s->pkgs[v->pkg];
 		s->bits[p->open_off + v->idx / 64] |= (uint64_t)1 << (v->idx % 64);
 	}
-	v->val = -1;
+	s->val[v - s->vars] = -1;
 	v->reason = REASON_NONE;
 	v->level = -1;
 }
@@ -1076,7 +1078,7 @@ static void reopen_undone(struct solver *s)
 	for (size_t i = 0; i < s->undone.n; i++) {
 		const struct spkg *p = &s->pkgs[s->undone.a[i]];
 		for (size_t k = 0; k < p->incoming.n; k++)
-			if (s->vars[s->auxs[p->incoming.a[k]].var].val == 1)
+			if (s->val[s->auxs[p->incoming.a[k]].var] == 1)
 				solve_heap_push(s, p->incoming.a[k]);
 	}
 	s->undone.n = 0;
@@ -1235,7 +1237,7 @@ static bool still_wanted(const struct solver *s, int var)
 			shaped = true;
 			continue;
 		}
-		if (av->val != 1 || asked)
+		if (s->val[a->var] != 1 || asked)
 			continue;
 		if (a->single >= 0) {
 			asked = bit_get(s->bits + a->mask_off, v->idx);
@@ -1254,11 +1256,12 @@ static bool still_wanted(const struct solver *s, int var)
 	for (int i = 0; i < v->idx; i++) {
 		const struct svar *w = &s->vars[p->var0 + i];
 		bool fits =
-		    w->undo || (shaped && (w->val != 0 || (REASON_IS_AMO(w->reason) &&
-		                                           REASON_AMO_VAR(w->reason) == var)));
+		    w->undo ||
+		    (shaped && (s->val[p->var0 + i] != 0 ||
+		                (REASON_IS_AMO(w->reason) && REASON_AMO_VAR(w->reason) == var)));
 		for (size_t k = 0; k < p->ranges.n && fits; k++) {
 			const struct saux *a = &s->auxs[p->ranges.a[k]];
-			if (s->vars[a->var].val == 1 && !s->vars[a->var].undo)
+			if (s->val[a->var] == 1 && !s->vars[a->var].undo)
 				fits = bit_get(s->bits + a->mask_off, i);
 		}
 		if (fits)
@@ -1297,7 +1300,8 @@ static void undo(struct solver *s, int x)
 		}
 		for (int e = v->child; e >= 0; e = s->edges[e].next) {
 			struct svar *c = &s->vars[s->edges[e].var];
-			if (c->stamp == s->edges[e].stamp && c->val >= 0 && !c->undo) {
+			if (c->stamp == s->edges[e].stamp && s->val[s->edges[e].var] >= 0 &&
+			    !c->undo) {
 				c->undo = true;
 				uheap_push(s, s->edges[e].var);
 			}
@@ -1318,7 +1322,7 @@ static void undo(struct solver *s, int x)
 		if (v->kind == SVAR_VERSION && s->pkgs[v->pkg].n_true > 0) {
 			const struct spkg *p = &s->pkgs[v->pkg];
 			for (int i = 0; i < p->n; i++) {
-				if (s->vars[p->var0 + i].val == 1) {
+				if (s->val[p->var0 + i] == 1) {
 					ivec_push(&s->pend, LIT(var, 1));
 					ivec_push(&s->pend, REASON_AMO(p->var0 + i));
 					break;
@@ -1434,7 +1438,7 @@ static int imply_pending(struct solver *s)
 			confl = repair(s, r);
 			continue;
 		}
-		if (s->vars[REASON_AMO_VAR(r)].val != 1 || lit_value(s, lit) == 1)
+		if (s->val[REASON_AMO_VAR(r)] != 1 || lit_value(s, lit) == 1)
 			continue;
 		if (lit_value(s, lit) < 0)
 			enqueue(s, lit, r);
@@ -1649,7 +1653,7 @@ static void need_set(struct solver *s, const struct spkg *p, int first)
 		ivec_push(&s->rs, first);
 	for (size_t k = 0; k < p->ranges.n; k++) {
 		const struct saux *z = &s->auxs[p->ranges.a[k]];
-		if (p->ranges.a[k] == first || s->vars[z->var].val != 1)
+		if (p->ranges.a[k] == first || s->val[z->var] != 1)
 			continue;
 		ivec_push(&s->rs, p->ranges.a[k]);
 		for (size_t j = 0; j < w; j++)
@@ -1679,7 +1683,7 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 	struct slearn *L;
 
 	for (int i = 0; i < p->n; i++)
-		if (s->vars[p->var0 + i].val != 0)
+		if (s->val[p->var0 + i] != 0)
 			bit_set(open, i);
 	/* Greedily: a range joins when it rules out a version still open. */
 	for (size_t k = 0; k < s->rs.n; k++) {
@@ -1812,7 +1816,7 @@ static int check_ranges(struct solver *s, int var, bool *derived)
 		const struct saux *b = &s->auxs[id];
 		const struct spkg *p;
 		bool fits = false;
-		if (b->single < 0 || s->vars[b->var].val != -1)
+		if (b->single < 0 || s->val[b->var] != -1)
 			continue;
 		p = &s->pkgs[b->single];
 		need_set(s, p, id);
@@ -1839,7 +1843,7 @@ static int decide(struct solver *s, bool *derived, int *confl)
 	s->root_decision = true;
 	for (size_t g = 0; g < s->n_inst; g++) {
 		int k = s->pkgs[s->inst_pkgs[g]].keep;
-		if (s->vars[k].val < 0)
+		if (s->val[k] < 0)
 			return LIT(k, 0);
 	}
 	for (size_t r = 0; r < s->n_roots; r++) {
@@ -1850,7 +1854,7 @@ static int decide(struct solver *s, bool *derived, int *confl)
 	s->root_decision = false;
 	while (s->heap.n) {
 		const struct saux *a = &s->auxs[s->heap.a[0]];
-		if (s->vars[a->var].val == 1) {
+		if (s->val[a->var] == 1) {
 			lit = pick(s, s->pool.a + a->cand_off, a->n_cand, &done);
 			if (!done)
 				return pick_dep(s, s->heap.a[0], lit, derived, confl);
@@ -2055,6 +2059,7 @@ static void solver_free(struct solver *s)
 	}
 	big_free(s->watches, s->cap_watches, sizeof(*s->watches));
 	big_free(s->vars, s->cap_vars, sizeof(*s->vars));
+	big_free(s->val, s->cap_val, sizeof(*s->val));
 	for (size_t i = 0; i < s->n_pkgs; i++) {
 		free(s->pkgs[i].ranges.a), free(s->pkgs[i].incoming.a), free(s->pkgs[i].auxs.a);
 		if (!s->pkgs[i].pkg)
@@ -2105,7 +2110,7 @@ static void solver_free(struct solver *s)
 /* Version var, when true and not met yet, is needed: mark it and queue it. */
 static void need(struct solver *s, int var, struct ivec *q)
 {
-	if (s->vars[var].val == 1 && !s->mark[var]) {
+	if (s->val[var] == 1 && !s->mark[var]) {
 		s->mark[var] = 1;
 		ivec_push(q, var);
 	}
@@ -2270,11 +2275,11 @@ static int search(struct solver *s, int confl, struct stitch_solution *out, stru
 			const struct spkg *p = &s->pkgs[s->vars[LIT_VAR(lit)].pkg];
 			for (size_t k = 0; k < p->incoming.n; k++) {
 				int av = s->auxs[p->incoming.a[k]].var;
-				if (s->vars[av].val == 1)
+				if (s->val[av] == 1)
 					add_edge(s, av, LIT_VAR(lit));
 			}
 			for (int i = 0; i < s->vars[LIT_VAR(lit)].idx; i++)
-				if (s->vars[p->var0 + i].val == 0)
+				if (s->val[p->var0 + i] == 0)
 					add_edge(s, p->var0 + i, LIT_VAR(lit));
 		}
 	}

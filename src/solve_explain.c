@@ -104,7 +104,7 @@ static void cone(struct explainer *e, struct block *b, int var)
 	free(lits.a);
 	add_reason(e, b, reason);
 	kind = reason >= 0 ? e->s->cls[reason].kind : -1;
-	if ((kind == CL_DEP || kind == CL_CONF) && v->val == 0 && v->kind != SVAR_KEEP)
+	if ((kind == CL_DEP || kind == CL_CONF) && e->s->val[var] == 0 && v->kind != SVAR_KEEP)
 		ivec_push(&b->facts, MARK(var));
 }
 

@@ -42,7 +42,6 @@ struct wlist {
 enum svar_kind { SVAR_VERSION, SVAR_AUX, SVAR_KEEP };
 
 struct svar {
-	signed char val; /* -1 unassigned, 0 false, 1 true */
 	unsigned char kind; /* enum svar_kind */
 	bool expanded; /* SVAR_VERSION: its requirements are clauses */
 	bool seen; /* scratch for conflict analysis */
@@ -183,6 +182,8 @@ struct solver {
 
 	struct svar *vars;
 	size_t n_vars, cap_vars;
+	signed char *val; /* per variable: -1 unassigned, 0 false, 1 true */
+	size_t cap_val;
 	struct wlist *watches; /* per literal; the lists are in wchunks (solve.c) */
 	size_t cap_watches;
 	struct wchunk *wchunks;
@@ -253,7 +254,7 @@ struct solver {
 
 static inline int lit_value(const struct solver *s, int lit)
 {
-	int v = s->vars[LIT_VAR(lit)].val;
+	int v = s->val[LIT_VAR(lit)];
 	return v < 0 ? -1 : (v ^ LIT_NEG(lit));
 }
 
