@@ -336,6 +336,7 @@ static void materialize(struct stitch_repo *repo, struct repo_store *st, const s
 			sv->test.n = fv->test.n;
 			sv->test.cmds = st->cmds + fv->test.first;
 			sv->reqs = v->reqs + fv->reqs;
+			sv->req_members = v->members + fv->reqs;
 		}
 	}
 	repo->n_pkgs = v->n_pkgs;

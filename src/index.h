@@ -46,6 +46,12 @@ struct stitch_version {
 	 * NULL when the index was not loaded from a repository.
 	 */
 	const uint32_t *reqs;
+	/*
+	 * Per entry too, the versions of the package whose same list (depends
+	 * or conflicts) holds the same string, as bits (bit i: versions[i]);
+	 * for a package of at most 64 versions, else all zero.  NULL with reqs.
+	 */
+	const uint64_t *req_members;
 };
 
 #define STITCH_REQ_NONE UINT32_MAX

@@ -8,6 +8,7 @@
  *   flat_pkg[n_pkgs] flat_version[n_versions] flat_cmd[n_cmds]
  *   uint32_t refs[n_refs] (padded to 8)
  *   uint32_t reqs[n_reqs] (padded to 8)
+ *   uint64_t members[n_reqs]
  *   struct stitch_req_alt alts[n_alts]
  *   strings[strings_len]  (NUL-terminated strings, last byte NUL)
  * Everything is checked on open, so a truncated or corrupt file is
@@ -25,7 +26,7 @@
 #include "index_flat.h"
 
 #define CACHE_MAGIC "STITCHIX"
-#define CACHE_FORMAT 2u
+#define CACHE_FORMAT 3u
 #define CACHE_ENDIAN 0x01020304u
 
 struct cache_header {
@@ -104,6 +105,12 @@ static int view_ok(const struct flat_view *v)
 		    !str_ok(v, p->license, 1) || !str_ok(v, p->homepage, 1) ||
 		    (uint64_t)p->first_version + p->n_versions > v->n_versions)
 			return 0;
+		for (uint32_t k = 0; k < p->n_versions && p->n_versions < 64; k++) {
+			const struct flat_version *fv = &v->versions[p->first_version + k];
+			for (uint32_t j = 0; j < fv->depends.n + fv->conflicts.n; j++)
+				if (v->members[fv->reqs + j] >> p->n_versions)
+					return 0;
+		}
 	}
 	return reqs_ok(v);
 }
@@ -139,8 +146,8 @@ int cache_open(struct cache_file *cf, const char *path, const char *location)
 	       (uint64_t)h.n_pkgs * sizeof(struct flat_pkg) +
 	       (uint64_t)h.n_versions * sizeof(struct flat_version) +
 	       (uint64_t)h.n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)h.n_refs * 4) +
-	       pad8((uint64_t)h.n_reqs * 4) + (uint64_t)h.n_alts * sizeof(struct stitch_req_alt) +
-	       h.strings_len;
+	       pad8((uint64_t)h.n_reqs * 4) + (uint64_t)h.n_reqs * 8 +
+	       (uint64_t)h.n_alts * sizeof(struct stitch_req_alt) + h.strings_len;
 	if (need != h.file_len)
 		goto bad;
 	p = cf->map;
@@ -158,6 +165,8 @@ int cache_open(struct cache_file *cf, const char *path, const char *location)
 	off += pad8((uint64_t)h.n_refs * 4);
 	cf->view.reqs = (const void *)(p + off);
 	off += pad8((uint64_t)h.n_reqs * 4);
+	cf->view.members = (const void *)(p + off);
+	off += (uint64_t)h.n_reqs * 8;
 	cf->view.alts = (const void *)(p + off);
 	off += (uint64_t)h.n_alts * sizeof(struct stitch_req_alt);
 	cf->view.strings = p + off;
@@ -228,7 +237,7 @@ int cache_write(const char *path, const char *location, const struct cache_key *
 	             (uint64_t)v->n_pkgs * sizeof(struct flat_pkg) +
 	             (uint64_t)v->n_versions * sizeof(struct flat_version) +
 	             (uint64_t)v->n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)v->n_refs * 4) +
-	             pad8((uint64_t)v->n_reqs * 4) +
+	             pad8((uint64_t)v->n_reqs * 4) + (uint64_t)v->n_reqs * 8 +
 	             (uint64_t)v->n_alts * sizeof(struct stitch_req_alt) + v->strings_len;
 	f = fopen(tmp, "wbe");
 	if (!f)
@@ -243,6 +252,7 @@ int cache_write(const char *path, const char *location, const struct cache_key *
 	              v->n_cmds * sizeof(struct flat_cmd)) ||
 	    write_all(f, v->refs, (size_t)v->n_refs * 4, pad8((uint64_t)v->n_refs * 4)) ||
 	    write_all(f, v->reqs, (size_t)v->n_reqs * 4, pad8((uint64_t)v->n_reqs * 4)) ||
+	    write_all(f, v->members, (size_t)v->n_reqs * 8, (size_t)v->n_reqs * 8) ||
 	    write_all(f, v->alts, (size_t)v->n_alts * sizeof(struct stitch_req_alt),
 	              (size_t)v->n_alts * sizeof(struct stitch_req_alt)) ||
 	    write_all(f, v->strings, v->strings_len, v->strings_len)) {

@@ -48,6 +48,7 @@ struct flat_view {
 	const struct flat_cmd *cmds;
 	const uint32_t *refs;
 	const uint32_t *reqs; /* compiled requirements: see stitch_version.reqs */
+	const uint64_t *members; /* per entry of reqs: stitch_version.req_members */
 	const struct stitch_req_alt *alts;
 	const char *strings;
 };
@@ -66,6 +67,7 @@ struct flat_builder {
 	uint32_t *refs;
 	size_t n_refs, cap_refs;
 	uint32_t *reqs;
+	uint64_t *members;
 	size_t n_reqs;
 	struct stitch_req_alt *alts;
 	size_t n_alts, cap_alts;

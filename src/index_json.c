@@ -36,6 +36,7 @@ void flat_builder_release(struct flat_builder *b)
 	free(b->cmds);
 	free(b->refs);
 	free(b->reqs);
+	free(b->members);
 	free(b->alts);
 	flat_builder_init(b);
 }
@@ -127,6 +128,7 @@ void flat_builder_view(const struct flat_builder *b, struct flat_view *v)
 	v->refs = b->refs;
 	v->n_reqs = (uint32_t)b->n_reqs;
 	v->reqs = b->reqs;
+	v->members = b->members;
 	v->n_alts = (uint32_t)b->n_alts;
 	v->alts = b->alts;
 	v->strings = b->strings.buf;

@@ -86,6 +86,33 @@ static uint32_t compile(struct flat_builder *b, uint32_t off, const char *const 
 	return (uint32_t)first;
 }
 
+/*
+ * members for the versions of p: for each entry, the versions whose same
+ * list holds the same string (strings are interned: same offset).
+ */
+static void compile_members(struct flat_builder *b, const struct flat_pkg *p)
+{
+	const struct flat_version *vs = b->versions + p->first_version;
+
+	if (p->n_versions > 64)
+		return;
+	for (uint32_t i = 0; i < p->n_versions; i++) {
+		for (uint32_t k = 0; k < vs[i].depends.n + vs[i].conflicts.n; k++) {
+			bool dep = k < vs[i].depends.n;
+			uint32_t off = dep ? b->refs[vs[i].depends.first + k]
+			                   : b->refs[vs[i].conflicts.first + k - vs[i].depends.n];
+			uint64_t m = 0;
+			for (uint32_t j = 0; j < p->n_versions; j++) {
+				struct flat_list l = dep ? vs[j].depends : vs[j].conflicts;
+				for (uint32_t x = 0; x < l.n; x++)
+					if (b->refs[l.first + x] == off)
+						m |= (uint64_t)1 << j;
+			}
+			b->members[vs[i].reqs + k] = m;
+		}
+	}
+}
+
 void flat_compile_reqs(struct flat_builder *b)
 {
 	struct memo m;
@@ -94,6 +121,7 @@ void flat_compile_reqs(struct flat_builder *b)
 	uint64_t *keys = xcalloc(b->n_versions + 1, sizeof(*keys));
 
 	free(b->reqs);
+	free(b->members);
 	b->reqs = NULL;
 	b->n_reqs = b->n_alts = 0;
 	for (size_t i = 0; i < b->n_versions; i++) {
@@ -107,6 +135,7 @@ void flat_compile_reqs(struct flat_builder *b)
 	m.alt = xcalloc(cap, sizeof(*m.alt));
 	m.mask = cap - 1;
 	b->reqs = xcalloc(n + 1, sizeof(*b->reqs));
+	b->members = xcalloc(n + 1, sizeof(*b->members));
 	for (size_t i = 0; i < b->n_versions; i++) {
 		struct flat_version *fv = &b->versions[i];
 		fv->reqs = (uint32_t)b->n_reqs;
@@ -121,6 +150,8 @@ void flat_compile_reqs(struct flat_builder *b)
 			b->reqs[b->n_reqs++] = *slot;
 		}
 	}
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		compile_members(b, &b->pkgs[i]);
 	free(m.off);
 	free(m.alt);
 	free(vs);

@@ -439,7 +439,7 @@ static int touch_pkg(struct solver *s, int vis, const char *name)
 	p->name = p->pkg ? p->pkg->name : xstrdup(name);
 	p->n = p->pkg ? (int)p->pkg->n_versions : 0;
 	p->var0 = (int)s->n_vars;
-	p->pin = p->pin_no = p->inst = p->keep = p->key_off = p->memb_off = -1;
+	p->pin = p->pin_no = p->inst = p->keep = p->key_off = -1;
 	p->ranges = (struct ivec){0};
 	p->auxs = (struct ivec){0};
 	p->incoming = (struct ivec){0};
@@ -620,47 +620,8 @@ static bool has_string(const char *const *list, size_t n, const char *str, bool 
 	return false;
 }
 
+/* members for make_aux when the index did not compile them: look then. */
 #define MEMBERS_UNKNOWN (~(uint64_t)0)
-
-/*
- * The versions of package pid whose depends (kind AUX_DEP) or conflicts
- * contain str, as bits, from a table of its requirement strings made on
- * first use: one pass over its versions instead of one per requirement.
- * MEMBERS_UNKNOWN for a package of more than 63 versions or one built in
- * memory, whose strings are not interned: the caller looks then.
- */
-static uint64_t pkg_members(struct solver *s, int pid, int kind, const char *str)
-{
-	struct spkg *p = &s->pkgs[pid];
-
-	if (p->n > 63 || !p->pkg->repo)
-		return MEMBERS_UNKNOWN;
-	if (p->memb_off < 0) {
-		p->memb_off = (int)s->n_membs;
-		for (int i = 0; i < p->n; i++) {
-			const struct stitch_version *v = &p->pkg->versions[i];
-			for (size_t k = 0; k < v->n_depends + v->n_conflicts; k++) {
-				int kd = k < v->n_depends ? AUX_DEP : AUX_CONF;
-				const char *x = k < v->n_depends ? v->depends[k]
-				                                 : v->conflicts[k - v->n_depends];
-				size_t j = (size_t)p->memb_off;
-				while (j < s->n_membs &&
-				       (s->membs[j].str != x || s->membs[j].kind != kd))
-					j++;
-				if (j == s->n_membs) {
-					XGROW(s->membs, s->cap_membs, s->n_membs + 1);
-					s->membs[s->n_membs++] = (struct smemb){x, 0, kd};
-				}
-				s->membs[j].mask |= (uint64_t)1 << i;
-			}
-		}
-		p->n_memb = (int)s->n_membs - p->memb_off;
-	}
-	for (int j = p->memb_off; j < p->memb_off + p->n_memb; j++)
-		if (s->membs[j].str == str && s->membs[j].kind == kind)
-			return s->membs[j].mask;
-	return 0;
-}
 
 void solve_aux_members(const struct solver *s, int aux, char *set)
 {
@@ -727,10 +688,12 @@ static void note_conflict(int c, int *first)
 
 /*
  * Create aux(pkg, kind, str) with its clauses (see expand()); compiled is
- * str's compiled form (stitch_version.reqs), or STITCH_REQ_NONE.
+ * str's compiled form (stitch_version.reqs), or STITCH_REQ_NONE, and
+ * members the versions that have it (stitch_version.req_members), or
+ * MEMBERS_UNKNOWN.
  */
 static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32_t compiled,
-                    int *confl)
+                    uint64_t members, int *confl)
 {
 	struct stitch_req *r = NULL;
 	struct saux *a;
@@ -753,7 +716,6 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 	ivec_push(&s->pkgs[pid].auxs, id);
 
 	/* "A version with this requirement implies aux", for each of them. */
-	uint64_t members = pkg_members(s, pid, kind, str);
 	bool interned = s->pkgs[pid].pkg->repo != NULL;
 	for (int i = 0; i < s->pkgs[pid].n; i++) {
 		const struct stitch_version *v = &s->pkgs[pid].pkg->versions[i];
@@ -863,6 +825,8 @@ static int expand(struct solver *s, int var)
 		int id = find_aux(s, pid, kind, str);
 		if (id < 0)
 			id = make_aux(s, pid, kind, str, v->reqs ? v->reqs[i] : STITCH_REQ_NONE,
+			              v->req_members && s->pkgs[pid].n <= 64 ? v->req_members[i]
+			                                                     : MEMBERS_UNKNOWN,
 			              &confl);
 		if (id >= 0 && dep)
 			ivec_push(&s->tmp2, id);
@@ -2101,7 +2065,6 @@ static void solver_free(struct solver *s)
 	free(s->cuts);
 	free(s->vkeys);
 	free(s->vstrs);
-	free(s->membs);
 	for (size_t r = 0; s->repo_vis && r < s->idx->n_repos; r++)
 		free(s->repo_vis[r]);
 	free(s->repo_vis);

@@ -76,7 +76,6 @@ struct spkg {
 	int n_true; /* its versions true (more than one only before a conflict) */
 	int rank; /* decision order of its open dependencies (solve_order.c) */
 	int key_off; /* its versions' strings and keys in s->vstrs, s->vkeys, or -1 */
-	int memb_off, n_memb; /* its requirement strings in s->membs (pkg_members) */
 };
 
 enum aux_kind { AUX_DEP, AUX_CONF };
@@ -159,13 +158,6 @@ struct sedge {
 
 #define TRAIL_HOLE (-1) /* a literal undo() took out of the trail */
 
-/* A requirement string of a package, and its versions that have it. */
-struct smemb {
-	const char *str;
-	uint64_t mask;
-	int kind; /* enum aux_kind */
-};
-
 struct solver {
 	const struct stitch_index *idx;
 	const struct stitch_solve_request *rq;
@@ -228,8 +220,6 @@ struct solver {
 	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
 	struct scut *cuts; /* scratch for req_candidates */
 	size_t n_cuts, cap_cuts;
-	struct smemb *membs; /* see spkg.memb_off */
-	size_t n_membs, cap_membs;
 	uint64_t *vkeys; /* see spkg.key_off */
 	const char **vstrs;
 	size_t n_vkeys, cap_vkeys, cap_vstrs;

@@ -227,6 +227,19 @@ static int check_compiled(const struct stitch_repo *repo)
 						                          p->versions[m].version);
 				}
 				stitch_req_free(r);
+				/* And the versions whose same list holds the same string. */
+				for (size_t m = 0; m < repo->pkgs[i].n_versions; m++) {
+					const struct stitch_version *w = &repo->pkgs[i].versions[m];
+					bool has = false;
+					for (size_t x = 0; j < v->n_depends && x < w->n_depends;
+					     x++)
+						has = has || strcmp(w->depends[x], str) == 0;
+					for (size_t x = 0; j >= v->n_depends && x < w->n_conflicts;
+					     x++)
+						has = has || strcmp(w->conflicts[x], str) == 0;
+					if (repo->pkgs[i].n_versions <= 64)
+						ok = ok && ((v->req_members[j] >> m) & 1) == has;
+				}
 				if (!ok || compilable != (v->reqs[j] != STITCH_REQ_NONE)) {
 					printf("# '%s': compiled wrongly\n", str);
 					return -1;
