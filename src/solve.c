@@ -337,6 +337,17 @@ static int in_conflict(struct solver *s, int id)
 	return id;
 }
 
+/*
+ * How good a watch literal l makes: true first, then unassigned, then
+ * false ones by level, highest first.
+ */
+static int watch_rank(const struct solver *s, int l)
+{
+	int v = lit_value(s, l);
+
+	return v == 0 ? s->vars[LIT_VAR(l)].level : (1 << 30) + (v == 1);
+}
+
 static int add_clause(struct solver *s, const int *lits, int n, int kind, int info, int *id_out)
 {
 	int id = (int)s->n_cls, *l;
@@ -344,8 +355,8 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 	BIG_GROW(s->cls, s->cap_cls, s->n_cls + 1);
 	BIG_GROW(s->lits, s->cap_lits, s->n_lits + (size_t)n + 1);
 	s->cls[id] = (struct sclause){.off = (int)s->n_lits, .n = n, .kind = kind, .info = info};
-	if (n)
-		memcpy(s->lits + s->n_lits, lits, (size_t)n * sizeof(int));
+	for (int i = 0; i < n; i++)
+		s->lits[s->n_lits + (size_t)i] = lits[i];
 	s->n_lits += (size_t)n;
 	s->n_cls++;
 	if (id_out)
@@ -353,15 +364,13 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 	l = s->lits + s->cls[id].off;
 	/* Bring the two best watch candidates to the front. */
 	for (int w = 0; w < 2 && w < n; w++) {
-		int best = w;
+		int best = w, rb = watch_rank(s, l[w]);
 		for (int i = w + 1; i < n; i++) {
-			int vb = lit_value(s, l[best]), vi = lit_value(s, l[i]);
-			int rb = vb == 0 ? s->vars[LIT_VAR(l[best])].level : 1 << 30;
-			int ri = vi == 0 ? s->vars[LIT_VAR(l[i])].level : 1 << 30;
-			if (vi == 1 && vb != 1)
-				ri++;
-			if (ri > rb)
+			int ri = watch_rank(s, l[i]);
+			if (ri > rb) {
 				best = i;
+				rb = ri;
+			}
 		}
 		int t = l[w];
 		l[w] = l[best];
