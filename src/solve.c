@@ -201,6 +201,24 @@ static int *watch_block(struct solver *s, size_t n)
 	return c->a + c->used - n;
 }
 
+/*
+ * Push x on a package's list (struct spkg: ranges, incoming, auxs), whose
+ * blocks come from the watch chunks too: thousands of short lists, freed
+ * with the chunks.
+ */
+static void list_push(struct solver *s, struct ivec *v, int x)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 4;
+		int *a = watch_block(s, cap);
+		if (v->n)
+			memcpy(a, v->a, v->n * sizeof(int));
+		v->a = a;
+		v->cap = cap;
+	}
+	v->a[v->n++] = x;
+}
+
 /* Clause cid watches literal lit (it is looked at when lit becomes true). */
 static void watch_push(struct solver *s, int lit, int cid)
 {
@@ -722,7 +740,7 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 	a = &s->auxs[id];
 	*a = (struct saux){.pkg = pid, .kind = kind, .var = var, .str = str};
 	s->n_auxs++;
-	ivec_push(&s->pkgs[pid].auxs, id);
+	list_push(s, &s->pkgs[pid].auxs, id);
 
 	/* "A version with this requirement implies aux", for each of them. */
 	bool interned = s->pkgs[pid].pkg->repo != NULL;
@@ -758,7 +776,7 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 			if (cp->rank < a->key)
 				a->key = cp->rank;
 			if (!cp->incoming.n || cp->incoming.a[cp->incoming.n - 1] != id)
-				ivec_push(&cp->incoming, id);
+				list_push(s, &cp->incoming, id);
 		}
 		int one = a->n_cand ? s->vars[LIT_VAR(s->tmp.a[1])].pkg : -1;
 		for (int i = 1; i < a->n_cand && one >= 0; i++)
@@ -767,7 +785,7 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 		a->single = one;
 		if (one >= 0) {
 			size_t w = nwords(&s->pkgs[one]);
-			ivec_push(&s->pkgs[one].ranges, id);
+			list_push(s, &s->pkgs[one].ranges, id);
 			mark_dirty(s, one);
 			a->mask_off = (int)s->n_bits;
 			XGROW(s->bits, s->cap_bits, s->n_bits + w);
@@ -2033,11 +2051,9 @@ static void solver_free(struct solver *s)
 	big_free(s->watches, s->cap_watches, sizeof(*s->watches));
 	big_free(s->vars, s->cap_vars, sizeof(*s->vars));
 	big_free(s->val, s->cap_val, sizeof(*s->val));
-	for (size_t i = 0; i < s->n_pkgs; i++) {
-		free(s->pkgs[i].ranges.a), free(s->pkgs[i].incoming.a), free(s->pkgs[i].auxs.a);
+	for (size_t i = 0; i < s->n_pkgs; i++)
 		if (!s->pkgs[i].pkg)
 			free((char *)s->pkgs[i].name);
-	}
 	free(s->pkgs);
 	big_free(s->auxs, s->cap_auxs, sizeof(*s->auxs));
 	big_free(s->cls, s->cap_cls, sizeof(*s->cls));

@@ -70,6 +70,7 @@ struct spkg {
 	struct ivec ranges; /* AUX_DEP ids whose candidates are all versions of this */
 	struct ivec incoming; /* AUX_DEP ids with a candidate version of this */
 	struct ivec auxs; /* its own AUX_DEP and AUX_CONF ids (see find_aux) */
+	/* (these three grow with list_push, never with ivec_push) */
 	bool dirty; /* in s->dirty */
 	bool root; /* a root requirement has a version of it */
 	int open_off; /* its versions not false, as a bit set in s->bits */

@@ -23,7 +23,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Grow *arr (of *cap elements of size) so that it holds at least need. */
 void *xgrow(void *arr, size_t *cap, size_t need, size_t size);
-#define XGROW(arr, cap, need) ((arr) = xgrow((arr), &(cap), (need), sizeof(*(arr))))
+#define XGROW(arr, cap, need) \
+	((need) <= (cap) ? (void)0 : (void)((arr) = xgrow((arr), &(cap), (need), sizeof(*(arr)))))
 
 /* A non-owning slice of a string. */
 struct stitch_str {
