@@ -188,8 +188,13 @@ int cmd_solve(int argc, char **argv, struct stitch_ctx *ctx)
 		if (a.json)
 			print_json(&sol);
 		else
-			for (size_t i = 0; i < sol.n; i++)
-				printf("%s %s\n", sol.chosen[i]->pkg->name, sol.chosen[i]->version);
+			for (size_t i = 0; i < sol.n; i++) {
+				/* Thousands of lines: no format to parse for each. */
+				fputs_unlocked(sol.chosen[i]->pkg->name, stdout);
+				putc_unlocked(' ', stdout);
+				fputs_unlocked(sol.chosen[i]->version, stdout);
+				putc_unlocked('\n', stdout);
+			}
 	}
 	stitch_solution_release(&sol);
 	solve_args_release(&a);
