@@ -316,6 +316,8 @@ static void materialize(struct stitch_repo *repo, struct repo_store *st, const s
 		p->license = fp->license == FLAT_NONE ? NULL : S + fp->license;
 		p->homepage = fp->homepage == FLAT_NONE ? NULL : S + fp->homepage;
 		p->n_versions = fp->n_versions;
+		p->succ = fp->succ.first == FLAT_NONE ? NULL : v->succ + fp->succ.first;
+		p->n_succ = fp->succ.n;
 		p->versions = st->versions + fp->first_version;
 		p->repo = repo;
 		for (uint32_t k = 0; k < fp->n_versions; k++) {

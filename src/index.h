@@ -76,6 +76,14 @@ struct stitch_pkg {
 	size_t n_versions;
 	const struct stitch_version *versions; /* newest first */
 	const struct stitch_repo *repo;
+	/*
+	 * The packages its versions' depends name, each once, in the order
+	 * they are first named (versions newest first), as indices in its
+	 * repository's pkgs; compiled with the repository when every one of
+	 * those requirements is (stitch_version.reqs), else NULL.
+	 */
+	const uint32_t *succ;
+	size_t n_succ;
 };
 
 /* Where a repository comes from, as configured or given with --repo. */

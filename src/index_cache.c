@@ -9,6 +9,7 @@
  *   uint32_t refs[n_refs] (padded to 8)
  *   uint32_t reqs[n_reqs] (padded to 8)
  *   uint64_t members[n_reqs]
+ *   uint32_t succ[n_succ] (padded to 8)
  *   struct stitch_req_alt alts[n_alts]
  *   strings[strings_len]  (NUL-terminated strings, last byte NUL)
  * Everything is checked on open, so a truncated or corrupt file is
@@ -26,7 +27,7 @@
 #include "index_flat.h"
 
 #define CACHE_MAGIC "STITCHIX"
-#define CACHE_FORMAT 3u
+#define CACHE_FORMAT 4u
 #define CACHE_ENDIAN 0x01020304u
 
 struct cache_header {
@@ -38,7 +39,7 @@ struct cache_header {
 	unsigned char stamp[32];
 	unsigned char content[32];
 	uint32_t doc_name;
-	uint32_t n_pkgs, n_versions, n_cmds, n_refs, n_reqs, n_alts;
+	uint32_t n_pkgs, n_versions, n_cmds, n_refs, n_reqs, n_alts, n_succ;
 	uint32_t location_len;
 	uint64_t strings_len;
 	uint64_t file_len;
@@ -68,6 +69,9 @@ static int reqs_ok(const struct flat_view *v)
 		return 0;
 	for (uint32_t i = 0; i < v->n_reqs; i++)
 		if (v->reqs[i] != STITCH_REQ_NONE && v->reqs[i] >= v->n_alts)
+			return 0;
+	for (uint32_t i = 0; i < v->n_succ; i++)
+		if (v->succ[i] >= v->n_pkgs)
 			return 0;
 	for (uint32_t i = 0; i < v->n_alts; i++) {
 		const struct stitch_req_alt *a = &v->alts[i];
@@ -103,7 +107,8 @@ static int view_ok(const struct flat_view *v)
 		const struct flat_pkg *p = &v->pkgs[i];
 		if (!str_ok(v, p->name, 0) || !str_ok(v, p->synopsis, 1) ||
 		    !str_ok(v, p->license, 1) || !str_ok(v, p->homepage, 1) ||
-		    (uint64_t)p->first_version + p->n_versions > v->n_versions)
+		    (uint64_t)p->first_version + p->n_versions > v->n_versions ||
+		    (p->succ.first != FLAT_NONE && !list_ok(p->succ, v->n_succ)))
 			return 0;
 		for (uint32_t k = 0; k < p->n_versions && p->n_versions < 64; k++) {
 			const struct flat_version *fv = &v->versions[p->first_version + k];
@@ -142,12 +147,12 @@ int cache_open(struct cache_file *cf, const char *path, const char *location)
 	if (memcmp(h.magic, CACHE_MAGIC, 8) != 0 || h.format != CACHE_FORMAT ||
 	    h.endian != CACHE_ENDIAN || h.header_size != sizeof(h) || h.file_len != cf->map_len)
 		goto bad;
-	need = pad8(sizeof(h)) + pad8(h.location_len) +
-	       (uint64_t)h.n_pkgs * sizeof(struct flat_pkg) +
-	       (uint64_t)h.n_versions * sizeof(struct flat_version) +
-	       (uint64_t)h.n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)h.n_refs * 4) +
-	       pad8((uint64_t)h.n_reqs * 4) + (uint64_t)h.n_reqs * 8 +
-	       (uint64_t)h.n_alts * sizeof(struct stitch_req_alt) + h.strings_len;
+	need =
+	    pad8(sizeof(h)) + pad8(h.location_len) + (uint64_t)h.n_pkgs * sizeof(struct flat_pkg) +
+	    (uint64_t)h.n_versions * sizeof(struct flat_version) +
+	    (uint64_t)h.n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)h.n_refs * 4) +
+	    pad8((uint64_t)h.n_reqs * 4) + (uint64_t)h.n_reqs * 8 + pad8((uint64_t)h.n_succ * 4) +
+	    (uint64_t)h.n_alts * sizeof(struct stitch_req_alt) + h.strings_len;
 	if (need != h.file_len)
 		goto bad;
 	p = cf->map;
@@ -167,6 +172,8 @@ int cache_open(struct cache_file *cf, const char *path, const char *location)
 	off += pad8((uint64_t)h.n_reqs * 4);
 	cf->view.members = (const void *)(p + off);
 	off += (uint64_t)h.n_reqs * 8;
+	cf->view.succ = (const void *)(p + off);
+	off += pad8((uint64_t)h.n_succ * 4);
 	cf->view.alts = (const void *)(p + off);
 	off += (uint64_t)h.n_alts * sizeof(struct stitch_req_alt);
 	cf->view.strings = p + off;
@@ -178,6 +185,7 @@ int cache_open(struct cache_file *cf, const char *path, const char *location)
 	cf->view.n_refs = h.n_refs;
 	cf->view.n_reqs = h.n_reqs;
 	cf->view.n_alts = h.n_alts;
+	cf->view.n_succ = h.n_succ;
 	memcpy(cf->key.stamp, h.stamp, 32);
 	memcpy(cf->key.content, h.content, 32);
 	cf->key.racy = (int)h.racy;
@@ -231,6 +239,7 @@ int cache_write(const char *path, const char *location, const struct cache_key *
 	h.n_refs = v->n_refs;
 	h.n_reqs = v->n_reqs;
 	h.n_alts = v->n_alts;
+	h.n_succ = v->n_succ;
 	h.location_len = (uint32_t)loc_len;
 	h.strings_len = v->strings_len;
 	h.file_len = pad8(sizeof(h)) + pad8(loc_len) +
@@ -238,6 +247,7 @@ int cache_write(const char *path, const char *location, const struct cache_key *
 	             (uint64_t)v->n_versions * sizeof(struct flat_version) +
 	             (uint64_t)v->n_cmds * sizeof(struct flat_cmd) + pad8((uint64_t)v->n_refs * 4) +
 	             pad8((uint64_t)v->n_reqs * 4) + (uint64_t)v->n_reqs * 8 +
+	             pad8((uint64_t)v->n_succ * 4) +
 	             (uint64_t)v->n_alts * sizeof(struct stitch_req_alt) + v->strings_len;
 	f = fopen(tmp, "wbe");
 	if (!f)
@@ -253,6 +263,7 @@ int cache_write(const char *path, const char *location, const struct cache_key *
 	    write_all(f, v->refs, (size_t)v->n_refs * 4, pad8((uint64_t)v->n_refs * 4)) ||
 	    write_all(f, v->reqs, (size_t)v->n_reqs * 4, pad8((uint64_t)v->n_reqs * 4)) ||
 	    write_all(f, v->members, (size_t)v->n_reqs * 8, (size_t)v->n_reqs * 8) ||
+	    write_all(f, v->succ, (size_t)v->n_succ * 4, pad8((uint64_t)v->n_succ * 4)) ||
 	    write_all(f, v->alts, (size_t)v->n_alts * sizeof(struct stitch_req_alt),
 	              (size_t)v->n_alts * sizeof(struct stitch_req_alt)) ||
 	    write_all(f, v->strings, v->strings_len, v->strings_len)) {

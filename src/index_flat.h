@@ -18,13 +18,15 @@
 
 #define FLAT_NONE UINT32_MAX
 
+struct flat_list {
+	uint32_t first, n;
+};
+
 struct flat_pkg {
 	uint32_t name, synopsis, license, homepage;
 	uint32_t first_version, n_versions;
-};
-
-struct flat_list {
-	uint32_t first, n;
+	struct flat_list succ; /* into succ; first FLAT_NONE: not compiled */
+	uint32_t pad;
 };
 
 struct flat_version {
@@ -49,6 +51,8 @@ struct flat_view {
 	const uint32_t *refs;
 	const uint32_t *reqs; /* compiled requirements: see stitch_version.reqs */
 	const uint64_t *members; /* per entry of reqs: stitch_version.req_members */
+	uint32_t n_succ;
+	const uint32_t *succ; /* see stitch_pkg.succ */
 	const struct stitch_req_alt *alts;
 	const char *strings;
 };
@@ -69,6 +73,8 @@ struct flat_builder {
 	uint32_t *reqs;
 	uint64_t *members;
 	size_t n_reqs;
+	uint32_t *succ;
+	size_t n_succ, cap_succ;
 	struct stitch_req_alt *alts;
 	size_t n_alts, cap_alts;
 	uint32_t doc_name;

@@ -37,6 +37,7 @@ void flat_builder_release(struct flat_builder *b)
 	free(b->refs);
 	free(b->reqs);
 	free(b->members);
+	free(b->succ);
 	free(b->alts);
 	flat_builder_init(b);
 }
@@ -129,6 +130,8 @@ void flat_builder_view(const struct flat_builder *b, struct flat_view *v)
 	v->n_reqs = (uint32_t)b->n_reqs;
 	v->reqs = b->reqs;
 	v->members = b->members;
+	v->n_succ = (uint32_t)b->n_succ;
+	v->succ = b->succ;
 	v->n_alts = (uint32_t)b->n_alts;
 	v->alts = b->alts;
 	v->strings = b->strings.buf;
@@ -472,7 +475,7 @@ static int parse_package(struct flat_builder *b, const char *file, const char *e
                          int in_doc, struct stitch_err *err)
 {
 	struct where w = {b, file, expect, NULL, err};
-	struct flat_pkg fp;
+	struct flat_pkg fp = {0};
 	struct flat_version *tmp = NULL;
 	size_t n = 0, cap = 0;
 	json_t *name, *versions, *vobj;

@@ -113,6 +113,36 @@ static void compile_members(struct flat_builder *b, const struct flat_pkg *p)
 	}
 }
 
+/* p's succ (stitch_pkg.succ); mark: per package, the last p that pushed it. */
+static void compile_succ(struct flat_builder *b, struct flat_pkg *p, uint32_t *mark)
+{
+	uint32_t self = (uint32_t)(p - b->pkgs) + 1;
+
+	p->succ.first = (uint32_t)b->n_succ;
+	p->succ.n = 0;
+	for (uint32_t i = 0; i < p->n_versions; i++) {
+		const struct flat_version *fv = &b->versions[p->first_version + i];
+		for (uint32_t k = 0; k < fv->depends.n; k++) {
+			uint32_t a = b->reqs[fv->reqs + k];
+			if (a == STITCH_REQ_NONE) {
+				b->n_succ = p->succ.first;
+				p->succ = (struct flat_list){FLAT_NONE, 0};
+				return;
+			}
+			for (;; a++) {
+				if (mark[b->alts[a].pkg] != self) {
+					mark[b->alts[a].pkg] = self;
+					XGROW(b->succ, b->cap_succ, b->n_succ + 1);
+					b->succ[b->n_succ++] = b->alts[a].pkg;
+					p->succ.n++;
+				}
+				if (b->alts[a].last)
+					break;
+			}
+		}
+	}
+}
+
 void flat_compile_reqs(struct flat_builder *b)
 {
 	struct memo m;
@@ -122,6 +152,9 @@ void flat_compile_reqs(struct flat_builder *b)
 
 	free(b->reqs);
 	free(b->members);
+	free(b->succ);
+	b->succ = NULL;
+	b->n_succ = b->cap_succ = 0;
 	b->reqs = NULL;
 	b->n_reqs = b->n_alts = 0;
 	for (size_t i = 0; i < b->n_versions; i++) {
@@ -150,8 +183,12 @@ void flat_compile_reqs(struct flat_builder *b)
 			b->reqs[b->n_reqs++] = *slot;
 		}
 	}
-	for (size_t i = 0; i < b->n_pkgs; i++)
+	uint32_t *mark = xcalloc(b->n_pkgs + 1, sizeof(*mark));
+	for (size_t i = 0; i < b->n_pkgs; i++) {
 		compile_members(b, &b->pkgs[i]);
+		compile_succ(b, &b->pkgs[i], mark);
+	}
+	free(mark);
 	free(m.off);
 	free(m.alt);
 	free(vs);

@@ -357,6 +357,16 @@ static void successors(struct lister *l, const struct stitch_pkg *p, struct ivec
 	size_t n_fresh = 0;
 	const int *vis = p->repo && p->repo->req_alts ? solve_repo_vis(l->s, p->repo) : NULL;
 
+	/* Compiled with the repository: the same list, when all are seen. */
+	if (vis && p->succ) {
+		size_t start = out->n, i;
+		for (i = 0; i < p->n_succ && vis[p->succ[i]] >= 0; i++)
+			ivec_push(out, vis[p->succ[i]]);
+		if (i == p->n_succ)
+			return;
+		out->n = start;
+	}
+
 	for (size_t v = 0; v < p->n_versions; v++)
 		PREFETCH(p->versions[v].depends);
 	seen_next(&l->seen);

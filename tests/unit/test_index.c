@@ -251,6 +251,50 @@ static int check_compiled(const struct stitch_repo *repo)
 	return n;
 }
 
+/*
+ * Each package's compiled successors are the packages its versions'
+ * depends name, each once, in the order first named; none when one of
+ * those is not compiled.  Returns 0, or -1.
+ */
+static int check_succ(const struct stitch_repo *repo)
+{
+	for (size_t i = 0; i < repo->n_pkgs; i++) {
+		const struct stitch_pkg *p = &repo->pkgs[i];
+		uint32_t want[256];
+		size_t n = 0;
+		bool all = true;
+		for (size_t k = 0; k < p->n_versions; k++) {
+			const struct stitch_version *v = &p->versions[k];
+			for (size_t j = 0; j < v->n_depends; j++) {
+				struct stitch_req *r;
+				struct stitch_err err = STITCH_ERR_INIT;
+				all = all && v->reqs[j] != STITCH_REQ_NONE;
+				if (stitch_req_parse(v->depends[j], &r, &err) != 0)
+					return -1;
+				for (size_t a = 0; a < r->n_alts; a++) {
+					for (size_t q = 0; q < repo->n_pkgs; q++) {
+						size_t m = 0;
+						if (strcmp(repo->pkgs[q].name, r->alts[a].name) !=
+						    0)
+							continue;
+						while (m < n && want[m] != q)
+							m++;
+						if (m == n && n < 256)
+							want[n++] = (uint32_t)q;
+					}
+				}
+				stitch_req_free(r);
+			}
+		}
+		if (all != (p->succ != NULL) ||
+		    (p->succ && (p->n_succ != n || memcmp(p->succ, want, n * sizeof(*want))))) {
+			printf("# package '%s': compiled successors wrong\n", p->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Requirements are compiled with their repository, and kept in the cache. */
 static void test_compiled_reqs(void)
 {
@@ -291,6 +335,11 @@ static void test_compiled_reqs(void)
 		/* Five: not those naming "gone", nor the one with 70 versions. */
 		CHECK_INT(check_compiled(a->repos[0]), 5);
 		CHECK_INT(check_compiled(b->repos[0]), 5);
+		CHECK_INT(check_succ(a->repos[0]), 0);
+		CHECK_INT(check_succ(b->repos[0]), 0);
+		/* app names "gone": no successors compiled; lib names none. */
+		CHECK(stitch_index_find(b, "app")->succ == NULL);
+		CHECK(stitch_index_find(b, "lib")->succ != NULL);
 	}
 	stitch_index_free(a);
 	stitch_index_free(b);
@@ -403,6 +452,8 @@ static void test_cache_roundtrip(void)
 			CHECK(same_repo(a->repos[0], b->repos[0]));
 			CHECK(check_compiled(a->repos[0]) >= 0);
 			CHECK(check_compiled(b->repos[0]) >= 0);
+			CHECK_INT(check_succ(a->repos[0]), 0);
+			CHECK_INT(check_succ(b->repos[0]), 0);
 		}
 		stitch_index_free(a);
 		stitch_index_free(b);
