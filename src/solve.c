@@ -713,6 +713,14 @@ static void note_conflict(int c, int *first)
 		*first = c;
 }
 
+/* Version i of package pid has the requirement of aux id: "it implies aux". */
+static void aux_member(struct solver *s, int pid, int i, int id, int *confl)
+{
+	int lits[2] = {LIT(s->pkgs[pid].var0 + i, 1), LIT(s->auxs[id].var, 0)};
+
+	note_conflict(add_clause(s, lits, 2, CL_AUXBIN, id, NULL), confl);
+}
+
 /*
  * Create aux(pkg, kind, str) with its clauses (see expand()); compiled is
  * str's compiled form (stitch_version.reqs), or STITCH_REQ_NONE, and
@@ -743,17 +751,19 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 	list_push(s, &s->pkgs[pid].auxs, id);
 
 	/* "A version with this requirement implies aux", for each of them. */
-	bool interned = s->pkgs[pid].pkg->repo != NULL;
-	for (int i = 0; i < s->pkgs[pid].n; i++) {
-		const struct stitch_version *v = &s->pkgs[pid].pkg->versions[i];
-		if (members != MEMBERS_UNKNOWN ? (members >> i) & 1
-		    : kind == AUX_DEP          ? has_string(v->depends, v->n_depends, str, interned)
-		                      : has_string(v->conflicts, v->n_conflicts, str, interned)) {
-			lits[0] = LIT(s->pkgs[pid].var0 + i, 1);
-			lits[1] = LIT(var, 0);
-			note_conflict(add_clause(s, lits, 2, CL_AUXBIN, id, NULL), confl);
+	if (members == MEMBERS_UNKNOWN) {
+		bool interned = s->pkgs[pid].pkg->repo != NULL;
+		members = 0;
+		for (int i = 0; i < s->pkgs[pid].n; i++) {
+			const struct stitch_version *v = &s->pkgs[pid].pkg->versions[i];
+			if (kind == AUX_DEP
+			        ? has_string(v->depends, v->n_depends, str, interned)
+			        : has_string(v->conflicts, v->n_conflicts, str, interned))
+				aux_member(s, pid, i, id, confl);
 		}
 	}
+	for (; members; members &= members - 1)
+		aux_member(s, pid, __builtin_ctzll(members), id, confl);
 
 	s->tmp.n = 0;
 	ivec_push(&s->tmp, LIT(var, 1));
@@ -767,21 +777,26 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 	a = &s->auxs[id];
 	a->cand_off = (int)s->pool.n;
 	a->n_cand = (int)s->tmp.n - 1;
-	for (size_t i = 1; i < s->tmp.n; i++)
-		ivec_push(&s->pool, s->tmp.a[i]);
+	XGROW(s->pool.a, s->pool.cap, s->pool.n + s->tmp.n);
+	memcpy(s->pool.a + s->pool.n, s->tmp.a + 1, (s->tmp.n - 1) * sizeof(int));
+	s->pool.n += s->tmp.n - 1;
 	if (kind == AUX_DEP) {
+		int one = a->n_cand ? s->vars[LIT_VAR(s->tmp.a[1])].pkg : -1;
 		a->key = INT_MAX;
-		for (int i = 0; i < a->n_cand; i++) {
-			struct spkg *cp = &s->pkgs[s->vars[LIT_VAR(s->tmp.a[i + 1])].pkg];
+		/* Candidates come package by package: look at each package once. */
+		for (int i = 0, last = -1; i < a->n_cand; i++) {
+			int cpid = s->vars[LIT_VAR(s->tmp.a[i + 1])].pkg;
+			if (cpid == last)
+				continue;
+			struct spkg *cp = &s->pkgs[cpid];
+			last = cpid;
+			if (cpid != one)
+				one = -1;
 			if (cp->rank < a->key)
 				a->key = cp->rank;
 			if (!cp->incoming.n || cp->incoming.a[cp->incoming.n - 1] != id)
 				list_push(s, &cp->incoming, id);
 		}
-		int one = a->n_cand ? s->vars[LIT_VAR(s->tmp.a[1])].pkg : -1;
-		for (int i = 1; i < a->n_cand && one >= 0; i++)
-			if (s->vars[LIT_VAR(s->tmp.a[i + 1])].pkg != one)
-				one = -1;
 		a->single = one;
 		if (one >= 0) {
 			size_t w = nwords(&s->pkgs[one]);
@@ -791,7 +806,8 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 			XGROW(s->bits, s->cap_bits, s->n_bits + w);
 			memset(s->bits + s->n_bits, 0, w * sizeof(uint64_t));
 			for (int i = 0; i < a->n_cand; i++)
-				bit_set(s->bits + s->n_bits, s->vars[LIT_VAR(s->tmp.a[i + 1])].idx);
+				bit_set(s->bits + s->n_bits,
+				        LIT_VAR(s->tmp.a[i + 1]) - s->pkgs[one].var0);
 			s->n_bits += w;
 		}
 		int dep_cl;
