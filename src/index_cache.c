@@ -62,17 +62,40 @@ static int list_ok(struct flat_list l, uint64_t count)
 	return (uint64_t)l.first + l.n <= count;
 }
 
-/* The compiled requirements point at packages and versions that exist. */
+/*
+ * Are all n values at a below lim?  Without a branch per value, so that
+ * the compiler can check several at once: the arrays hold a million.
+ */
+static int below(const uint32_t *a, uint32_t n, uint64_t lim)
+{
+	/* Past UINT32_MAX only FLAT_NONE (UINT32_MAX) is refused. */
+	uint32_t l = lim > UINT32_MAX ? UINT32_MAX : (uint32_t)lim, i = 0;
+	uint32_t b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		b0 |= a[i] >= l;
+		b1 |= a[i + 1] >= l;
+		b2 |= a[i + 2] >= l;
+		b3 |= a[i + 3] >= l;
+	}
+	for (; i < n; i++)
+		b0 |= a[i] >= l;
+	return !(b0 | b1 | b2 | b3);
+}
+
+/*
+ * The compiled requirements point at packages and versions that exist
+ * (members are not checked: the resolver keeps only bits of versions).
+ */
 static int reqs_ok(const struct flat_view *v)
 {
 	if (v->n_alts && !v->alts[v->n_alts - 1].last)
 		return 0;
+	uint32_t bad = 0;
 	for (uint32_t i = 0; i < v->n_reqs; i++)
-		if (v->reqs[i] != STITCH_REQ_NONE && v->reqs[i] >= v->n_alts)
-			return 0;
-	for (uint32_t i = 0; i < v->n_succ; i++)
-		if (v->succ[i] >= v->n_pkgs)
-			return 0;
+		bad |= (v->reqs[i] != STITCH_REQ_NONE) & (v->reqs[i] >= v->n_alts);
+	if (bad || !below(v->succ, v->n_succ, v->n_pkgs))
+		return 0;
 	for (uint32_t i = 0; i < v->n_alts; i++) {
 		const struct stitch_req_alt *a = &v->alts[i];
 		if (a->pkg >= v->n_pkgs || a->last > 1 || v->pkgs[a->pkg].n_versions > 64 ||
@@ -88,9 +111,8 @@ static int view_ok(const struct flat_view *v)
 		return 0;
 	if (!str_ok(v, v->doc_name, 0))
 		return 0;
-	for (uint32_t i = 0; i < v->n_refs; i++)
-		if (!str_ok(v, v->refs[i], 0))
-			return 0;
+	if (!below(v->refs, v->n_refs, v->strings_len > FLAT_NONE ? FLAT_NONE : v->strings_len))
+		return 0;
 	for (uint32_t i = 0; i < v->n_cmds; i++)
 		if (!list_ok(v->cmds[i].args, v->n_refs) || v->cmds[i].args.n == 0)
 			return 0;
@@ -110,12 +132,6 @@ static int view_ok(const struct flat_view *v)
 		    (uint64_t)p->first_version + p->n_versions > v->n_versions ||
 		    (p->succ.first != FLAT_NONE && !list_ok(p->succ, v->n_succ)))
 			return 0;
-		for (uint32_t k = 0; k < p->n_versions && p->n_versions < 64; k++) {
-			const struct flat_version *fv = &v->versions[p->first_version + k];
-			for (uint32_t j = 0; j < fv->depends.n + fv->conflicts.n; j++)
-				if (v->members[fv->reqs + j] >> p->n_versions)
-					return 0;
-		}
 	}
 	return reqs_ok(v);
 }

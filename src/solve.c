@@ -762,6 +762,9 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 				aux_member(s, pid, i, id, confl);
 		}
 	}
+	/* Only bits of its versions, whatever the compiled cache holds. */
+	if (s->pkgs[pid].n < 64)
+		members &= ((uint64_t)1 << s->pkgs[pid].n) - 1;
 	for (; members; members &= members - 1)
 		aux_member(s, pid, __builtin_ctzll(members), id, confl);
 
