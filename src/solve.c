@@ -1657,10 +1657,24 @@ static void need_set(struct solver *s, const struct spkg *p, int first)
 
 	XGROW(s->need, s->cap_need, w + 1);
 	need = s->need;
-	memcpy(need, s->bits + p->open_off, w * sizeof(uint64_t));
 	s->rs.n = 0;
 	if (first >= 0)
 		ivec_push(&s->rs, first);
+	if (w == 1) {
+		/* At most 64 versions, the common case: one word. */
+		uint64_t m = s->bits[p->open_off];
+		for (size_t k = 0; k < p->ranges.n; k++) {
+			int id = p->ranges.a[k];
+			const struct saux *z = &s->auxs[id];
+			if (id == first || s->val[z->var] != 1)
+				continue;
+			ivec_push(&s->rs, id);
+			m &= s->bits[z->mask_off];
+		}
+		need[0] = m;
+		return;
+	}
+	memcpy(need, s->bits + p->open_off, w * sizeof(uint64_t));
 	for (size_t k = 0; k < p->ranges.n; k++) {
 		const struct saux *z = &s->auxs[p->ranges.a[k]];
 		if (p->ranges.a[k] == first || s->val[z->var] != 1)
