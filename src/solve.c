@@ -1509,7 +1509,9 @@ static int conflict_level(struct solver *s, int confl, int *level)
  */
 static int analyze(struct solver *s, int confl, int cur)
 {
-	struct ivec learnt = {0}, antes = {0}, zeros = {0}, rl = {0}, seen = {0};
+	/* Scratch kept in the solver: one conflict after another reuses it. */
+	struct ivec learnt = s->an[0], antes = s->an[1], zeros = s->an[2], rl = s->an[3],
+	            seen = s->an[4];
 	int path = 0, reason = confl, pvar = -1;
 	size_t idx = 0;
 	int bj = 0, lid, cid;
@@ -1525,6 +1527,7 @@ static int analyze(struct solver *s, int confl, int cur)
 		if (v->level == cur && (size_t)v->tpos + 1 > idx)
 			idx = (size_t)v->tpos + 1;
 	}
+	learnt.n = antes.n = zeros.n = rl.n = seen.n = 0;
 	ivec_push(&learnt, 0);
 	for (;;) {
 		ivec_push(&antes, reason);
@@ -1619,11 +1622,11 @@ static int analyze(struct solver *s, int confl, int cur)
 	if (confl < 0)
 		confl = imply_pending(s);
 	s->learns[lid].clause = cid;
-	free(learnt.a);
-	free(antes.a);
-	free(zeros.a);
-	free(rl.a);
-	free(seen.a);
+	s->an[0] = learnt;
+	s->an[1] = antes;
+	s->an[2] = zeros;
+	s->an[3] = rl;
+	s->an[4] = seen;
 	return confl;
 }
 
@@ -2123,6 +2126,8 @@ static void solver_free(struct solver *s)
 	free(s->cuts);
 	free(s->vkeys);
 	free(s->vstrs);
+	for (int i = 0; i < 5; i++)
+		free(s->an[i].a);
 	for (size_t r = 0; s->repo_vis && r < s->idx->n_repos; r++)
 		free(s->repo_vis[r]);
 	free(s->repo_vis);

@@ -209,6 +209,7 @@ struct solver {
 	int *vrank; /* per visible package of the index: its rank, or -1 */
 	struct name_tab vtab; /* built by the ranking, kept for touch */
 	struct ivec rs; /* scratch for pick_dep */
+	struct ivec an[5]; /* scratch for analyze() */
 	struct ivec dirty; /* packages whose needed ranges changed (see check_dirty) */
 	uint64_t *bits; /* version bit sets (see saux.mask_off) */
 	size_t n_bits, cap_bits;
