@@ -36,6 +36,18 @@ static void write_file(const char *rel, const char *text)
 	free(p);
 }
 
+/* write_file, and make the file old enough that its stamp is trusted. */
+static void write_aged(const char *rel, const char *text)
+{
+	char *p = path_in(rel);
+	char *cmd = xasprintf("touch -d '1 hour ago' %s", p);
+
+	write_file(rel, text);
+	CHECK_INT(system(cmd), 0);
+	free(cmd);
+	free(p);
+}
+
 static struct stitch_index *open_one(const char *rel, const char *cache, struct stitch_err *err)
 {
 	char *loc = path_in(rel);
@@ -318,15 +330,8 @@ static void test_compiled_reqs(void)
 	    "\"depends\": [\"lib {>= 1.0 & < 10}\", \"lib {!(= 1.2.3) | = 10}\", \"lib\","
 	    "\"lib {< 1} | app {> 0}\", \"gone {>= 1}\", \"lib | gone\", \"big {>= 1.5}\"],"
 	    "\"conflicts\": [\"lib {= 2.0+x}\"]}}}}}");
-	write_file("creq.json", doc.buf);
+	write_aged("creq.json", doc.buf);
 	stitch_buf_release(&doc);
-	{
-		char *p = path_in("creq.json");
-		char *cmd = xasprintf("touch -d '1 hour ago' %s", p);
-		CHECK_INT(system(cmd), 0);
-		free(cmd);
-		free(p);
-	}
 	a = open_one("creq.json", cache, &err);
 	b = open_one("creq.json", cache, &err);
 	CHECK(a && b);
@@ -433,16 +438,8 @@ static void test_cache_roundtrip(void)
 			stitch_buf_adds(&doc, "}}");
 		}
 		stitch_buf_adds(&doc, "}}");
-		write_file("rand.json", doc.buf);
+		write_aged("rand.json", doc.buf);
 		stitch_buf_release(&doc);
-		/* Old enough that the stamp is trusted on the next load. */
-		{
-			char *p = path_in("rand.json");
-			char *cmd = xasprintf("touch -d '1 hour ago' %s", p);
-			CHECK_INT(system(cmd), 0);
-			free(cmd);
-			free(p);
-		}
 		a = open_one("rand.json", cache, &err);
 		b = open_one("rand.json", cache, &err);
 		CHECK(a && b);
