@@ -61,8 +61,16 @@ static void *big_map(size_t len)
 	return a;
 }
 
-static void big_free(void *arr, size_t cap, size_t size)
+/* Is p in the arena (see place_arena())? */
+static bool in_arena(const struct solver *s, const void *p)
 {
+	return s->arena && (const char *)p >= s->arena && (const char *)p < s->arena + s->arena_len;
+}
+
+static void big_free(const struct solver *s, void *arr, size_t cap, size_t size)
+{
+	if (in_arena(s, arr))
+		return;
 	if (cap * size >= BIG_MIN)
 		munmap(arr, big_len(cap * size));
 	else
@@ -73,7 +81,7 @@ static void big_free(void *arr, size_t cap, size_t size)
  * XGROW for a big array; what it adds past the old capacity is zeroed
  * (a mapping is, and malloc'd memory is cleared).
  */
-static void *big_grow(void *arr, size_t *cap, size_t need, size_t size)
+static void *big_grow(const struct solver *s, void *arr, size_t *cap, size_t need, size_t size)
 {
 	size_t n = *cap ? *cap : 64, old = *cap * size;
 	void *a;
@@ -82,7 +90,8 @@ static void *big_grow(void *arr, size_t *cap, size_t need, size_t size)
 		return arr;
 	while (n < need)
 		n *= 2;
-	if (n * size < BIG_MIN) {
+	/* An array that outgrows its place in the arena moves to a mapping. */
+	if (n * size < BIG_MIN && !in_arena(s, arr)) {
 		a = xrealloc(arr, n * size);
 		memset((char *)a + old, 0, n * size - old);
 		*cap = n;
@@ -91,14 +100,14 @@ static void *big_grow(void *arr, size_t *cap, size_t need, size_t size)
 	a = big_map(big_len(n * size));
 	if (old)
 		memcpy(a, arr, old);
-	big_free(arr, *cap, size);
+	big_free(s, arr, *cap, size);
 	*cap = big_len(n * size) / size;
 	return a;
 }
 
-#define BIG_GROW(arr, cap, need)   \
-	((need) <= (cap) ? (void)0 \
-	                 : (void)((arr) = big_grow((arr), &(cap), (need), sizeof(*(arr)))))
+#define BIG_GROW(s, arr, cap, need) \
+	((need) <= (cap) ? (void)0  \
+	                 : (void)((arr) = big_grow((s), (arr), &(cap), (need), sizeof(*(arr)))))
 
 static uint64_t hash_str(const char *s, int extra)
 {
@@ -244,10 +253,10 @@ static void watch_push(struct solver *s, int lit, int cid)
  */
 static void reserve_vars(struct solver *s, size_t n)
 {
-	BIG_GROW(s->vars, s->cap_vars, n);
-	BIG_GROW(s->val, s->cap_val, n);
-	BIG_GROW(s->watches, s->cap_watches, 2 * n);
-	BIG_GROW(s->mark, s->cap_mark, n);
+	BIG_GROW(s, s->vars, s->cap_vars, n);
+	BIG_GROW(s, s->val, s->cap_val, n);
+	BIG_GROW(s, s->watches, s->cap_watches, 2 * n);
+	BIG_GROW(s, s->mark, s->cap_mark, n);
 }
 
 /* n new variables of package pkg, numbered 0 to n - 1; returns the first. */
@@ -255,8 +264,8 @@ static int new_vars(struct solver *s, int n, int kind, int pkg)
 {
 	int v = (int)s->n_vars;
 
-	BIG_GROW(s->vars, s->cap_vars, s->n_vars + (size_t)n);
-	BIG_GROW(s->val, s->cap_val, s->n_vars + (size_t)n);
+	BIG_GROW(s, s->vars, s->cap_vars, s->n_vars + (size_t)n);
+	BIG_GROW(s, s->val, s->cap_val, s->n_vars + (size_t)n);
 	memset(s->val + v, -1, (size_t)n);
 	for (int i = 0; i < n; i++)
 		s->vars[v + i] = (struct svar){.kind = (unsigned char)kind,
@@ -282,7 +291,7 @@ static int new_var(struct solver *s, int kind, int pkg, int idx)
 static void add_edge(struct solver *s, int from, int var)
 {
 	if (s->n_edges == s->cap_edges)
-		BIG_GROW(s->edges, s->cap_edges, s->n_edges + 1);
+		BIG_GROW(s, s->edges, s->cap_edges, s->n_edges + 1);
 	s->edges[s->n_edges] = (struct sedge){var, s->vars[var].stamp, s->vars[from].child};
 	s->vars[from].child = (int)s->n_edges++;
 }
@@ -328,7 +337,7 @@ static void enqueue(struct solver *s, int lit, int reason)
 	}
 	v->reason = reason;
 	if (s->n_trail == s->cap_trail)
-		BIG_GROW(s->trail, s->cap_trail, s->n_trail + 1);
+		BIG_GROW(s, s->trail, s->cap_trail, s->n_trail + 1);
 	v->tpos = (int)s->n_trail;
 	s->trail[s->n_trail++] = lit;
 }
@@ -370,8 +379,8 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 {
 	int id = (int)s->n_cls, *l;
 
-	BIG_GROW(s->cls, s->cap_cls, s->n_cls + 1);
-	BIG_GROW(s->lits, s->cap_lits, s->n_lits + (size_t)n + 1);
+	BIG_GROW(s, s->cls, s->cap_cls, s->n_cls + 1);
+	BIG_GROW(s, s->lits, s->cap_lits, s->n_lits + (size_t)n + 1);
 	s->cls[id] = (struct sclause){.off = (int)s->n_lits, .n = n, .kind = kind, .info = info};
 	for (int i = 0; i < n; i++)
 		s->lits[s->n_lits + (size_t)i] = lits[i];
@@ -744,7 +753,7 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 	}
 	id = (int)s->n_auxs;
 	var = new_var(s, SVAR_AUX, pid, id);
-	BIG_GROW(s->auxs, s->cap_auxs, s->n_auxs + 1);
+	BIG_GROW(s, s->auxs, s->cap_auxs, s->n_auxs + 1);
 	a = &s->auxs[id];
 	*a = (struct saux){.pkg = pid, .kind = kind, .var = var, .str = str};
 	s->n_auxs++;
@@ -2018,6 +2027,52 @@ static int setup_roots(struct solver *s)
 	return 0;
 }
 
+/*
+ * For a large problem (n versions reached), the big arrays start side by
+ * side in one mapping, each with room for what a search over n versions
+ * makes.  Fresh memory is costly here (each huge page is cleared when first
+ * touched, and on a virtual machine first touched by the host too), and
+ * one mapping per array leaves most of a huge page unused at the end of
+ * each; side by side, the used parts share them.  An array that outgrows
+ * its place moves to a mapping of its own (big_grow).
+ */
+#define ARENA_MIN ((size_t)4 << 20)
+
+static void place_arena(struct solver *s, size_t n)
+{
+	size_t nv = n + n / 2 + 64, at = 0, len = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		at = 0;
+#define ARENA_SLOT(arr, capf, want)                                           \
+	do {                                                                  \
+		size_t bytes_ = ((want) * sizeof(*(arr)) + 63) & ~(size_t)63; \
+		if (pass == 1 && !(arr)) {                                    \
+			(arr) = (void *)(s->arena + at);                      \
+			(capf) = (want);                                      \
+		}                                                             \
+		at += bytes_;                                                 \
+	} while (0)
+		if (pass == 1) {
+			if (len < ARENA_MIN)
+				return;
+			s->arena_len = big_len(len);
+			s->arena = big_map(s->arena_len);
+		}
+		ARENA_SLOT(s->vars, s->cap_vars, nv);
+		ARENA_SLOT(s->val, s->cap_val, nv);
+		ARENA_SLOT(s->mark, s->cap_mark, nv);
+		ARENA_SLOT(s->watches, s->cap_watches, 2 * nv);
+		ARENA_SLOT(s->auxs, s->cap_auxs, n / 2 + 64);
+		ARENA_SLOT(s->cls, s->cap_cls, 2 * n + 64);
+		ARENA_SLOT(s->lits, s->cap_lits, 6 * n + 256);
+		ARENA_SLOT(s->edges, s->cap_edges, 4 * n + 64);
+		ARENA_SLOT(s->trail, s->cap_trail, 3 * n + 64);
+#undef ARENA_SLOT
+		len = at;
+	}
+}
+
 /* Rank the packages for the decision order (solve_order.c). */
 static void setup_order(struct solver *s)
 {
@@ -2040,16 +2095,17 @@ static void setup_order(struct solver *s)
 	for (size_t i = 0; i < s->idx->n_visible; i++)
 		if (s->vrank[i] >= 0)
 			n += s->idx->visible[i]->n_versions;
+	place_arena(s, n);
 	reserve_vars(s, n + n / 2 + 64);
 	/*
 	 * And room for what a search over them makes: reserved memory is only
 	 * faulted in where it is used, while growing copies.
 	 */
-	BIG_GROW(s->cls, s->cap_cls, 2 * n + 64);
-	BIG_GROW(s->lits, s->cap_lits, 6 * n + 256);
-	BIG_GROW(s->edges, s->cap_edges, 4 * n + 64);
-	BIG_GROW(s->auxs, s->cap_auxs, n / 2 + 64);
-	BIG_GROW(s->trail, s->cap_trail, 3 * n + 64);
+	BIG_GROW(s, s->cls, s->cap_cls, 2 * n + 64);
+	BIG_GROW(s, s->lits, s->cap_lits, 6 * n + 256);
+	BIG_GROW(s, s->edges, s->cap_edges, 4 * n + 64);
+	BIG_GROW(s, s->auxs, s->cap_auxs, n / 2 + 64);
+	BIG_GROW(s, s->trail, s->cap_trail, 3 * n + 64);
 	XGROW(s->pool.a, s->pool.cap, 4 * n + 64);
 }
 
@@ -2084,19 +2140,19 @@ static void solver_free(struct solver *s)
 		free(s->wchunks);
 		s->wchunks = next;
 	}
-	big_free(s->watches, s->cap_watches, sizeof(*s->watches));
-	big_free(s->vars, s->cap_vars, sizeof(*s->vars));
-	big_free(s->val, s->cap_val, sizeof(*s->val));
+	big_free(s, s->watches, s->cap_watches, sizeof(*s->watches));
+	big_free(s, s->vars, s->cap_vars, sizeof(*s->vars));
+	big_free(s, s->val, s->cap_val, sizeof(*s->val));
 	for (size_t i = 0; i < s->n_pkgs; i++)
 		if (!s->pkgs[i].pkg)
 			free((char *)s->pkgs[i].name);
 	free(s->pkgs);
-	big_free(s->auxs, s->cap_auxs, sizeof(*s->auxs));
-	big_free(s->cls, s->cap_cls, sizeof(*s->cls));
-	big_free(s->lits, s->cap_lits, sizeof(*s->lits));
+	big_free(s, s->auxs, s->cap_auxs, sizeof(*s->auxs));
+	big_free(s, s->cls, s->cap_cls, sizeof(*s->cls));
+	big_free(s, s->lits, s->cap_lits, sizeof(*s->lits));
 	free(s->learns);
 	free(s->pool.a);
-	big_free(s->trail, s->cap_trail, sizeof(*s->trail));
+	big_free(s, s->trail, s->cap_trail, sizeof(*s->trail));
 	free(s->lim);
 	free(s->names.e);
 	free(s->vis_pkg);
@@ -2107,7 +2163,7 @@ static void solver_free(struct solver *s)
 	free(s->root_cand_off);
 	free(s->root_n_cand);
 	free(s->inst_pkgs);
-	big_free(s->mark, s->cap_mark, sizeof(*s->mark));
+	big_free(s, s->mark, s->cap_mark, sizeof(*s->mark));
 	free(s->tmp.a);
 	free(s->heap.a);
 	free(s->vrank);
@@ -2115,7 +2171,9 @@ static void solver_free(struct solver *s)
 	free(s->undone.a);
 	free(s->uvars.a);
 	free(s->uheap.a);
-	big_free(s->edges, s->cap_edges, sizeof(*s->edges));
+	big_free(s, s->edges, s->cap_edges, sizeof(*s->edges));
+	if (s->arena)
+		munmap(s->arena, s->arena_len);
 	free(s->pend.a);
 	free(s->rs.a);
 	free(s->dirty.a);

@@ -173,6 +173,8 @@ struct solver {
 	int root_level;
 	bool root_decision; /* decide() returned a decision on them */
 
+	char *arena; /* the big arrays' first places (see place_arena()) */
+	size_t arena_len;
 	struct svar *vars;
 	size_t n_vars, cap_vars;
 	signed char *val; /* per variable: -1 unassigned, 0 false, 1 true */
