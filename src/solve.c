@@ -234,7 +234,7 @@ static void watch_push(struct solver *s, int lit, int cid)
 	struct wlist *w = &s->watches[lit];
 
 	if (w->n == w->cap) {
-		int cap = w->cap ? 2 * w->cap : 4;
+		int cap = w->cap ? 2 * w->cap : 2;
 		int *a = watch_block(s, (size_t)cap);
 		if (w->n)
 			memcpy(a, w->a, (size_t)w->n * sizeof(int));
@@ -2091,10 +2091,14 @@ static void setup_order(struct solver *s)
 	solve_order_rank(s, st.a, st.n);
 	free(st.a);
 	/* Versions of the packages reached, and about one aux for each two. */
-	size_t n = 0;
-	for (size_t i = 0; i < s->idx->n_visible; i++)
-		if (s->vrank[i] >= 0)
+	size_t n = 0, n_pkgs = 0;
+	for (size_t i = 0; i < s->idx->n_visible; i++) {
+		if (s->vrank[i] >= 0) {
 			n += s->idx->visible[i]->n_versions;
+			n_pkgs++;
+		}
+	}
+	XGROW(s->pkgs, s->cap_pkgs, n_pkgs + 16);
 	place_arena(s, n);
 	reserve_vars(s, n + n / 2 + 64);
 	/*
