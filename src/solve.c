@@ -257,6 +257,7 @@ static void reserve_vars(struct solver *s, size_t n)
 	BIG_GROW(s, s->val, s->cap_val, n);
 	BIG_GROW(s, s->watches, s->cap_watches, 2 * n);
 	BIG_GROW(s, s->mark, s->cap_mark, n);
+	BIG_GROW(s, s->seen, s->cap_seen, n);
 }
 
 /* n new variables of package pkg, numbered 0 to n - 1; returns the first. */
@@ -274,7 +275,7 @@ static int new_vars(struct solver *s, int n, int kind, int pkg)
 		                               .pkg = pkg,
 		                               .idx = i};
 	s->n_vars += (size_t)n;
-	if (s->n_vars > s->cap_mark || 2 * s->n_vars > s->cap_watches)
+	if (s->n_vars > s->cap_mark || s->n_vars > s->cap_seen || 2 * s->n_vars > s->cap_watches)
 		reserve_vars(s, 2 * s->n_vars);
 	return v;
 }
@@ -313,8 +314,8 @@ static void enqueue(struct solver *s, int lit, int reason)
 	if (reason == REASON_NONE) {
 		lv = (int)s->n_lim;
 	} else if (REASON_IS_AMO(reason)) {
+		/* No edge: undo() finds these by their reason (see there). */
 		lv = s->vars[REASON_AMO_VAR(reason)].level;
-		add_edge(s, REASON_AMO_VAR(reason), var);
 	} else {
 		const struct sclause *c = &s->cls[reason];
 		for (int i = 0; i < c->n; i++) {
@@ -375,10 +376,43 @@ static int watch_rank(const struct solver *s, int l)
 	return v == 0 ? s->vars[LIT_VAR(l)].level : (1 << 30) + (v == 1);
 }
 
+/* add_clause for two literals, the most common: no loops. */
+static int add_clause2(struct solver *s, int a, int b, int kind, int info, int *id_out)
+{
+	int id = (int)s->n_cls, *l, ra, rb;
+
+	BIG_GROW(s, s->cls, s->cap_cls, s->n_cls + 1);
+	BIG_GROW(s, s->lits, s->cap_lits, s->n_lits + 3);
+	s->cls[id] = (struct sclause){.off = (int)s->n_lits, .n = 2, .kind = kind, .info = info};
+	l = s->lits + s->n_lits;
+	s->n_lits += 2;
+	s->n_cls++;
+	if (id_out)
+		*id_out = id;
+	ra = watch_rank(s, a);
+	rb = watch_rank(s, b);
+	if (rb > ra) {
+		int t = a;
+		a = b;
+		b = t;
+	}
+	l[0] = a;
+	l[1] = b;
+	watch_push(s, a ^ 1, id);
+	watch_push(s, b ^ 1, id);
+	if (lit_value(s, a) == 0)
+		return in_conflict(s, id);
+	if (lit_value(s, a) < 0 && lit_value(s, b) == 0)
+		enqueue(s, a, id);
+	return -1;
+}
+
 static int add_clause(struct solver *s, const int *lits, int n, int kind, int info, int *id_out)
 {
 	int id = (int)s->n_cls, *l;
 
+	if (n == 2)
+		return add_clause2(s, lits[0], lits[1], kind, info, id_out);
 	BIG_GROW(s, s->cls, s->cap_cls, s->n_cls + 1);
 	BIG_GROW(s, s->lits, s->cap_lits, s->n_lits + (size_t)n + 1);
 	s->cls[id] = (struct sclause){.off = (int)s->n_lits, .n = n, .kind = kind, .info = info};
@@ -389,8 +423,30 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 	if (id_out)
 		*id_out = id;
 	l = s->lits + s->cls[id].off;
-	/* Bring the two best watch candidates to the front. */
-	for (int w = 0; w < 2 && w < n; w++) {
+	/*
+	 * Bring the two best watch candidates to the front: the first best
+	 * to 0, then the first best of the rest, in that order, to 1.  Each
+	 * literal's rank is computed once.
+	 */
+	if (n >= 2 && n <= 32) {
+		int r[32], b0 = 0, b1;
+		for (int i = 0; i < n; i++) {
+			r[i] = watch_rank(s, l[i]);
+			if (r[i] > r[b0])
+				b0 = i;
+		}
+		int t = l[0];
+		l[0] = l[b0], l[b0] = t;
+		t = r[0];
+		r[0] = r[b0], r[b0] = t;
+		b1 = 1;
+		for (int i = 2; i < n; i++)
+			if (r[i] > r[b1])
+				b1 = i;
+		t = l[1];
+		l[1] = l[b1], l[b1] = t;
+	}
+	for (int w = 0; w < 2 && n > 32; w++) {
 		int best = w, rb = watch_rank(s, l[w]);
 		for (int i = w + 1; i < n; i++) {
 			int ri = watch_rank(s, l[i]);
@@ -725,9 +781,9 @@ static void note_conflict(int c, int *first)
 /* Version i of package pid has the requirement of aux id: "it implies aux". */
 static void aux_member(struct solver *s, int pid, int i, int id, int *confl)
 {
-	int lits[2] = {LIT(s->pkgs[pid].var0 + i, 1), LIT(s->auxs[id].var, 0)};
-
-	note_conflict(add_clause(s, lits, 2, CL_AUXBIN, id, NULL), confl);
+	note_conflict(add_clause2(s, LIT(s->pkgs[pid].var0 + i, 1), LIT(s->auxs[id].var, 0),
+	                          CL_AUXBIN, id, NULL),
+	              confl);
 }
 
 /*
@@ -1183,39 +1239,12 @@ static void backjump(struct solver *s, size_t level)
 /* undo()'s queue: variables by their place in the trail, first first. */
 static void uheap_push(struct solver *s, int var)
 {
-	struct ivec *h = &s->uheap;
-	size_t i;
-
-	ivec_push(h, var);
-	for (i = h->n - 1; i > 0; i = (i - 1) / 2) {
-		int parent = h->a[(i - 1) / 2];
-		if (s->vars[parent].tpos <= s->vars[var].tpos)
-			break;
-		h->a[i] = parent;
-	}
-	h->a[i] = var;
+	kheap_push(&s->uheap, KHEAP_KEY(s->vars[var].tpos, var));
 }
 
 static int uheap_pop(struct solver *s)
 {
-	struct ivec *h = &s->uheap;
-	int top = h->a[0], last = h->a[--h->n];
-	size_t i = 0;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && s->vars[h->a[c + 1]].tpos < s->vars[h->a[c]].tpos)
-			c++;
-		if (s->vars[h->a[c]].tpos >= s->vars[last].tpos)
-			break;
-		h->a[i] = h->a[c];
-		i = c;
-	}
-	if (h->n)
-		h->a[i] = last;
-	return top;
+	return KHEAP_ID(kheap_pop(&s->uheap));
 }
 
 /* Move clause cid's watch from position at (a false literal) to position k. */
@@ -1323,6 +1352,18 @@ static void undo(struct solver *s, int x)
 			    !c->undo) {
 				c->undo = true;
 				uheap_push(s, s->edges[e].var);
+			}
+		}
+		/* The versions "at most one version" ruled out because of it. */
+		if (v->kind == SVAR_VERSION && s->val[var] == 1) {
+			const struct spkg *p = &s->pkgs[v->pkg];
+			for (int i = 0; i < p->n; i++) {
+				struct svar *c = &s->vars[p->var0 + i];
+				if (c->reason == REASON_AMO(var) && s->val[p->var0 + i] == 0 &&
+				    !c->undo) {
+					c->undo = true;
+					uheap_push(s, p->var0 + i);
+				}
 			}
 		}
 		s->trail[v->tpos] = TRAIL_HOLE;
@@ -1543,9 +1584,9 @@ static int analyze(struct solver *s, int confl, int cur)
 		solve_reason_lits(s, pvar, reason, &rl);
 		for (size_t i = 0; i < rl.n; i++) {
 			int v = LIT_VAR(rl.a[i]);
-			if (v == pvar || s->vars[v].seen)
+			if (v == pvar || s->seen[v])
 				continue;
-			s->vars[v].seen = true;
+			s->seen[v] = s->vars[v].level == cur ? 2 : 1;
 			ivec_push(&seen, v);
 			if (s->vars[v].level == 0)
 				ivec_push(&zeros, v);
@@ -1556,10 +1597,9 @@ static int analyze(struct solver *s, int confl, int cur)
 		}
 		do
 			idx--;
-		while (s->trail[idx] == TRAIL_HOLE || !s->vars[LIT_VAR(s->trail[idx])].seen ||
-		       s->vars[LIT_VAR(s->trail[idx])].level != cur);
+		while (s->trail[idx] == TRAIL_HOLE || s->seen[LIT_VAR(s->trail[idx])] != 2);
 		pvar = LIT_VAR(s->trail[idx]);
-		s->vars[pvar].seen = false;
+		s->seen[pvar] = 0;
 		if (--path == 0)
 			break;
 		reason = s->vars[pvar].reason;
@@ -1595,7 +1635,7 @@ static int analyze(struct solver *s, int confl, int cur)
 		learnt.n = j;
 	}
 	for (size_t i = 0; i < seen.n; i++)
-		s->vars[seen.a[i]].seen = false;
+		s->seen[seen.a[i]] = 0;
 
 	for (size_t i = 1; i < learnt.n; i++) {
 		if (s->vars[LIT_VAR(learnt.a[i])].level > bj) {
@@ -1889,11 +1929,12 @@ static int decide(struct solver *s, bool *derived, int *confl)
 	}
 	s->root_decision = false;
 	while (s->heap.n) {
-		const struct saux *a = &s->auxs[s->heap.a[0]];
+		int top = KHEAP_ID(s->heap.a[0]);
+		const struct saux *a = &s->auxs[top];
 		if (s->val[a->var] == 1) {
 			lit = pick(s, s->pool.a + a->cand_off, a->n_cand, &done);
 			if (!done)
-				return pick_dep(s, s->heap.a[0], lit, derived, confl);
+				return pick_dep(s, top, lit, derived, confl);
 		}
 		solve_heap_pop(s);
 	}
@@ -2062,6 +2103,7 @@ static void place_arena(struct solver *s, size_t n)
 		ARENA_SLOT(s->vars, s->cap_vars, nv);
 		ARENA_SLOT(s->val, s->cap_val, nv);
 		ARENA_SLOT(s->mark, s->cap_mark, nv);
+		ARENA_SLOT(s->seen, s->cap_seen, nv);
 		ARENA_SLOT(s->watches, s->cap_watches, 2 * nv);
 		ARENA_SLOT(s->auxs, s->cap_auxs, n / 2 + 64);
 		ARENA_SLOT(s->cls, s->cap_cls, 2 * n + 64);
@@ -2168,6 +2210,7 @@ static void solver_free(struct solver *s)
 	free(s->root_n_cand);
 	free(s->inst_pkgs);
 	big_free(s, s->mark, s->cap_mark, sizeof(*s->mark));
+	big_free(s, s->seen, s->cap_seen, sizeof(*s->seen));
 	free(s->tmp.a);
 	free(s->heap.a);
 	free(s->vrank);

@@ -33,6 +33,15 @@ struct ivec {
 	size_t n, cap;
 };
 
+/* A heap of keys, each (order << 32 | id): compared without a lookup. */
+struct kheap {
+	uint64_t *a;
+	size_t n, cap;
+};
+
+#define KHEAP_KEY(order, id) ((uint64_t)(uint32_t)(order) << 32 | (uint32_t)(id))
+#define KHEAP_ID(k) ((int)(uint32_t)(k))
+
 /* A watch list: the ids of the clauses that watch a literal. */
 struct wlist {
 	int *a;
@@ -44,7 +53,6 @@ enum svar_kind { SVAR_VERSION, SVAR_AUX, SVAR_KEEP };
 struct svar {
 	unsigned char kind; /* enum svar_kind */
 	bool expanded; /* SVAR_VERSION: its requirements are clauses */
-	bool seen; /* scratch for conflict analysis */
 	bool undo; /* scratch for undo() */
 	int tpos; /* its place in the trail, while assigned */
 	int stamp; /* which assignment: tells live edges from old ones */
@@ -207,7 +215,7 @@ struct solver {
 	 * this heap (keyed by saux.key, then id), and entries that are no
 	 * longer open are dropped when they reach the top.
 	 */
-	struct ivec heap;
+	struct kheap heap; /* KHEAP_KEY(saux.key, aux id) */
 	int *vrank; /* per visible package of the index: its rank, or -1 */
 	struct name_tab vtab; /* built by the ranking, kept for touch */
 	struct ivec rs; /* scratch for pick_dep */
@@ -219,7 +227,7 @@ struct solver {
 	size_t cap_need;
 	struct ivec undone; /* scratch for backjump: packages whose version was unassigned */
 	struct ivec uvars; /* scratch for undo(): the variables it unassigned */
-	struct ivec uheap; /* scratch for undo(): variables to look at, by trail place */
+	struct kheap uheap; /* scratch for undo(): variables to look at, by trail place */
 	struct ivec pend; /* scratch for undo(): literal, reason pairs to imply */
 	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
 	struct scut *cuts; /* scratch for req_candidates */
@@ -241,6 +249,13 @@ struct solver {
 
 	int *mark; /* per variable scratch for building clauses */
 	size_t cap_mark;
+	/*
+	 * Per variable, scratch for conflict analysis: 1 seen, 2 seen at the
+	 * conflict's level; apart from the variable records, so that the walk
+	 * back over the trail reads one byte per literal.
+	 */
+	unsigned char *seen;
+	size_t cap_seen;
 	struct ivec tmp, tmp2;
 
 	struct stitch_solve_stats stats;
@@ -284,6 +299,10 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts);
 /* The heap of open dependencies (see struct solver). */
 void solve_heap_push(struct solver *s, int aux);
 void solve_heap_pop(struct solver *s);
+
+/* A kheap: add a key; take the least out. */
+void kheap_push(struct kheap *h, uint64_t key);
+uint64_t kheap_pop(struct kheap *h);
 
 /* Which versions of its package have aux's requirement: set[i] = 0 or 1. */
 void solve_aux_members(const struct solver *s, int aux, char *set);

@@ -518,52 +518,53 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 
 /* ------------------------------------------------------------------ heap */
 
-static bool heap_less(const struct solver *s, int a, int b)
+void kheap_push(struct kheap *h, uint64_t key)
 {
-	const struct saux *x = &s->auxs[a], *y = &s->auxs[b];
-	return x->key != y->key ? x->key < y->key : a < b;
-}
-
-void solve_heap_push(struct solver *s, int aux)
-{
-	struct ivec *h = &s->heap;
 	size_t i;
 
-	if (s->auxs[aux].in_heap)
-		return;
-	s->auxs[aux].in_heap = true;
-	ivec_push(h, aux);
-	i = h->n - 1;
+	XGROW(h->a, h->cap, h->n + 1);
+	i = h->n++;
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
-		if (!heap_less(s, aux, h->a[parent]))
+		if (h->a[parent] <= key)
 			break;
 		h->a[i] = h->a[parent];
 		i = parent;
 	}
-	h->a[i] = aux;
+	h->a[i] = key;
 }
 
-void solve_heap_pop(struct solver *s)
+uint64_t kheap_pop(struct kheap *h)
 {
-	struct ivec *h = &s->heap;
-	int last;
+	uint64_t top = h->a[0], last = h->a[--h->n];
 	size_t i = 0;
 
-	s->auxs[h->a[0]].in_heap = false;
-	last = h->a[--h->n];
 	if (!h->n)
-		return;
+		return top;
 	for (;;) {
 		size_t c = 2 * i + 1;
 		if (c >= h->n)
 			break;
-		if (c + 1 < h->n && heap_less(s, h->a[c + 1], h->a[c]))
+		if (c + 1 < h->n && h->a[c + 1] < h->a[c])
 			c++;
-		if (!heap_less(s, h->a[c], last))
+		if (h->a[c] >= last)
 			break;
 		h->a[i] = h->a[c];
 		i = c;
 	}
 	h->a[i] = last;
+	return top;
+}
+
+void solve_heap_push(struct solver *s, int aux)
+{
+	if (s->auxs[aux].in_heap)
+		return;
+	s->auxs[aux].in_heap = true;
+	kheap_push(&s->heap, KHEAP_KEY(s->auxs[aux].key, aux));
+}
+
+void solve_heap_pop(struct solver *s)
+{
+	s->auxs[KHEAP_ID(kheap_pop(&s->heap))].in_heap = false;
 }
