@@ -787,6 +787,49 @@ static void aux_member(struct solver *s, int pid, int i, int id, int *confl)
 }
 
 /*
+ * make_aux for the common dependency: one compiled range on one package,
+ * matching some of its versions.  Its candidates, key, range and mask come
+ * straight from the compiled mask, not from each candidate's variable.
+ * Returns false, having done nothing, for any other.
+ */
+static bool range_aux(struct solver *s, int id, uint32_t compiled, int *confl)
+{
+	const struct stitch_repo *repo = s->pkgs[s->auxs[id].pkg].pkg->repo;
+	const struct stitch_req_alt *alt = repo->req_alts + compiled;
+	uint64_t m = alt->mask;
+	struct saux *a;
+	struct spkg *c;
+	int cp, dep_cl;
+
+	if (!alt->last || !m)
+		return false;
+	cp = touch_pkg(s, solve_repo_vis(s, repo)[alt->pkg], NULL);
+	c = &s->pkgs[cp];
+	a = &s->auxs[id];
+	s->tmp.n = 0;
+	ivec_push(&s->tmp, LIT(a->var, 1));
+	XGROW(s->pool.a, s->pool.cap, s->pool.n + 64);
+	a->cand_off = (int)s->pool.n;
+	for (; m; m &= m - 1) {
+		int lit = LIT(c->var0 + __builtin_ctzll(m), 0);
+		s->pool.a[s->pool.n++] = lit;
+		ivec_push(&s->tmp, lit);
+	}
+	a->n_cand = (int)s->tmp.n - 1;
+	a->key = c->rank;
+	a->single = cp;
+	list_push(s, &c->incoming, id);
+	list_push(s, &c->ranges, id);
+	mark_dirty(s, cp);
+	a->mask_off = (int)s->n_bits;
+	XGROW(s->bits, s->cap_bits, s->n_bits + 1);
+	s->bits[s->n_bits++] = alt->mask;
+	note_conflict(add_clause(s, s->tmp.a, (int)s->tmp.n, CL_DEP, id, &dep_cl), confl);
+	s->auxs[id].dep_cl = dep_cl;
+	return true;
+}
+
+/*
  * Create aux(pkg, kind, str) with its clauses (see expand()); compiled is
  * str's compiled form (stitch_version.reqs), or STITCH_REQ_NONE, and
  * members the versions that have it (stitch_version.req_members), or
@@ -833,6 +876,9 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 	for (; members; members &= members - 1)
 		aux_member(s, pid, __builtin_ctzll(members), id, confl);
 
+	if (!r && kind == AUX_DEP)
+		if (range_aux(s, id, compiled, confl))
+			return id;
 	s->tmp.n = 0;
 	ivec_push(&s->tmp, LIT(var, 1));
 	if (r) {
@@ -1563,21 +1609,16 @@ static int analyze(struct solver *s, int confl, int cur)
 	struct ivec learnt = s->an[0], antes = s->an[1], zeros = s->an[2], rl = s->an[3],
 	            seen = s->an[4];
 	int path = 0, reason = confl, pvar = -1;
-	size_t idx = 0;
 	int bj = 0, lid, cid;
 	struct slearn *L;
 
 	/*
-	 * The walk back starts after the conflict's last literal at level cur,
-	 * not at the end of the trail: the levels above it, which undo() kept,
-	 * may be most of it.
+	 * The literals seen at level cur are taken from the last assigned
+	 * back, by their place in the trail: from a heap rather than by
+	 * walking the trail, which the levels that undo() kept fill.
 	 */
-	for (int i = 0; i < s->cls[confl].n; i++) {
-		const struct svar *v = &s->vars[LIT_VAR(s->lits[s->cls[confl].off + i])];
-		if (v->level == cur && (size_t)v->tpos + 1 > idx)
-			idx = (size_t)v->tpos + 1;
-	}
 	learnt.n = antes.n = zeros.n = rl.n = seen.n = 0;
+	s->aheap.n = 0;
 	ivec_push(&learnt, 0);
 	for (;;) {
 		ivec_push(&antes, reason);
@@ -1586,25 +1627,23 @@ static int analyze(struct solver *s, int confl, int cur)
 			int v = LIT_VAR(rl.a[i]);
 			if (v == pvar || s->seen[v])
 				continue;
-			s->seen[v] = s->vars[v].level == cur ? 2 : 1;
+			s->seen[v] = 1;
 			ivec_push(&seen, v);
-			if (s->vars[v].level == 0)
+			if (s->vars[v].level == 0) {
 				ivec_push(&zeros, v);
-			else if (s->vars[v].level == cur)
+			} else if (s->vars[v].level == cur) {
 				path++;
-			else
+				kheap_push(&s->aheap, KHEAP_KEY(INT32_MAX - s->vars[v].tpos, v));
+			} else {
 				ivec_push(&learnt, rl.a[i]);
+			}
 		}
-		do
-			idx--;
-		while (s->trail[idx] == TRAIL_HOLE || s->seen[LIT_VAR(s->trail[idx])] != 2);
-		pvar = LIT_VAR(s->trail[idx]);
-		s->seen[pvar] = 0;
+		pvar = KHEAP_ID(kheap_pop(&s->aheap));
 		if (--path == 0)
 			break;
 		reason = s->vars[pvar].reason;
 	}
-	learnt.a[0] = s->trail[idx] ^ 1;
+	learnt.a[0] = s->trail[s->vars[pvar].tpos] ^ 1;
 
 	/*
 	 * Drop "p is w" literals when "p is not v" is in the clause: that is
@@ -2218,6 +2257,7 @@ static void solver_free(struct solver *s)
 	free(s->undone.a);
 	free(s->uvars.a);
 	free(s->uheap.a);
+	free(s->aheap.a);
 	big_free(s, s->edges, s->cap_edges, sizeof(*s->edges));
 	if (s->arena)
 		munmap(s->arena, s->arena_len);

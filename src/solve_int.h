@@ -228,6 +228,7 @@ struct solver {
 	struct ivec undone; /* scratch for backjump: packages whose version was unassigned */
 	struct ivec uvars; /* scratch for undo(): the variables it unassigned */
 	struct kheap uheap; /* scratch for undo(): variables to look at, by trail place */
+	struct kheap aheap; /* scratch for analyze(): the same, last first */
 	struct ivec pend; /* scratch for undo(): literal, reason pairs to imply */
 	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
 	struct scut *cuts; /* scratch for req_candidates */
@@ -249,11 +250,7 @@ struct solver {
 
 	int *mark; /* per variable scratch for building clauses */
 	size_t cap_mark;
-	/*
-	 * Per variable, scratch for conflict analysis: 1 seen, 2 seen at the
-	 * conflict's level; apart from the variable records, so that the walk
-	 * back over the trail reads one byte per literal.
-	 */
+	/* Per variable, scratch for conflict analysis: seen. */
 	unsigned char *seen;
 	size_t cap_seen;
 	struct ivec tmp, tmp2;
