@@ -233,15 +233,18 @@ static void watch_push(struct solver *s, int lit, int cid)
 {
 	struct wlist *w = &s->watches[lit];
 
+	if (w->cap <= WL_INLINE && w->n < WL_INLINE) {
+		w->cap = WL_INLINE;
+		w->u.in[w->n++] = cid;
+		return;
+	}
 	if (w->n == w->cap) {
-		int cap = w->cap ? 2 * w->cap : 2;
-		int *a = watch_block(s, (size_t)cap);
-		if (w->n)
-			memcpy(a, w->a, (size_t)w->n * sizeof(int));
-		w->a = a;
+		int cap = 2 * w->cap, *a = watch_block(s, (size_t)cap);
+		memcpy(a, wl_ids(w), (size_t)w->n * sizeof(int));
+		w->u.ext = a;
 		w->cap = cap;
 	}
-	w->a[w->n++] = cid;
+	w->u.ext[w->n++] = cid;
 }
 
 /* ------------------------------------------------------------- variables */
@@ -1057,17 +1060,17 @@ static int propagate_clauses(struct solver *s)
 		}
 
 		struct wlist *ws = &s->watches[lit];
-		int i = 0, j = 0;
+		int i = 0, j = 0, *wa = wl_ids(ws);
 		(void)fl;
 		for (; i < ws->n; i++) {
-			int cid = ws->a[i];
+			int cid = wa[i];
 			int *l = s->lits + s->cls[cid].off, n = s->cls[cid].n;
 			if (l[0] == fl) {
 				l[0] = l[1];
 				l[1] = fl;
 			}
 			if (lit_value(s, l[0]) == 1) {
-				ws->a[j++] = cid;
+				wa[j++] = cid;
 				continue;
 			}
 			int k;
@@ -1081,10 +1084,10 @@ static int propagate_clauses(struct solver *s)
 			}
 			if (k < n)
 				continue;
-			ws->a[j++] = cid;
+			wa[j++] = cid;
 			if (lit_value(s, l[0]) == 0) {
 				while (++i < ws->n)
-					ws->a[j++] = ws->a[i];
+					wa[j++] = wa[i];
 				ws->n = j;
 				s->qhead--;
 				return cid;
@@ -1298,10 +1301,11 @@ static void move_watch(struct solver *s, int cid, int at, int k)
 {
 	int *l = s->lits + s->cls[cid].off, t;
 	struct wlist *ws = &s->watches[l[at] ^ 1];
+	int *wa = wl_ids(ws);
 
 	for (int i = 0; i < ws->n; i++) {
-		if (ws->a[i] == cid) {
-			memmove(ws->a + i, ws->a + i + 1, (size_t)(ws->n - i - 1) * sizeof(int));
+		if (wa[i] == cid) {
+			memmove(wa + i, wa + i + 1, (size_t)(ws->n - i - 1) * sizeof(int));
 			ws->n--;
 			break;
 		}
@@ -1438,8 +1442,9 @@ static void undo(struct solver *s, int x)
 		for (int neg = 0; neg < 2; neg++) {
 			int lit = LIT(var, neg);
 			struct wlist *ws = &s->watches[lit ^ 1];
+			const int *wa = wl_ids(ws);
 			for (int i = 0; i < ws->n; i++) {
-				int cid = ws->a[i], *l = s->lits + s->cls[cid].off,
+				int cid = wa[i], *l = s->lits + s->cls[cid].off,
 				    n = s->cls[cid].n;
 				int at = l[0] == lit ? 1 : 0, k;
 				if (lit_value(s, l[at]) != 0)
@@ -1465,9 +1470,10 @@ static void rewatch(struct solver *s, int cid, int a, int b)
 
 	for (int w = 0; w < 2; w++) {
 		struct wlist *ws = &s->watches[l[w] ^ 1];
+		int *wa = wl_ids(ws);
 		for (int i = 0; i < ws->n; i++) {
-			if (ws->a[i] == cid) {
-				memmove(ws->a + i, ws->a + i + 1,
+			if (wa[i] == cid) {
+				memmove(wa + i, wa + i + 1,
 				        (size_t)(ws->n - i - 1) * sizeof(int));
 				ws->n--;
 				break;

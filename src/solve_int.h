@@ -42,11 +42,25 @@ struct kheap {
 #define KHEAP_KEY(order, id) ((uint64_t)(uint32_t)(order) << 32 | (uint32_t)(id))
 #define KHEAP_ID(k) ((int)(uint32_t)(k))
 
-/* A watch list: the ids of the clauses that watch a literal. */
+/*
+ * A watch list: the ids of the clauses that watch a literal.  Most hold
+ * one or two: those are kept in the list itself (cap at most WL_INLINE),
+ * next to its count; longer ones in the watch chunks (solve.c).
+ */
+#define WL_INLINE 2
+
 struct wlist {
-	int *a;
 	int n, cap;
+	union {
+		int in[WL_INLINE];
+		int *ext;
+	} u;
 };
+
+static inline int *wl_ids(struct wlist *w)
+{
+	return w->cap > WL_INLINE ? w->u.ext : w->u.in;
+}
 
 enum svar_kind { SVAR_VERSION, SVAR_AUX, SVAR_KEEP };
 
