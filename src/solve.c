@@ -839,7 +839,7 @@ static bool range_aux(struct solver *s, int id, uint32_t compiled, int *confl)
  * MEMBERS_UNKNOWN.
  */
 static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32_t compiled,
-                    uint64_t members, int *confl)
+                    uint64_t members, int self, int *confl)
 {
 	struct stitch_req *r = NULL;
 	struct saux *a;
@@ -873,11 +873,16 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 				aux_member(s, pid, i, id, confl);
 		}
 	}
-	/* Only bits of its versions, whatever the compiled cache holds. */
+	/*
+	 * Only bits of its versions, whatever the compiled cache holds.  The
+	 * expanded version's clause now, the others' when they are needed
+	 * (see saux.lazy).
+	 */
 	if (s->pkgs[pid].n < 64)
 		members &= ((uint64_t)1 << s->pkgs[pid].n) - 1;
-	for (; members; members &= members - 1)
-		aux_member(s, pid, __builtin_ctzll(members), id, confl);
+	if (members >> self & 1)
+		aux_member(s, pid, self, id, confl);
+	s->auxs[id].lazy = members & ~((uint64_t)1 << self);
 
 	if (!r && kind == AUX_DEP)
 		if (range_aux(s, id, compiled, confl))
@@ -983,11 +988,15 @@ static int expand(struct solver *s, int var)
 		const char *str = dep ? v->depends[i] : v->conflicts[i - v->n_depends];
 		int kind = dep ? AUX_DEP : AUX_CONF;
 		int id = find_aux(s, pid, kind, str);
-		if (id < 0)
+		if (id < 0) {
 			id = make_aux(s, pid, kind, str, v->reqs ? v->reqs[i] : STITCH_REQ_NONE,
 			              v->req_members && s->pkgs[pid].n <= 64 ? v->req_members[i]
 			                                                     : MEMBERS_UNKNOWN,
-			              &confl);
+			              sv->idx, &confl);
+		} else if (s->auxs[id].lazy >> sv->idx & 1) {
+			s->auxs[id].lazy &= ~((uint64_t)1 << sv->idx);
+			aux_member(s, pid, sv->idx, id, &confl);
+		}
 		if (id >= 0 && dep)
 			ivec_push(&s->tmp2, id);
 	}
@@ -1034,6 +1043,20 @@ static int propagate_clauses(struct solver *s)
 				mark_dirty(s, s->auxs[sv->idx].single);
 		} else if (sv->kind == SVAR_VERSION && LIT_NEG(lit) && !REASON_IS_AMO(sv->reason)) {
 			mark_dirty(s, sv->pkg);
+		} else if (sv->kind == SVAR_AUX && LIT_NEG(lit) && s->auxs[sv->idx].lazy) {
+			/* The versions that have it are ruled out: their clauses now. */
+			struct saux *a = &s->auxs[sv->idx];
+			int c = -1;
+			while (a->lazy && c < 0) {
+				int i = __builtin_ctzll(a->lazy);
+				a->lazy &= a->lazy - 1;
+				aux_member(s, a->pkg, i, sv->idx, &c);
+				a = &s->auxs[sv->idx];
+			}
+			if (c >= 0) {
+				s->qhead--;
+				return c;
+			}
 		}
 		if (sv->kind == SVAR_VERSION && !LIT_NEG(lit)) {
 			const struct spkg *p = &s->pkgs[sv->pkg];

@@ -113,6 +113,12 @@ struct saux {
 	int dep_cl; /* AUX_DEP: its CL_DEP clause */
 	int single; /* AUX_DEP: the spkg id when all candidates are its versions, else -1 */
 	int mask_off; /* single: candidate versions as a bit set in s->bits */
+	/*
+	 * Versions that have the requirement whose "version implies aux"
+	 * clause is not made yet: it is made when the version is expanded,
+	 * or when aux becomes false (then it rules the version out).
+	 */
+	uint64_t lazy;
 	bool in_heap;
 };
 
