@@ -1467,8 +1467,7 @@ static void undo(struct solver *s, int x)
 			struct wlist *ws = &s->watches[lit ^ 1];
 			const int *wa = wl_ids(ws);
 			for (int i = 0; i < ws->n; i++) {
-				int cid = wa[i], *l = s->lits + s->cls[cid].off,
-				    n = s->cls[cid].n;
+				int cid = wa[i], *l = s->lits + s->cls[cid].off, n = s->cls[cid].n;
 				int at = l[0] == lit ? 1 : 0, k;
 				if (lit_value(s, l[at]) != 0)
 					continue;
@@ -1496,8 +1495,7 @@ static void rewatch(struct solver *s, int cid, int a, int b)
 		int *wa = wl_ids(ws);
 		for (int i = 0; i < ws->n; i++) {
 			if (wa[i] == cid) {
-				memmove(wa + i, wa + i + 1,
-				        (size_t)(ws->n - i - 1) * sizeof(int));
+				memmove(wa + i, wa + i + 1, (size_t)(ws->n - i - 1) * sizeof(int));
 				ws->n--;
 				break;
 			}
