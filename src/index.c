@@ -286,17 +286,14 @@ static void materialize(struct stitch_repo *repo, struct repo_store *st, const s
 	char *mem;
 
 	/*
-	 * One pre-faulted mapping for all the arrays: a large index is
-	 * materialized on every command, and faulting its pages in one by
-	 * one costs more than filling them.
+	 * One pre-faulted mapping of huge pages for all the arrays: a large
+	 * index is materialized on every command, faulting its pages in one
+	 * by one costs more than filling them, and the resolver reads the
+	 * versions of thousands of packages in it.
 	 */
-	st->mem_len = sz_refs + sz_cmds + sz_vers + sz_pkgs;
-	mem = mmap(NULL, st->mem_len, PROT_READ | PROT_WRITE,
-	           MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (mem == MAP_FAILED) {
-		fprintf(stderr, "fatal: out of memory mapping %zu bytes\n", st->mem_len);
-		abort();
-	}
+	st->mem_len = (sz_refs + sz_cmds + sz_vers + sz_pkgs + STITCH_HUGE_ALIGN - 1) &
+	              ~(STITCH_HUGE_ALIGN - 1);
+	mem = stitch_map_huge(st->mem_len, true);
 	st->mem = mem;
 	st->refs = (const char **)mem;
 	st->cmds = (struct stitch_command *)(mem + sz_refs);

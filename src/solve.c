@@ -36,7 +36,7 @@ void ivec_grow(struct ivec *v)
  * the work done in the memory.  Below that, malloc.
  */
 #define BIG_MIN ((size_t)1 << 20)
-#define BIG_ALIGN ((size_t)2 << 20)
+#define BIG_ALIGN STITCH_HUGE_ALIGN
 
 static size_t big_len(size_t bytes)
 {
@@ -46,19 +46,7 @@ static size_t big_len(size_t bytes)
 /* A zeroed mapping of len bytes (a multiple of BIG_ALIGN), aligned to it. */
 static void *big_map(size_t len)
 {
-	char *p = mmap(NULL, len + BIG_ALIGN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	               -1, 0),
-	     *a;
-
-	if (p == MAP_FAILED)
-		stitch_die_oom(len);
-	a = (char *)(((uintptr_t)p + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
-	if (a > p)
-		munmap(p, (size_t)(a - p));
-	if (a + len < p + len + BIG_ALIGN)
-		munmap(a + len, (size_t)(p + len + BIG_ALIGN - (a + len)));
-	madvise(a, len, MADV_HUGEPAGE);
-	return a;
+	return stitch_map_huge(len, false);
 }
 
 /* Is p in the arena (see place_arena())? */

@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +21,30 @@ void stitch_die_oom(size_t n)
 {
 	fprintf(stderr, "fatal: out of memory allocating %zu bytes\n", n);
 	abort();
+}
+
+void *stitch_map_huge(size_t len, bool populate)
+{
+	char *p = mmap(NULL, len + STITCH_HUGE_ALIGN, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+	     *a;
+
+	if (p == MAP_FAILED)
+		stitch_die_oom(len);
+	a = (char *)(((uintptr_t)p + STITCH_HUGE_ALIGN - 1) & ~(uintptr_t)(STITCH_HUGE_ALIGN - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + len < p + len + STITCH_HUGE_ALIGN)
+		munmap(a + len, (size_t)(p + len + STITCH_HUGE_ALIGN - (a + len)));
+	madvise(a, len, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+	/* Older kernels refuse it: the pages then come one fault at a time. */
+	if (populate)
+		madvise(a, len, MADV_POPULATE_WRITE);
+#else
+	(void)populate;
+#endif
+	return a;
 }
 
 void *xmalloc(size_t n)

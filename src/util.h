@@ -13,6 +13,18 @@
 /* Print that n bytes could not be allocated, and abort (as xmalloc does). */
 void stitch_die_oom(size_t n) __attribute__((noreturn));
 
+/*
+ * Large arrays.  A zeroed mapping of len bytes (a multiple of
+ * STITCH_HUGE_ALIGN), aligned to it and asking for transparent huge pages:
+ * fresh memory costs a page fault per 4 KiB page touched, and on virtual
+ * machines those faults, and the TLB misses of reading it, cost more than
+ * the work done in the memory.  With populate, every page is faulted in
+ * now, in one call, for memory that is about to be filled.  Freed with
+ * munmap.
+ */
+#define STITCH_HUGE_ALIGN ((size_t)2 << 20)
+void *stitch_map_huge(size_t len, bool populate);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
