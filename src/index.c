@@ -291,8 +291,7 @@ static void materialize(struct stitch_repo *repo, struct repo_store *st, const s
 	 * by one costs more than filling them, and the resolver reads the
 	 * versions of thousands of packages in it.
 	 */
-	st->mem_len = (sz_refs + sz_cmds + sz_vers + sz_pkgs + STITCH_HUGE_ALIGN - 1) &
-	              ~(STITCH_HUGE_ALIGN - 1);
+	st->mem_len = sz_refs + sz_cmds + sz_vers + sz_pkgs;
 	mem = stitch_map_huge(st->mem_len, true);
 	st->mem = mem;
 	st->refs = (const char **)mem;

@@ -25,10 +25,18 @@ void stitch_die_oom(size_t n)
 
 void *stitch_map_huge(size_t len, bool populate)
 {
-	char *p = mmap(NULL, len + STITCH_HUGE_ALIGN, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-	     *a;
+	char *p, *a;
 
+	if (len < 2 * STITCH_HUGE_ALIGN) {
+		/* Small: a huge page would be mostly cleared for nothing. */
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		         MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
+		if (p == MAP_FAILED)
+			stitch_die_oom(len);
+		return p;
+	}
+	p = mmap(NULL, len + STITCH_HUGE_ALIGN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	         -1, 0);
 	if (p == MAP_FAILED)
 		stitch_die_oom(len);
 	a = (char *)(((uintptr_t)p + STITCH_HUGE_ALIGN - 1) & ~(uintptr_t)(STITCH_HUGE_ALIGN - 1));

@@ -14,8 +14,9 @@
 void stitch_die_oom(size_t n) __attribute__((noreturn));
 
 /*
- * Large arrays.  A zeroed mapping of len bytes (a multiple of
- * STITCH_HUGE_ALIGN), aligned to it and asking for transparent huge pages:
+ * Large arrays.  A zeroed mapping of len bytes, aligned to
+ * STITCH_HUGE_ALIGN and asking for transparent huge pages (from twice
+ * that size: smaller ones get plain pages):
  * fresh memory costs a page fault per 4 KiB page touched, and on virtual
  * machines those faults, and the TLB misses of reading it, cost more than
  * the work done in the memory.  With populate, every page is faulted in
