@@ -2327,6 +2327,12 @@ static bool check_needed(const struct solver *s, const struct ivec *q)
 		for (int d = 0; d < v->n_dep && met; d++) {
 			const struct saux *a = &s->auxs[s->pool.a[v->dep_off + d]];
 			met = false;
+			if (a->single >= 0 && s->pkgs[a->single].n <= 64) {
+				const struct spkg *q = &s->pkgs[a->single];
+				for (uint64_t m = s->bits[a->mask_off]; m && !met; m &= m - 1)
+					met = s->mark[q->var0 + __builtin_ctzll(m)];
+				continue;
+			}
 			for (int k = 0; k < a->n_cand && !met; k++)
 				met = s->mark[LIT_VAR(s->pool.a[a->cand_off + k])];
 		}
@@ -2356,6 +2362,13 @@ static bool collect(struct solver *s, struct stitch_solution *out)
 		const struct svar *v = &s->vars[q.a[i]];
 		for (int d = 0; d < v->n_dep; d++) {
 			const struct saux *a = &s->auxs[s->pool.a[v->dep_off + d]];
+			if (a->single >= 0 && s->pkgs[a->single].n <= 64) {
+				/* A range: its package's true versions it allows. */
+				const struct spkg *p = &s->pkgs[a->single];
+				for (uint64_t m = s->bits[a->mask_off]; m; m &= m - 1)
+					need(s, p->var0 + __builtin_ctzll(m), &q);
+				continue;
+			}
 			for (int k = 0; k < a->n_cand; k++)
 				need(s, LIT_VAR(s->pool.a[a->cand_off + k]), &q);
 		}
