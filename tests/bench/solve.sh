@@ -13,13 +13,21 @@
 # (only the packages reachable from the roots; testsolv parses its text
 # testcase on every run, which is its "index load").  Wall time and peak
 # RSS are medians of BENCH_RUNS runs of GNU /usr/bin/time.  "solve" is the
-# stitch time minus `stitch show` on the same warm root (the index load).
+# stitch time minus `stitch show` on the same warm root (the index load):
+# the two run one after the other, BENCH_SOLVE_RUNS times (default 3 x
+# BENCH_RUNS), and "solve" is the median of those differences, so that a
+# machine whose speed drifts slows both alike.  With valgrind, the
+# instructions of both commands are counted too (callgrind: the same on
+# every run of the same binary, whatever the machine is doing), and
+# "solving" is their difference; BENCH_CALLGRIND=0 skips that.
 # Also checks that stitch and libsolv agree on whether a solution exists.
 # Exits 1 only when a command cannot run; disagreements print DISAGREE.
 set -u -o pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 STITCH=${STITCH:-$top/stitch}
 RUNS=${BENCH_RUNS:-5}
+PAIRS=${BENCH_SOLVE_RUNS:-$((3 * RUNS))}
+FLOOR_SOLVE_MS=50
 idx=${1:?usage: solve.sh IDX [TMPDIR]}
 own_tmp=
 if [ -n "${2:-}" ]; then
@@ -53,6 +61,41 @@ measure() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "-"; else printf "%.2fx", a/b }'; }
 
+# pairs LOAD_CMD -- SOLVE_CMD: runs each in turn PAIRS times; sets LOAD_MS,
+# SOLVE_MS (medians of each) and DIFF_MS (median of SOLVE - LOAD, run by run)
+pairs() {
+	local -a load=() solve=()
+	while [ "$1" != -- ]; do load+=("$1"); shift; done
+	shift
+	solve=("$@")
+	: >"$tmp/pl"; : >"$tmp/ps"; : >"$tmp/pd"
+	for ((i = 0; i < PAIRS; i++)); do
+		local t0 t1 t2
+		t0=$(date +%s%N)
+		"${load[@]}" >/dev/null 2>&1
+		t1=$(date +%s%N)
+		"${solve[@]}" >/dev/null 2>&1
+		t2=$(date +%s%N)
+		echo $(( (t1 - t0) / 1000 )) >>"$tmp/pl"
+		echo $(( (t2 - t1) / 1000 )) >>"$tmp/ps"
+		echo $(( (t2 - t1) - (t1 - t0) )) | awk '{print $1 / 1000}' >>"$tmp/pd"
+	done
+	LOAD_MS=$(median <"$tmp/pl" | awk '{printf "%.1f", $1/1000}')
+	SOLVE_MS=$(median <"$tmp/ps" | awk '{printf "%.1f", $1/1000}')
+	DIFF_MS=$(median <"$tmp/pd" | awk '{printf "%.1f", $1/1000}')
+}
+
+# instructions CMD...: sets IR (millions of instructions, callgrind), or "-"
+instructions() {
+	IR=-
+	[ "${BENCH_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null || return 0
+	# once as is first: a compiled index cache refreshed now is not counted
+	"$@" >/dev/null 2>&1
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" >/dev/null 2>"$tmp/cg.err"
+	IR=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$tmp/cg.err" | awk '{printf "%.1f", $1/1e6}')
+	[ -n "$IR" ] || IR=-
+}
+
 # case NAME INDEX ROOT...
 run_case() {
 	local name=$1 index=$2; shift 2
@@ -70,17 +113,26 @@ run_case() {
 	local st_sat=no; [ "$rc" -eq 0 ] && st_sat=yes
 	local agree=agree; [ "$st_sat" = "$ts_sat" ] || agree=DISAGREE
 
-	measure "$STITCH" --root "$root" --repo "$index" show "$1"
-	local load_ms=$MS
 	measure "$STITCH" --root "$root" --repo "$index" solve "$@"
 	local st_ms=$MS st_mb=$MB
 	measure testsolv "$t"
 	local ts_ms=$MS ts_mb=$MB
-	local solve_ms
-	solve_ms=$(awk -v a="$st_ms" -v b="$load_ms" 'BEGIN { printf "%.1f", a - b }')
-	printf '%-11s %4s pkgs  stitch %7s ms %6s MB (solve %6s ms)  testsolv %7s ms %6s MB  ratio %6s %6s  sat %s/%s %s\n' \
-		"$name" "$(wc -l <"$tmp/$name.out")" "$st_ms" "$st_mb" "$solve_ms" "$ts_ms" "$ts_mb" \
+	pairs "$STITCH" --root "$root" --repo "$index" show "$1" -- \
+		"$STITCH" --root "$root" --repo "$index" solve "$@"
+	local solve_ms=$DIFF_MS
+	local floor=PASS
+	awk -v a="$solve_ms" -v f="$FLOOR_SOLVE_MS" 'BEGIN { exit !(a < f) }' || floor=FAIL
+	instructions "$STITCH" --root "$root" --repo "$index" show "$1"
+	local ir_load=$IR
+	instructions "$STITCH" --root "$root" --repo "$index" solve "$@"
+	local ir_solve=$IR ir_diff=-
+	[ "$ir_load" != - ] && [ "$ir_solve" != - ] &&
+		ir_diff=$(awk -v a="$ir_solve" -v b="$ir_load" 'BEGIN { printf "%.1f", a - b }')
+	printf '%-11s %4s pkgs  stitch %7s ms %6s MB (solve %6s ms, %s)  testsolv %7s ms %6s MB  ratio %6s %6s  sat %s/%s %s\n' \
+		"$name" "$(wc -l <"$tmp/$name.out")" "$st_ms" "$st_mb" "$solve_ms" "$floor" "$ts_ms" "$ts_mb" \
 		"$(ratio "$st_ms" "$ts_ms")" "$(ratio "$st_mb" "$ts_mb")" "$st_sat" "$ts_sat" "$agree"
+	printf '            solve minus show, %s pairs: %s - %s ms (medians)\n' "$PAIRS" "$SOLVE_MS" "$LOAD_MS"
+	printf '            instructions: solve %sM - show %sM = %sM for solving\n' "$ir_solve" "$ir_load" "$ir_diff"
 	printf '            stitch: %s\n' "$stats"
 }
 
