@@ -92,10 +92,12 @@ static uint32_t compile(struct flat_builder *b, uint32_t off, const char *const 
  */
 static void compile_members(struct flat_builder *b, const struct flat_pkg *p)
 {
-	const struct flat_version *vs = b->versions + p->first_version;
+	const struct flat_version *vs;
 
-	if (p->n_versions > 64)
+	/* (No versions at all: b->versions may be NULL.) */
+	if (p->n_versions == 0 || p->n_versions > 64)
 		return;
+	vs = b->versions + p->first_version;
 	for (uint32_t i = 0; i < p->n_versions; i++) {
 		for (uint32_t k = 0; k < vs[i].depends.n + vs[i].conflicts.n; k++) {
 			bool dep = k < vs[i].depends.n;
