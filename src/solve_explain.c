@@ -319,6 +319,8 @@ static void render_unmatched(struct explainer *e, struct stitch_buf *o, const st
 			stitch_buf_addf(o, "there is no package '%s'", r->alts[i].name);
 			if (pid >= 0)
 				push_unique(&e->missing, pid);
+		} else if (p->n == 0) {
+			stitch_buf_addf(o, "package '%s' has no versions", p->name);
 		} else {
 			stitch_buf_addf(o, "no version of %s matches ", p->name);
 			stitch_vformula_print(r->alts[i].formula, o);

@@ -160,6 +160,27 @@ static const char fixed_index[] =
     "\"tcp\": {\"name\": \"tcp\", \"versions\": {"
     "  \"1.0\": {\"source\": {\"url\": \"a\"}}, \"1.1\": {\"source\": {\"url\": \"a\"}}}}}}";
 
+/* A package with no versions, in an index with no versions at all. */
+static void test_no_versions(void)
+{
+	struct stitch_index *idx = load_text("{\"format\": 1, \"name\": \"empty\", \"packages\": {"
+	                                     "\"a\": {\"name\": \"a\", \"versions\": {}}}}");
+	struct stitch_solution sol = STITCH_SOLUTION_INIT;
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_buf why = STITCH_BUF_INIT;
+	const char *roots[] = {"a"};
+	struct stitch_solve_request rq = {.n_roots = 1, .roots = roots};
+
+	CHECK(idx != NULL);
+	if (!idx)
+		return;
+	CHECK_INT(stitch_solve(idx, &rq, &sol, &why, &err), STITCH_E_UNSAT);
+	CHECK(strstr(why.buf, "you asked for 'a' (package 'a' has no versions)") != NULL);
+	stitch_buf_release(&why);
+	stitch_err_clear(&err);
+	stitch_index_free(idx);
+}
+
 static void test_errors(void)
 {
 	struct stitch_index *idx = load_text(fixed_index);
@@ -384,6 +405,7 @@ int main(void)
 		return 1;
 	}
 	RUN(test_errors);
+	RUN(test_no_versions);
 	RUN(test_pin_explanation);
 	RUN(test_property_brute_force);
 	RUN(test_large_problem);
