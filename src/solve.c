@@ -849,16 +849,25 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 	s->n_auxs++;
 	list_push(s, &s->pkgs[pid].auxs, id);
 
-	/* "A version with this requirement implies aux", for each of them. */
+	/*
+	 * "A version with this requirement implies aux", for each of them:
+	 * the versions that have it, looked up when the index did not
+	 * compile them (as a set of bits up to 64 versions, so that both
+	 * ways search alike; past that, each clause now).
+	 */
 	if (members == MEMBERS_UNKNOWN) {
 		bool interned = s->pkgs[pid].pkg->repo != NULL;
 		members = 0;
 		for (int i = 0; i < s->pkgs[pid].n; i++) {
 			const struct stitch_version *v = &s->pkgs[pid].pkg->versions[i];
-			if (kind == AUX_DEP
-			        ? has_string(v->depends, v->n_depends, str, interned)
-			        : has_string(v->conflicts, v->n_conflicts, str, interned))
+			if (!(kind == AUX_DEP
+			          ? has_string(v->depends, v->n_depends, str, interned)
+			          : has_string(v->conflicts, v->n_conflicts, str, interned)))
+				continue;
+			if (s->pkgs[pid].n > 64)
 				aux_member(s, pid, i, id, confl);
+			else
+				members |= (uint64_t)1 << i;
 		}
 	}
 	/*
@@ -866,11 +875,13 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 	 * expanded version's clause now, the others' when they are needed
 	 * (see saux.lazy).
 	 */
-	if (s->pkgs[pid].n < 64)
-		members &= ((uint64_t)1 << s->pkgs[pid].n) - 1;
-	if (members >> self & 1)
-		aux_member(s, pid, self, id, confl);
-	s->auxs[id].lazy = members & ~((uint64_t)1 << self);
+	if (s->pkgs[pid].n <= 64) {
+		if (s->pkgs[pid].n < 64)
+			members &= ((uint64_t)1 << s->pkgs[pid].n) - 1;
+		if (members >> self & 1)
+			aux_member(s, pid, self, id, confl);
+		s->auxs[id].lazy = members & ~((uint64_t)1 << self);
+	}
 
 	if (!r && kind == AUX_DEP)
 		if (range_aux(s, id, compiled, confl))
@@ -981,7 +992,7 @@ static int expand(struct solver *s, int var)
 			              v->req_members && s->pkgs[pid].n <= 64 ? v->req_members[i]
 			                                                     : MEMBERS_UNKNOWN,
 			              sv->idx, &confl);
-		} else if (s->auxs[id].lazy >> sv->idx & 1) {
+		} else if (sv->idx < 64 && (s->auxs[id].lazy >> sv->idx & 1)) {
 			s->auxs[id].lazy &= ~((uint64_t)1 << sv->idx);
 			aux_member(s, pid, sv->idx, id, &confl);
 		}
