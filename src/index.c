@@ -278,7 +278,6 @@ static int parse_sources(struct src_set *s, struct flat_builder *b, struct stitc
 
 static void materialize(struct stitch_repo *repo, struct repo_store *st, const struct flat_view *v)
 {
-	static const uint32_t no_succ[1];
 	const char *S = v->strings;
 	size_t sz_refs = ((size_t)v->n_refs + 1) * sizeof(char *);
 	size_t sz_cmds = ((size_t)v->n_cmds + 1) * sizeof(*st->cmds);
@@ -313,10 +312,7 @@ static void materialize(struct stitch_repo *repo, struct repo_store *st, const s
 		p->license = fp->license == FLAT_NONE ? NULL : S + fp->license;
 		p->homepage = fp->homepage == FLAT_NONE ? NULL : S + fp->homepage;
 		p->n_versions = fp->n_versions;
-		/* (With no successors anywhere, v->succ may be NULL.) */
-		p->succ = fp->succ.first == FLAT_NONE ? NULL
-		          : fp->succ.n == 0           ? no_succ
-		                                      : v->succ + fp->succ.first;
+		p->succ = fp->succ.first == FLAT_NONE ? NULL : v->succ + fp->succ.first;
 		p->n_succ = fp->succ.n;
 		p->versions = st->versions + fp->first_version;
 		p->repo = repo;

@@ -185,6 +185,8 @@ void flat_compile_reqs(struct flat_builder *b)
 			b->reqs[b->n_reqs++] = *slot;
 		}
 	}
+	/* The successor lists point into succ even when all are empty. */
+	XGROW(b->succ, b->cap_succ, 1);
 	uint32_t *mark = xcalloc(b->n_pkgs + 1, sizeof(*mark));
 	for (size_t i = 0; i < b->n_pkgs; i++) {
 		compile_members(b, &b->pkgs[i]);

@@ -30,10 +30,8 @@ void ivec_grow(struct ivec *v)
 
 /*
  * The big arrays (variables, watch lists, clauses, the implication graph)
- * reach megabytes.  Past BIG_MIN bytes each lives in its own mapping that
- * asks for transparent huge pages: fresh memory costs a page fault per
- * 4 KiB page touched, and on virtual machines those faults cost more than
- * the work done in the memory.  Below that, malloc.
+ * reach megabytes.  Past BIG_MIN bytes each lives in its own mapping
+ * (stitch_map_huge: huge pages for the larger ones); below that, malloc.
  */
 #define BIG_MIN ((size_t)1 << 20)
 #define BIG_ALIGN STITCH_HUGE_ALIGN
@@ -41,12 +39,6 @@ void ivec_grow(struct ivec *v)
 static size_t big_len(size_t bytes)
 {
 	return (bytes + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
-}
-
-/* A zeroed mapping of len bytes (a multiple of BIG_ALIGN), aligned to it. */
-static void *big_map(size_t len)
-{
-	return stitch_map_huge(len, false);
 }
 
 /* Is p in the arena (see place_arena())? */
@@ -85,7 +77,7 @@ static void *big_grow(const struct solver *s, void *arr, size_t *cap, size_t nee
 		*cap = n;
 		return a;
 	}
-	a = big_map(big_len(n * size));
+	a = stitch_map_huge(big_len(n * size), false);
 	if (old)
 		memcpy(a, arr, old);
 	big_free(s, arr, *cap, size);
@@ -367,6 +359,21 @@ static int watch_rank(const struct solver *s, int l)
 	return v == 0 ? s->vars[LIT_VAR(l)].level : (1 << 30) + (v == 1);
 }
 
+/*
+ * Clause id of two literals or more, its best two watch candidates first
+ * at l: watch them, and report a conflict or imply the first as add_clause.
+ */
+static int watch_new(struct solver *s, int id, const int *l)
+{
+	watch_push(s, l[0] ^ 1, id);
+	watch_push(s, l[1] ^ 1, id);
+	if (lit_value(s, l[0]) == 0)
+		return in_conflict(s, id);
+	if (lit_value(s, l[0]) < 0 && lit_value(s, l[1]) == 0)
+		enqueue(s, l[0], id);
+	return -1;
+}
+
 /* add_clause for two literals, the most common: no loops. */
 static int add_clause2(struct solver *s, int a, int b, int kind, int info, int *id_out)
 {
@@ -389,13 +396,7 @@ static int add_clause2(struct solver *s, int a, int b, int kind, int info, int *
 	}
 	l[0] = a;
 	l[1] = b;
-	watch_push(s, a ^ 1, id);
-	watch_push(s, b ^ 1, id);
-	if (lit_value(s, a) == 0)
-		return in_conflict(s, id);
-	if (lit_value(s, a) < 0 && lit_value(s, b) == 0)
-		enqueue(s, a, id);
-	return -1;
+	return watch_new(s, id, l);
 }
 
 static int add_clause(struct solver *s, const int *lits, int n, int kind, int info, int *id_out)
@@ -414,30 +415,8 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 	if (id_out)
 		*id_out = id;
 	l = s->lits + s->cls[id].off;
-	/*
-	 * Bring the two best watch candidates to the front: the first best
-	 * to 0, then the first best of the rest, in that order, to 1.  Each
-	 * literal's rank is computed once.
-	 */
-	if (n >= 2 && n <= 32) {
-		int r[32], b0 = 0, b1;
-		for (int i = 0; i < n; i++) {
-			r[i] = watch_rank(s, l[i]);
-			if (r[i] > r[b0])
-				b0 = i;
-		}
-		int t = l[0];
-		l[0] = l[b0], l[b0] = t;
-		t = r[0];
-		r[0] = r[b0], r[b0] = t;
-		b1 = 1;
-		for (int i = 2; i < n; i++)
-			if (r[i] > r[b1])
-				b1 = i;
-		t = l[1];
-		l[1] = l[b1], l[b1] = t;
-	}
-	for (int w = 0; w < 2 && n > 32; w++) {
+	/* Bring the two best watch candidates to the front. */
+	for (int w = 0; w < 2 && w < n; w++) {
 		int best = w, rb = watch_rank(s, l[w]);
 		for (int i = w + 1; i < n; i++) {
 			int ri = watch_rank(s, l[i]);
@@ -462,13 +441,7 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 			enqueue(s, l[0], id);
 		return -1;
 	}
-	watch_push(s, l[0] ^ 1, id);
-	watch_push(s, l[1] ^ 1, id);
-	if (lit_value(s, l[0]) == 0)
-		return in_conflict(s, id);
-	if (lit_value(s, l[0]) < 0 && lit_value(s, l[1]) == 0)
-		enqueue(s, l[0], id);
-	return -1;
+	return watch_new(s, id, l);
 }
 
 /* ------------------------------------------------------------- packages */
@@ -778,6 +751,34 @@ static void aux_member(struct solver *s, int pid, int i, int id, int *confl)
 }
 
 /*
+ * Aux id is a range on package pid (saux.single): listed there, and given
+ * a cleared version mask in s->bits, returned for the caller to fill.
+ */
+static uint64_t *add_range(struct solver *s, int id, int pid)
+{
+	size_t w = nwords(&s->pkgs[pid]);
+	struct saux *a = &s->auxs[id];
+
+	a->single = pid;
+	a->mask_off = (int)s->n_bits;
+	list_push(s, &s->pkgs[pid].ranges, id);
+	mark_dirty(s, pid);
+	XGROW(s->bits, s->cap_bits, s->n_bits + w);
+	memset(s->bits + s->n_bits, 0, w * sizeof(uint64_t));
+	s->n_bits += w;
+	return s->bits + a->mask_off;
+}
+
+/* The CL_DEP clause of aux id, from s->tmp: not aux, or a candidate. */
+static void dep_clause(struct solver *s, int id, int *confl)
+{
+	int cl;
+
+	note_conflict(add_clause(s, s->tmp.a, (int)s->tmp.n, CL_DEP, id, &cl), confl);
+	s->auxs[id].dep_cl = cl;
+}
+
+/*
  * make_aux for the common dependency: one compiled range on one package,
  * matching some of its versions.  Its candidates, key, range and mask come
  * straight from the compiled mask, not from each candidate's variable.
@@ -790,7 +791,7 @@ static bool range_aux(struct solver *s, int id, uint32_t compiled, int *confl)
 	uint64_t m = alt->mask;
 	struct saux *a;
 	struct spkg *c;
-	int cp, dep_cl;
+	int cp;
 
 	if (!alt->last || !m)
 		return false;
@@ -808,15 +809,9 @@ static bool range_aux(struct solver *s, int id, uint32_t compiled, int *confl)
 	}
 	a->n_cand = (int)s->tmp.n - 1;
 	a->key = c->rank;
-	a->single = cp;
 	list_push(s, &c->incoming, id);
-	list_push(s, &c->ranges, id);
-	mark_dirty(s, cp);
-	a->mask_off = (int)s->n_bits;
-	XGROW(s->bits, s->cap_bits, s->n_bits + 1);
-	s->bits[s->n_bits++] = alt->mask;
-	note_conflict(add_clause(s, s->tmp.a, (int)s->tmp.n, CL_DEP, id, &dep_cl), confl);
-	s->auxs[id].dep_cl = dep_cl;
+	*add_range(s, id, cp) = alt->mask;
+	dep_clause(s, id, confl);
 	return true;
 }
 
@@ -918,22 +913,13 @@ static int make_aux(struct solver *s, int pid, int kind, const char *str, uint32
 			if (!cp->incoming.n || cp->incoming.a[cp->incoming.n - 1] != id)
 				list_push(s, &cp->incoming, id);
 		}
-		a->single = one;
+		a->single = -1;
 		if (one >= 0) {
-			size_t w = nwords(&s->pkgs[one]);
-			list_push(s, &s->pkgs[one].ranges, id);
-			mark_dirty(s, one);
-			a->mask_off = (int)s->n_bits;
-			XGROW(s->bits, s->cap_bits, s->n_bits + w);
-			memset(s->bits + s->n_bits, 0, w * sizeof(uint64_t));
+			uint64_t *mask = add_range(s, id, one);
 			for (int i = 0; i < a->n_cand; i++)
-				bit_set(s->bits + s->n_bits,
-				        LIT_VAR(s->tmp.a[i + 1]) - s->pkgs[one].var0);
-			s->n_bits += w;
+				bit_set(mask, LIT_VAR(s->tmp.a[i + 1]) - s->pkgs[one].var0);
 		}
-		int dep_cl;
-		note_conflict(add_clause(s, s->tmp.a, (int)s->tmp.n, CL_DEP, id, &dep_cl), confl);
-		s->auxs[id].dep_cl = dep_cl;
+		dep_clause(s, id, confl);
 	} else {
 		a->single = -1;
 		for (int i = 0; i < a->n_cand; i++) {
@@ -1050,7 +1036,6 @@ static int propagate_clauses(struct solver *s)
 				int i = __builtin_ctzll(a->lazy);
 				a->lazy &= a->lazy - 1;
 				aux_member(s, a->pkg, i, sv->idx, &c);
-				a = &s->auxs[sv->idx];
 			}
 			if (c >= 0) {
 				s->qhead--;
@@ -2163,7 +2148,7 @@ static void place_arena(struct solver *s, size_t n)
 			if (len < ARENA_MIN)
 				return;
 			s->arena_len = big_len(len);
-			s->arena = big_map(s->arena_len);
+			s->arena = stitch_map_huge(s->arena_len, false);
 		}
 		ARENA_SLOT(s->vars, s->cap_vars, nv);
 		ARENA_SLOT(s->val, s->cap_val, nv);
@@ -2338,12 +2323,6 @@ static bool check_needed(const struct solver *s, const struct ivec *q)
 		for (int d = 0; d < v->n_dep && met; d++) {
 			const struct saux *a = &s->auxs[s->pool.a[v->dep_off + d]];
 			met = false;
-			if (a->single >= 0 && s->pkgs[a->single].n <= 64) {
-				const struct spkg *q = &s->pkgs[a->single];
-				for (uint64_t m = s->bits[a->mask_off]; m && !met; m &= m - 1)
-					met = s->mark[q->var0 + __builtin_ctzll(m)];
-				continue;
-			}
 			for (int k = 0; k < a->n_cand && !met; k++)
 				met = s->mark[LIT_VAR(s->pool.a[a->cand_off + k])];
 		}
@@ -2373,13 +2352,6 @@ static bool collect(struct solver *s, struct stitch_solution *out)
 		const struct svar *v = &s->vars[q.a[i]];
 		for (int d = 0; d < v->n_dep; d++) {
 			const struct saux *a = &s->auxs[s->pool.a[v->dep_off + d]];
-			if (a->single >= 0 && s->pkgs[a->single].n <= 64) {
-				/* A range: its package's true versions it allows. */
-				const struct spkg *p = &s->pkgs[a->single];
-				for (uint64_t m = s->bits[a->mask_off]; m; m &= m - 1)
-					need(s, p->var0 + __builtin_ctzll(m), &q);
-				continue;
-			}
 			for (int k = 0; k < a->n_cand; k++)
 				need(s, LIT_VAR(s->pool.a[a->cand_off + k]), &q);
 		}
