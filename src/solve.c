@@ -415,7 +415,25 @@ static int add_clause(struct solver *s, const int *lits, int n, int kind, int in
 	if (id_out)
 		*id_out = id;
 	l = s->lits + s->cls[id].off;
-	/* Bring the two best watch candidates to the front. */
+	/*
+	 * Watch two literals that are not false, the first two found: any
+	 * two keep the watch invariant.  With fewer, bring the two best
+	 * candidates to the front.
+	 */
+	if (n > 2) {
+		int a = 0, b;
+		while (a < n && lit_value(s, l[a]) == 0)
+			a++;
+		for (b = a + 1; b < n && lit_value(s, l[b]) == 0; b++)
+			;
+		if (b < n) {
+			int t = l[0];
+			l[0] = l[a], l[a] = t;
+			t = l[1];
+			l[1] = l[b], l[b] = t;
+			return watch_new(s, id, l);
+		}
+	}
 	for (int w = 0; w < 2 && w < n; w++) {
 		int best = w, rb = watch_rank(s, l[w]);
 		for (int i = w + 1; i < n; i++) {
@@ -2289,13 +2307,19 @@ static void solver_free(struct solver *s)
 	free(s->repo_vis);
 }
 
-/* Version var, when true and not met yet, is needed: mark it and queue it. */
-static void need(struct solver *s, int var, struct ivec *q)
+/*
+ * Version var, when true and not met yet, is needed: mark it and queue it.
+ * Returns whether it is true.
+ */
+static bool need(struct solver *s, int var, struct ivec *q)
 {
-	if (s->val[var] == 1 && !s->mark[var]) {
+	if (s->val[var] != 1)
+		return false;
+	if (!s->mark[var]) {
 		s->mark[var] = 1;
 		ivec_push(q, var);
 	}
+	return true;
 }
 
 /*
@@ -2304,45 +2328,15 @@ static void need(struct solver *s, int var, struct ivec *q)
  * that asked for it was undone, and was not asked for again, is left out:
  * nothing needs it, and any set of versions closed under the
  * dependencies of its members is a solution.
+ *
+ * The set is checked before it is given (each version's dependencies met
+ * within it, which collecting sees, none of its conflicts matched, pins
+ * kept), so that a mistake in the search costs a second search (see
+ * stitch_solve), never a wrong answer.
  */
-/*
- * Does the needed set (marked in s->mark, listed in q) hold: each version's
- * dependencies met within it, none of its conflicts matched, pins kept?
- * The search's answer is checked before it is given, so that a mistake in
- * it costs a second search (see stitch_solve), never a wrong answer.
- */
-static bool check_needed(const struct solver *s, const struct ivec *q)
-{
-	for (size_t i = 0; i < q->n; i++) {
-		const struct svar *v = &s->vars[q->a[i]];
-		const struct spkg *p = &s->pkgs[v->pkg];
-		const struct stitch_version *ver = &p->pkg->versions[v->idx];
-		bool met = true;
-		if (p->pin >= 0 && p->pin != v->idx)
-			return false;
-		for (int d = 0; d < v->n_dep && met; d++) {
-			const struct saux *a = &s->auxs[s->pool.a[v->dep_off + d]];
-			met = false;
-			for (int k = 0; k < a->n_cand && !met; k++)
-				met = s->mark[LIT_VAR(s->pool.a[a->cand_off + k])];
-		}
-		if (!met || v->n_dep != (int)ver->n_depends)
-			return false;
-		for (size_t c = 0; c < ver->n_conflicts; c++) {
-			int id = find_aux(s, v->pkg, AUX_CONF, ver->conflicts[c]);
-			if (id < 0)
-				return false;
-			for (int k = 0; k < s->auxs[id].n_cand; k++)
-				if (s->mark[LIT_VAR(s->pool.a[s->auxs[id].cand_off + k])])
-					return false;
-		}
-	}
-	return true;
-}
-
 static bool collect(struct solver *s, struct stitch_solution *out)
 {
-	bool ok;
+	bool ok = true;
 	struct ivec q = {0};
 
 	for (size_t r = 0; r < s->n_roots; r++)
@@ -2350,13 +2344,28 @@ static bool collect(struct solver *s, struct stitch_solution *out)
 			need(s, LIT_VAR(s->pool.a[s->root_cand_off[r] + k]), &q);
 	for (size_t i = 0; i < q.n; i++) {
 		const struct svar *v = &s->vars[q.a[i]];
+		const struct spkg *p = &s->pkgs[v->pkg];
+		if ((p->pin >= 0 && p->pin != v->idx) ||
+		    v->n_dep != (int)p->pkg->versions[v->idx].n_depends)
+			ok = false;
 		for (int d = 0; d < v->n_dep; d++) {
 			const struct saux *a = &s->auxs[s->pool.a[v->dep_off + d]];
+			bool met = false;
 			for (int k = 0; k < a->n_cand; k++)
-				need(s, LIT_VAR(s->pool.a[a->cand_off + k]), &q);
+				met |= need(s, LIT_VAR(s->pool.a[a->cand_off + k]), &q);
+			ok = ok && met;
 		}
 	}
-	ok = check_needed(s, &q);
+	for (size_t i = 0; i < q.n && ok; i++) {
+		const struct svar *v = &s->vars[q.a[i]];
+		const struct stitch_version *ver = &s->pkgs[v->pkg].pkg->versions[v->idx];
+		for (size_t c = 0; c < ver->n_conflicts && ok; c++) {
+			int id = find_aux(s, v->pkg, AUX_CONF, ver->conflicts[c]);
+			ok = id >= 0;
+			for (int k = 0; ok && k < s->auxs[id].n_cand; k++)
+				ok = !s->mark[LIT_VAR(s->pool.a[s->auxs[id].cand_off + k])];
+		}
+	}
 	/* By name: the visible packages are sorted by name. */
 	out->chosen = xcalloc(q.n + 1, sizeof(*out->chosen));
 	out->n = 0;

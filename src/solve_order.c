@@ -537,20 +537,26 @@ void kheap_push(struct kheap *h, uint64_t key)
 uint64_t kheap_pop(struct kheap *h)
 {
 	uint64_t top = h->a[0], last = h->a[--h->n];
-	size_t i = 0;
+	size_t i = 0, n = h->n;
 
-	if (!h->n)
+	if (!n)
 		return top;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && h->a[c + 1] < h->a[c])
+	/*
+	 * The hole goes down to a leaf along the lesser children, and the
+	 * last key comes up from there: it mostly belongs near the bottom,
+	 * so that is about half the comparisons of sifting it down.
+	 */
+	for (size_t c; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && h->a[c + 1] < h->a[c])
 			c++;
-		if (h->a[c] >= last)
-			break;
 		h->a[i] = h->a[c];
-		i = c;
+	}
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (h->a[parent] <= last)
+			break;
+		h->a[i] = h->a[parent];
+		i = parent;
 	}
 	h->a[i] = last;
 	return top;
