@@ -980,11 +980,11 @@ static int find_aux(const struct solver *s, int pid, int kind, const char *str)
  */
 static int expand(struct solver *s, int var)
 {
-	struct svar *sv = &s->vars[var];
-	int pid = sv->pkg, confl = -1;
-	const struct stitch_version *v = &s->pkgs[pid].pkg->versions[sv->idx];
+	/* (not a pointer to it: making auxs may move the variables) */
+	int pid = s->vars[var].pkg, self = s->vars[var].idx, confl = -1;
+	const struct stitch_version *v = &s->pkgs[pid].pkg->versions[self];
 
-	sv->expanded = true;
+	s->vars[var].expanded = true;
 	s->tmp2.n = 0;
 	for (size_t i = 0; i < v->n_depends + v->n_conflicts && !s->fail; i++) {
 		bool dep = i < v->n_depends;
@@ -995,10 +995,10 @@ static int expand(struct solver *s, int var)
 			id = make_aux(s, pid, kind, str, v->reqs ? v->reqs[i] : STITCH_REQ_NONE,
 			              v->req_members && s->pkgs[pid].n <= 64 ? v->req_members[i]
 			                                                     : MEMBERS_UNKNOWN,
-			              sv->idx, &confl);
-		} else if (sv->idx < 64 && (s->auxs[id].lazy >> sv->idx & 1)) {
-			s->auxs[id].lazy &= ~((uint64_t)1 << sv->idx);
-			aux_member(s, pid, sv->idx, id, &confl);
+			              self, &confl);
+		} else if (self < 64 && (s->auxs[id].lazy >> self & 1)) {
+			s->auxs[id].lazy &= ~((uint64_t)1 << self);
+			aux_member(s, pid, self, id, &confl);
 		}
 		if (id >= 0 && dep)
 			ivec_push(&s->tmp2, id);
