@@ -1588,6 +1588,41 @@ static int imply_pending(struct solver *s)
 }
 
 /*
+ * Which variable to undo so that x can be implied the other way at level
+ * lv.  x's reason would then have every literal false but those above lv:
+ * when one is left there, it is in conflict at once, and undoing it next
+ * undoes x again.  So walk up while a reason has one literal above lv,
+ * and when that ends at a decision, undo the decision (x goes with it):
+ * one undo instead of a conflict for each step.  Otherwise x itself.
+ */
+static int undo_from(const struct solver *s, int x, int lv)
+{
+	for (int u = x;;) {
+		int r = s->vars[u].reason, up = -1;
+		if (r == REASON_NONE)
+			return u;
+		if (REASON_IS_AMO(r)) {
+			up = REASON_AMO_VAR(r);
+			if (s->vars[up].level <= lv)
+				return x;
+		} else {
+			const struct sclause *c = &s->cls[r];
+			for (int i = 0; i < c->n; i++) {
+				int w = LIT_VAR(s->lits[c->off + i]);
+				if (w == u || s->vars[w].level <= lv)
+					continue;
+				if (up >= 0)
+					return x;
+				up = w;
+			}
+			if (up < 0)
+				return x;
+		}
+		u = up;
+	}
+}
+
+/*
  * With literals implied below the current level, a conflict may lie below
  * it: its level goes into *level.  When only one literal of the clause is
  * at that level, the clause is an implication missed there: undo that
@@ -1618,7 +1653,7 @@ static int conflict_level(struct solver *s, int confl, int *level)
 		if (s->safe || top <= s->root_level)
 			backjump(s, (size_t)top - 1);
 		else
-			undo(s, LIT_VAR(s->lits[c->off + at]));
+			undo(s, undo_from(s, LIT_VAR(s->lits[c->off + at]), next));
 		if (c->n > 1)
 			rewatch(s, confl, at, at_next);
 		enqueue(s, s->lits[s->cls[confl].off], confl);
@@ -1734,7 +1769,7 @@ static int analyze(struct solver *s, int confl, int cur)
 	if (s->safe || cur <= s->root_level)
 		backjump(s, (size_t)cur - 1);
 	else
-		undo(s, LIT_VAR(learnt.a[0]));
+		undo(s, undo_from(s, LIT_VAR(learnt.a[0]), bj));
 	confl = add_clause(s, learnt.a, (int)learnt.n, CL_LEARNED, lid, &cid);
 	if (confl < 0)
 		confl = imply_pending(s);
