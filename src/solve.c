@@ -272,7 +272,7 @@ static int new_var(struct solver *s, int kind, int pkg, int idx)
 }
 
 /* An edge from variable from to var (see struct sedge). */
-static void add_edge(struct solver *s, int from, int var)
+static inline __attribute__((always_inline)) void add_edge(struct solver *s, int from, int var)
 {
 	if (s->n_edges == s->cap_edges)
 		BIG_GROW(s, s->edges, s->cap_edges, s->n_edges + 1);
@@ -287,7 +287,7 @@ static void add_edge(struct solver *s, int from, int var)
  * and Ryvchin 2018, Möhle and Biere 2019), and backjump() keeps such
  * literals.  Each literal of the reason gets an edge to it, for undo().
  */
-static void enqueue(struct solver *s, int lit, int reason)
+static inline __attribute__((always_inline)) void enqueue(struct solver *s, int lit, int reason)
 {
 	int var = LIT_VAR(lit), lv = 0;
 	struct svar *v = &s->vars[var];
@@ -519,6 +519,8 @@ static int touch_pkg(struct solver *s, int vis, const char *name)
 	p->incoming = (struct ivec){0};
 	p->dirty = false;
 	p->root = false;
+	p->rmask = ~(uint64_t)0;
+	p->rmask_ok = true;
 	/* Packages the ranking did not reach come last, in order of touch. */
 	p->rank = vis >= 0 && s->vrank && s->vrank[vis] >= 0 ? s->vrank[vis]
 	                                                     : (int)s->idx->n_visible + id;
@@ -550,6 +552,9 @@ const int *solve_repo_vis(struct solver *s, const struct stitch_repo *repo)
 {
 	size_t r = 0;
 
+	/* Mostly the same repository as the call before. */
+	if (repo && repo == s->last_repo)
+		return s->last_vis;
 	while (r < s->idx->n_repos && s->idx->repos[r] != repo)
 		r++;
 	if (r == s->idx->n_repos)
@@ -565,6 +570,8 @@ const int *solve_repo_vis(struct solver *s, const struct stitch_repo *repo)
 				m[s->idx->visible[v] - repo->pkgs] = (int)v;
 		s->repo_vis[r] = m;
 	}
+	s->last_repo = repo;
+	s->last_vis = s->repo_vis[r];
 	return s->repo_vis[r];
 }
 
@@ -1014,7 +1021,8 @@ static int expand(struct solver *s, int var)
 /* ----------------------------------------------------------- propagation */
 
 static size_t nwords(const struct spkg *p);
-static void need_set(struct solver *s, const struct spkg *p, int first);
+static void need_mask(struct solver *s, struct spkg *p);
+static void need_set(struct solver *s, struct spkg *p, int first);
 static int derive_ranges(struct solver *s, const struct spkg *p, bool *done);
 
 static int amo_conflict(struct solver *s, int a, int b)
@@ -1041,9 +1049,14 @@ static int propagate_clauses(struct solver *s)
 
 		s->stats.propagations++;
 		if (sv->kind == SVAR_AUX && !LIT_NEG(lit) && s->auxs[sv->idx].kind == AUX_DEP) {
+			const struct saux *a = &s->auxs[sv->idx];
 			solve_heap_push(s, sv->idx);
-			if (s->auxs[sv->idx].single >= 0)
-				mark_dirty(s, s->auxs[sv->idx].single);
+			if (a->single >= 0) {
+				struct spkg *p = &s->pkgs[a->single];
+				mark_dirty(s, a->single);
+				if (p->rmask_ok && p->n <= 64)
+					p->rmask &= s->bits[a->mask_off];
+			}
 		} else if (sv->kind == SVAR_VERSION && LIT_NEG(lit) && !REASON_IS_AMO(sv->reason)) {
 			mark_dirty(s, sv->pkg);
 		} else if (sv->kind == SVAR_AUX && LIT_NEG(lit) && s->auxs[sv->idx].lazy) {
@@ -1136,17 +1149,18 @@ static int check_dirty(struct solver *s, bool *derived)
 {
 	while (s->dirty.n) {
 		int pid = s->dirty.a[--s->dirty.n];
-		const struct spkg *p = &s->pkgs[pid];
+		struct spkg *p = &s->pkgs[pid];
 		bool any = false, chosen = p->n_true > 0;
 		size_t w = nwords(p);
 
-		s->pkgs[pid].dirty = false;
+		p->dirty = false;
 		if (chosen || !p->ranges.n)
 			continue;
-		need_set(s, p, -1);
+		need_mask(s, p);
 		for (size_t j = 0; j < w && !any; j++)
 			any = s->need[j] != 0;
 		if (!any) {
+			need_set(s, p, -1);
 			if (!s->rs.n)
 				continue;
 			return derive_ranges(s, p, derived);
@@ -1168,7 +1182,7 @@ static int check_dirty(struct solver *s, bool *derived)
 				mark_dirty(s, pid);
 				return confl;
 			}
-			need_set(s, p, -1);
+			need_mask(s, p);
 		}
 	}
 	return -1;
@@ -1215,6 +1229,9 @@ static void unassign(struct solver *s, struct svar *v)
 	} else if (v->kind == SVAR_VERSION) {
 		const struct spkg *p = &s->pkgs[v->pkg];
 		s->bits[p->open_off + v->idx / 64] |= (uint64_t)1 << (v->idx % 64);
+	} else if (v->kind == SVAR_AUX && s->val[v - s->vars] == 1 && s->auxs[v->idx].single >= 0) {
+		/* A range needed no more: see need_mask(). */
+		s->pkgs[s->auxs[v->idx].single].rmask_ok = false;
 	}
 	s->val[v - s->vars] = -1;
 	v->reason = REASON_NONE;
@@ -1588,41 +1605,6 @@ static int imply_pending(struct solver *s)
 }
 
 /*
- * Which variable to undo so that x can be implied the other way at level
- * lv.  x's reason would then have every literal false but those above lv:
- * when one is left there, it is in conflict at once, and undoing it next
- * undoes x again.  So walk up while a reason has one literal above lv,
- * and when that ends at a decision, undo the decision (x goes with it):
- * one undo instead of a conflict for each step.  Otherwise x itself.
- */
-static int undo_from(const struct solver *s, int x, int lv)
-{
-	for (int u = x;;) {
-		int r = s->vars[u].reason, up = -1;
-		if (r == REASON_NONE)
-			return u;
-		if (REASON_IS_AMO(r)) {
-			up = REASON_AMO_VAR(r);
-			if (s->vars[up].level <= lv)
-				return x;
-		} else {
-			const struct sclause *c = &s->cls[r];
-			for (int i = 0; i < c->n; i++) {
-				int w = LIT_VAR(s->lits[c->off + i]);
-				if (w == u || s->vars[w].level <= lv)
-					continue;
-				if (up >= 0)
-					return x;
-				up = w;
-			}
-			if (up < 0)
-				return x;
-		}
-		u = up;
-	}
-}
-
-/*
  * With literals implied below the current level, a conflict may lie below
  * it: its level goes into *level.  When only one literal of the clause is
  * at that level, the clause is an implication missed there: undo that
@@ -1653,7 +1635,7 @@ static int conflict_level(struct solver *s, int confl, int *level)
 		if (s->safe || top <= s->root_level)
 			backjump(s, (size_t)top - 1);
 		else
-			undo(s, undo_from(s, LIT_VAR(s->lits[c->off + at]), next));
+			undo(s, LIT_VAR(s->lits[c->off + at]));
 		if (c->n > 1)
 			rewatch(s, confl, at, at_next);
 		enqueue(s, s->lits[s->cls[confl].off], confl);
@@ -1769,7 +1751,7 @@ static int analyze(struct solver *s, int confl, int cur)
 	if (s->safe || cur <= s->root_level)
 		backjump(s, (size_t)cur - 1);
 	else
-		undo(s, undo_from(s, LIT_VAR(learnt.a[0]), bj));
+		undo(s, LIT_VAR(learnt.a[0]));
 	confl = add_clause(s, learnt.a, (int)learnt.n, CL_LEARNED, lid, &cid);
 	if (confl < 0)
 		confl = imply_pending(s);
@@ -1802,41 +1784,51 @@ static int pick(const struct solver *s, const int *cands, int n, bool *done)
 
 /*
  * The versions of p still open that every range needed on it now (a true
- * AUX_DEP on p alone) allows, into s->need; the ids of those ranges, after
- * first, into s->rs.
+ * AUX_DEP on p alone) allows, into s->need.  Up to 64 versions, the ranges'
+ * part is kept in p->rmask, redone only after one of them was unassigned.
  */
-static void need_set(struct solver *s, const struct spkg *p, int first)
+static void need_mask(struct solver *s, struct spkg *p)
 {
 	size_t w = nwords(p);
-	uint64_t *need;
 
 	XGROW(s->need, s->cap_need, w + 1);
-	need = s->need;
+	if (w == 1) {
+		if (!p->rmask_ok) {
+			uint64_t m = ~(uint64_t)0;
+			for (size_t k = 0; k < p->ranges.n; k++) {
+				const struct saux *z = &s->auxs[p->ranges.a[k]];
+				if (s->val[z->var] == 1)
+					m &= s->bits[z->mask_off];
+			}
+			p->rmask = m;
+			p->rmask_ok = true;
+		}
+		s->need[0] = s->bits[p->open_off] & p->rmask;
+		return;
+	}
+	memcpy(s->need, s->bits + p->open_off, w * sizeof(uint64_t));
+	for (size_t k = 0; k < p->ranges.n; k++) {
+		const struct saux *z = &s->auxs[p->ranges.a[k]];
+		if (s->val[z->var] == 1)
+			for (size_t j = 0; j < w; j++)
+				s->need[j] &= s->bits[z->mask_off + j];
+	}
+}
+
+/*
+ * need_mask, and for derive_ranges the ids of those ranges, after first,
+ * into s->rs.
+ */
+static void need_set(struct solver *s, struct spkg *p, int first)
+{
+	need_mask(s, p);
 	s->rs.n = 0;
 	if (first >= 0)
 		ivec_push(&s->rs, first);
-	if (w == 1) {
-		/* At most 64 versions, the common case: one word. */
-		uint64_t m = s->bits[p->open_off];
-		for (size_t k = 0; k < p->ranges.n; k++) {
-			int id = p->ranges.a[k];
-			const struct saux *z = &s->auxs[id];
-			if (id == first || s->val[z->var] != 1)
-				continue;
-			ivec_push(&s->rs, id);
-			m &= s->bits[z->mask_off];
-		}
-		need[0] = m;
-		return;
-	}
-	memcpy(need, s->bits + p->open_off, w * sizeof(uint64_t));
 	for (size_t k = 0; k < p->ranges.n; k++) {
-		const struct saux *z = &s->auxs[p->ranges.a[k]];
-		if (p->ranges.a[k] == first || s->val[z->var] != 1)
-			continue;
-		ivec_push(&s->rs, p->ranges.a[k]);
-		for (size_t j = 0; j < w; j++)
-			need[j] &= s->bits[z->mask_off + j];
+		int id = p->ranges.a[k];
+		if (id != first && s->val[s->auxs[id].var] == 1)
+			ivec_push(&s->rs, id);
 	}
 }
 
@@ -1952,7 +1944,7 @@ static int derive_ranges(struct solver *s, const struct spkg *p, bool *done)
 static int pick_dep(struct solver *s, int aux, int first, bool *derived, int *confl)
 {
 	const struct saux *a = &s->auxs[aux];
-	const struct spkg *p;
+	struct spkg *p;
 
 	if (a->single < 0) {
 		/* Alternatives: the first that fits the ranges on its package. */
@@ -1962,7 +1954,7 @@ static int pick_dep(struct solver *s, int aux, int first, bool *derived, int *co
 			if (lit_value(s, lit) != -1)
 				continue;
 			if (pid != last)
-				need_set(s, &s->pkgs[pid], -1);
+				need_mask(s, &s->pkgs[pid]);
 			last = pid;
 			if (bit_get(s->need, s->vars[LIT_VAR(lit)].idx))
 				return lit;
@@ -1970,12 +1962,13 @@ static int pick_dep(struct solver *s, int aux, int first, bool *derived, int *co
 		return first;
 	}
 	p = &s->pkgs[a->single];
-	need_set(s, p, aux);
+	need_mask(s, p);
 	for (int i = 0; i < a->n_cand; i++) {
 		int lit = s->pool.a[a->cand_off + i];
 		if (lit_value(s, lit) == -1 && bit_get(s->need, s->vars[LIT_VAR(lit)].idx))
 			return lit;
 	}
+	need_set(s, p, aux);
 	*confl = derive_ranges(s, p, derived);
 	return *derived ? -1 : first;
 }
@@ -1993,16 +1986,17 @@ static int check_ranges(struct solver *s, int var, bool *derived)
 	for (int d = 0; d < v->n_dep; d++) {
 		int id = s->pool.a[v->dep_off + d];
 		const struct saux *b = &s->auxs[id];
-		const struct spkg *p;
+		struct spkg *p;
 		bool fits = false;
 		if (b->single < 0 || s->val[b->var] != -1)
 			continue;
 		p = &s->pkgs[b->single];
-		need_set(s, p, id);
+		need_mask(s, p);
 		for (size_t j = 0; j < nwords(p) && !fits; j++)
 			fits = (s->need[j] & s->bits[b->mask_off + j]) != 0;
 		if (fits)
 			continue;
+		need_set(s, p, id);
 		int confl = derive_ranges(s, p, derived);
 		if (*derived)
 			return confl;

@@ -99,6 +99,8 @@ struct spkg {
 	int n_true; /* its versions true (more than one only before a conflict) */
 	int rank; /* decision order of its open dependencies (solve_order.c) */
 	int key_off; /* its versions' strings and keys in s->vstrs, s->vkeys, or -1 */
+	bool rmask_ok; /* rmask holds: see need_mask() (solve.c) */
+	uint64_t rmask; /* up to 64 versions: those every true range on it allows */
 };
 
 enum aux_kind { AUX_DEP, AUX_CONF };
@@ -260,6 +262,8 @@ struct solver {
 	struct htab names; /* package name -> spkg id, for names no repository has */
 	int *vis_pkg; /* visible package index -> spkg id, or -1 */
 	int **repo_vis; /* per repository of the index: see solve_repo_vis() */
+	const struct stitch_repo *last_repo; /* solve_repo_vis()'s last answer */
+	const int *last_vis;
 
 	size_t n_roots;
 	struct stitch_req **root_reqs;
