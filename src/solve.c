@@ -1785,7 +1785,9 @@ static int pick(const struct solver *s, const int *cands, int n, bool *done)
 /*
  * The versions of p still open that every range needed on it now (a true
  * AUX_DEP on p alone) allows, into s->need.  Up to 64 versions, the ranges'
- * part is kept in p->rmask, redone only after one of them was unassigned.
+ * part is kept in p->rmask: a range joins it when its literal is propagated
+ * (propagate_clauses), and it is redone after one is unassigned.  It is
+ * read with nothing left to propagate, so it is never behind.
  */
 static void need_mask(struct solver *s, struct spkg *p)
 {

@@ -518,12 +518,9 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 
 /* ------------------------------------------------------------------ heap */
 
-void kheap_push(struct kheap *h, uint64_t key)
+/* Put key at place i or above it, moving greater keys down. */
+static void sift_up(struct kheap *h, size_t i, uint64_t key)
 {
-	size_t i;
-
-	XGROW(h->a, h->cap, h->n + 1);
-	i = h->n++;
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
 		if (h->a[parent] <= key)
@@ -532,6 +529,12 @@ void kheap_push(struct kheap *h, uint64_t key)
 		i = parent;
 	}
 	h->a[i] = key;
+}
+
+void kheap_push(struct kheap *h, uint64_t key)
+{
+	XGROW(h->a, h->cap, h->n + 1);
+	sift_up(h, h->n++, key);
 }
 
 uint64_t kheap_pop(struct kheap *h)
@@ -551,14 +554,7 @@ uint64_t kheap_pop(struct kheap *h)
 			c++;
 		h->a[i] = h->a[c];
 	}
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (h->a[parent] <= last)
-			break;
-		h->a[i] = h->a[parent];
-		i = parent;
-	}
-	h->a[i] = last;
+	sift_up(h, i, last);
 	return top;
 }
 
