@@ -161,6 +161,46 @@ static void describe(struct stitch_buf *b, char *const *argv)
 	}
 }
 
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(text);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * Take the calling process off the network.  Root gets a new network
+ * namespace directly.  Anyone else needs a user namespace first, and in it
+ * the process keeps its own uid and gid: without a map it would run as the
+ * overflow id, and exec of the compiler fails ("make: cc: Invalid
+ * argument").  Returns 0, or -1 with errno set when neither works.
+ */
+static int leave_network(void)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char map[64];
+
+	if (unshare(CLONE_NEWNET) == 0)
+		return 0;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
+		return -1;
+	/* An unprivileged gid_map needs setgroups denied first. */
+	if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
+		return -1;
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+	if (write_file("/proc/self/uid_map", map) != 0)
+		return -1;
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+	return write_file("/proc/self/gid_map", map);
+}
+
 /* Run one command; returns its wait status, or -1 with errno-like reason in why. */
 static int run_one(char *const *argv, char *const *envp, const char *prog,
                    const struct stitch_build_env *env, int log_fd)
@@ -177,8 +217,11 @@ static int run_one(char *const *argv, char *const *envp, const char *prog,
 		dup2(log_fd, 1);
 		dup2(log_fd, 2);
 		umask(022);
-		if (env->isolate_network && unshare(CLONE_NEWNET) != 0)
-			(void)unshare(CLONE_NEWUSER | CLONE_NEWNET);
+		if (env->isolate_network && leave_network() != 0) {
+			dprintf(2, "stitch: cannot take the build off the network: %s\n",
+			        strerror(errno));
+			_exit(126);
+		}
 		if (chdir(env->work_dir) != 0) {
 			dprintf(2, "stitch: cannot enter '%s': %s\n", env->work_dir,
 			        strerror(errno));

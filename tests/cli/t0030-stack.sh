@@ -63,7 +63,7 @@ h1=$(sha256sum "$TMP/p1/site/_build/static-website.unix" | cut -d' ' -f1)
 h2=$(sha256sum "$TMP/p2/site/_build/static-website.unix" | cut -d' ' -f1)
 if [ "$h1" = "$h2" ]; then pass "bit-identical images from two roots"; else fail "bit-identical images from two roots" "$h1 $h2"; fi
 if [ "$(id -u)" -ne 0 ]; then
-	echo "ok - stitch test skipped: creating a network namespace needs root"
+	skip "stitch test of the static website" "creating a network namespace needs root"
 else
 	(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" test >"$OUT" 2>"$ERR")
 	rc=$?

@@ -15,6 +15,8 @@ ERR=$TMP/err
 st() { "$STITCH" --root "$ROOT" "$@"; }
 
 pass() { echo "ok - $1"; }
+# skip NAME WHY: counted as skipped by tests/run, never as passed.
+skip() { echo "ok - $1 # SKIP $2"; }
 fail() {
 	echo "# $2"
 	[ -s "$ERR" ] && sed 's/^/#   stderr: /' "$ERR" | head -n 8
