@@ -21,6 +21,7 @@ static const char *const messages[STITCH_E__COUNT] = {
     [STITCH_E_BUILD] = "build failed",
     [STITCH_E_STATE] = "switch state error",
     [STITCH_E_CONFLICT] = "would break installed packages",
+    [STITCH_E_INTERNAL] = "internal error",
 };
 
 const char *stitch_strerror(enum stitch_code code)
