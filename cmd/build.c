@@ -198,8 +198,7 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
-	struct cmd_events ce = {0};
-	struct stitch_op_opts oo = {0};
+	struct cmd_op op;
 	struct stitch_link_result res;
 	struct stitch_link_opts lo;
 	const struct stitch_target *t;
@@ -222,6 +221,7 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	if ((rc = cmd_open_switch(ctx, false)) != EXIT_OK ||
 	    (rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		return rc;
+	cmd_op_init(ctx, &op, o->json, false, o->jobs);
 	if (o->locked) {
 		char *path = cmd_lock_path(p);
 		struct stitch_lock lock;
@@ -231,45 +231,35 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 			if (lrc == STITCH_E_NOTFOUND)
 				stitch_error_cause(
 				    &err, "hint: run 'stitch lock' and commit stitch.lock");
+			cmd_op_release(&op);
 			return cmd_fail(&err);
 		}
 		rc = cmd_lock_versions(ctx, p, t, &lock, o->allow_pins, &fixed, &n_fixed);
 		stitch_lock_release(&lock);
-		if (rc != EXIT_OK)
+		if (rc != EXIT_OK) {
+			cmd_op_release(&op);
 			return rc;
-		oo.fixed = fixed;
-		oo.n_fixed = n_fixed;
+		}
+		op.oo.fixed = fixed;
+		op.oo.n_fixed = n_fixed;
 	}
 	reqs = xcalloc(p->n_depends + 2, sizeof(char *));
 	for (size_t i = 0; i < p->n_depends; i++)
 		reqs[i] = p->depends[i];
 	reqs[p->n_depends] = t->platform_pkg;
-	ce.json = o->json;
-	oo.source_cache = cmd_source_cache_dir(ctx);
-	oo.jobs = o->jobs;
-	oo.command_line = ctx->command_line;
-	oo.on_event = cmd_print_event;
-	oo.data = &ce;
-	oo.artifacts = cmd_artifacts(ctx);
-	oo.explain = o->explain;
-	rc = stitch_op_install(ctx->sw, ctx->index, reqs, p->n_depends + 1, &oo, &why, &err);
-	free((char *)oo.source_cache);
+	op.oo.explain = o->explain;
+	rc = stitch_op_install(ctx->sw, ctx->index, reqs, p->n_depends + 1, &op.oo, &why, &err);
 	free(reqs);
 	free(fixed);
-	if (rc)
-		stitch_artifacts_free(oo.artifacts);
-	if (rc == STITCH_E_UNSAT) {
-		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);
+	if (rc) {
+		cmd_op_release(&op);
+		rc = cmd_fail_solve(&err, &why);
 		stitch_buf_release(&why);
-		return EXIT_UNSAT;
+		if (rc != EXIT_UNSAT && !o->json)
+			fprintf(stderr, "note: the previous image, if any, is unchanged\n");
+		return rc;
 	}
 	stitch_buf_release(&why);
-	if (rc) {
-		cmd_fail(&err);
-		if (!o->json)
-			fprintf(stderr, "note: the previous image, if any, is unchanged\n");
-		return EXIT_ERROR;
-	}
 	pkgs = link_packages(ctx, p, t, &n_pkgs, &key);
 	{
 		struct stitch_pin *pins = NULL;
@@ -281,22 +271,14 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 			excl[i] = pins[i].path;
 		char cc_id[320];
 		stitch_cc_identity(stitch_state_dir(ctx->sw->st), cc_id, sizeof(cc_id));
-		lo = (struct stitch_link_opts){p,
-		                               t,
-		                               ctx->sw->dir,
-		                               (const char *const *)pkgs,
-		                               n_pkgs,
-		                               key,
-		                               excl,
-		                               n_pins,
-		                               oo.artifacts,
-		                               cc_id};
+		lo = (struct stitch_link_opts){
+		    p,   t,    ctx->sw->dir, (const char *const *)pkgs, n_pkgs,
+		    key, excl, n_pins,       op.oo.artifacts,           cc_id};
 		rc = stitch_link(&lo, &res, &err);
 		free(excl);
 		stitch_pins_free(pins, n_pins);
 	}
-	stitch_artifacts_free(oo.artifacts);
-	oo.artifacts = NULL;
+	cmd_op_release(&op);
 	for (size_t i = 0; i < n_pkgs; i++)
 		free(pkgs[i]);
 	free(pkgs);

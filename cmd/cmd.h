@@ -19,7 +19,11 @@ enum {
 	EXIT_ERROR = 1,
 	EXIT_USAGE = 2,
 	EXIT_UNSAT = 3,
+	EXIT_INTERNAL = 4, /* a bug in stitch: a check of its own work failed */
 };
+
+/* The exit status for a library error code: the one place they are mapped. */
+int cmd_exit_code(int code);
 
 /* What a command needs set up before it runs (flags of struct cmd_entry). */
 enum {
@@ -48,8 +52,19 @@ struct cmd_entry {
 	const char *usage; /* the full text for `stitch NAME --help` */
 };
 
-/* Print "error: <msg>" and the cause lines to stderr; returns EXIT_ERROR. */
+/*
+ * Print "error: <msg>" and the cause lines to stderr; returns the exit
+ * status for err's code (cmd_exit_code).  An internal error says it is a
+ * bug in stitch.
+ */
 int cmd_fail(const struct stitch_err *err);
+/*
+ * The same for a library call that may find no solution: for STITCH_E_UNSAT
+ * prints the explanation in why (indented, hints flush) and returns
+ * EXIT_UNSAT; anything else goes to cmd_fail.
+ */
+struct stitch_buf;
+int cmd_fail_solve(const struct stitch_err *err, const struct stitch_buf *why);
 /* Print "error: <formatted>" and a usage hint; returns EXIT_USAGE. */
 int cmd_usage_error(struct stitch_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -101,6 +116,21 @@ struct cmd_events {
 };
 struct stitch_event;
 void cmd_print_event(void *data, const struct stitch_event *ev);
+
+/*
+ * What every command that changes a switch shares, filled one way: the
+ * source cache, -j (else $STITCH_JOBS), $STITCH_FETCH_JOBS, the artifact
+ * cache (unless $STITCH_NO_CACHE), the command line for the history, and
+ * events printed as text or JSON.  The command sets what is its own
+ * (upgrade, pins, fixed versions, explain) in op->oo afterwards.
+ */
+#include "op.h"
+struct cmd_op {
+	struct stitch_op_opts oo;
+	struct cmd_events ce;
+};
+void cmd_op_init(struct stitch_ctx *ctx, struct cmd_op *op, bool json, bool dry_run, int jobs);
+void cmd_op_release(struct cmd_op *op);
 
 /*
  * Print o on stdout as one compact JSON line, keys in the order they were

@@ -356,3 +356,33 @@ out:
 	stitch_pins_free(pins, n_pins);
 	return rc;
 }
+
+static int env_number(const char *name)
+{
+	const char *j = getenv(name);
+	long v = j ? strtol(j, NULL, 10) : 0;
+	return v > 0 && v < 1024 ? (int)v : 0;
+}
+
+void cmd_op_init(struct stitch_ctx *ctx, struct cmd_op *op, bool json, bool dry_run, int jobs)
+{
+	memset(op, 0, sizeof(*op));
+	op->ce.json = json;
+	op->ce.dry_run = dry_run;
+	op->oo.source_cache = cmd_source_cache_dir(ctx);
+	op->oo.jobs = jobs;
+	op->oo.fetch_parallel = env_number("STITCH_FETCH_JOBS");
+	op->oo.dry_run = dry_run;
+	op->oo.command_line = ctx->command_line;
+	op->oo.on_event = cmd_print_event;
+	op->oo.data = &op->ce;
+	/* A plan says what the cache would serve, so a dry run asks it too. */
+	op->oo.artifacts = cmd_artifacts(ctx);
+}
+
+void cmd_op_release(struct cmd_op *op)
+{
+	stitch_artifacts_free(op->oo.artifacts);
+	free((char *)op->oo.source_cache);
+	memset(op, 0, sizeof(*op));
+}

@@ -1,4 +1,9 @@
-/* How operations report progress: lines for people, JSON lines for CI. */
+/*
+ * How operations report progress: lines for people, JSON lines for CI.
+ * The library's events are typed (src/event.h); the tables below are the
+ * one place their enums become words, for the text and for --json alike.
+ * The vocabulary is share/doc/events.md.
+ */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,163 +26,323 @@ void cmd_print_json(json_t *o)
 	json_decref(o);
 }
 
-/*
- * JSON events: {"event": "package", "name", "version", "action": built |
- * rebuilt | cached | kept | failed | removed, "change": install | upgrade |
- * downgrade | rebuild | remove, "reason", "seconds"}, plus "building"
- * when a build starts, "plan" entries for --dry-run, "explain" (why the
- * artifact cache could not serve a package) and "cache" (action stored,
- * uploaded, rejected, upload-failed, not-stored).
- */
-static const char *json_action(const struct stitch_event *ev)
+/* A plan's action, as --dry-run and "plan" events say it. */
+static const char *const action_word[STITCH_ACTION__COUNT] = {
+    [STITCH_ACTION_KEEP] = "keep",       [STITCH_ACTION_BUILD] = "build",
+    [STITCH_ACTION_REBUILD] = "rebuild", [STITCH_ACTION_CACHED] = "cached",
+    [STITCH_ACTION_REMOVE] = "remove",   [STITCH_ACTION_RELINK] = "relink",
+};
+
+/* The same action, done: the "action" of a "package" event. */
+static const char *const action_done[STITCH_ACTION__COUNT] = {
+    [STITCH_ACTION_KEEP] = "kept",       [STITCH_ACTION_BUILD] = "built",
+    [STITCH_ACTION_REBUILD] = "rebuilt", [STITCH_ACTION_CACHED] = "cached",
+    [STITCH_ACTION_REMOVE] = "removed",  [STITCH_ACTION_RELINK] = "relinked",
+};
+
+/* A change of version, present and past (indexed by enum stitch_change_action). */
+static const char *const change_word[STITCH_CHANGE__COUNT] = {
+    [STITCH_CHANGE_INSTALL] = "install",     [STITCH_CHANGE_UPGRADE] = "upgrade",
+    [STITCH_CHANGE_DOWNGRADE] = "downgrade", [STITCH_CHANGE_REMOVE] = "remove",
+    [STITCH_CHANGE_REBUILD] = "rebuild",
+};
+static const char *const change_past[STITCH_CHANGE__COUNT] = {
+    [STITCH_CHANGE_INSTALL] = "installed",    [STITCH_CHANGE_UPGRADE] = "upgraded",
+    [STITCH_CHANGE_DOWNGRADE] = "downgraded", [STITCH_CHANGE_REMOVE] = "removed",
+    [STITCH_CHANGE_REBUILD] = "rebuilt",
+};
+
+/* Why: the format of each cause (%s its subject; FILES_CHANGED has its own). */
+static const char *const cause_fmt[STITCH_CAUSE__COUNT] = {
+    [STITCH_CAUSE_NONE] = NULL,
+    [STITCH_CAUSE_NEW] = "new",
+    [STITCH_CAUSE_PIN_FIRST] = "pinned, first build",
+    [STITCH_CAUSE_VERSION] = "from %s",
+    [STITCH_CAUSE_UP_TO_DATE] = "up to date",
+    [STITCH_CAUSE_DEP_UNCHANGED] = "interface of %s unchanged",
+    [STITCH_CAUSE_DEP_PENDING] = "rebuilt if the interface of %s changes",
+    [STITCH_CAUSE_PIN_ADDED] = "newly pinned",
+    [STITCH_CAUSE_PIN_REMOVED] = "pin removed, back to the release",
+    [STITCH_CAUSE_FILES_CHANGED] = "%zu file%s changed (%s)",
+    [STITCH_CAUSE_TREE_DIFFERS] = "its tree differs from the last build",
+    [STITCH_CAUSE_SOURCE_CHANGED] = "its source changed",
+    [STITCH_CAUSE_DEP_CHANGED] = "interface of %s changed",
+    [STITCH_CAUSE_RECIPE] = "its recipe or toolchain changed",
+    [STITCH_CAUSE_DEP_FAILED] = "not built: %s failed",
+    [STITCH_CAUSE_REQUESTED] = "requested",
+    [STITCH_CAUSE_NEEDS_REMOVED] = "needs %s",
+};
+
+static const char *const cache_word[STITCH_CACHE__COUNT] = {
+    [STITCH_CACHE_STORED] = "stored",         [STITCH_CACHE_UPLOADED] = "uploaded",
+    [STITCH_CACHE_REJECTED] = "rejected",     [STITCH_CACHE_UPLOAD_FAILED] = "upload-failed",
+    [STITCH_CACHE_NOT_STORED] = "not-stored", [STITCH_CACHE_UNREACHABLE] = "unreachable",
+};
+/* What happens next, said after a cache problem. */
+static const char *const cache_then[STITCH_CACHE__COUNT] = {
+    [STITCH_CACHE_REJECTED] = "built instead",
+    [STITCH_CACHE_UNREACHABLE] = "not asked again by this command",
+};
+
+static const char *const pin_word[STITCH_PIN__COUNT] = {
+    [STITCH_PIN_UNCHANGED] = "unchanged",
+    [STITCH_PIN_CHANGED] = "changed",
+    [STITCH_PIN_UNUSED] = "unused",
+};
+
+static const char *change_of(const struct stitch_event *ev)
 {
-	if (!strcmp(ev->kind, "cached"))
-		return "cached";
-	if (!strcmp(ev->kind, "done"))
-		return !strcmp(ev->action, "remove")    ? "removed"
-		       : !strcmp(ev->action, "rebuild") ? "rebuilt"
-		                                        : "built";
-	if (!strcmp(ev->kind, "failed"))
-		return "failed";
-	return "kept"; /* kept, skipped: the previous build stays */
+	if (ev->change == STITCH_PLAN_KEEP)
+		return ev->action == STITCH_ACTION_KEEP ? "keep" : "rebuild";
+	return change_word[ev->change];
 }
 
-static void print_json(const struct stitch_event *ev)
+static const char *change_done(const struct stitch_event *ev)
 {
-	bool final = !strcmp(ev->kind, "done") || !strcmp(ev->kind, "cached") ||
-	             !strcmp(ev->kind, "kept") || !strcmp(ev->kind, "failed") ||
-	             !strcmp(ev->kind, "skipped");
-	const char *kind = final ? "package" : !strcmp(ev->kind, "build") ? "building" : ev->kind;
-	json_t *o =
-	    json_pack("{s:s, s:s, s:s}", "event", kind, "name", ev->name, "version", ev->version);
+	return ev->change == STITCH_PLAN_KEEP ? change_past[STITCH_CHANGE_REBUILD]
+	                                      : change_past[ev->change];
+}
 
-	if (final)
-		json_object_set_new(o, "action", json_string(json_action(ev)));
-	if (ev->action)
-		json_object_set_new(
-		    o, final ? "change" : "action",
-		    json_string(!strcmp(ev->kind, "kept") || !strcmp(ev->kind, "skipped")
-		                    ? "keep"
-		                    : ev->action));
+/* The cause in words, into buf; NULL when there is none. */
+static const char *cause_text(const struct stitch_event *ev, char *buf, size_t len)
+{
+	const struct stitch_cause *c = &ev->cause;
+	const char *fmt = cause_fmt[c->kind];
+
+	if (!fmt)
+		return NULL;
+	if (c->kind == STITCH_CAUSE_FILES_CHANGED)
+		snprintf(buf, len, fmt, c->count, c->count == 1 ? "" : "s",
+		         c->subject ? c->subject : "?");
+	else if (c->kind == STITCH_CAUSE_VERSION)
+		snprintf(buf, len, "%s from %s", change_of(ev), c->subject);
+	else
+		snprintf(buf, len, fmt, c->subject ? c->subject : "?");
+	return buf;
+}
+
+static double ms(double s)
+{
+	return (double)(long)(s * 1000) / 1000;
+}
+
+static void json_error_fields(json_t *o, const struct stitch_err *err)
+{
+	if (!err)
+		return;
+	json_object_set_new(o, "error", json_string(err->msg));
+	if (err->cause[0])
+		json_object_set_new(o, "detail", json_string(err->cause));
+}
+
+/* The "event" word of each kind in --json. */
+static const char *const json_kind[STITCH_EV__COUNT] = {
+    [STITCH_EV_PLAN] = "plan",       [STITCH_EV_FETCH] = "fetch",
+    [STITCH_EV_START] = "building",  [STITCH_EV_DONE] = "package",
+    [STITCH_EV_CACHED] = "package",  [STITCH_EV_KEPT] = "package",
+    [STITCH_EV_FAILED] = "package",  [STITCH_EV_SKIPPED] = "package",
+    [STITCH_EV_EXPLAIN] = "explain", [STITCH_EV_CACHE] = "cache",
+    [STITCH_EV_PIN] = "pin",
+};
+
+/* The "action" of a "package" event: what happened to it. */
+static const char *package_action(const struct stitch_event *ev)
+{
+	switch (ev->kind) {
+	case STITCH_EV_FAILED:
+		return "failed";
+	case STITCH_EV_SKIPPED:
+		return "skipped";
+	case STITCH_EV_KEPT:
+		return "kept";
+	case STITCH_EV_CACHED:
+		return "cached";
+	default:
+		return action_done[ev->action];
+	}
+}
+
+static json_t *json_package(const struct stitch_event *ev, const char *reason)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "event", json_kind[ev->kind], "name", ev->name,
+	                      "version", ev->version);
+
 	if (ev->old_version)
 		json_object_set_new(o, "old_version", json_string(ev->old_version));
-	if (ev->reason)
-		json_object_set_new(o, "reason", json_string(ev->reason));
-	if (!strcmp(ev->kind, "done") || !strcmp(ev->kind, "failed") || !strcmp(ev->kind, "cached"))
-		json_object_set_new(o, "seconds",
-		                    json_real((double)(long)(ev->seconds * 1000) / 1000));
-	if (ev->err) {
-		json_object_set_new(o, "error", json_string(ev->err->msg));
-		if (ev->err->cause[0])
-			json_object_set_new(o, "detail", json_string(ev->err->cause));
+	if (ev->kind == STITCH_EV_PLAN || ev->kind == STITCH_EV_START)
+		json_object_set_new(o, "action", json_string(action_word[ev->action]));
+	else
+		json_object_set_new(o, "action", json_string(package_action(ev)));
+	json_object_set_new(o, "change", json_string(change_of(ev)));
+	if (reason)
+		json_object_set_new(o, "reason", json_string(reason));
+	if (ev->kind == STITCH_EV_DONE || ev->kind == STITCH_EV_FAILED ||
+	    ev->kind == STITCH_EV_CACHED)
+		json_object_set_new(o, "seconds", json_real(ms(ev->build.seconds)));
+	if (ev->kind == STITCH_EV_CACHED)
+		json_object_set_new(o, "from", json_string(ev->build.where));
+	json_error_fields(o, ev->err);
+	return o;
+}
+
+static void print_json(const struct cmd_events *ce, const struct stitch_event *ev)
+{
+	char why[1200];
+	json_t *o;
+
+	switch (ev->kind) {
+	case STITCH_EV_FETCH:
+		o = json_pack("{s:s, s:i, s:f}", "event", "fetch", "count", (int)ev->fetch.count,
+		              "seconds", ms(ev->fetch.seconds));
+		json_error_fields(o, ev->err);
+		break;
+	case STITCH_EV_EXPLAIN:
+		o = json_pack("{s:s, s:s, s:s, s:s}", "event", "explain", "name", ev->name,
+		              "version", ev->version, "reason", ev->explain.text);
+		break;
+	case STITCH_EV_CACHE:
+		o = json_pack("{s:s, s:s, s:s, s:s}", "event", "cache", "name", ev->name, "version",
+		              ev->version, "action", cache_word[ev->cache.what]);
+		if (cache_then[ev->cache.what])
+			json_object_set_new(o, "reason", json_string(cache_then[ev->cache.what]));
+		json_error_fields(o, ev->err);
+		break;
+	case STITCH_EV_PIN:
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "pin", "name", ev->name,
+		              "version", ev->version, "path", ev->pin.path, "state",
+		              pin_word[ev->pin.state]);
+		break;
+	case STITCH_EV_PLAN:
+		if (!ce->dry_run)
+			return;
+		/* fall through */
+	default:
+		o = json_package(ev, cause_text(ev, why, sizeof(why)));
 	}
 	cmd_print_json(o);
 }
 
-static int atoi_or_zero(const char *s)
+static void print_plan_line(const struct stitch_event *ev)
 {
-	long v = s ? strtol(s, NULL, 10) : 0;
-	return v > 0 && v < 1000000 ? (int)v : 0;
+	char why[1200];
+	const char *c = cause_text(ev, why, sizeof(why));
+	const char *word = ev->change == STITCH_PLAN_KEEP && ev->action != STITCH_ACTION_KEEP
+	                       ? action_word[ev->action]
+	                       : change_of(ev);
+
+	if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
+		printf("%-10s%s %s -> %s", word, ev->name, ev->old_version, ev->version);
+	else
+		printf("%-10s%s %s", word, ev->name, ev->version);
+	if ((ev->action == STITCH_ACTION_BUILD || ev->action == STITCH_ACTION_CACHED) &&
+	    (ev->cause.kind == STITCH_CAUSE_NEW || ev->cause.kind == STITCH_CAUSE_VERSION))
+		printf(" (%s)", action_word[ev->action]);
+	else if (ev->action == STITCH_ACTION_BUILD || ev->action == STITCH_ACTION_CACHED)
+		printf(" (%s: %s)", action_word[ev->action], c);
+	else if (c && ev->cause.kind != STITCH_CAUSE_UP_TO_DATE &&
+	         ev->cause.kind != STITCH_CAUSE_REQUESTED)
+		printf(" (%s)", c);
+	putchar('\n');
 }
 
-static const char *past(const char *action)
+static void print_done_line(const struct stitch_event *ev)
 {
-	if (!strcmp(action, "install"))
-		return "installed";
-	if (!strcmp(action, "upgrade"))
-		return "upgraded";
-	if (!strcmp(action, "downgrade"))
-		return "downgraded";
-	if (!strcmp(action, "rebuild"))
-		return "rebuilt";
-	if (!strcmp(action, "remove"))
-		return "removed";
-	return "kept";
+	char why[1200];
+	const char *c = cause_text(ev, why, sizeof(why));
+	double s = ev->build.seconds;
+
+	if (ev->action == STITCH_ACTION_REMOVE)
+		printf("%s %s: removed\n", ev->name, ev->version);
+	else if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
+		printf("%s %s: %s from %s in %.2f s\n", ev->name, ev->version, change_done(ev),
+		       ev->old_version, s);
+	else if (c && ev->cause.kind != STITCH_CAUSE_NEW)
+		printf("%s %s: %s in %.2f s (%s)\n", ev->name, ev->version, change_done(ev), s, c);
+	else
+		printf("%s %s: %s in %.2f s\n", ev->name, ev->version, change_done(ev), s);
+}
+
+static void print_cache_line(const struct stitch_event *ev)
+{
+	const char *then = cache_then[ev->cache.what];
+
+	/* Storing is silent; what went wrong is a warning, not a failure. */
+	if (ev->err)
+		fprintf(stderr, "warning: artifact cache, %s %s: %s%s%s\n", ev->name, ev->version,
+		        ev->err->msg, then ? "; " : "", then ? then : "");
+}
+
+static void print_pin_line(const struct stitch_event *ev)
+{
+	if (ev->pin.state == STITCH_PIN_UNUSED)
+		fprintf(stderr, "warning: pin %s %s at %s: not part of what gets built\n", ev->name,
+		        ev->version, ev->pin.path);
+	else
+		printf("pin %s %s: %s (%s since pinned)\n", ev->name, ev->version, ev->pin.path,
+		       pin_word[ev->pin.state]);
+}
+
+static void print_text(const struct cmd_events *ce, const struct stitch_event *ev)
+{
+	char why[1200];
+	const char *c = cause_text(ev, why, sizeof(why));
+
+	switch (ev->kind) {
+	case STITCH_EV_PLAN:
+		if (ce->dry_run)
+			print_plan_line(ev);
+		break;
+	case STITCH_EV_FETCH:
+		printf("fetched %zu source%s in %.2f s\n", ev->fetch.count,
+		       ev->fetch.count == 1 ? "" : "s", ev->fetch.seconds);
+		break;
+	case STITCH_EV_START:
+		/* The result line says it all; a start line would be noise. */
+		break;
+	case STITCH_EV_DONE:
+		print_done_line(ev);
+		break;
+	case STITCH_EV_CACHED:
+		printf("%s %s: from the %s artifact cache in %.2f s\n", ev->name, ev->version,
+		       ev->build.where, ev->build.seconds);
+		break;
+	case STITCH_EV_KEPT:
+		if (c && ev->cause.kind != STITCH_CAUSE_UP_TO_DATE)
+			printf("%s %s: kept (%s)\n", ev->name, ev->version, c);
+		break;
+	case STITCH_EV_FAILED:
+		printf("%s %s: failed after %.2f s\n", ev->name, ev->version, ev->build.seconds);
+		break;
+	case STITCH_EV_SKIPPED:
+		printf("%s %s: %s\n", ev->name, ev->version, c ? c : "not built");
+		break;
+	case STITCH_EV_EXPLAIN:
+		printf("%s %s: not from the cache: %s\n", ev->name, ev->version, ev->explain.text);
+		break;
+	case STITCH_EV_CACHE:
+		print_cache_line(ev);
+		break;
+	case STITCH_EV_PIN:
+		print_pin_line(ev);
+		break;
+	case STITCH_EV__COUNT:
+		break;
+	}
+	fflush(stdout);
 }
 
 void cmd_print_event(void *data, const struct stitch_event *ev)
 {
 	struct cmd_events *ce = data;
 
-	if (!strcmp(ev->kind, "done"))
+	if (ev->kind == STITCH_EV_DONE)
 		ce->built++;
-	else if (!strcmp(ev->kind, "cached"))
+	else if (ev->kind == STITCH_EV_CACHED)
 		ce->cached++;
-	else if (!strcmp(ev->kind, "failed"))
+	else if (ev->kind == STITCH_EV_FAILED)
 		ce->failed++;
-	if (!strcmp(ev->kind, "fetch")) {
-		/* name "sources", version: how many */
-		if (ce->json) {
-			cmd_print_json(json_pack("{s:s, s:i, s:f}", "event", "fetch", "count",
-			                         atoi_or_zero(ev->version), "seconds",
-			                         (double)(long)(ev->seconds * 1000) / 1000));
-		} else {
-			printf("fetched %s source%s in %.2f s\n", ev->version,
-			       strcmp(ev->version, "1") ? "s" : "", ev->seconds);
-		}
-		fflush(stdout);
-		return;
-	}
-	if (ce->json) {
-		if (strcmp(ev->kind, "plan") != 0 || ce->dry_run)
-			print_json(ev);
-		return;
-	}
-	if (!strcmp(ev->kind, "cache")) {
-		/* Storing is silent; what went wrong is a warning, not a failure. */
-		if (ev->err)
-			fprintf(stderr, "warning: artifact cache, %s %s: %s%s%s\n", ev->name,
-			        ev->version, ev->err->msg, ev->reason ? "; " : "",
-			        ev->reason ? ev->reason : "");
-		return;
-	}
-	if (!strcmp(ev->kind, "explain")) {
-		printf("%s %s: not from the cache: %s\n", ev->name, ev->version, ev->reason);
-		fflush(stdout);
-		return;
-	}
-	if (!strcmp(ev->kind, "cached")) {
-		printf("%s %s: %s in %.2f s\n", ev->name, ev->version, ev->reason, ev->seconds);
-		fflush(stdout);
-		return;
-	}
-	if (!strcmp(ev->kind, "pin")) {
-		if (strstr(ev->reason, "not part of"))
-			fprintf(stderr, "warning: pin %s %s at %s\n", ev->name, ev->version,
-			        ev->reason);
-		else
-			printf("pin %s %s: %s\n", ev->name, ev->version, ev->reason);
-		return;
-	}
-	if (!strcmp(ev->kind, "plan")) {
-		if (!ce->dry_run)
-			return;
-		if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
-			printf("%-10s%s %s -> %s\n", ev->action, ev->name, ev->old_version,
-			       ev->version);
-		else
-			printf("%-10s%s %s\n", ev->action, ev->name, ev->version);
-	} else if (!strcmp(ev->kind, "build")) {
-		/* The result line says it all; a start line only for slow builds would be noise. */
-	} else if (!strcmp(ev->kind, "kept")) {
-		if (ev->reason && strcmp(ev->reason, "up to date") != 0)
-			printf("%s %s: kept (%s)\n", ev->name, ev->version, ev->reason);
-	} else if (!strcmp(ev->kind, "done")) {
-		if (!strcmp(ev->action, "remove"))
-			printf("%s %s: removed\n", ev->name, ev->version);
-		else if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
-			printf("%s %s: %s from %s in %.2f s\n", ev->name, ev->version,
-			       past(ev->action), ev->old_version, ev->seconds);
-		else if (ev->reason && strcmp(ev->reason, "new") != 0)
-			printf("%s %s: %s in %.2f s (%s)\n", ev->name, ev->version,
-			       past(ev->action), ev->seconds, ev->reason);
-		else
-			printf("%s %s: %s in %.2f s\n", ev->name, ev->version, past(ev->action),
-			       ev->seconds);
-	} else if (!strcmp(ev->kind, "failed")) {
-		printf("%s %s: failed after %.2f s\n", ev->name, ev->version, ev->seconds);
-	} else if (!strcmp(ev->kind, "skipped")) {
-		printf("%s %s: %s\n", ev->name, ev->version, ev->reason ? ev->reason : "not built");
-	}
-	fflush(stdout);
+	if (ce->json)
+		print_json(ce, ev);
+	else
+		print_text(ce, ev);
 }

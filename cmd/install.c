@@ -50,57 +50,36 @@ static void print_actions(const struct stitch_solution *sol, struct stitch_solve
 	}
 }
 
-static int env_number(const char *name)
-{
-	const char *j = getenv(name);
-	long v = j ? strtol(j, NULL, 10) : 0;
-	return v > 0 && v < 1024 ? (int)v : 0;
-}
-
 /* The switch's own installed set: resolve, fetch, build and install. */
 static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int jobs)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
-	struct cmd_events ce = {0};
-	struct stitch_op_opts oo = {0};
+	struct cmd_op op;
 	int rc;
 
 	if ((rc = cmd_open_switch(ctx, a->dry_run)) != EXIT_OK ||
 	    (rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		return rc;
-	ce.json = a->json;
-	ce.dry_run = a->dry_run;
-	oo.source_cache = cmd_source_cache_dir(ctx);
-	oo.jobs = jobs;
-	oo.fetch_parallel = env_number("STITCH_FETCH_JOBS");
-	oo.upgrade = a->upgrade;
-	oo.dry_run = a->dry_run;
-	oo.command_line = ctx->command_line;
-	oo.pins = a->pins;
-	oo.n_pins = a->n_pins;
-	oo.on_event = cmd_print_event;
-	oo.data = &ce;
-	oo.artifacts = a->dry_run ? NULL : cmd_artifacts(ctx);
-	oo.explain = a->explain;
+	cmd_op_init(ctx, &op, a->json, a->dry_run, jobs);
+	op.oo.upgrade = a->upgrade;
+	op.oo.pins = a->pins;
+	op.oo.n_pins = a->n_pins;
+	op.oo.explain = a->explain;
 	rc = stitch_op_install(ctx->sw, ctx->index, (const char *const *)a->roots,
-	                       (size_t)a->n_roots, &oo, &why, &err);
-	stitch_artifacts_free(oo.artifacts);
-	free((char *)oo.source_cache);
-	if (rc == STITCH_E_UNSAT) {
-		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);
-		rc = EXIT_UNSAT;
-	} else if (rc == STITCH_E_PARSE) {
+	                       (size_t)a->n_roots, &op.oo, &why, &err);
+	if (rc == STITCH_E_PARSE) {
 		cmd_fail(&err);
 		rc = EXIT_USAGE;
 	} else if (rc != 0) {
-		if ((ce.built || ce.cached) && !a->json)
+		if ((op.ce.built || op.ce.cached) && !a->json)
 			fprintf(stderr,
 			        "note: the packages reported as installed above are in place\n");
-		rc = cmd_fail(&err);
-	} else if (!a->json && !a->dry_run && !ce.built && !ce.cached) {
+		rc = cmd_fail_solve(&err, &why);
+	} else if (!a->json && !a->dry_run && !op.ce.built && !op.ce.cached) {
 		printf("nothing to do: everything requested is installed\n");
 	}
+	cmd_op_release(&op);
 	stitch_buf_release(&why);
 	return rc;
 }

@@ -144,13 +144,8 @@ int cmd_lock_compute(struct stitch_ctx *ctx, const struct stitch_project *p,
 			    (struct stitch_solve_installed){inst[i].name, inst[i].version};
 	req = (struct stitch_solve_request){n_reqs, reqs, n_pins, sp, n_pref, pref, upgrade};
 	rc = stitch_solve(ctx->index, &req, &sol, &why, &err);
-	if (rc == STITCH_E_UNSAT) {
-		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);
-		rc = EXIT_UNSAT;
-		goto out;
-	}
 	if (rc) {
-		rc = cmd_fail(&err);
+		rc = cmd_fail_solve(&err, &why);
 		goto out;
 	}
 	out->project = xstrdup(p->name);

@@ -265,19 +265,50 @@ static void print_main_usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
+int cmd_exit_code(int code)
+{
+	switch (code) {
+	case STITCH_OK:
+		return EXIT_OK;
+	case STITCH_E_UNSAT:
+		return EXIT_UNSAT;
+	case STITCH_E_INTERNAL:
+		return EXIT_INTERNAL;
+	default:
+		return EXIT_ERROR;
+	}
+}
+
+/* Each line of text, indented; lines starting with "hint:" flush left. */
+static void print_lines(const char *text, const char *indent)
+{
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		bool hint = strncmp(p, "hint:", 5) == 0;
+		fprintf(stderr, "%s%.*s\n", hint ? "" : indent, (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
 int cmd_fail(const struct stitch_err *err)
 {
 	fprintf(stderr, "error: %s\n", err->msg[0] ? err->msg : stitch_strerror(err->code));
-	if (err->cause[0]) {
-		const char *p = err->cause;
-		while (*p) {
-			const char *nl = strchr(p, '\n');
-			size_t n = nl ? (size_t)(nl - p) : strlen(p);
-			fprintf(stderr, "    %.*s\n", (int)n, p);
-			p += n + (nl ? 1 : 0);
-		}
-	}
-	return EXIT_ERROR;
+	if (err->cause[0])
+		print_lines(err->cause, "    ");
+	if (err->code == STITCH_E_INTERNAL)
+		fprintf(stderr, "this is a bug in stitch: please report it with the command "
+		                "that failed\n");
+	return cmd_exit_code(err->code ? err->code : STITCH_E_IO);
+}
+
+int cmd_fail_solve(const struct stitch_err *err, const struct stitch_buf *why)
+{
+	if (err->code != STITCH_E_UNSAT)
+		return cmd_fail(err);
+	fprintf(stderr, "error: %s\n", err->msg);
+	print_lines(why->buf, "  ");
+	return EXIT_UNSAT;
 }
 
 int cmd_error(const char *fmt, ...)

@@ -130,12 +130,11 @@ static int check_resolution(struct stitch_ctx *ctx, const char *name, const char
 		struct stitch_solve_request req = {n_roots, roots, k, sp, n_inst, si, false};
 		rc = stitch_solve(ctx->index, &req, &sol, &why, &err);
 	}
-	if (rc == STITCH_E_UNSAT) {
-		fprintf(stderr, "error: pinning %s %s breaks the resolution: %s\n%s", name,
-		        *version ? *version : "", err.msg, why.buf);
-		rc = EXIT_UNSAT;
-	} else if (rc) {
-		rc = cmd_fail(&err);
+	if (rc == STITCH_E_UNSAT)
+		stitch_error_wrap(&err, "pinning %s %s breaks the resolution", name,
+		                  *version ? *version : "");
+	if (rc) {
+		rc = cmd_fail_solve(&err, &why);
 	} else if (!*version) {
 		for (size_t i = 0; i < sol.n; i++)
 			if (strcmp(sol.chosen[i]->pkg->name, name) == 0)
@@ -298,15 +297,15 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
-	struct cmd_events ce = {0};
-	struct stitch_op_opts oo = {0};
+	struct cmd_op op;
 	struct stitch_pin *pins = NULL;
 	const char *version = NULL, *path = NULL;
+	bool json = false;
 	size_t n_pins = 0;
 	char **ops;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, json_opts, on_opt, &ce.json, &ops, &n_ops)) !=
+	if ((rc = cmd_parse_opts(ctx, argc, argv, json_opts, on_opt, &json, &ops, &n_ops)) !=
 	    EXIT_OK)
 		return rc;
 	if (n_ops != 1) {
@@ -326,7 +325,7 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 		rc = cmd_fail(&err);
 		goto out;
 	}
-	if (ce.json)
+	if (json)
 		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "event", "pin", "action",
 		                         "removed", "name", ops[0], "version", version, "path",
 		                         path));
@@ -334,19 +333,12 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 		printf("unpinned %s; going back to the release\n", ops[0]);
 	if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		goto out;
-	/* Back to the release: rebuild what needs it now. */
-	oo.source_cache = cmd_source_cache_dir(ctx);
-	oo.command_line = ctx->command_line;
-	oo.on_event = cmd_print_event;
-	oo.data = &ce;
-	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &oo, &why, &err);
-	free((char *)oo.source_cache);
-	if (rc == STITCH_E_UNSAT) {
-		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);
-		rc = EXIT_UNSAT;
-	} else if (rc) {
-		rc = cmd_fail(&err);
-	}
+	/* Back to the release: from the artifact cache when it holds that build. */
+	cmd_op_init(ctx, &op, json, false, 0);
+	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &op.oo, &why, &err);
+	if (rc)
+		rc = cmd_fail_solve(&err, &why);
+	cmd_op_release(&op);
 	stitch_buf_release(&why);
 out:
 	stitch_pins_free(pins, n_pins);

@@ -34,8 +34,7 @@ int cmd_remove(int argc, char **argv, struct stitch_ctx *ctx)
 	                                     {0}};
 	struct remove_opts o = {false, false, false};
 	struct stitch_err err = STITCH_ERR_INIT;
-	struct cmd_events ce = {0};
-	struct stitch_op_opts oo = {0};
+	struct cmd_op op;
 	char **ops;
 	int n_ops, rc;
 
@@ -45,14 +44,10 @@ int cmd_remove(int argc, char **argv, struct stitch_ctx *ctx)
 		free(ops);
 		return cmd_usage_error(ctx, "remove needs at least one package name");
 	}
-	ce.json = o.json;
-	ce.dry_run = o.dry_run;
-	oo.dry_run = o.dry_run;
-	oo.command_line = ctx->command_line;
-	oo.on_event = cmd_print_event;
-	oo.data = &ce;
+	cmd_op_init(ctx, &op, o.json, o.dry_run, 0);
 	rc = stitch_op_remove(ctx->sw, ctx->index, (const char *const *)ops, (size_t)n_ops,
-	                      o.recursive, &oo, &err);
+	                      o.recursive, &op.oo, &err);
+	cmd_op_release(&op);
 	free(ops);
 	return rc ? cmd_fail(&err) : EXIT_OK;
 }

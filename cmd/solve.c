@@ -119,21 +119,14 @@ int solve_run(struct stitch_ctx *ctx, const struct stitch_solve_request *req,
 		        sol->stats.packages, sol->stats.variables, sol->stats.clauses);
 	if (rc == 0)
 		return EXIT_OK;
-	if (rc != STITCH_E_UNSAT) {
-		stitch_buf_release(&why);
-		return rc == STITCH_E_PARSE || rc == STITCH_E_USAGE ? (cmd_fail(&err), EXIT_USAGE)
-		                                                    : cmd_fail(&err);
-	}
-	fprintf(stderr, "error: %s\n", err.msg);
-	for (const char *p = why.buf; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		bool hint = strncmp(p, "hint:", 5) == 0;
-		fprintf(stderr, "%s%.*s\n", hint ? "" : "  ", (int)n, p);
-		p += n + (nl ? 1 : 0);
+	if (rc == STITCH_E_PARSE || rc == STITCH_E_USAGE) {
+		cmd_fail(&err);
+		rc = EXIT_USAGE;
+	} else {
+		rc = cmd_fail_solve(&err, &why);
 	}
 	stitch_buf_release(&why);
-	return EXIT_UNSAT;
+	return rc;
 }
 
 static void print_json(const struct stitch_solution *sol)

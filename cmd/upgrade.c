@@ -41,8 +41,7 @@ int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx)
 	struct upgrade_opts o = {false, false, 0};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
-	struct cmd_events ce = {0};
-	struct stitch_op_opts oo = {0};
+	struct cmd_op op;
 	char **ops;
 	int n_ops, rc;
 
@@ -53,28 +52,14 @@ int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx)
 		return cmd_usage_error(ctx, "upgrade takes no arguments");
 	if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		return rc;
-	ce.json = o.json;
-	ce.dry_run = o.dry_run;
-	oo.source_cache = cmd_source_cache_dir(ctx);
-	oo.jobs = o.jobs;
-	oo.upgrade = true;
-	oo.dry_run = o.dry_run;
-	oo.command_line = ctx->command_line;
-	oo.on_event = cmd_print_event;
-	oo.data = &ce;
-	oo.artifacts = o.dry_run ? NULL : cmd_artifacts(ctx);
-	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &oo, &why, &err);
-	stitch_artifacts_free(oo.artifacts);
-	free((char *)oo.source_cache);
-	if (rc == STITCH_E_UNSAT) {
-		fprintf(stderr, "error: %s\n%s", err.msg, why.buf);
-		stitch_buf_release(&why);
-		return EXIT_UNSAT;
-	}
-	stitch_buf_release(&why);
+	cmd_op_init(ctx, &op, o.json, o.dry_run, o.jobs);
+	op.oo.upgrade = true;
+	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &op.oo, &why, &err);
 	if (rc)
-		return cmd_fail(&err);
-	if (!o.json && !o.dry_run && !ce.built)
+		rc = cmd_fail_solve(&err, &why);
+	else if (!o.json && !o.dry_run && !op.ce.built && !op.ce.cached)
 		printf("everything is up to date\n");
-	return EXIT_OK;
+	cmd_op_release(&op);
+	stitch_buf_release(&why);
+	return rc;
 }

@@ -1,8 +1,9 @@
 /*
- * Operations on a switch: install, upgrade, remove.  Each resolves, plans,
- * fetches, builds in dependency order and commits package by package
- * through switch.h, reporting progress as events (the library prints
- * nothing).  A package is rebuilt when its build hash changes: its source,
+ * Operations on a switch: install, upgrade, remove.  Each resolves, makes
+ * a plan (plan.h), then runs it: fetches, builds in dependency order
+ * through the scheduler (sched.h) and commits package by package through
+ * switch.h, reporting progress as typed events (event.h; the library
+ * prints nothing).  A package is rebuilt when its build hash changes: its source,
  * its recipe, the target, the compiler, or the interface hash of a
  * dependency.  So a dependency whose headers did not change does not
  * rebuild its dependents.
@@ -15,26 +16,11 @@
 
 #include "artifact.h"
 #include "error.h"
+#include "event.h"
 #include "index.h"
 #include "solve.h"
 #include "switch.h"
 #include "util.h"
-
-struct stitch_event {
-	const char *kind; /* "plan", "fetch", "build" (starts), then one of "done",
-				 "cached" (unpacked from the artifact cache), "kept",
-				 "failed", "skipped" (a dependency failed); "explain"
-				 (why the cache could not serve it, in reason); "cache"
-				 (action "stored", "uploaded", "rejected" or
-				 "upload-failed", err saying why) */
-	const char *action; /* "install", "upgrade", "downgrade", "rebuild", "keep", "remove" */
-	const char *name;
-	const char *version; /* the new version (the removed one for "remove") */
-	const char *old_version; /* may be NULL */
-	const char *reason; /* why, in words; may be NULL */
-	double seconds; /* for "done" and "failed" */
-	const struct stitch_err *err; /* for "failed" */
-};
 
 struct stitch_op_opts {
 	const char *source_cache; /* <root>/cache/sources */
@@ -42,11 +28,11 @@ struct stitch_op_opts {
 	int fetch_parallel; /* 0: 8 */
 	int parallel; /* packages built at once; 0: $STITCH_JOBS, else the processors */
 	bool upgrade; /* prefer newest over installed */
-	bool dry_run; /* plan only */
+	bool dry_run; /* plan only: PLAN events, nothing changes */
 	const char *command_line; /* for the history */
 	const struct stitch_solve_pin *pins; /* extra pins (tests, CI) */
 	size_t n_pins;
-	void (*on_event)(void *data, const struct stitch_event *ev);
+	stitch_event_fn on_event;
 	void *data;
 	/* Should the persistent build tree of pinned package name start afresh? */
 	bool (*clean)(void *data, const char *name);
@@ -61,9 +47,6 @@ struct stitch_op_opts {
 	/* Say, for each package built, which input differs from the cached artifact. */
 	bool explain;
 };
-
-/* SHA-256 of a version's build and install commands. */
-void stitch_recipe_hash(const struct stitch_version *v, char out[65]);
 
 /*
  * Install reqs (requirement strings) into sw, keeping what is installed

@@ -118,8 +118,8 @@ static int hash_entry(const char *root, const struct entry *e, char out[65])
 	return rc;
 }
 
-int stitch_tree_scan(struct stitch_state *st, const char *pin, const char *dir,
-                     struct stitch_tree_scan *out, struct stitch_err *err)
+static int scan(struct stitch_state *st, const char *pin, const char *dir, bool record,
+                struct stitch_tree_scan *out, struct stitch_err *err)
 {
 	struct list l = {0};
 	struct stitch_tree_stat *cache = NULL, *upd = NULL;
@@ -185,6 +185,8 @@ int stitch_tree_scan(struct stitch_state *st, const char *pin, const char *dir,
 		out->first_changed = xstrdup(gone[0]);
 	out->n_files = l.n;
 	stitch_sha256_hex(th.buf, th.len, out->tree_hash);
+	if (!record)
+		goto out;
 	if (n_upd && (rc = stitch_state_tree_stat_put(st, pin, upd, n_upd, err)) != 0)
 		goto out;
 	if (n_gone && (rc = stitch_state_tree_stat_delete(st, pin, gone, n_gone, err)) != 0)
@@ -196,6 +198,18 @@ out:
 	stitch_tree_stats_free(cache, n_cache);
 	list_release(&l);
 	return rc;
+}
+
+int stitch_tree_scan(struct stitch_state *st, const char *pin, const char *dir,
+                     struct stitch_tree_scan *out, struct stitch_err *err)
+{
+	return scan(st, pin, dir, true, out, err);
+}
+
+int stitch_tree_peek(struct stitch_state *st, const char *pin, const char *dir,
+                     struct stitch_tree_scan *out, struct stitch_err *err)
+{
+	return scan(st, pin, dir, false, out, err);
 }
 
 void stitch_tree_scan_release(struct stitch_tree_scan *s)

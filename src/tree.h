@@ -34,6 +34,9 @@ bool stitch_tree_ignored(const char *name, bool is_dir);
  */
 int stitch_tree_scan(struct stitch_state *st, const char *pin, const char *dir,
                      struct stitch_tree_scan *out, struct stitch_err *err);
+/* The same without updating the cache: what a dry run sees, changing nothing. */
+int stitch_tree_peek(struct stitch_state *st, const char *pin, const char *dir,
+                     struct stitch_tree_scan *out, struct stitch_err *err);
 void stitch_tree_scan_release(struct stitch_tree_scan *s);
 
 /*

@@ -104,7 +104,7 @@ fi
 sed -i 's/return 1/return 7/' ipv4/ipv4.c
 run "build with an edit" 0 s build
 run "pin remove" 0 s pin remove ipv4
-has "pin remove rebuilds from the release" "$OUT" "ipv4 1.0.0: rebuilt"
+has "pin remove takes the release build from the artifact cache" "$OUT" "ipv4 1.0.0: from the local artifact cache"
 run "build after pin remove" 0 s build
 if [ "$(_build/app.unix)" = "value 2" ]; then pass "release behaviour back"; else fail "release behaviour back" "$(_build/app.unix)"; fi
 run "no pins left" 0 s pin list

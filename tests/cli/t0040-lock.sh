@@ -219,7 +219,7 @@ else
 fi
 runner "$TMP/rootB" "$TMP/runB"
 if [ "$(grep -c '"action":"cached"' "$OUT")" -eq 3 ] && ! grep -q '"event":"building"' "$OUT" &&
-	grep -q '"reason":"from the remote artifact cache"' "$OUT"; then
+	grep -q '"from":"remote"' "$OUT"; then
 	pass "runner B, a fresh root: zero package builds, all from the remote cache"
 else
 	fail "runner B, a fresh root: zero package builds, all from the remote cache" "$(cat "$OUT")"

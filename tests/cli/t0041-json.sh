@@ -194,7 +194,7 @@ jcheck "pin list: changed" "[e['state'] for e in E] == ['changed']"
 run "build with the pin" 0 s build
 run "pin remove --json" 0 s pin remove ipv4 --json
 jcheck "pin remove: the pin event first" "E[0] == {'event': 'pin', 'action': 'removed', 'name': 'ipv4', 'version': '1.0.0', 'path': '$PROJ/ipv4'}"
-jcheck "pin remove: rebuilds as package events" "any(e['event'] == 'package' and e['name'] == 'ipv4' and e['action'] == 'rebuilt' for e in E)"
+jcheck "pin remove: the release build comes from the cache, as package events" "any(e['event'] == 'package' and e['name'] == 'ipv4' and e['action'] == 'cached' and e['from'] == 'local' for e in E)"
 run "pin remove --json of no pin" 1 s pin remove ipv4 --json
 empty "pin remove error: stdout empty" "$OUT"
 has "pin remove error on stderr" "$ERR" "error: "
