@@ -141,8 +141,8 @@ struct json_t;
 void cmd_print_json(struct json_t *o);
 
 /*
- * Reload ctx->index with one repository above all others for each pin of
- * ctx->sw whose checkout has a stitch.json (and for extra_name at
+ * Put one package above all repositories of ctx->index, in memory, for each
+ * pin of ctx->sw whose checkout has a stitch.json (and for extra_name at
  * extra_path, when given): its version, depends and recipe are used.
  */
 int cmd_load_pin_overlays(struct stitch_ctx *ctx, const char *extra_name, const char *extra_path);
@@ -159,29 +159,6 @@ struct stitch_artifacts *cmd_artifacts(const struct stitch_ctx *ctx);
 
 /* <root>/cache/index: where compiled repositories are kept. */
 char *cmd_index_cache_dir(const struct stitch_ctx *ctx);
-
-/* stitch.lock (cmd/lock.c). */
-struct stitch_project;
-struct stitch_target;
-struct stitch_lock;
-struct stitch_version;
-char *cmd_lock_path(const struct stitch_project *p);
-/*
- * Resolve the project (preferring the versions in prefer, when given, else
- * the switch's) into a lock: versions, sources, recipes, repositories,
- * toolchain, pins (from ctx->sw, which may be NULL).  Prints why not.
- */
-int cmd_lock_compute(struct stitch_ctx *ctx, const struct stitch_project *p,
-                     const struct stitch_target *t, const struct stitch_lock *prefer, bool upgrade,
-                     struct stitch_lock *out);
-/*
- * The index's versions for what l locks, checked: each version exists, its
- * checksum and recipe are the locked ones, pins only with allow_pins, and
- * the set is whole.  Prints what differs, naming the package.
- */
-int cmd_lock_versions(struct stitch_ctx *ctx, const struct stitch_project *p,
-                      const struct stitch_target *t, const struct stitch_lock *l, bool allow_pins,
-                      const struct stitch_version ***out, size_t *n_out);
 
 int cmd_build(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx);

@@ -241,118 +241,32 @@ char *cmd_switch_dir(const struct stitch_ctx *ctx)
 	return xasprintf("%s/switches/default", ctx->root);
 }
 
-/*
- * A pinned checkout with its own stitch.json (a package object with one
- * version) brings its version, depends and recipe: it becomes a one-package
- * repository above every other, written to <switch>/.stitch/pins/NAME.json,
- * whose source is the checkout itself.
- */
-static char *write_overlay(const struct stitch_ctx *ctx, const char *name, const char *path,
-                           struct stitch_err *err)
+/* A pinned checkout with its own stitch.json joins the index, in memory. */
+static int overlay_pin(struct stitch_ctx *ctx, const char *name, const char *path)
 {
-	char *manifest = xasprintf("%s/stitch.json", path), *dir, *out = NULL;
-	char *url = xasprintf("file://%s", path);
-	json_error_t jerr;
-	json_t *pkg, *versions, *v, *doc;
-	const char *ver;
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *manifest = xasprintf("%s/stitch.json", path);
+	int rc = EXIT_OK;
 
-	if (access(manifest, R_OK) != 0) {
-		free(manifest);
-		free(url);
-		return NULL;
-	}
-	pkg = json_load_file(manifest, JSON_REJECT_DUPLICATES, &jerr);
-	if (!pkg) {
-		stitch_error(err, STITCH_E_PARSE, "%s:%d:%d: invalid JSON: %s", manifest, jerr.line,
-		             jerr.column, jerr.text);
-		goto out;
-	}
-	versions = json_object_get(pkg, "versions");
-	if (!json_is_object(pkg) || json_object_size(versions) != 1) {
-		stitch_error(err, STITCH_E_INDEX,
-		             "%s: expected a package object with exactly one version", manifest);
-		goto out;
-	}
-	json_object_set_new(pkg, "name", json_string(name));
-	json_object_foreach(versions, ver, v)
-	{
-		if (json_is_object(v))
-			json_object_set_new(v, "source", json_pack("{s:s}", "url", url));
-	}
-	dir = xasprintf("%s/pins", stitch_state_dir(ctx->sw->st));
-	stitch_mkdir_p(dir, 0755);
-	out = xasprintf("%s/%s.json", dir, name);
-	free(dir);
-	doc = json_pack("{s:i, s:s+, s:{s:O}}", "format", 1, "name", "pin-", name, "packages", name,
-	                pkg);
-	if (json_dump_file(doc, out, JSON_SORT_KEYS) != 0) {
-		stitch_error(err, STITCH_E_IO, "cannot write '%s'", out);
-		free(out);
-		out = NULL;
-	}
-	json_decref(doc);
-out:
-	json_decref(pkg);
+	if (access(manifest, R_OK) == 0 &&
+	    stitch_index_overlay(ctx->index, name, manifest, path, &err) != 0)
+		rc = cmd_fail(&err);
 	free(manifest);
-	free(url);
-	return out;
+	return rc;
 }
 
 int cmd_load_pin_overlays(struct stitch_ctx *ctx, const char *extra_name, const char *extra_path)
 {
-	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_pin *pins = NULL;
-	struct stitch_repo_spec *specs = NULL;
-	struct stitch_index *idx = NULL;
-	char **docs, **names, *cache;
-	size_t n_pins = 0, n_docs = 0, n = 0;
+	size_t n_pins = 0;
 	int rc = EXIT_OK;
 
 	stitch_state_pin_list(ctx->sw->st, &pins, &n_pins, NULL);
-	docs = xcalloc(n_pins + 2, sizeof(char *));
-	names = xcalloc(n_pins + 2, sizeof(char *));
-	for (size_t i = 0; i <= n_pins; i++) {
-		const char *name = i < n_pins ? pins[i].name : extra_name;
-		const char *path = i < n_pins ? pins[i].path : extra_path;
-		char *doc;
-		if (!name || (i < n_pins && extra_name && !strcmp(name, extra_name)))
-			continue;
-		doc = write_overlay(ctx, name, path, &err);
-		if (!doc && err.code) {
-			rc = cmd_fail(&err);
-			goto out;
-		}
-		if (doc) {
-			names[n_docs] = xasprintf("pin:%s", name);
-			docs[n_docs++] = doc;
-		}
-	}
-	if (!n_docs)
-		goto out;
-	if (cmd_repo_specs(ctx, &specs, &n, &err) != 0) {
-		rc = cmd_fail(&err);
-		goto out;
-	}
-	specs = xrealloc(specs, (n + n_docs + 1) * sizeof(*specs));
-	for (size_t i = 0; i < n_docs; i++)
-		specs[n + i] =
-		    (struct stitch_repo_spec){xstrdup(names[i]), xstrdup(docs[i]), INT_MAX, NULL};
-	cache = cmd_index_cache_dir(ctx);
-	if (stitch_index_open(&idx, specs, n + n_docs, cache, &err) != 0)
-		rc = cmd_fail(&err);
-	else {
-		stitch_index_free(ctx->index);
-		ctx->index = idx;
-	}
-	free(cache);
-	cmd_repo_specs_free(specs, n + n_docs);
-out:
-	for (size_t i = 0; i < n_docs; i++) {
-		free(docs[i]);
-		free(names[i]);
-	}
-	free(docs);
-	free(names);
+	for (size_t i = 0; i < n_pins && rc == EXIT_OK; i++)
+		if (!extra_name || strcmp(pins[i].name, extra_name) != 0)
+			rc = overlay_pin(ctx, pins[i].name, pins[i].path);
+	if (rc == EXIT_OK && extra_name)
+		rc = overlay_pin(ctx, extra_name, extra_path);
 	stitch_pins_free(pins, n_pins);
 	return rc;
 }
@@ -385,4 +299,31 @@ void cmd_op_release(struct cmd_op *op)
 	stitch_artifacts_free(op->oo.artifacts);
 	free((char *)op->oo.source_cache);
 	memset(op, 0, sizeof(*op));
+}
+
+static void on_wait(void *data, const char *dir)
+{
+	(void)data;
+	fprintf(stderr, "waiting for another stitch process on the switch '%s'...\n", dir);
+}
+
+int cmd_open_switch(struct stitch_ctx *ctx, bool readonly)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *dir = cmd_switch_dir(ctx);
+	int rc = stitch_switch_open(&ctx->sw, dir, readonly, on_wait, NULL, &err);
+
+	if (rc == STITCH_E_NOTFOUND) {
+		fprintf(stderr, "error: no switch at '%s'\n", dir);
+		fprintf(stderr, "hint: run 'stitch init'%s to create it\n",
+		        ctx->switch_arg ? " with the same --switch" : "");
+		free(dir);
+		return EXIT_ERROR;
+	}
+	free(dir);
+	if (rc != 0)
+		return cmd_fail(&err);
+	if (ctx->sw->recovered)
+		fprintf(stderr, "note: finished the interrupted %s\n", ctx->sw->recovered_what);
+	return EXIT_OK;
 }

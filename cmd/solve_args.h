@@ -1,7 +1,7 @@
 /*
  * What `stitch solve` and `stitch install` share: the request options
  * (--pin, --installed, --upgrade) and printing a resolver failure.
- * Implemented in cmd/solve.c.
+ * Implemented in cmd/solve_args.c.
  */
 #ifndef STITCH_CMD_SOLVE_ARGS_H
 #define STITCH_CMD_SOLVE_ARGS_H

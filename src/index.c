@@ -528,12 +528,38 @@ static int cmp_spec(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* Of each name, the package of the first repository that has it. */
+static void merge_visible(struct stitch_index *idx)
+{
+	size_t total = 0, n = 0;
+
+	for (size_t i = 0; i < idx->n_repos; i++)
+		total += idx->repos[i]->n_pkgs;
+	free(idx->visible);
+	idx->visible = xcalloc(total + 1, sizeof(*idx->visible));
+	if (idx->n_repos == 1) {
+		for (size_t k = 0; k < idx->repos[0]->n_pkgs; k++)
+			idx->visible[n++] = &idx->repos[0]->pkgs[k];
+	} else if (idx->n_repos > 1) {
+		struct ranked_pkg *all = xcalloc(total + 1, sizeof(*all));
+		size_t m = 0;
+		for (size_t i = 0; i < idx->n_repos; i++)
+			for (size_t k = 0; k < idx->repos[i]->n_pkgs; k++)
+				all[m++] = (struct ranked_pkg){&idx->repos[i]->pkgs[k], i};
+		qsort(all, m, sizeof(*all), cmp_ranked);
+		for (size_t i = 0; i < m; i++)
+			if (n == 0 || strcmp(idx->visible[n - 1]->name, all[i].pkg->name) != 0)
+				idx->visible[n++] = all[i].pkg;
+		free(all);
+	}
+	idx->n_visible = n;
+}
+
 int stitch_index_open(struct stitch_index **out, const struct stitch_repo_spec *specs,
                       size_t n_specs, const char *cache_dir, struct stitch_err *err)
 {
 	struct stitch_index *idx = xcalloc(1, sizeof(*idx));
 	struct spec_order *order = xcalloc(n_specs + 1, sizeof(*order));
-	size_t total = 0, n = 0;
 
 	*out = NULL;
 	for (size_t i = 0; i < n_specs; i++)
@@ -552,27 +578,9 @@ int stitch_index_open(struct stitch_index **out, const struct stitch_repo_spec *
 		/* Keep the merge order even when priorities tie. */
 		r->priority = order[i].spec->priority;
 		idx->repos[idx->n_repos++] = r;
-		total += r->n_pkgs;
 	}
 	free(order);
-	idx->visible = xcalloc(total + 1, sizeof(*idx->visible));
-	if (idx->n_repos == 1) {
-		for (size_t k = 0; k < idx->repos[0]->n_pkgs; k++)
-			idx->visible[n++] = &idx->repos[0]->pkgs[k];
-	} else if (idx->n_repos > 1) {
-		/* Overlay: of each name, keep the package of the first repository. */
-		struct ranked_pkg *all = xcalloc(total + 1, sizeof(*all));
-		size_t m = 0;
-		for (size_t i = 0; i < idx->n_repos; i++)
-			for (size_t k = 0; k < idx->repos[i]->n_pkgs; k++)
-				all[m++] = (struct ranked_pkg){&idx->repos[i]->pkgs[k], i};
-		qsort(all, m, sizeof(*all), cmp_ranked);
-		for (size_t i = 0; i < m; i++)
-			if (n == 0 || strcmp(idx->visible[n - 1]->name, all[i].pkg->name) != 0)
-				idx->visible[n++] = all[i].pkg;
-		free(all);
-	}
-	idx->n_visible = n;
+	merge_visible(idx);
 	*out = idx;
 	return 0;
 }
@@ -615,4 +623,44 @@ const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pk
 		if (stitch_version_cmp(pkg->versions[i].version, version) == 0)
 			return &pkg->versions[i];
 	return NULL;
+}
+
+int stitch_index_overlay(struct stitch_index *idx, const char *name, const char *file,
+                         const char *source_dir, struct stitch_err *err)
+{
+	struct stitch_buf text = STITCH_BUF_INIT;
+	struct stitch_repo *repo;
+	struct repo_store *st;
+	struct flat_view v;
+	char *url;
+	int rc;
+
+	if (stitch_read_file(file, &text, 0) != 0)
+		return stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", file,
+		                    strerror(errno));
+	repo = xcalloc(1, sizeof(*repo));
+	st = xcalloc(1, sizeof(*st));
+	flat_builder_init(&st->fb);
+	repo->store = st;
+	url = xasprintf("file://%s", source_dir);
+	rc = flat_parse_pin(&st->fb, file, name, url, text.buf, text.len, err);
+	free(url);
+	stitch_buf_release(&text);
+	if (rc) {
+		stitch_repo_free(repo);
+		return rc;
+	}
+	flat_builder_view(&st->fb, &v);
+	materialize(repo, st, &v);
+	repo->name = xasprintf("pin:%s", name);
+	repo->location = xstrdup(file);
+	repo->root = xstrdup(source_dir);
+	repo->priority = INT_MAX;
+	stitch_sha256_file(file, repo->content_sha256);
+	idx->repos = xrealloc(idx->repos, (idx->n_repos + 2) * sizeof(*idx->repos));
+	memmove(idx->repos + 1, idx->repos, idx->n_repos * sizeof(*idx->repos));
+	idx->repos[0] = repo;
+	idx->n_repos++;
+	merge_visible(idx);
+	return 0;
 }

@@ -128,6 +128,15 @@ int stitch_index_open(struct stitch_index **out, const struct stitch_repo_spec *
                       size_t n_specs, const char *cache_dir, struct stitch_err *err);
 void stitch_index_free(struct stitch_index *idx);
 
+/*
+ * Put a pinned checkout's own package object (file: its stitch.json, a
+ * package with one version) above every repository, in memory: package
+ * name, built from source_dir.  Nothing is written and nothing reloaded.
+ * Errors name the file, line and column, or the field.
+ */
+int stitch_index_overlay(struct stitch_index *idx, const char *name, const char *file,
+                         const char *source_dir, struct stitch_err *err);
+
 /* The visible package called name (overlay applied), or NULL. */
 const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const char *name);
 

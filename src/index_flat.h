@@ -88,6 +88,13 @@ uint32_t flat_intern(struct flat_builder *b, const char *s, size_t len);
  * Sort packages by name (versions are sorted when each package is added)
  * and compile the requirements (flat_compile_reqs).
  */
+/*
+ * A pinned checkout's own package object (data, read from file) as a
+ * repository of one package called name, whose one version's source is
+ * source_url.  STITCH_E_INDEX unless it has exactly one version.
+ */
+int flat_parse_pin(struct flat_builder *b, const char *file, const char *name,
+                   const char *source_url, const char *data, size_t len, struct stitch_err *err);
 void flat_builder_finish(struct flat_builder *b);
 /* Fill b's reqs and alts: see stitch_version.reqs (index_reqs.c). */
 void flat_compile_reqs(struct flat_builder *b);

@@ -620,3 +620,37 @@ int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *ex
 	json_decref(root);
 	return rc;
 }
+
+int flat_parse_pin(struct flat_builder *b, const char *file, const char *name,
+                   const char *source_url, const char *data, size_t len, struct stitch_err *err)
+{
+	json_t *root = load_json(file, data, len, err);
+	json_t *versions, *v;
+	const char *key;
+	char *doc_name;
+	int rc;
+
+	if (!root)
+		return STITCH_E_PARSE;
+	versions = json_object_get(root, "versions");
+	if (!json_is_object(root) || json_object_size(versions) != 1) {
+		json_decref(root);
+		return stitch_error(err, STITCH_E_INDEX,
+		                    "%s: expected a package object with exactly one version", file);
+	}
+	/* The pin names the package; its source is the checkout itself. */
+	json_object_set_new(root, "name", json_string(name));
+	json_object_foreach(versions, key, v)
+	{
+		if (json_is_object(v))
+			json_object_set_new(v, "source", json_pack("{s:s}", "url", source_url));
+	}
+	doc_name = xasprintf("pin-%s", name);
+	b->doc_name = flat_intern(b, doc_name, strlen(doc_name));
+	free(doc_name);
+	rc = parse_package(b, file, name, root, 0, err);
+	if (rc == 0)
+		flat_builder_finish(b);
+	json_decref(root);
+	return rc;
+}

@@ -65,4 +65,40 @@ const struct stitch_lock_pkg *stitch_lock_find(const struct stitch_lock *l, cons
 size_t stitch_lock_diff(const struct stitch_lock *a, const struct stitch_lock *b, char ***out,
                         char ***notes, size_t *n_notes);
 
+/* ---- lock_resolve.c ---- */
+
+struct stitch_index;
+struct stitch_state;
+struct stitch_project;
+struct stitch_target;
+struct stitch_version;
+struct stitch_buf;
+
+/* <project>/stitch.lock */
+char *stitch_lock_path(const struct stitch_project *p);
+
+/*
+ * Resolve project p for target t into a lock: versions, sources, recipes,
+ * repositories, toolchain, and the pins of st (the project's switch; may
+ * be NULL).  Prefers the versions of prefer, when given, else those st has
+ * installed; upgrade prefers the newest.  STITCH_E_UNSAT with the
+ * explanation in why when nothing fits.
+ */
+int stitch_lock_compute(const struct stitch_index *idx, struct stitch_state *st,
+                        const struct stitch_project *p, const struct stitch_target *t,
+                        const struct stitch_lock *prefer, bool upgrade, struct stitch_lock *out,
+                        struct stitch_buf *why, struct stitch_err *err);
+
+/*
+ * The index's versions for what l locks, checked: the lock is for this
+ * project and target, each version exists with the locked checksum and
+ * recipe, pins only with allow_pins, and the set is whole.  Errors name
+ * the package and what differs (STITCH_E_CONFLICT, STITCH_E_NOTFOUND,
+ * STITCH_E_CHECKSUM).  *out (free it) holds l->n_pkgs versions.
+ */
+int stitch_lock_versions(const struct stitch_index *idx, struct stitch_state *st,
+                         const struct stitch_project *p, const struct stitch_target *t,
+                         const struct stitch_lock *l, bool allow_pins,
+                         const struct stitch_version ***out, size_t *n_out, struct stitch_err *err);
+
 #endif
