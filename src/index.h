@@ -131,6 +131,9 @@ void stitch_index_free(struct stitch_index *idx);
 /* The visible package called name (overlay applied), or NULL. */
 const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const char *name);
 
+/* The same package's place in idx->visible, or -1. */
+long stitch_index_find_at(const struct stitch_index *idx, const char *name);
+
 /* The version of pkg with exactly this string (or an equal one), or NULL. */
 const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pkg,
                                                      const char *version);
