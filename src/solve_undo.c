@@ -129,11 +129,10 @@ static int uheap_pop(struct solver *s)
 	return KHEAP_ID(kheap_pop(&s->uheap));
 }
 
-/* Move clause cid's watch from position at (a false literal) to position k. */
-static void move_watch(struct solver *s, int cid, int at, int k)
+/* Take clause cid off the watch list of literal lit, keeping the others' order. */
+static void unwatch(struct solver *s, int lit, int cid)
 {
-	int *l = s->lits + s->cls[cid].off, t;
-	struct wlist *ws = &s->watches[l[at] ^ 1];
+	struct wlist *ws = &s->watches[lit];
 	int *wa = wl_ids(ws);
 
 	for (int i = 0; i < ws->n; i++) {
@@ -143,6 +142,14 @@ static void move_watch(struct solver *s, int cid, int at, int k)
 			break;
 		}
 	}
+}
+
+/* Move clause cid's watch from position at (a false literal) to position k. */
+static void move_watch(struct solver *s, int cid, int at, int k)
+{
+	int *l = s->lits + s->cls[cid].off, t;
+
+	unwatch(s, l[at] ^ 1, cid);
 	t = l[at], l[at] = l[k], l[k] = t;
 	watch_push(s, l[at] ^ 1, cid);
 }
@@ -309,17 +316,8 @@ void solve_rewatch(struct solver *s, int cid, int a, int b)
 {
 	int *l = s->lits + s->cls[cid].off, t;
 
-	for (int w = 0; w < 2; w++) {
-		struct wlist *ws = &s->watches[l[w] ^ 1];
-		int *wa = wl_ids(ws);
-		for (int i = 0; i < ws->n; i++) {
-			if (wa[i] == cid) {
-				memmove(wa + i, wa + i + 1, (size_t)(ws->n - i - 1) * sizeof(int));
-				ws->n--;
-				break;
-			}
-		}
-	}
+	unwatch(s, l[0] ^ 1, cid);
+	unwatch(s, l[1] ^ 1, cid);
 	t = l[0], l[0] = l[a], l[a] = t;
 	if (b == 0)
 		b = a;
