@@ -596,7 +596,7 @@ void stitch_index_free(struct stitch_index *idx)
 	free(idx);
 }
 
-const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const char *name)
+long stitch_index_find_at(const struct stitch_index *idx, const char *name)
 {
 	size_t lo = 0, hi = idx->n_visible;
 
@@ -604,13 +604,20 @@ const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp(idx->visible[mid]->name, name);
 		if (c == 0)
-			return idx->visible[mid];
+			return (long)mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return -1;
+}
+
+const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const char *name)
+{
+	long at = stitch_index_find_at(idx, name);
+
+	return at < 0 ? NULL : idx->visible[at];
 }
 
 const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pkg,

@@ -140,6 +140,9 @@ int stitch_index_overlay(struct stitch_index *idx, const char *name, const char 
 /* The visible package called name (overlay applied), or NULL. */
 const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const char *name);
 
+/* The same package's place in idx->visible, or -1. */
+long stitch_index_find_at(const struct stitch_index *idx, const char *name);
+
 /* The version of pkg with exactly this string (or an equal one), or NULL. */
 const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pkg,
                                                      const char *version);

@@ -14,7 +14,11 @@
 #include <string.h>
 
 #include "solve.h"
-#include "solve_int.h"
+#include "solve_explain.h"
+#include "solve_pool.h"
+#include "solve_rules.h"
+#include "solve_store.h"
+#include "solve_types.h"
 
 struct block {
 	int learn; /* learn id, or -1 for the final conflict */

@@ -1,6 +1,6 @@
 /*
  * The order in which the resolver decides open dependencies (see
- * solve_int.h): dependents before their dependencies.
+ * solve_order.h): dependents before their dependencies.
  *
  * Before the search, the packages reachable from the roots, the installed
  * packages and the pins through any version's depends (every alternative)
@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "solve_int.h"
+#include "solve_order.h"
+#include "solve_pool.h"
+#include "solve_types.h"
 
 /* Start loading the memory at p into the cache: only a hint. */
 #ifdef __GNUC__
@@ -30,104 +32,6 @@
 #else
 #define PREFETCH(p) ((void)(p))
 #endif
-
-/* The visible package named by the len bytes at name, or -1. */
-static int vis_find(const struct stitch_index *idx, const char *name, size_t len)
-{
-	size_t lo = 0, hi = idx->n_visible;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *m = idx->visible[mid]->name;
-		int c = strncmp(m, name, len);
-		if (c == 0 && m[len] != '\0')
-			c = 1;
-		if (c == 0)
-			return (int)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-int solve_vis_find(const struct stitch_index *idx, const char *name)
-{
-	return vis_find(idx, name, strlen(name));
-}
-
-static int tab_find(const struct name_tab *t, const char *name, size_t len);
-
-int solve_vis_lookup(const struct solver *s, const char *name)
-{
-	if (!s->vtab.slot)
-		return solve_vis_find(s->idx, name);
-	return tab_find(&s->vtab, name, strlen(name));
-}
-
-void solve_vis_release(struct solver *s)
-{
-	free(s->vtab.slot);
-	free(s->vtab.name);
-	s->vtab.slot = NULL;
-	s->vtab.name = NULL;
-}
-
-#define FNV_OFFSET 2166136261u
-#define FNV_PRIME 16777619u
-
-/* FNV-1a: take_name computes it while it scans a name. */
-static uint32_t hash_name(const char *s, size_t len)
-{
-	uint32_t h = FNV_OFFSET;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
-	return h;
-}
-
-static void tab_init(struct name_tab *t, const struct stitch_index *idx)
-{
-	size_t cap = 64;
-
-	while (cap < 2 * idx->n_visible + 2)
-		cap *= 2;
-	t->slot = xcalloc(cap, sizeof(*t->slot));
-	t->name = xcalloc(idx->n_visible + 1, sizeof(*t->name));
-	t->mask = cap - 1;
-	for (size_t i = 0; i < idx->n_visible; i++) {
-		const char *n = idx->visible[i]->name;
-		uint32_t h = hash_name(n, strlen(n));
-		size_t j = h & t->mask;
-		/* The names are scattered: start loading those a little ahead. */
-		if (i + 16 < idx->n_visible)
-			PREFETCH(idx->visible[i + 16]->name);
-		while (t->slot[j].vis)
-			j = (j + 1) & t->mask;
-		t->slot[j] = (struct name_slot){(uint32_t)i + 1, h};
-		t->name[i] = n;
-	}
-}
-
-/* tab_find, with h the hash_name of the len bytes at name. */
-static int tab_find_hashed(const struct name_tab *t, const char *name, size_t len, uint32_t h)
-{
-	for (size_t j = h & t->mask; t->slot[j].vis; j = (j + 1) & t->mask) {
-		const char *m;
-		if (t->slot[j].hash != h)
-			continue;
-		m = t->name[t->slot[j].vis - 1];
-		if (strncmp(m, name, len) == 0 && m[len] == '\0')
-			return (int)t->slot[j].vis - 1;
-	}
-	return -1;
-}
-
-static int tab_find(const struct name_tab *t, const char *name, size_t len)
-{
-	return tab_find_hashed(t, name, len, hash_name(name, len));
-}
 
 /* The bytes that end a name in a requirement string. */
 static const bool name_stop[256] = {
@@ -287,7 +191,7 @@ static bool take_compiled(struct lister *l, const int *vis, const struct stitch_
  */
 static const char *take_name(struct lister *l, const char *s, struct ivec *out)
 {
-	uint32_t key = (uint32_t)(unsigned char)s[0] << 8, h = FNV_OFFSET;
+	uint32_t key = (uint32_t)(unsigned char)s[0] << 8, h = SOLVE_FNV_OFFSET;
 	size_t len;
 	int v;
 
@@ -297,11 +201,11 @@ static const char *take_name(struct lister *l, const char *s, struct ivec *out)
 	len = seen_name(&l->seen, s, mix(key));
 	if (len)
 		return s + len;
-	/* A new name: its end and its hash_name in one pass. */
+	/* A new name: its end and its hash (solve_names_find) in one pass. */
 	for (; !name_stop[(unsigned char)s[len]]; len++)
-		h = (h ^ (unsigned char)s[len]) * FNV_PRIME;
+		h = (h ^ (unsigned char)s[len]) * SOLVE_FNV_PRIME;
 	seen_put(&l->seen, s, len, mix(key));
-	v = tab_find_hashed(l->tab, s, len, h);
+	v = solve_names_find(l->tab, s, len, h);
 	push_vis(l, v, out);
 	return s + len;
 }
@@ -398,28 +302,122 @@ struct frame {
 	int next; /* next successor to look at, counting down */
 };
 
-/*
- * Rank the visible packages reachable from the names in starts (visible
- * indices, in order of preference): s->vrank[i] is the rank of visible
- * package i, or -1 when it is not reachable.
- */
+/* Tarjan's strongly connected components, without recursion. */
+struct tarjan {
+	const struct stitch_index *idx;
+	struct lister lister;
+	int *pre; /* per visible package: 0 unvisited, else 1 + preorder */
+	int *low;
+	int *adj_off, *adj_n; /* its successors in adj */
+	bool *on; /* on stk */
+	struct ivec adj, stk;
+	struct ivec order; /* the components' members, one component after another */
+	struct ivec comp_end; /* where each component ends in order */
+	struct frame *fr;
+	size_t n_fr, cap_fr;
+	int counter;
+};
+
+static void tarjan_push(struct tarjan *t, int u)
+{
+	XGROW(t->fr, t->cap_fr, t->n_fr + 1);
+	t->fr[t->n_fr++] = (struct frame){u, -1};
+}
+
+/* First visit of u: number it and list its successors, without repeats. */
+static void tarjan_visit(struct tarjan *t, struct frame *f, int u)
+{
+	t->pre[u] = t->low[u] = ++t->counter;
+	ivec_push(&t->stk, u);
+	t->on[u] = true;
+	t->adj_off[u] = (int)t->adj.n;
+	successors(&t->lister, t->idx->visible[u], &t->adj);
+	t->adj_n[u] = (int)t->adj.n - t->adj_off[u];
+	f->next = t->adj_n[u];
+}
+
+/* u is finished: its parent learns its low, and a component root pops it. */
+static void tarjan_finish(struct tarjan *t, int u)
+{
+	t->n_fr--;
+	if (t->n_fr) {
+		int parent = t->fr[t->n_fr - 1].node;
+		if (t->low[u] < t->low[parent])
+			t->low[parent] = t->low[u];
+	}
+	if (t->low[u] == t->pre[u]) {
+		/* A component: pop it, keeping preorder within. */
+		size_t at = t->stk.n;
+		do
+			at--;
+		while (t->stk.a[at] != u);
+		for (size_t i = at; i < t->stk.n; i++) {
+			t->on[t->stk.a[i]] = false;
+			ivec_push(&t->order, t->stk.a[i]);
+		}
+		ivec_push(&t->comp_end, (int)t->order.n);
+		t->stk.n = at;
+	}
+}
+
+/* The depth-first search from st, which is not visited yet. */
+static void tarjan_from(struct tarjan *t, int st)
+{
+	tarjan_push(t, st);
+	while (t->n_fr) {
+		struct frame *f = &t->fr[t->n_fr - 1];
+		int u = f->node;
+		bool pushed = false;
+		if (f->next < 0)
+			tarjan_visit(t, f, u);
+		/* Successors last to first: the first dependency leads. */
+		while (f->next > 0) {
+			int w = t->adj.a[t->adj_off[u] + --f->next];
+			if (!t->pre[w]) {
+				tarjan_push(t, w);
+				pushed = true;
+				break;
+			}
+			if (t->on[w] && t->pre[w] < t->low[u])
+				t->low[u] = t->pre[w];
+		}
+		if (!pushed)
+			tarjan_finish(t, u);
+	}
+}
+
+static void tarjan_release(struct tarjan *t)
+{
+	free(t->pre);
+	free(t->low);
+	free(t->adj_off);
+	free(t->adj_n);
+	free(t->on);
+	free(t->adj.a);
+	free(t->lister.seen.e);
+	free(t->lister.fresh);
+	free(t->lister.fresh_alt);
+	free(t->lister.pushed);
+	free(t->stk.a);
+	free(t->order.a);
+	free(t->comp_end.a);
+	free(t->fr);
+}
+
 void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 {
 	const struct stitch_index *idx = s->idx;
 	size_t nv = idx->n_visible;
-	int *pre = xcalloc(nv + 1, sizeof(int)); /* 0 unvisited, else 1 + preorder */
-	int *low = xcalloc(nv + 1, sizeof(int));
-	int *adj_off = xcalloc(nv + 1, sizeof(int));
-	int *adj_n = xcalloc(nv + 1, sizeof(int));
-	bool *on = xcalloc(nv + 1, sizeof(bool));
-	struct ivec adj = {0}, stk = {0}, order = {0}, comp_end = {0};
-	struct lister lister = {.s = s, .idx = idx, .tab = &s->vtab};
-	struct frame *fr = NULL;
-	size_t n_fr = 0, cap_fr = 0;
-	int counter = 0;
+	struct tarjan t = {.idx = idx, .lister = {.s = s, .idx = idx, .tab = &s->vtab}};
+	int rank = 0;
 
-	tab_init(&s->vtab, idx);
-	lister.pushed = xcalloc(nv + 1, sizeof(*lister.pushed));
+	t.pre = xcalloc(nv + 1, sizeof(int));
+	t.low = xcalloc(nv + 1, sizeof(int));
+	t.adj_off = xcalloc(nv + 1, sizeof(int));
+	t.adj_n = xcalloc(nv + 1, sizeof(int));
+	t.on = xcalloc(nv + 1, sizeof(bool));
+	solve_names_init(&s->vtab, idx);
+	t.lister.pushed = xcalloc(nv + 1, sizeof(*t.lister.pushed));
 
 	s->vrank = xcalloc(nv + 1, sizeof(int));
 	for (size_t i = 0; i < nv; i++)
@@ -429,134 +427,23 @@ void solve_order_rank(struct solver *s, const int *starts, size_t n_starts)
 	 * Later starts first: the depth-first search finishes them first,
 	 * so in reverse finishing order the first root's packages lead.
 	 */
-	for (size_t k = n_starts; k-- > 0;) {
-		int st = starts[k];
-		if (st < 0 || pre[st])
-			continue;
-		XGROW(fr, cap_fr, n_fr + 1);
-		fr[n_fr++] = (struct frame){st, -1};
-		while (n_fr) {
-			struct frame *f = &fr[n_fr - 1];
-			int u = f->node;
-			if (f->next < 0) {
-				/* First visit: its successors, without repeats. */
-				const struct stitch_pkg *p = idx->visible[u];
-				pre[u] = low[u] = ++counter;
-				ivec_push(&stk, u);
-				on[u] = true;
-				adj_off[u] = (int)adj.n;
-				successors(&lister, p, &adj);
-				adj_n[u] = (int)adj.n - adj_off[u];
-				f->next = adj_n[u];
-			}
-			/* Successors last to first: the first dependency leads. */
-			bool pushed = false;
-			while (f->next > 0) {
-				int w = adj.a[adj_off[u] + --f->next];
-				if (!pre[w]) {
-					XGROW(fr, cap_fr, n_fr + 1);
-					fr[n_fr++] = (struct frame){w, -1};
-					pushed = true;
-					break;
-				}
-				if (on[w] && pre[w] < low[u])
-					low[u] = pre[w];
-			}
-			if (pushed)
-				continue;
-			/* u is finished. */
-			n_fr--;
-			if (n_fr) {
-				int parent = fr[n_fr - 1].node;
-				if (low[u] < low[parent])
-					low[parent] = low[u];
-			}
-			if (low[u] == pre[u]) {
-				/* A component: pop it, keeping preorder within. */
-				size_t at = stk.n;
-				do
-					at--;
-				while (stk.a[at] != u);
-				for (size_t i = at; i < stk.n; i++) {
-					on[stk.a[i]] = false;
-					ivec_push(&order, stk.a[i]);
-				}
-				ivec_push(&comp_end, (int)order.n);
-				stk.n = at;
-			}
-		}
-	}
+	for (size_t k = n_starts; k-- > 0;)
+		if (starts[k] >= 0 && !t.pre[starts[k]])
+			tarjan_from(&t, starts[k]);
 
 	/*
 	 * Components come out dependencies first: rank them in reverse, each
 	 * one's members in the order the search met them.
 	 */
-	{
-		int rank = 0;
-		for (size_t c = comp_end.n; c-- > 0;) {
-			int b = c ? comp_end.a[c - 1] : 0, e = comp_end.a[c];
-			for (int i = b; i < e; i++)
-				s->vrank[order.a[i]] = rank++;
-		}
+	for (size_t c = t.comp_end.n; c-- > 0;) {
+		int b = c ? t.comp_end.a[c - 1] : 0, e = t.comp_end.a[c];
+		for (int i = b; i < e; i++)
+			s->vrank[t.order.a[i]] = rank++;
 	}
-
-	free(pre);
-	free(low);
-	free(adj_off);
-	free(adj_n);
-	free(on);
-	free(adj.a);
-	free(lister.seen.e);
-	free(lister.fresh);
-	free(lister.fresh_alt);
-	free(lister.pushed);
-	free(stk.a);
-	free(order.a);
-	free(comp_end.a);
-	free(fr);
+	tarjan_release(&t);
 }
 
 /* ------------------------------------------------------------------ heap */
-
-/* Put key at place i or above it, moving greater keys down. */
-static void sift_up(struct kheap *h, size_t i, uint64_t key)
-{
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (h->a[parent] <= key)
-			break;
-		h->a[i] = h->a[parent];
-		i = parent;
-	}
-	h->a[i] = key;
-}
-
-void kheap_push(struct kheap *h, uint64_t key)
-{
-	XGROW(h->a, h->cap, h->n + 1);
-	sift_up(h, h->n++, key);
-}
-
-uint64_t kheap_pop(struct kheap *h)
-{
-	uint64_t top = h->a[0], last = h->a[--h->n];
-	size_t i = 0, n = h->n;
-
-	if (!n)
-		return top;
-	/*
-	 * The hole goes down to a leaf along the lesser children, and the
-	 * last key comes up from there: it mostly belongs near the bottom,
-	 * so that is about half the comparisons of sifting it down.
-	 */
-	for (size_t c; (c = 2 * i + 1) < n; i = c) {
-		if (c + 1 < n && h->a[c + 1] < h->a[c])
-			c++;
-		h->a[i] = h->a[c];
-	}
-	sift_up(h, i, last);
-	return top;
-}
 
 void solve_heap_push(struct solver *s, int aux)
 {

@@ -352,52 +352,6 @@ static void test_large_problem(void)
 	unlink(path);
 }
 
-/*
- * With STITCH_SOLVE_SAFE=retry the answer must be the plain search's own:
- * the same versions and the same search figures as STITCH_SOLVE_SAFE=1,
- * on problems where the two searches go different ways.
- */
-static void test_retry_answers_with_plain_search(void)
-{
-	int differ = 0;
-
-	for (uint64_t seed = 1; seed <= 300; seed++) {
-		uint64_t st = seed * 0x9E3779B97F4A7C15ULL + 1;
-		char path[sizeof(dir) + 32];
-		struct mb_case c;
-		struct stitch_index *idx;
-		struct stitch_solution plain = STITCH_SOLUTION_INIT, fast = STITCH_SOLUTION_INIT,
-		                       retry = STITCH_SOLUTION_INIT;
-		mb_generate(&c, xrng, &st);
-		snprintf(path, sizeof(path), "%s/retry.json", dir);
-		if (mb_write(&c, path) != 0 || !(idx = load(path)))
-			continue;
-		struct stitch_solve_request rq = mb_request(&c);
-		setenv("STITCH_SOLVE_SAFE", "1", 1);
-		int rp = stitch_solve(idx, &rq, &plain, NULL, NULL);
-		setenv("STITCH_SOLVE_SAFE", "retry", 1);
-		int rr = stitch_solve(idx, &rq, &retry, NULL, NULL);
-		unsetenv("STITCH_SOLVE_SAFE");
-		stitch_solve(idx, &rq, &fast, NULL, NULL);
-		CHECK_INT(rr, rp);
-		if (rp == 0) {
-			CHECK(retry.n == plain.n && memcmp(retry.chosen, plain.chosen,
-			                                   plain.n * sizeof(*plain.chosen)) == 0);
-			CHECK_INT(retry.stats.decisions, plain.stats.decisions);
-			CHECK_INT(retry.stats.conflicts, plain.stats.conflicts);
-			differ += fast.stats.decisions != plain.stats.decisions ||
-			          fast.stats.conflicts != plain.stats.conflicts;
-		}
-		stitch_solution_release(&plain);
-		stitch_solution_release(&retry);
-		stitch_solution_release(&fast);
-		stitch_index_free(idx);
-		unlink(path);
-	}
-	printf("# the two searches differ on %d problems\n", differ);
-	CHECK(differ > 0);
-}
-
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -409,14 +363,6 @@ int main(void)
 	RUN(test_pin_explanation);
 	RUN(test_property_brute_force);
 	RUN(test_large_problem);
-	/* The plain search, which answers when the first one's answer fails its check. */
-	setenv("STITCH_SOLVE_SAFE", "1", 1);
-	RUN(test_property_brute_force);
-	RUN(test_large_problem);
-	setenv("STITCH_SOLVE_SAFE", "retry", 1);
-	RUN(test_property_brute_force);
-	unsetenv("STITCH_SOLVE_SAFE");
-	RUN(test_retry_answers_with_plain_search);
 	char path[sizeof(dir) + 32];
 	snprintf(path, sizeof(path), "%s/fixed.json", dir);
 	unlink(path);

@@ -1,13 +1,16 @@
 /*
- * Private to the resolver (solve.c, solve_explain.c): the solver's state.
+ * Private to the resolver (solve*.c): the solver's state, as data.  Each
+ * layer's functions are declared in its own header (solve_pool.h up to
+ * solve_explain.h); this one only has the types and the accessors every
+ * layer reads them with.
  *
  * Variables are (package, version) pairs and "aux" variables, one per
  * distinct requirement string of a package: aux(p, R) is true when a
  * version of p whose depends (or conflicts) contain R is chosen.  A literal
  * is 2 * var + (1 when negated).
  */
-#ifndef STITCH_SOLVE_INT_H
-#define STITCH_SOLVE_INT_H
+#ifndef STITCH_SOLVE_TYPES_H
+#define STITCH_SOLVE_TYPES_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,6 +19,7 @@
 #include "index.h"
 #include "req.h"
 #include "solve.h"
+#include "solve_pool.h"
 #include "util.h"
 
 #define LIT(var, neg) (2 * (var) + ((neg) ? 1 : 0))
@@ -28,24 +32,10 @@
 #define REASON_IS_AMO(r) ((r) <= -2)
 #define REASON_AMO_VAR(r) (-(r)-2)
 
-struct ivec {
-	int *a;
-	size_t n, cap;
-};
-
-/* A heap of keys, each (order << 32 | id): compared without a lookup. */
-struct kheap {
-	uint64_t *a;
-	size_t n, cap;
-};
-
-#define KHEAP_KEY(order, id) ((uint64_t)(uint32_t)(order) << 32 | (uint32_t)(id))
-#define KHEAP_ID(k) ((int)(uint32_t)(k))
-
 /*
  * A watch list: the ids of the clauses that watch a literal.  Most hold
  * one or two: those are kept in the list itself (cap at most WL_INLINE),
- * next to its count; longer ones in the watch chunks (solve.c).
+ * next to its count; longer ones in the watch chunks (solve_store.c).
  */
 #define WL_INLINE 2
 
@@ -91,7 +81,7 @@ struct spkg {
 	int keep; /* its SVAR_KEEP variable, or -1 */
 	struct ivec ranges; /* AUX_DEP ids whose candidates are all versions of this */
 	struct ivec incoming; /* AUX_DEP ids with a candidate version of this */
-	struct ivec auxs; /* its own AUX_DEP and AUX_CONF ids (see find_aux) */
+	struct ivec auxs; /* its own AUX_DEP and AUX_CONF ids (see solve_rules.c) */
 	/* (these three grow with list_push, never with ivec_push) */
 	bool dirty; /* in s->dirty */
 	bool root; /* a root requirement has a version of it */
@@ -99,7 +89,7 @@ struct spkg {
 	int n_true; /* its versions true (more than one only before a conflict) */
 	int rank; /* decision order of its open dependencies (solve_order.c) */
 	int key_off; /* its versions' strings and keys in s->vstrs, s->vkeys, or -1 */
-	bool rmask_ok; /* rmask holds: see need_mask() (solve.c) */
+	bool rmask_ok; /* rmask holds: see solve_need_mask() (solve_prop.c) */
 	uint64_t rmask; /* up to 64 versions: those every true range on it allows */
 };
 
@@ -160,18 +150,6 @@ struct htab {
 	size_t cap, n;
 };
 
-/* Names of the visible packages, hashed (solve_order.c). */
-struct name_slot {
-	uint32_t vis; /* 0 empty, else 1 + visible index */
-	uint32_t hash; /* of its name, next to it: one cache miss per probe */
-};
-
-struct name_tab {
-	struct name_slot *slot;
-	const char **name; /* per visible index, without going through the package */
-	size_t mask;
-};
-
 /* A comparison of a version formula, placed among one package's versions. */
 struct scut {
 	const struct stitch_vformula *node;
@@ -194,7 +172,6 @@ struct solver {
 	const struct stitch_solve_request *rq;
 	struct stitch_err *err;
 	int fail; /* a STITCH_E_* met while expanding */
-	bool safe; /* backjump after a conflict instead of undo() (see stitch_solve) */
 	/*
 	 * The levels of the decisions on installed packages and roots: a
 	 * conflict there backjumps, as the preferences of section 5 rank
@@ -203,13 +180,13 @@ struct solver {
 	int root_level;
 	bool root_decision; /* decide() returned a decision on them */
 
-	char *arena; /* the big arrays' first places (see place_arena()) */
+	char *arena; /* the big arrays' first places (see solve_place_arena()) */
 	size_t arena_len;
 	struct svar *vars;
 	size_t n_vars, cap_vars;
 	signed char *val; /* per variable: -1 unassigned, 0 false, 1 true */
 	size_t cap_val;
-	struct wlist *watches; /* per literal; the lists are in wchunks (solve.c) */
+	struct wlist *watches; /* per literal; the lists are in wchunks (solve_store.c) */
 	size_t cap_watches;
 	struct wchunk *wchunks;
 	struct spkg *pkgs;
@@ -242,7 +219,7 @@ struct solver {
 	struct name_tab vtab; /* built by the ranking, kept for touch */
 	struct ivec rs; /* scratch for pick_dep */
 	struct ivec an[5]; /* scratch for analyze() */
-	struct ivec dirty; /* packages whose needed ranges changed (see check_dirty) */
+	struct ivec dirty; /* packages whose needed ranges changed (see solve_prop.c) */
 	uint64_t *bits; /* version bit sets (see saux.mask_off) */
 	size_t n_bits, cap_bits;
 	uint64_t *need; /* scratch bit set */
@@ -252,7 +229,7 @@ struct solver {
 	struct kheap uheap; /* scratch for undo(): variables to look at, by trail place */
 	struct kheap aheap; /* scratch for analyze(): the same, last first */
 	struct ivec pend; /* scratch for undo(): literal, reason pairs to imply */
-	struct ivec units; /* one-literal clauses met above level 0 (see assert_units) */
+	struct ivec units; /* one-literal clauses met above level 0 (see solve_search.c) */
 	struct scut *cuts; /* scratch for req_candidates */
 	size_t n_cuts, cap_cuts;
 	uint64_t *vkeys; /* see spkg.key_off */
@@ -288,53 +265,29 @@ static inline int lit_value(const struct solver *s, int lit)
 	return v < 0 ? -1 : (v ^ LIT_NEG(lit));
 }
 
-void ivec_grow(struct ivec *v);
-
-static inline void ivec_push(struct ivec *v, int x)
+/* Version bit sets (see spkg.open_off, saux.mask_off): words for p's versions. */
+static inline size_t nwords(const struct spkg *p)
 {
-	if (v->n == v->cap)
-		ivec_grow(v);
-	v->a[v->n++] = x;
+	return ((size_t)p->n + 63) / 64;
 }
 
-/* The spkg id of a package the search touched, or -1. */
-int solve_find_pkg(struct solver *s, const char *name);
+static inline void bit_set(uint64_t *b, int i)
+{
+	b[i / 64] |= (uint64_t)1 << (i % 64);
+}
 
-/* The index of name in idx->visible, or -1. */
-int solve_vis_find(const struct stitch_index *idx, const char *name);
+static inline bool bit_get(const uint64_t *b, int i)
+{
+	return (b[i / 64] >> (i % 64)) & 1;
+}
 
-/* The same, with the ranking's hashed names once they exist; and free them. */
-int solve_vis_lookup(const struct solver *s, const char *name);
-void solve_vis_release(struct solver *s);
-
-/*
- * The visible index of each package of repo, or -1 where a repository of
- * higher priority hides it (made on first use); NULL when repo is not one
- * of the index's.
- */
-const int *solve_repo_vis(struct solver *s, const struct stitch_repo *repo);
-
-/* Rank the packages reachable from starts (visible indices): s->vrank. */
-void solve_order_rank(struct solver *s, const int *starts, size_t n_starts);
-
-/* The heap of open dependencies (see struct solver). */
-void solve_heap_push(struct solver *s, int aux);
-void solve_heap_pop(struct solver *s);
-
-/* A kheap: add a key; take the least out. */
-void kheap_push(struct kheap *h, uint64_t key);
-uint64_t kheap_pop(struct kheap *h);
-
-/* Which versions of its package have aux's requirement: set[i] = 0 or 1. */
-void solve_aux_members(const struct solver *s, int aux, char *set);
-
-/* The literals of a reason (clause or AMO) of variable var into out. */
-void solve_reason_lits(const struct solver *s, int var, int reason, struct ivec *out);
-
-/*
- * Write the explanation of the final conflict (clause confl, everything
- * false at level 0) to why, and a one-line summary to err.
- */
-void solve_explain(struct solver *s, int confl, struct stitch_buf *why, struct stitch_err *err);
+/* Queue package pid for range propagation (see struct solver, dirty). */
+static inline void mark_dirty(struct solver *s, int pid)
+{
+	if (!s->pkgs[pid].dirty) {
+		s->pkgs[pid].dirty = true;
+		ivec_push(&s->dirty, pid);
+	}
+}
 
 #endif
