@@ -1,0 +1,439 @@
+/*
+ * Installed packages, their depends, files and symbols (state.h), on the
+ * database of state.c.
+ */
+#include "state.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state_int.h"
+#include "util.h"
+
+/* ---- installed packages ---- */
+
+static int put_files(struct stitch_state *st, const char *pkg, const struct stitch_file *files,
+                     size_t n, struct stitch_err *err)
+{
+	sqlite3_stmt *s = state_stmt(st, S_FILE_INS, err);
+
+	for (size_t i = 0; s && i < n; i++) {
+		const char *path = files[i].path, *slash;
+		int rc;
+
+		if (!path || !*path || path[0] == '/')
+			return stitch_error(
+			    err, STITCH_E_USAGE,
+			    "cannot record package '%s': file path '%s' is not relative", pkg,
+			    path ? path : "(null)");
+		slash = strrchr(path, '/');
+		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, slash ? slash + 1 : path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, pkg, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, files[i].sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, files[i].mode);
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)files[i].size);
+		rc = state_step_done(s);
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			char *owner = NULL;
+			if (stitch_state_owner_of(st, path, &owner, err))
+				return err ? err->code : STITCH_E_STATE;
+			if (owner && strcmp(owner, pkg) != 0)
+				rc = stitch_error(
+				    err, STITCH_E_CONFLICT,
+				    "cannot record package '%s': file '%s' is owned by '%s'", pkg,
+				    path, owner);
+			else
+				rc = stitch_error(
+				    err, STITCH_E_USAGE,
+				    "cannot record package '%s': file '%s' is listed twice", pkg,
+				    path);
+			free(owner);
+			return rc;
+		}
+		if (rc != SQLITE_OK)
+			return state_db_fail(st, err, "record file '%s' of package '%s'", path,
+			                     pkg);
+	}
+	return s ? 0 : STITCH_E_STATE;
+}
+
+static int put_symbols(struct stitch_state *st, const char *pkg, const struct stitch_symbol *syms,
+                       size_t n, struct stitch_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *owner = NULL;
+		sqlite3_stmt *s;
+		bool ours;
+		int rc;
+
+		if (!syms[i].symbol || !syms[i].file)
+			return stitch_error(
+			    err, STITCH_E_USAGE,
+			    "cannot record package '%s': symbol %zu has no name or file", pkg, i);
+		if ((rc = stitch_state_owner_of(st, syms[i].file, &owner, err)))
+			return rc;
+		ours = owner && strcmp(owner, pkg) == 0;
+		free(owner);
+		if (!ours)
+			return stitch_error(err, STITCH_E_USAGE,
+			                    "cannot record package '%s': symbol '%s' is in '%s', "
+			                    "which is not one of its files",
+			                    pkg, syms[i].symbol, syms[i].file);
+		if (!(s = state_stmt(st, S_SYM_INS, err)))
+			return STITCH_E_STATE;
+		sqlite3_bind_text(s, 1, syms[i].symbol, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, pkg, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, syms[i].file, -1, SQLITE_STATIC);
+		if (state_step_done(s) != SQLITE_OK)
+			return state_db_fail(st, err, "record symbol '%s' of package '%s'",
+			                     syms[i].symbol, pkg);
+	}
+	return 0;
+}
+
+static int put_row(struct stitch_state *st, const struct stitch_installed *p,
+                   struct stitch_err *err)
+{
+	sqlite3_stmt *s;
+
+	if (!(s = state_stmt(st, S_PKG_DEL, err)))
+		return STITCH_E_STATE;
+	sqlite3_bind_text(s, 1, p->name, -1, SQLITE_STATIC);
+	if (state_step_done(s) != SQLITE_OK)
+		return state_db_fail(st, err, "replace package '%s'", p->name);
+	if (!(s = state_stmt(st, S_PKG_INS, err)))
+		return STITCH_E_STATE;
+	state_bind_text(s, 1, p->name);
+	state_bind_text(s, 2, p->version);
+	state_bind_text(s, 3, p->source_sha256);
+	state_bind_text(s, 4, p->build_hash);
+	state_bind_text(s, 5, p->interface_hash);
+	state_bind_text(s, 6, p->repo);
+	sqlite3_bind_int(s, 7, p->pinned);
+	sqlite3_bind_int(s, 8, p->requested);
+	sqlite3_bind_int64(s, 9, state_now_or(p->installed_at));
+	if (state_step_done(s) != SQLITE_OK)
+		return state_db_fail(st, err, "record package '%s'", p->name);
+	for (size_t i = 0; i < p->n_depends; i++) {
+		if (!(s = state_stmt(st, S_DEP_INS, err)))
+			return STITCH_E_STATE;
+		state_bind_text(s, 1, p->name);
+		state_bind_text(s, 2, p->depends[i]);
+		if (state_step_done(s) != SQLITE_OK)
+			return state_db_fail(st, err, "record the depends of package '%s'",
+			                     p->name);
+	}
+	return 0;
+}
+
+int stitch_state_put_package(struct stitch_state *st, const struct stitch_installed *pkg,
+                             const struct stitch_file *files, size_t n_files,
+                             const struct stitch_symbol *syms, size_t n_syms,
+                             struct stitch_err *err)
+{
+	int rc;
+
+	if (!pkg->name || !pkg->version)
+		return stitch_error(err, STITCH_E_USAGE,
+		                    "cannot record a package without a name and a version");
+	if ((rc = state_sp_begin(st, "record a package", err)))
+		return rc;
+	rc = put_row(st, pkg, err);
+	if (!rc)
+		rc = put_files(st, pkg->name, files, n_files, err);
+	if (!rc)
+		rc = put_symbols(st, pkg->name, syms, n_syms, err);
+	return state_sp_end(st, rc, "record a package", err);
+}
+
+int stitch_state_remove_package(struct stitch_state *st, const char *name, struct stitch_err *err)
+{
+	return state_change_by_name(st, S_PKG_DEL, "package", name, 0, "remove package", err);
+}
+
+int stitch_state_set_requested(struct stitch_state *st, const char *name, bool requested,
+                               struct stitch_err *err)
+{
+	return state_change_by_name(st, S_PKG_REQ, "package", name, requested, "mark package", err);
+}
+
+struct strings {
+	char **v;
+	size_t n, cap;
+};
+
+static int string_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+{
+	struct strings *r = data;
+
+	(void)err;
+	XGROW(r->v, r->cap, r->n + 1);
+	r->v[r->n++] = state_col_str(row, 0);
+	return 0;
+}
+
+/* The first column of every row of id keyed by key, into *out; nothing on error. */
+static int query_strings(struct stitch_state *st, enum stmt_id id, const char *key, char ***out,
+                         size_t *n, const char *what, struct stitch_err *err)
+{
+	struct state_arg arg = {key, 0};
+	struct strings r = {NULL, 0, 0};
+	int rc = state_query(st, id, &arg, 1, string_row, &r, err, "%s", what);
+
+	if (rc) {
+		stitch_strings_free(r.v, r.n);
+		r.v = NULL;
+		r.n = 0;
+	}
+	*out = r.v;
+	*n = r.n;
+	return rc;
+}
+
+struct pkgs {
+	struct stitch_installed *v;
+	size_t n, cap;
+};
+
+static int pkg_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+{
+	struct pkgs *r = data;
+	struct stitch_installed *p;
+
+	(void)err;
+	XGROW(r->v, r->cap, r->n + 1);
+	p = &r->v[r->n++];
+	memset(p, 0, sizeof(*p));
+	p->name = state_col_str(row, 0);
+	p->version = state_col_str(row, 1);
+	p->source_sha256 = state_col_str(row, 2);
+	p->build_hash = state_col_str(row, 3);
+	p->interface_hash = state_col_str(row, 4);
+	p->repo = state_col_str(row, 5);
+	p->pinned = sqlite3_column_int(row, 6) != 0;
+	p->requested = sqlite3_column_int(row, 7) != 0;
+	p->installed_at = sqlite3_column_int64(row, 8);
+	return 0;
+}
+
+/* The packages of query id (keyed by name unless NULL), with their depends. */
+static int query_pkgs(struct stitch_state *st, enum stmt_id id, const char *name, struct pkgs *r,
+                      struct stitch_err *err)
+{
+	struct state_arg arg = {name, 0};
+	int rc;
+
+	if (name)
+		rc = state_query(st, id, &arg, 1, pkg_row, r, err, "read package '%s'", name);
+	else
+		rc = state_query(st, id, NULL, 0, pkg_row, r, err, "list packages");
+	for (size_t i = 0; !rc && i < r->n; i++)
+		rc = query_strings(st, S_DEP_OF, r->v[i].name, &r->v[i].depends, &r->v[i].n_depends,
+		                   "read the depends of a package", err);
+	if (rc) {
+		stitch_installed_free(r->v, r->n);
+		r->v = NULL;
+		r->n = 0;
+	}
+	return rc;
+}
+
+int stitch_state_get_package(struct stitch_state *st, const char *name,
+                             struct stitch_installed *out, struct stitch_err *err)
+{
+	struct pkgs r = {NULL, 0, 0};
+	int rc = query_pkgs(st, S_PKG_GET, name, &r, err);
+
+	memset(out, 0, sizeof(*out));
+	if (!rc && r.n == 0)
+		rc = stitch_error(err, STITCH_E_NOTFOUND,
+		                  "package '%s' is not installed in switch '%s'", name,
+		                  st->switch_dir);
+	if (!rc) {
+		*out = r.v[0]; /* the name is the key: one row at most */
+		r.n = 0;
+	}
+	stitch_installed_free(r.v, r.n);
+	return rc;
+}
+
+int stitch_state_list_packages(struct stitch_state *st, struct stitch_installed **out, size_t *n,
+                               struct stitch_err *err)
+{
+	struct pkgs r = {NULL, 0, 0};
+	int rc = query_pkgs(st, S_PKG_LIST, NULL, &r, err);
+
+	*out = r.v;
+	*n = r.n;
+	return rc;
+}
+
+int stitch_state_dependents_of(struct stitch_state *st, const char *name, char ***out, size_t *n,
+                               struct stitch_err *err)
+{
+	return query_strings(st, S_DEP_RDEPS, name, out, n, "read the dependents of a package",
+	                     err);
+}
+
+/* ---- files and symbols ---- */
+
+struct files {
+	struct stitch_file *v;
+	size_t n, cap;
+};
+
+static int file_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+{
+	struct files *r = data;
+	struct stitch_file *f;
+
+	(void)err;
+	XGROW(r->v, r->cap, r->n + 1);
+	f = &r->v[r->n++];
+	f->path = state_col_str(row, 0);
+	f->package = state_col_str(row, 1);
+	state_col_hash(row, 2, f->sha256);
+	f->mode = (uint32_t)sqlite3_column_int64(row, 3);
+	f->size = (uint64_t)sqlite3_column_int64(row, 4);
+	return 0;
+}
+
+static int query_files(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
+                       size_t n_args, struct stitch_file **out, size_t *n, const char *what,
+                       struct stitch_err *err)
+{
+	struct files r = {NULL, 0, 0};
+	int rc = state_query(st, id, args, n_args, file_row, &r, err, "%s", what);
+
+	if (rc) {
+		stitch_files_free(r.v, r.n);
+		r.v = NULL;
+		r.n = 0;
+	}
+	*out = r.v;
+	*n = r.n;
+	return rc;
+}
+
+int stitch_state_files_of(struct stitch_state *st, const char *name, struct stitch_file **out,
+                          size_t *n, struct stitch_err *err)
+{
+	struct state_arg arg = {name, 0};
+
+	return query_files(st, S_FILE_OF, &arg, 1, out, n, "list the files of a package", err);
+}
+
+int stitch_state_find_file_by_name(struct stitch_state *st, const char *name,
+                                   struct stitch_file **out, size_t *n, struct stitch_err *err)
+{
+	const char *base = strrchr(name, '/');
+	char *suffix = xasprintf("/%s", name);
+	struct state_arg args[2] = {{base ? base + 1 : name, 0}, {suffix, 0}};
+	int rc = query_files(st, S_FILE_BYNAME, args, 2, out, n, "look up a file by name", err);
+
+	free(suffix);
+	return rc;
+}
+
+static int owner_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+{
+	(void)err;
+	*(char **)data = state_col_str(row, 0);
+	return 0;
+}
+
+int stitch_state_owner_of(struct stitch_state *st, const char *path, char **pkg,
+                          struct stitch_err *err)
+{
+	struct state_arg arg = {path, 0};
+
+	*pkg = NULL;
+	return state_query(st, S_FILE_OWNER, &arg, 1, owner_row, pkg, err,
+	                   "look up the owner of '%s'", path);
+}
+
+struct symbols {
+	struct stitch_symbol *v;
+	size_t n, cap;
+};
+
+static int symbol_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+{
+	struct symbols *r = data;
+	struct stitch_symbol *y;
+
+	(void)err;
+	XGROW(r->v, r->cap, r->n + 1);
+	y = &r->v[r->n++];
+	y->symbol = state_col_str(row, 0);
+	y->package = state_col_str(row, 1);
+	y->file = state_col_str(row, 2);
+	return 0;
+}
+
+int stitch_state_find_symbol(struct stitch_state *st, const char *symbol,
+                             struct stitch_symbol **out, size_t *n, struct stitch_err *err)
+{
+	struct state_arg arg = {symbol, 0};
+	struct symbols r = {NULL, 0, 0};
+	int rc = state_query(st, S_SYM_FIND, &arg, 1, symbol_row, &r, err, "look up symbol '%s'",
+	                     symbol);
+
+	if (rc) {
+		stitch_symbols_free(r.v, r.n);
+		r.v = NULL;
+		r.n = 0;
+	}
+	*out = r.v;
+	*n = r.n;
+	return rc;
+}
+
+void stitch_installed_release(struct stitch_installed *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	free(p->version);
+	free(p->source_sha256);
+	free(p->build_hash);
+	free(p->interface_hash);
+	free(p->repo);
+	stitch_strings_free(p->depends, p->n_depends);
+	memset(p, 0, sizeof(*p));
+}
+
+void stitch_installed_free(struct stitch_installed *pkgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		stitch_installed_release(&pkgs[i]);
+	free(pkgs);
+}
+
+void stitch_files_free(struct stitch_file *files, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(files[i].path);
+		free(files[i].package);
+	}
+	free(files);
+}
+
+void stitch_symbols_free(struct stitch_symbol *syms, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(syms[i].symbol);
+		free(syms[i].package);
+		free(syms[i].file);
+	}
+	free(syms);
+}
+
+void stitch_strings_free(char **strings, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(strings[i]);
+	free(strings);
+}
