@@ -3,64 +3,70 @@
 #include "dl.h"
 
 #include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 const struct stitch_curl_api *stitch_curl_loaded;
 const struct stitch_archive_api *stitch_archive_loaded;
 
-static void *open_first(const char *const *names)
+static void *open_first(const char *const *names, struct stitch_err *err)
 {
 	void *h = NULL;
 
 	for (size_t i = 0; names[i] && !h; i++)
 		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		fprintf(stderr, "stitch: cannot load %s: %s\n", names[0], dlerror());
-		exit(127);
+		const char *why = dlerror();
+		stitch_error(err, STITCH_E_CONFIG, "cannot load %s", names[0]);
+		stitch_error_cause(err, "%s", why ? why : "not found");
 	}
 	return h;
 }
 
-static void *sym(void *h, const char *lib, const char *name)
+static int sym(void *h, const char *lib, const char *name, void **out, struct stitch_err *err)
 {
-	void *p = dlsym(h, name);
-
-	if (!p) {
-		fprintf(stderr, "stitch: %s has no function %s\n", lib, name);
-		exit(127);
-	}
-	return p;
+	if ((*out = dlsym(h, name)) != NULL)
+		return 0;
+	return stitch_error(err, STITCH_E_CONFIG, "cannot load %s: it has no function %s", lib,
+	                    name);
 }
 
-const struct stitch_curl_api *stitch_curl_load(void)
+int stitch_dl_load_curl(struct stitch_err *err)
 {
 	static const char *const names[] = {"libcurl.so.4", "libcurl.so", NULL};
 	static struct stitch_curl_api api;
 	void *h;
 
 	if (stitch_curl_loaded)
-		return stitch_curl_loaded;
-	h = open_first(names);
-#define LOAD(f) *(void **)&api.f = sym(h, names[0], #f);
+		return 0;
+	if (!(h = open_first(names, err)))
+		return STITCH_E_CONFIG;
+#define LOAD(f)                                                \
+	if (sym(h, names[0], #f, (void **)&api.f, err) != 0) { \
+		dlclose(h);                                    \
+		return STITCH_E_CONFIG;                        \
+	}
 	STITCH_CURL_FUNCTIONS(LOAD)
 #undef LOAD
 	stitch_curl_loaded = &api;
-	return &api;
+	return 0;
 }
 
-const struct stitch_archive_api *stitch_archive_load(void)
+int stitch_dl_load_archive(struct stitch_err *err)
 {
 	static const char *const names[] = {"libarchive.so.13", "libarchive.so", NULL};
 	static struct stitch_archive_api api;
 	void *h;
 
 	if (stitch_archive_loaded)
-		return stitch_archive_loaded;
-	h = open_first(names);
-#define LOAD(f) *(void **)&api.f = sym(h, names[0], #f);
+		return 0;
+	if (!(h = open_first(names, err)))
+		return STITCH_E_CONFIG;
+#define LOAD(f)                                                \
+	if (sym(h, names[0], #f, (void **)&api.f, err) != 0) { \
+		dlclose(h);                                    \
+		return STITCH_E_CONFIG;                        \
+	}
 	STITCH_ARCHIVE_FUNCTIONS(LOAD)
 #undef LOAD
 	stitch_archive_loaded = &api;
-	return &api;
+	return 0;
 }

@@ -41,8 +41,12 @@ static bool curl_ready;
 
 int fetch_curl_setup(struct stitch_err *err)
 {
+	int e;
+
 	if (curl_ready)
 		return 0;
+	if ((e = stitch_dl_load_curl(err)) != 0)
+		return e;
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK)
 		return stitch_error(err, STITCH_E_IO, "cannot initialise libcurl: %s",

@@ -182,12 +182,15 @@ static int is_compressed(const unsigned char *p, size_t n)
 static int decompress(const char *path, const struct stitch_buf *in, struct stitch_buf *out,
                       struct stitch_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *e;
 	char chunk[65536];
 	la_ssize_t n;
-	int rc = 0;
+	int rc;
 
+	if ((rc = stitch_dl_load_archive(err)) != 0)
+		return rc;
+	a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open_memory(a, in->buf, in->len) != ARCHIVE_OK ||
