@@ -591,21 +591,16 @@ void stitch_index_free(struct stitch_index *idx)
 	free(idx);
 }
 
+static const char *visible_name(const void *visible, size_t i)
+{
+	return ((const struct stitch_pkg *const *)visible)[i]->name;
+}
+
 const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const char *name)
 {
-	size_t lo = 0, hi = idx->n_visible;
+	long i = stitch_index_bsearch(idx->visible, idx->n_visible, visible_name, name);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(idx->visible[mid]->name, name);
-		if (c == 0)
-			return idx->visible[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return i < 0 ? NULL : idx->visible[i];
 }
 
 const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pkg,
