@@ -180,27 +180,18 @@ const char *stitch_state_db_path(const struct stitch_state *st)
 
 /* ---- errors and statements ---- */
 
-static int db_failv(struct stitch_state *st, struct stitch_err *err, const char *fmt, va_list ap)
+int state_db_fail(struct stitch_state *st, struct stitch_err *err, const char *fmt, ...)
 {
 	char what[512];
 	char cause[STITCH_ERR_MSG_MAX];
+	va_list ap;
 
-	/* sqlite's message first: formatting the phrase must not replace it */
 	snprintf(cause, sizeof(cause), "%s", sqlite3_errmsg(st->db));
+	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	stitch_error(err, STITCH_E_STATE, "cannot %s in '%s'", what, st->db_path);
 	return stitch_error_cause(err, "%s", cause);
-}
-
-int state_db_fail(struct stitch_state *st, struct stitch_err *err, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = db_failv(st, err, fmt, ap);
-	va_end(ap);
-	return rc;
 }
 
 sqlite3_stmt *state_stmt(struct stitch_state *st, enum stmt_id id, struct stitch_err *err)
@@ -276,13 +267,37 @@ int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg
 	} else if (rc == SQLITE_DONE) {
 		rc = 0;
 	} else {
+		char what[512];
+
 		va_start(ap, fmt);
-		rc = db_failv(st, err, fmt, ap);
+		vsnprintf(what, sizeof(what), fmt, ap);
 		va_end(ap);
+		rc = state_db_fail(st, err, "%s", what);
 	}
 	sqlite3_reset(s);
 	/* the arguments are borrowed: unbind them before they go */
 	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+int state_rows_add(sqlite3_stmt *row, void *data, struct stitch_err *err)
+{
+	struct state_rows *r = data;
+	void *elem;
+
+	r->v = xgrow(r->v, &r->cap, r->n + 1, r->size);
+	elem = (char *)r->v + r->n++ * r->size;
+	memset(elem, 0, r->size);
+	return r->read(row, elem, err);
+}
+
+int state_rows_end(struct state_rows *r, int rc)
+{
+	if (rc) {
+		r->release(r->v, r->n);
+		r->v = NULL;
+		r->n = 0;
+	}
 	return rc;
 }
 

@@ -106,20 +106,11 @@ static int change_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 	return 0;
 }
 
-struct entries {
-	struct stitch_history *v;
-	size_t n, cap;
-};
-
-static int entry_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+static int read_entry(sqlite3_stmt *row, void *elem, struct stitch_err *err)
 {
-	struct entries *r = data;
-	struct stitch_history *h;
+	struct stitch_history *h = elem;
 
 	(void)err;
-	XGROW(r->v, r->cap, r->n + 1);
-	h = &r->v[r->n++];
-	memset(h, 0, sizeof(*h));
 	h->id = sqlite3_column_int64(row, 0);
 	h->time = sqlite3_column_int64(row, 1);
 	h->command = state_col_str(row, 2);
@@ -127,24 +118,26 @@ static int entry_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 	return 0;
 }
 
+static void release_entries(void *v, size_t n)
+{
+	stitch_history_free(v, n);
+}
+
 int stitch_state_history_list(struct stitch_state *st, size_t limit, struct stitch_history **out,
                               size_t *n, struct stitch_err *err)
 {
 	struct state_arg arg = {NULL, limit ? (int64_t)limit : -1};
-	struct entries r = {NULL, 0, 0};
-	int rc = state_query(st, S_HIST_LIST, &arg, 1, entry_row, &r, err, "read history");
+	struct state_rows r = STATE_ROWS_INIT(struct stitch_history, read_entry, release_entries);
+	int rc = state_query(st, S_HIST_LIST, &arg, 1, state_rows_add, &r, err, "read history");
+	struct stitch_history *h = r.v;
 
 	for (size_t i = 0; !rc && i < r.n; i++) {
-		struct changes c = {st, &r.v[i], 0};
-		struct state_arg id = {NULL, r.v[i].id};
+		struct changes c = {st, &h[i], 0};
+		struct state_arg id = {NULL, h[i].id};
 
 		rc = state_query(st, S_HIST_CHG_LIST, &id, 1, change_row, &c, err, "read history");
 	}
-	if (rc) {
-		stitch_history_free(r.v, r.n);
-		r.v = NULL;
-		r.n = 0;
-	}
+	rc = state_rows_end(&r, rc);
 	*out = r.v;
 	*n = r.n;
 	return rc;

@@ -106,6 +106,29 @@ int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg
                 const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
 /*
+ * Rows of one type collected by a query: pass state_rows_add as on_row and
+ * the struct as data, then state_rows_end.  read fills one zeroed element
+ * from a row (returning 0, or a code to stop); release frees n elements
+ * and the array.
+ */
+struct state_rows {
+	size_t size; /* of one element */
+	int (*read)(sqlite3_stmt *row, void *elem, struct stitch_err *err);
+	void (*release)(void *v, size_t n);
+	void *v; /* the elements, n of them (cap allocated) */
+	size_t n, cap;
+};
+
+#define STATE_ROWS_INIT(type, read, release)            \
+	{                                               \
+		sizeof(type), read, release, NULL, 0, 0 \
+	}
+
+int state_rows_add(sqlite3_stmt *row, void *data, struct stitch_err *err);
+/* The query's result rc; when it is not 0 the rows are released and r is empty. */
+int state_rows_end(struct state_rows *r, int rc);
+
+/*
  * A savepoint around each writing call: its own transaction outside
  * stitch_state_begin, a nested one inside.  sp_begin fails with
  * STITCH_E_USAGE on a read-only state; sp_end(rc) releases the savepoint

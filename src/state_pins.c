@@ -48,19 +48,11 @@ int stitch_state_pin_remove(struct stitch_state *st, const char *name, struct st
 	return state_change_by_name(st, S_PIN_DEL, "pin", name, 0, "remove pin", err);
 }
 
-struct pins {
-	struct stitch_pin *v;
-	size_t n, cap;
-};
-
-static int pin_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+static int read_pin(sqlite3_stmt *row, void *elem, struct stitch_err *err)
 {
-	struct pins *r = data;
-	struct stitch_pin *p;
+	struct stitch_pin *p = elem;
 
 	(void)err;
-	XGROW(r->v, r->cap, r->n + 1);
-	p = &r->v[r->n++];
 	p->name = state_col_str(row, 0);
 	p->version = state_col_str(row, 1);
 	p->path = state_col_str(row, 2);
@@ -69,36 +61,38 @@ static int pin_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 	return 0;
 }
 
+static void release_pins(void *v, size_t n)
+{
+	stitch_pins_free(v, n);
+}
+
 int stitch_state_pin_get(struct stitch_state *st, const char *name, struct stitch_pin *out,
                          struct stitch_err *err)
 {
 	struct state_arg arg = {name, 0};
-	struct pins r = {NULL, 0, 0};
-	int rc = state_query(st, S_PIN_GET, &arg, 1, pin_row, &r, err, "read pin '%s'", name);
+	struct state_rows r = STATE_ROWS_INIT(struct stitch_pin, read_pin, release_pins);
+	int rc =
+	    state_query(st, S_PIN_GET, &arg, 1, state_rows_add, &r, err, "read pin '%s'", name);
 
 	memset(out, 0, sizeof(*out));
 	if (!rc && r.n == 0)
 		rc = stitch_error(err, STITCH_E_NOTFOUND, "pin '%s' is not in switch '%s'", name,
 		                  st->switch_dir);
 	if (!rc) {
-		*out = r.v[0]; /* the name is the key: one row at most */
+		*out = *(struct stitch_pin *)r.v; /* the name is the key: one row at most */
 		r.n = 0;
 	}
-	stitch_pins_free(r.v, r.n);
+	release_pins(r.v, r.n);
 	return rc;
 }
 
 int stitch_state_pin_list(struct stitch_state *st, struct stitch_pin **out, size_t *n,
                           struct stitch_err *err)
 {
-	struct pins r = {NULL, 0, 0};
-	int rc = state_query(st, S_PIN_LIST, NULL, 0, pin_row, &r, err, "list pins");
+	struct state_rows r = STATE_ROWS_INIT(struct stitch_pin, read_pin, release_pins);
+	int rc = state_query(st, S_PIN_LIST, NULL, 0, state_rows_add, &r, err, "list pins");
 
-	if (rc) {
-		stitch_pins_free(r.v, r.n);
-		r.v = NULL;
-		r.n = 0;
-	}
+	rc = state_rows_end(&r, rc);
 	*out = r.v;
 	*n = r.n;
 	return rc;
@@ -124,19 +118,11 @@ void stitch_pins_free(struct stitch_pin *pins, size_t n)
 
 /* ---- stat cache of pinned trees ---- */
 
-struct tree_stats {
-	struct stitch_tree_stat *v;
-	size_t n, cap;
-};
-
-static int tree_stat_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+static int read_tree_stat(sqlite3_stmt *row, void *elem, struct stitch_err *err)
 {
-	struct tree_stats *r = data;
-	struct stitch_tree_stat *t;
+	struct stitch_tree_stat *t = elem;
 
 	(void)err;
-	XGROW(r->v, r->cap, r->n + 1);
-	t = &r->v[r->n++];
 	t->relpath = state_col_str(row, 0);
 	t->size = (uint64_t)sqlite3_column_int64(row, 1);
 	t->mtime_ns = sqlite3_column_int64(row, 2);
@@ -147,19 +133,21 @@ static int tree_stat_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 	return 0;
 }
 
+static void release_tree_stats(void *v, size_t n)
+{
+	stitch_tree_stats_free(v, n);
+}
+
 int stitch_state_tree_stat_get(struct stitch_state *st, const char *pin,
                                struct stitch_tree_stat **out, size_t *n, struct stitch_err *err)
 {
 	struct state_arg arg = {pin, 0};
-	struct tree_stats r = {NULL, 0, 0};
-	int rc = state_query(st, S_TS_GET, &arg, 1, tree_stat_row, &r, err,
+	struct state_rows r =
+	    STATE_ROWS_INIT(struct stitch_tree_stat, read_tree_stat, release_tree_stats);
+	int rc = state_query(st, S_TS_GET, &arg, 1, state_rows_add, &r, err,
 	                     "read the stat cache of pin '%s'", pin);
 
-	if (rc) {
-		stitch_tree_stats_free(r.v, r.n);
-		r.v = NULL;
-		r.n = 0;
-	}
+	rc = state_rows_end(&r, rc);
 	*out = r.v;
 	*n = r.n;
 	return rc;

@@ -159,19 +159,16 @@ int stitch_state_set_requested(struct stitch_state *st, const char *name, bool r
 	return state_change_by_name(st, S_PKG_REQ, "package", name, requested, "mark package", err);
 }
 
-struct strings {
-	char **v;
-	size_t n, cap;
-};
-
-static int string_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+static int read_string(sqlite3_stmt *row, void *elem, struct stitch_err *err)
 {
-	struct strings *r = data;
-
 	(void)err;
-	XGROW(r->v, r->cap, r->n + 1);
-	r->v[r->n++] = state_col_str(row, 0);
+	*(char **)elem = state_col_str(row, 0);
 	return 0;
+}
+
+static void release_strings(void *v, size_t n)
+{
+	stitch_strings_free(v, n);
 }
 
 /* The first column of every row of id keyed by key, into *out; nothing on error. */
@@ -179,33 +176,20 @@ static int query_strings(struct stitch_state *st, enum stmt_id id, const char *k
                          size_t *n, const char *what, struct stitch_err *err)
 {
 	struct state_arg arg = {key, 0};
-	struct strings r = {NULL, 0, 0};
-	int rc = state_query(st, id, &arg, 1, string_row, &r, err, "%s", what);
+	struct state_rows r = STATE_ROWS_INIT(char *, read_string, release_strings);
+	int rc = state_query(st, id, &arg, 1, state_rows_add, &r, err, "%s", what);
 
-	if (rc) {
-		stitch_strings_free(r.v, r.n);
-		r.v = NULL;
-		r.n = 0;
-	}
+	rc = state_rows_end(&r, rc);
 	*out = r.v;
 	*n = r.n;
 	return rc;
 }
 
-struct pkgs {
-	struct stitch_installed *v;
-	size_t n, cap;
-};
-
-static int pkg_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+static int read_pkg(sqlite3_stmt *row, void *elem, struct stitch_err *err)
 {
-	struct pkgs *r = data;
-	struct stitch_installed *p;
+	struct stitch_installed *p = elem;
 
 	(void)err;
-	XGROW(r->v, r->cap, r->n + 1);
-	p = &r->v[r->n++];
-	memset(p, 0, sizeof(*p));
 	p->name = state_col_str(row, 0);
 	p->version = state_col_str(row, 1);
 	p->source_sha256 = state_col_str(row, 2);
@@ -218,32 +202,35 @@ static int pkg_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 	return 0;
 }
 
-/* The packages of query id (keyed by name unless NULL), with their depends. */
-static int query_pkgs(struct stitch_state *st, enum stmt_id id, const char *name, struct pkgs *r,
-                      struct stitch_err *err)
+static void release_pkgs(void *v, size_t n)
+{
+	stitch_installed_free(v, n);
+}
+
+/* The packages of query id (keyed by name unless NULL), with their depends, into r. */
+static int query_pkgs(struct stitch_state *st, enum stmt_id id, const char *name,
+                      struct state_rows *r, struct stitch_err *err)
 {
 	struct state_arg arg = {name, 0};
+	struct stitch_installed *p;
 	int rc;
 
 	if (name)
-		rc = state_query(st, id, &arg, 1, pkg_row, r, err, "read package '%s'", name);
+		rc =
+		    state_query(st, id, &arg, 1, state_rows_add, r, err, "read package '%s'", name);
 	else
-		rc = state_query(st, id, NULL, 0, pkg_row, r, err, "list packages");
+		rc = state_query(st, id, NULL, 0, state_rows_add, r, err, "list packages");
+	p = r->v;
 	for (size_t i = 0; !rc && i < r->n; i++)
-		rc = query_strings(st, S_DEP_OF, r->v[i].name, &r->v[i].depends, &r->v[i].n_depends,
+		rc = query_strings(st, S_DEP_OF, p[i].name, &p[i].depends, &p[i].n_depends,
 		                   "read the depends of a package", err);
-	if (rc) {
-		stitch_installed_free(r->v, r->n);
-		r->v = NULL;
-		r->n = 0;
-	}
-	return rc;
+	return state_rows_end(r, rc);
 }
 
 int stitch_state_get_package(struct stitch_state *st, const char *name,
                              struct stitch_installed *out, struct stitch_err *err)
 {
-	struct pkgs r = {NULL, 0, 0};
+	struct state_rows r = STATE_ROWS_INIT(struct stitch_installed, read_pkg, release_pkgs);
 	int rc = query_pkgs(st, S_PKG_GET, name, &r, err);
 
 	memset(out, 0, sizeof(*out));
@@ -252,17 +239,17 @@ int stitch_state_get_package(struct stitch_state *st, const char *name,
 		                  "package '%s' is not installed in switch '%s'", name,
 		                  st->switch_dir);
 	if (!rc) {
-		*out = r.v[0]; /* the name is the key: one row at most */
+		*out = *(struct stitch_installed *)r.v; /* the name is the key: one row at most */
 		r.n = 0;
 	}
-	stitch_installed_free(r.v, r.n);
+	release_pkgs(r.v, r.n);
 	return rc;
 }
 
 int stitch_state_list_packages(struct stitch_state *st, struct stitch_installed **out, size_t *n,
                                struct stitch_err *err)
 {
-	struct pkgs r = {NULL, 0, 0};
+	struct state_rows r = STATE_ROWS_INIT(struct stitch_installed, read_pkg, release_pkgs);
 	int rc = query_pkgs(st, S_PKG_LIST, NULL, &r, err);
 
 	*out = r.v;
@@ -279,19 +266,11 @@ int stitch_state_dependents_of(struct stitch_state *st, const char *name, char *
 
 /* ---- files and symbols ---- */
 
-struct files {
-	struct stitch_file *v;
-	size_t n, cap;
-};
-
-static int file_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+static int read_file(sqlite3_stmt *row, void *elem, struct stitch_err *err)
 {
-	struct files *r = data;
-	struct stitch_file *f;
+	struct stitch_file *f = elem;
 
 	(void)err;
-	XGROW(r->v, r->cap, r->n + 1);
-	f = &r->v[r->n++];
 	f->path = state_col_str(row, 0);
 	f->package = state_col_str(row, 1);
 	state_col_hash(row, 2, f->sha256);
@@ -300,18 +279,19 @@ static int file_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 	return 0;
 }
 
+static void release_files(void *v, size_t n)
+{
+	stitch_files_free(v, n);
+}
+
 static int query_files(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
                        size_t n_args, struct stitch_file **out, size_t *n, const char *what,
                        struct stitch_err *err)
 {
-	struct files r = {NULL, 0, 0};
-	int rc = state_query(st, id, args, n_args, file_row, &r, err, "%s", what);
+	struct state_rows r = STATE_ROWS_INIT(struct stitch_file, read_file, release_files);
+	int rc = state_query(st, id, args, n_args, state_rows_add, &r, err, "%s", what);
 
-	if (rc) {
-		stitch_files_free(r.v, r.n);
-		r.v = NULL;
-		r.n = 0;
-	}
+	rc = state_rows_end(&r, rc);
 	*out = r.v;
 	*n = r.n;
 	return rc;
@@ -337,55 +317,45 @@ int stitch_state_find_file_by_name(struct stitch_state *st, const char *name,
 	return rc;
 }
 
-static int owner_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
-{
-	(void)err;
-	*(char **)data = state_col_str(row, 0);
-	return 0;
-}
-
 int stitch_state_owner_of(struct stitch_state *st, const char *path, char **pkg,
                           struct stitch_err *err)
 {
 	struct state_arg arg = {path, 0};
+	struct state_rows r = STATE_ROWS_INIT(char *, read_string, release_strings);
+	int rc = state_query(st, S_FILE_OWNER, &arg, 1, state_rows_add, &r, err,
+	                     "look up the owner of '%s'", path);
 
-	*pkg = NULL;
-	return state_query(st, S_FILE_OWNER, &arg, 1, owner_row, pkg, err,
-	                   "look up the owner of '%s'", path);
+	rc = state_rows_end(&r, rc);
+	*pkg = r.n ? *(char **)r.v : NULL; /* the path is the key: one row at most */
+	free(r.v);
+	return rc;
 }
 
-struct symbols {
-	struct stitch_symbol *v;
-	size_t n, cap;
-};
-
-static int symbol_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+static int read_symbol(sqlite3_stmt *row, void *elem, struct stitch_err *err)
 {
-	struct symbols *r = data;
-	struct stitch_symbol *y;
+	struct stitch_symbol *y = elem;
 
 	(void)err;
-	XGROW(r->v, r->cap, r->n + 1);
-	y = &r->v[r->n++];
 	y->symbol = state_col_str(row, 0);
 	y->package = state_col_str(row, 1);
 	y->file = state_col_str(row, 2);
 	return 0;
 }
 
+static void release_symbols(void *v, size_t n)
+{
+	stitch_symbols_free(v, n);
+}
+
 int stitch_state_find_symbol(struct stitch_state *st, const char *symbol,
                              struct stitch_symbol **out, size_t *n, struct stitch_err *err)
 {
 	struct state_arg arg = {symbol, 0};
-	struct symbols r = {NULL, 0, 0};
-	int rc = state_query(st, S_SYM_FIND, &arg, 1, symbol_row, &r, err, "look up symbol '%s'",
-	                     symbol);
+	struct state_rows r = STATE_ROWS_INIT(struct stitch_symbol, read_symbol, release_symbols);
+	int rc = state_query(st, S_SYM_FIND, &arg, 1, state_rows_add, &r, err,
+	                     "look up symbol '%s'", symbol);
 
-	if (rc) {
-		stitch_symbols_free(r.v, r.n);
-		r.v = NULL;
-		r.n = 0;
-	}
+	rc = state_rows_end(&r, rc);
 	*out = r.v;
 	*n = r.n;
 	return rc;
