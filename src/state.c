@@ -245,11 +245,10 @@ int64_t state_now_or(int64_t t)
 }
 
 int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
-                size_t n_args, state_row_fn *on_row, void *data, struct stitch_err *err,
-                const char *fmt, ...)
+                size_t n_args, state_row_fn *on_row, void *data, const char *what,
+                const char *subject, struct stitch_err *err)
 {
 	sqlite3_stmt *s = state_stmt(st, id, err);
-	va_list ap;
 	int rc, stop = 0;
 
 	if (!s)
@@ -262,18 +261,14 @@ int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && !(stop = on_row(s, data, err)))
 		;
-	if (stop) {
+	if (stop)
 		rc = stop;
-	} else if (rc == SQLITE_DONE) {
+	else if (rc == SQLITE_DONE)
 		rc = 0;
-	} else {
-		char what[512];
-
-		va_start(ap, fmt);
-		vsnprintf(what, sizeof(what), fmt, ap);
-		va_end(ap);
+	else if (subject)
+		rc = state_db_fail(st, err, "%s '%s'", what, subject);
+	else
 		rc = state_db_fail(st, err, "%s", what);
-	}
 	sqlite3_reset(s);
 	/* the arguments are borrowed: unbind them before they go */
 	sqlite3_clear_bindings(s);
@@ -283,21 +278,35 @@ int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg
 int state_rows_add(sqlite3_stmt *row, void *data, struct stitch_err *err)
 {
 	struct state_rows *r = data;
+	size_t size = r->kind->size;
 	void *elem;
 
-	r->v = xgrow(r->v, &r->cap, r->n + 1, r->size);
-	elem = (char *)r->v + r->n++ * r->size;
-	memset(elem, 0, r->size);
-	return r->read(row, elem, err);
+	r->v = xgrow(r->v, &r->cap, r->n + 1, size);
+	elem = (char *)r->v + r->n++ * size;
+	memset(elem, 0, size);
+	return r->kind->read(row, elem, err);
 }
 
 int state_rows_end(struct state_rows *r, int rc)
 {
 	if (rc) {
-		r->release(r->v, r->n);
+		r->kind->release(r->v, r->n);
 		r->v = NULL;
 		r->n = 0;
 	}
+	return rc;
+}
+
+int state_query_rows(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
+                     size_t n_args, const struct state_rows_kind *kind, void *out, size_t *n,
+                     const char *what, const char *subject, struct stitch_err *err)
+{
+	struct state_rows r = STATE_ROWS_INIT(kind);
+	int rc = state_query(st, id, args, n_args, state_rows_add, &r, what, subject, err);
+
+	rc = state_rows_end(&r, rc);
+	memcpy(out, &r.v, sizeof(r.v)); /* out is a T **: store the array as one */
+	*n = r.n;
 	return rc;
 }
 
@@ -433,7 +442,7 @@ static int int_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 static int pragma_int(struct stitch_state *st, enum stmt_id id, int *out, struct stitch_err *err)
 {
 	struct int_result r = {0, false};
-	int rc = state_query(st, id, NULL, 0, int_row, &r, err, "read the schema version");
+	int rc = state_query(st, id, NULL, 0, int_row, &r, "read the schema version", NULL, err);
 
 	if (!rc && !r.found)
 		rc = state_db_fail(st, err, "read the schema version");
@@ -725,7 +734,7 @@ static int str_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 int stitch_state_journal_get(struct stitch_state *st, char **op_json, struct stitch_err *err)
 {
 	*op_json = NULL;
-	return state_query(st, S_JRN_GET, NULL, 0, str_row, op_json, err, "read the journal");
+	return state_query(st, S_JRN_GET, NULL, 0, str_row, op_json, "read the journal", NULL, err);
 }
 
 int stitch_state_journal_clear(struct stitch_state *st, struct stitch_err *err)

@@ -123,19 +123,24 @@ static void release_entries(void *v, size_t n)
 	stitch_history_free(v, n);
 }
 
+static const struct state_rows_kind entry_rows = {sizeof(struct stitch_history), read_entry,
+                                                  release_entries};
+
 int stitch_state_history_list(struct stitch_state *st, size_t limit, struct stitch_history **out,
                               size_t *n, struct stitch_err *err)
 {
 	struct state_arg arg = {NULL, limit ? (int64_t)limit : -1};
-	struct state_rows r = STATE_ROWS_INIT(struct stitch_history, read_entry, release_entries);
-	int rc = state_query(st, S_HIST_LIST, &arg, 1, state_rows_add, &r, err, "read history");
+	struct state_rows r = STATE_ROWS_INIT(&entry_rows);
+	int rc =
+	    state_query(st, S_HIST_LIST, &arg, 1, state_rows_add, &r, "read history", NULL, err);
 	struct stitch_history *h = r.v;
 
 	for (size_t i = 0; !rc && i < r.n; i++) {
 		struct changes c = {st, &h[i], 0};
-		struct state_arg id = {NULL, h[i].id};
 
-		rc = state_query(st, S_HIST_CHG_LIST, &id, 1, change_row, &c, err, "read history");
+		arg.num = h[i].id;
+		rc = state_query(st, S_HIST_CHG_LIST, &arg, 1, change_row, &c, "read history", NULL,
+		                 err);
 	}
 	rc = state_rows_end(&r, rc);
 	*out = r.v;

@@ -97,36 +97,48 @@ typedef int state_row_fn(sqlite3_stmt *row, void *data, struct stitch_err *err);
  * Run statement id with args bound to ?1, ?2, ... (borrowed for the call)
  * and call on_row for every row, in order; the statement is reset and
  * unbound after.  Returns 0, what on_row returned when it stopped, or
- * STITCH_E_STATE from sqlite, reported as "cannot <fmt ...> in '<db>'".
- * On error the rows already given to on_row stay with data, for the caller
- * to free.
+ * STITCH_E_STATE from sqlite, reported as "cannot <what> '<subject>' in
+ * '<db>'" (without the subject when it is NULL).  On error the rows
+ * already given to on_row stay with data, for the caller to free.
  */
 int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
-                size_t n_args, state_row_fn *on_row, void *data, struct stitch_err *err,
-                const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+                size_t n_args, state_row_fn *on_row, void *data, const char *what,
+                const char *subject, struct stitch_err *err);
 
 /*
- * Rows of one type collected by a query: pass state_rows_add as on_row and
- * the struct as data, then state_rows_end.  read fills one zeroed element
- * from a row (returning 0, or a code to stop); release frees n elements
- * and the array.
+ * Rows of one type: the size of an element, a function filling a zeroed
+ * element from a row (0, or a code to stop), and one freeing n elements
+ * with their array (the type's _free function).
  */
-struct state_rows {
-	size_t size; /* of one element */
+struct state_rows_kind {
+	size_t size;
 	int (*read)(sqlite3_stmt *row, void *elem, struct stitch_err *err);
 	void (*release)(void *v, size_t n);
-	void *v; /* the elements, n of them (cap allocated) */
+};
+
+/* Rows being collected: pass state_rows_add as on_row and this as data. */
+struct state_rows {
+	const struct state_rows_kind *kind;
+	void *v; /* n elements, room for cap */
 	size_t n, cap;
 };
 
-#define STATE_ROWS_INIT(type, read, release)            \
-	{                                               \
-		sizeof(type), read, release, NULL, 0, 0 \
+#define STATE_ROWS_INIT(kind)    \
+	{                        \
+		kind, NULL, 0, 0 \
 	}
 
 int state_rows_add(sqlite3_stmt *row, void *data, struct stitch_err *err);
-/* The query's result rc; when it is not 0 the rows are released and r is empty. */
+/* Returns rc; when it is not 0 the rows are released and r is left empty. */
 int state_rows_end(struct state_rows *r, int rc);
+/*
+ * state_query collecting every row as kind: the array goes to *out (out is
+ * a T ** for elements of type T) and its length to *n; on error *out is
+ * NULL and *n 0.
+ */
+int state_query_rows(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
+                     size_t n_args, const struct state_rows_kind *kind, void *out, size_t *n,
+                     const char *what, const char *subject, struct stitch_err *err);
 
 /*
  * A savepoint around each writing call: its own transaction outside

@@ -66,36 +66,32 @@ static void release_pins(void *v, size_t n)
 	stitch_pins_free(v, n);
 }
 
+static const struct state_rows_kind pin_rows = {sizeof(struct stitch_pin), read_pin, release_pins};
+
 int stitch_state_pin_get(struct stitch_state *st, const char *name, struct stitch_pin *out,
                          struct stitch_err *err)
 {
 	struct state_arg arg = {name, 0};
-	struct state_rows r = STATE_ROWS_INIT(struct stitch_pin, read_pin, release_pins);
-	int rc =
-	    state_query(st, S_PIN_GET, &arg, 1, state_rows_add, &r, err, "read pin '%s'", name);
+	struct stitch_pin *p;
+	size_t n;
+	int rc = state_query_rows(st, S_PIN_GET, &arg, 1, &pin_rows, &p, &n, "read pin", name, err);
 
 	memset(out, 0, sizeof(*out));
-	if (!rc && r.n == 0)
+	if (!rc && n == 0)
 		rc = stitch_error(err, STITCH_E_NOTFOUND, "pin '%s' is not in switch '%s'", name,
 		                  st->switch_dir);
 	if (!rc) {
-		*out = *(struct stitch_pin *)r.v; /* the name is the key: one row at most */
-		r.n = 0;
+		*out = p[0]; /* the name is the key: one row at most */
+		n = 0;
 	}
-	release_pins(r.v, r.n);
+	stitch_pins_free(p, n);
 	return rc;
 }
 
 int stitch_state_pin_list(struct stitch_state *st, struct stitch_pin **out, size_t *n,
                           struct stitch_err *err)
 {
-	struct state_rows r = STATE_ROWS_INIT(struct stitch_pin, read_pin, release_pins);
-	int rc = state_query(st, S_PIN_LIST, NULL, 0, state_rows_add, &r, err, "list pins");
-
-	rc = state_rows_end(&r, rc);
-	*out = r.v;
-	*n = r.n;
-	return rc;
+	return state_query_rows(st, S_PIN_LIST, NULL, 0, &pin_rows, out, n, "list pins", NULL, err);
 }
 
 void stitch_pin_release(struct stitch_pin *pin)
@@ -138,19 +134,16 @@ static void release_tree_stats(void *v, size_t n)
 	stitch_tree_stats_free(v, n);
 }
 
+static const struct state_rows_kind tree_stat_rows = {sizeof(struct stitch_tree_stat),
+                                                      read_tree_stat, release_tree_stats};
+
 int stitch_state_tree_stat_get(struct stitch_state *st, const char *pin,
                                struct stitch_tree_stat **out, size_t *n, struct stitch_err *err)
 {
 	struct state_arg arg = {pin, 0};
-	struct state_rows r =
-	    STATE_ROWS_INIT(struct stitch_tree_stat, read_tree_stat, release_tree_stats);
-	int rc = state_query(st, S_TS_GET, &arg, 1, state_rows_add, &r, err,
-	                     "read the stat cache of pin '%s'", pin);
 
-	rc = state_rows_end(&r, rc);
-	*out = r.v;
-	*n = r.n;
-	return rc;
+	return state_query_rows(st, S_TS_GET, &arg, 1, &tree_stat_rows, out, n,
+	                        "read the stat cache of pin", pin, err);
 }
 
 static int pin_exists(struct stitch_state *st, const char *pin, struct stitch_err *err)

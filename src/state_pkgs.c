@@ -171,19 +171,7 @@ static void release_strings(void *v, size_t n)
 	stitch_strings_free(v, n);
 }
 
-/* The first column of every row of id keyed by key, into *out; nothing on error. */
-static int query_strings(struct stitch_state *st, enum stmt_id id, const char *key, char ***out,
-                         size_t *n, const char *what, struct stitch_err *err)
-{
-	struct state_arg arg = {key, 0};
-	struct state_rows r = STATE_ROWS_INIT(char *, read_string, release_strings);
-	int rc = state_query(st, id, &arg, 1, state_rows_add, &r, err, "%s", what);
-
-	rc = state_rows_end(&r, rc);
-	*out = r.v;
-	*n = r.n;
-	return rc;
-}
+static const struct state_rows_kind string_rows = {sizeof(char *), read_string, release_strings};
 
 static int read_pkg(sqlite3_stmt *row, void *elem, struct stitch_err *err)
 {
@@ -207,61 +195,69 @@ static void release_pkgs(void *v, size_t n)
 	stitch_installed_free(v, n);
 }
 
-/* The packages of query id (keyed by name unless NULL), with their depends, into r. */
+static const struct state_rows_kind pkg_rows = {sizeof(struct stitch_installed), read_pkg,
+                                                release_pkgs};
+
+/* The packages of query id (keyed by name unless NULL), with their depends. */
 static int query_pkgs(struct stitch_state *st, enum stmt_id id, const char *name,
-                      struct state_rows *r, struct stitch_err *err)
+                      struct stitch_installed **out, size_t *n, struct stitch_err *err)
 {
 	struct state_arg arg = {name, 0};
 	struct stitch_installed *p;
 	int rc;
 
 	if (name)
-		rc =
-		    state_query(st, id, &arg, 1, state_rows_add, r, err, "read package '%s'", name);
+		rc = state_query_rows(st, id, &arg, 1, &pkg_rows, &p, n, "read package", name, err);
 	else
-		rc = state_query(st, id, NULL, 0, state_rows_add, r, err, "list packages");
-	p = r->v;
-	for (size_t i = 0; !rc && i < r->n; i++)
-		rc = query_strings(st, S_DEP_OF, p[i].name, &p[i].depends, &p[i].n_depends,
-		                   "read the depends of a package", err);
-	return state_rows_end(r, rc);
+		rc =
+		    state_query_rows(st, id, NULL, 0, &pkg_rows, &p, n, "list packages", NULL, err);
+	for (size_t i = 0; !rc && i < *n; i++) {
+		arg.text = p[i].name;
+		rc = state_query_rows(st, S_DEP_OF, &arg, 1, &string_rows, &p[i].depends,
+		                      &p[i].n_depends, "read the depends of a package", NULL, err);
+	}
+	if (rc) {
+		stitch_installed_free(p, *n);
+		p = NULL;
+		*n = 0;
+	}
+	*out = p;
+	return rc;
 }
 
 int stitch_state_get_package(struct stitch_state *st, const char *name,
                              struct stitch_installed *out, struct stitch_err *err)
 {
-	struct state_rows r = STATE_ROWS_INIT(struct stitch_installed, read_pkg, release_pkgs);
-	int rc = query_pkgs(st, S_PKG_GET, name, &r, err);
+	struct stitch_installed *p;
+	size_t n;
+	int rc = query_pkgs(st, S_PKG_GET, name, &p, &n, err);
 
 	memset(out, 0, sizeof(*out));
-	if (!rc && r.n == 0)
+	if (!rc && n == 0)
 		rc = stitch_error(err, STITCH_E_NOTFOUND,
 		                  "package '%s' is not installed in switch '%s'", name,
 		                  st->switch_dir);
 	if (!rc) {
-		*out = *(struct stitch_installed *)r.v; /* the name is the key: one row at most */
-		r.n = 0;
+		*out = p[0]; /* the name is the key: one row at most */
+		n = 0;
 	}
-	release_pkgs(r.v, r.n);
+	stitch_installed_free(p, n);
 	return rc;
 }
 
 int stitch_state_list_packages(struct stitch_state *st, struct stitch_installed **out, size_t *n,
                                struct stitch_err *err)
 {
-	struct state_rows r = STATE_ROWS_INIT(struct stitch_installed, read_pkg, release_pkgs);
-	int rc = query_pkgs(st, S_PKG_LIST, NULL, &r, err);
-
-	*out = r.v;
-	*n = r.n;
-	return rc;
+	return query_pkgs(st, S_PKG_LIST, NULL, out, n, err);
 }
 
 int stitch_state_dependents_of(struct stitch_state *st, const char *name, char ***out, size_t *n,
                                struct stitch_err *err)
 {
-	return query_strings(st, S_DEP_RDEPS, name, out, n, "read the dependents of a package",
-	                     err);
+	struct state_arg arg = {name, 0};
+
+	return state_query_rows(st, S_DEP_RDEPS, &arg, 1, &string_rows, out, n,
+	                        "read the dependents of a package", NULL, err);
 }
 
 /* ---- files and symbols ---- */
@@ -284,25 +280,16 @@ static void release_files(void *v, size_t n)
 	stitch_files_free(v, n);
 }
 
-static int query_files(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
-                       size_t n_args, struct stitch_file **out, size_t *n, const char *what,
-                       struct stitch_err *err)
-{
-	struct state_rows r = STATE_ROWS_INIT(struct stitch_file, read_file, release_files);
-	int rc = state_query(st, id, args, n_args, state_rows_add, &r, err, "%s", what);
-
-	rc = state_rows_end(&r, rc);
-	*out = r.v;
-	*n = r.n;
-	return rc;
-}
+static const struct state_rows_kind file_rows = {sizeof(struct stitch_file), read_file,
+                                                 release_files};
 
 int stitch_state_files_of(struct stitch_state *st, const char *name, struct stitch_file **out,
                           size_t *n, struct stitch_err *err)
 {
 	struct state_arg arg = {name, 0};
 
-	return query_files(st, S_FILE_OF, &arg, 1, out, n, "list the files of a package", err);
+	return state_query_rows(st, S_FILE_OF, &arg, 1, &file_rows, out, n,
+	                        "list the files of a package", NULL, err);
 }
 
 int stitch_state_find_file_by_name(struct stitch_state *st, const char *name,
@@ -311,7 +298,8 @@ int stitch_state_find_file_by_name(struct stitch_state *st, const char *name,
 	const char *base = strrchr(name, '/');
 	char *suffix = xasprintf("/%s", name);
 	struct state_arg args[2] = {{base ? base + 1 : name, 0}, {suffix, 0}};
-	int rc = query_files(st, S_FILE_BYNAME, args, 2, out, n, "look up a file by name", err);
+	int rc = state_query_rows(st, S_FILE_BYNAME, args, 2, &file_rows, out, n,
+	                          "look up a file by name", NULL, err);
 
 	free(suffix);
 	return rc;
@@ -321,13 +309,13 @@ int stitch_state_owner_of(struct stitch_state *st, const char *path, char **pkg,
                           struct stitch_err *err)
 {
 	struct state_arg arg = {path, 0};
-	struct state_rows r = STATE_ROWS_INIT(char *, read_string, release_strings);
-	int rc = state_query(st, S_FILE_OWNER, &arg, 1, state_rows_add, &r, err,
-	                     "look up the owner of '%s'", path);
+	char **owners;
+	size_t n;
+	int rc = state_query_rows(st, S_FILE_OWNER, &arg, 1, &string_rows, &owners, &n,
+	                          "look up the owner of", path, err);
 
-	rc = state_rows_end(&r, rc);
-	*pkg = r.n ? *(char **)r.v : NULL; /* the path is the key: one row at most */
-	free(r.v);
+	*pkg = n ? owners[0] : NULL; /* the path is the key: one row at most */
+	free(owners);
 	return rc;
 }
 
@@ -347,18 +335,16 @@ static void release_symbols(void *v, size_t n)
 	stitch_symbols_free(v, n);
 }
 
+static const struct state_rows_kind symbol_rows = {sizeof(struct stitch_symbol), read_symbol,
+                                                   release_symbols};
+
 int stitch_state_find_symbol(struct stitch_state *st, const char *symbol,
                              struct stitch_symbol **out, size_t *n, struct stitch_err *err)
 {
 	struct state_arg arg = {symbol, 0};
-	struct state_rows r = STATE_ROWS_INIT(struct stitch_symbol, read_symbol, release_symbols);
-	int rc = state_query(st, S_SYM_FIND, &arg, 1, state_rows_add, &r, err,
-	                     "look up symbol '%s'", symbol);
 
-	rc = state_rows_end(&r, rc);
-	*out = r.v;
-	*n = r.n;
-	return rc;
+	return state_query_rows(st, S_SYM_FIND, &arg, 1, &symbol_rows, out, n, "look up symbol",
+	                        symbol, err);
 }
 
 void stitch_installed_release(struct stitch_installed *p)
