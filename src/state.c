@@ -281,7 +281,8 @@ int state_rows_add(sqlite3_stmt *row, void *data, struct stitch_err *err)
 	size_t size = r->kind->size;
 	void *elem;
 
-	r->v = xgrow(r->v, &r->cap, r->n + 1, size);
+	if (r->n == r->cap)
+		r->v = xgrow(r->v, &r->cap, r->n + 1, size);
 	elem = (char *)r->v + r->n++ * size;
 	memset(elem, 0, size);
 	return r->kind->read(row, elem, err);
