@@ -448,6 +448,8 @@ int stitch_archive_unpack(const char *path, const char *dest_dir, struct stitch_
 	if (!path || !*path || !dest_dir || !*dest_dir)
 		return stitch_error(err, STITCH_E_USAGE,
 		                    "cannot unpack: no archive or target given");
+	if ((ret = stitch_dl_load_archive(err)) != 0)
+		return ret;
 	memset(&u, 0, sizeof(u));
 	u.path = path;
 	u.what = xasprintf("cannot unpack '%s'", path);

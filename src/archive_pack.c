@@ -333,6 +333,8 @@ int stitch_archive_pack(const char *src_dir, const char *top, long long mtime, c
 	    !strcmp(top, ".") || !strcmp(top, ".."))
 		return stitch_error(err, STITCH_E_USAGE, "cannot pack '%s': bad top directory '%s'",
 		                    src_dir ? src_dir : "", top ? top : "");
+	if ((ret = stitch_dl_load_archive(err)) != 0)
+		return ret;
 	memset(&p, 0, sizeof(p));
 	p.src = src_dir;
 	p.what = xasprintf("cannot pack '%s'", src_dir);

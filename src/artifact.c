@@ -253,8 +253,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *data)
 	return size * n;
 }
 
-static CURL *handle(struct stitch_artifacts *a)
+/* a's libcurl handle, reset for a new transfer, in *h: 0 or stitch_dl_load_curl's error. */
+static int handle(struct stitch_artifacts *a, CURL **h, struct stitch_err *err)
 {
+	int rc;
+
+	if ((rc = stitch_dl_load_curl(err)) != 0)
+		return rc;
 	if (!a->curl) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		a->curl = curl_easy_init();
@@ -266,7 +271,8 @@ static CURL *handle(struct stitch_artifacts *a)
 	curl_easy_setopt(a->curl, CURLOPT_LOW_SPEED_TIME, 10L);
 	curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(a->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	return a->curl;
+	*h = a->curl;
+	return 0;
 }
 
 /*
@@ -295,11 +301,14 @@ static int unreachable(struct stitch_artifacts *a, const char *url, CURLcode c, 
 static int http_get(struct stitch_artifacts *a, const char *url, struct stitch_buf *b,
                     struct stitch_err *err)
 {
-	CURL *h = handle(a);
 	struct membuf m = {STITCH_BUF_INIT, false};
 	long status = 0;
 	CURLcode c;
+	CURL *h;
+	int rc;
 
+	if ((rc = handle(a, &h, err)) != 0)
+		return rc;
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
@@ -321,18 +330,23 @@ static int http_get(struct stitch_artifacts *a, const char *url, struct stitch_b
 static int http_put(struct stitch_artifacts *a, const char *url, const char *path,
                     struct stitch_err *err)
 {
-	CURL *h = handle(a);
 	struct membuf m = {STITCH_BUF_INIT, false};
 	FILE *f = fopen(path, "rb");
 	struct stat st;
 	long status = 0;
 	CURLcode c;
+	CURL *h;
+	int rc;
 
 	if (!f || fstat(fileno(f), &st) != 0) {
 		if (f)
 			fclose(f);
 		return stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", path,
 		                    strerror(errno));
+	}
+	if ((rc = handle(a, &h, err)) != 0) {
+		fclose(f);
+		return rc;
 	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
@@ -568,13 +582,16 @@ int stitch_artifacts_store(struct stitch_artifacts *a, const struct stitch_build
 	char *tmp = xasprintf("%s/.new-%ld.tar.zst", a->dir, (long)getpid());
 	char **reloc = xcalloc(n_paths + 1, sizeof(char *));
 	size_t n_reloc = 0;
-	struct archive *ar = archive_write_new();
 	char sha[65], *final = NULL, *meta_path = NULL, *text = NULL;
+	struct archive *ar;
 	struct stat st;
-	int rc = 0;
+	int rc;
 
 	*uploaded = false;
+	if ((rc = stitch_dl_load_archive(err)) != 0)
+		goto out;
 	stitch_mkdir_p(a->dir, 0755);
+	ar = archive_write_new();
 	archive_write_set_format_pax_restricted(ar);
 	if (archive_write_add_filter_zstd(ar) != ARCHIVE_OK ||
 	    archive_write_open_filename(ar, tmp) != ARCHIVE_OK) {

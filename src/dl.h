@@ -8,14 +8,16 @@
  * Code calls them as usual: each name below is a macro for the function
  * loaded from the library, with the library's own prototype.
  *
- * A library or a function that cannot be loaded is a broken installation,
- * like a missing library at start: stitch says which and exits with 127.
- * That is the one place the library code prints and exits.
+ * The macros assume the library is loaded: every public function that
+ * reaches one calls stitch_dl_load_curl or stitch_dl_load_archive first
+ * and returns its error.
  */
 #ifndef STITCH_DL_H
 #define STITCH_DL_H
 
 #define CURL_DISABLE_TYPECHECK 1
+#include "error.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
@@ -121,13 +123,21 @@ struct stitch_archive_api {
 };
 #undef STITCH_DL_MEMBER
 
+/* The loaded functions; NULL until a load succeeded. */
 extern const struct stitch_curl_api *stitch_curl_loaded;
 extern const struct stitch_archive_api *stitch_archive_loaded;
-const struct stitch_curl_api *stitch_curl_load(void);
-const struct stitch_archive_api *stitch_archive_load(void);
 
-#define STITCH_CURL (stitch_curl_loaded ? stitch_curl_loaded : stitch_curl_load())
-#define STITCH_ARCHIVE (stitch_archive_loaded ? stitch_archive_loaded : stitch_archive_load())
+/*
+ * Load libcurl (libarchive) with every function above, once; later calls
+ * return at once.  0, or STITCH_E_CONFIG when the library or one of its
+ * functions cannot be loaded (a broken installation), naming which, with
+ * dlerror's message as the cause.
+ */
+int stitch_dl_load_curl(struct stitch_err *err);
+int stitch_dl_load_archive(struct stitch_err *err);
+
+#define STITCH_CURL stitch_curl_loaded
+#define STITCH_ARCHIVE stitch_archive_loaded
 
 #ifndef STITCH_DL_IMPL
 /* curl.h defines these as macros checking the argument count. */

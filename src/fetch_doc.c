@@ -58,7 +58,7 @@ static int save_validators(struct xfer *x)
 	return e;
 }
 
-void fetch_finish_document(struct fetcher *f, struct xfer *x, long http_code)
+static void finish_document(struct fetcher *f, struct xfer *x, long http_code)
 {
 	char hex[65], old[65];
 	int e;
@@ -98,41 +98,6 @@ void fetch_finish_document(struct fetcher *f, struct xfer *x, long http_code)
 	fetch_emit(f, x, "done");
 }
 
-/* Copy a header's value into out if it is short and printable; else clear out. */
-static void keep_header(const char *p, size_t len, char out[VALIDATOR_MAX])
-{
-	while (len && (*p == ' ' || *p == '\t')) {
-		p++;
-		len--;
-	}
-	while (len && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
-		len--;
-	out[0] = '\0';
-	if (len == 0 || len >= VALIDATOR_MAX)
-		return;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-			return;
-	memcpy(out, p, len);
-	out[len] = '\0';
-}
-
-size_t fetch_on_header(char *p, size_t size, size_t nmemb, void *data)
-{
-	struct xfer *x = data;
-	size_t len = size * nmemb;
-
-	if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
-		/* a new response (after a redirect): forget the previous one's */
-		x->etag[0] = x->last_modified[0] = '\0';
-	} else if (len > 5 && !strncasecmp(p, "etag:", 5)) {
-		keep_header(p + 5, len - 5, x->etag);
-	} else if (len > 14 && !strncasecmp(p, "last-modified:", 14)) {
-		keep_header(p + 14, len - 14, x->last_modified);
-	}
-	return len;
-}
-
 /* Read dest's validators into request headers, if dest and they exist. */
 static void load_validators(struct xfer *x)
 {
@@ -148,10 +113,10 @@ static void load_validators(struct xfer *x)
 	while (fgets(line, sizeof(line), fp)) {
 		const char *name = NULL;
 		if (!strncmp(line, "etag ", 5)) {
-			keep_header(line + 5, strlen(line + 5), val);
+			fetch_keep_header(line + 5, strlen(line + 5), val);
 			name = "If-None-Match";
 		} else if (!strncmp(line, "last-modified ", 14)) {
-			keep_header(line + 14, strlen(line + 14), val);
+			fetch_keep_header(line + 14, strlen(line + 14), val);
 			name = "If-Modified-Since";
 		}
 		if (name && val[0]) {
@@ -178,6 +143,7 @@ int stitch_fetch_document(const char *url, const char *dest, const struct stitch
 		return stitch_error(err, STITCH_E_USAGE,
 		                    "cannot fetch a document: no URL or destination");
 	fetch_resolve_opts(opts, &f.o);
+	f.finish = finish_document;
 	if ((rc = fetch_curl_setup(err)) != 0)
 		return rc;
 	it.url = url;

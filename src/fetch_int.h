@@ -1,6 +1,8 @@
 /*
- * Private to fetching (fetch.c, fetch_sink.c, fetch_doc.c): transfers and
- * the temporary files they write.
+ * Private to fetching: the temporary files transfers write (fetch_sink.c),
+ * the transfer engine (fetch_xfer.c), and its two users, sources (fetch.c)
+ * and documents (fetch_doc.c).  Calls go down that list, never up: the
+ * engine reaches its user only through the fetcher's `finish`.
  */
 #ifndef STITCH_FETCH_INT_H
 #define STITCH_FETCH_INT_H
@@ -66,6 +68,12 @@ struct xfer {
 
 struct fetcher {
 	struct stitch_fetch_opts o; /* defaults filled in */
+	/*
+	 * The body of x is complete in x->sink (http_code 200, or 304 for a
+	 * document): keep it and end x (X_DONE, with fetch_emit or
+	 * fetch_xfer_fail).
+	 */
+	void (*finish)(struct fetcher *f, struct xfer *x, long http_code);
 	struct xfer *x;
 	size_t n;
 };
@@ -90,9 +98,11 @@ void fetch_read_local(struct fetcher *f, struct xfer *x, const char *path);
 /* Run every X_WAITING transfer of f to completion, f->o.parallel at a time. */
 void fetch_run_remote(struct fetcher *f);
 
-/* fetch_doc.c: a document's body is complete (http_code 200 or 304). */
-void fetch_finish_document(struct fetcher *f, struct xfer *x, long http_code);
-/* fetch_doc.c: CURLOPT_HEADERFUNCTION keeping the response's validators. */
-size_t fetch_on_header(char *p, size_t size, size_t nmemb, void *data);
+/*
+ * Copy a header's value (p, len: after the colon) into out, trimmed, if it
+ * is short and printable; else make out empty.  The engine keeps a
+ * document's ETag and Last-Modified this way, fetch_doc.c its saved ones.
+ */
+void fetch_keep_header(const char *p, size_t len, char out[VALIDATOR_MAX]);
 
 #endif

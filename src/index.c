@@ -182,12 +182,15 @@ static int is_compressed(const unsigned char *p, size_t n)
 static int decompress(const char *path, const struct stitch_buf *in, struct stitch_buf *out,
                       struct stitch_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *e;
 	char chunk[65536];
 	la_ssize_t n;
-	int rc = 0;
+	int rc;
 
+	if ((rc = stitch_dl_load_archive(err)) != 0)
+		return rc;
+	a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open_memory(a, in->buf, in->len) != ARCHIVE_OK ||
@@ -596,21 +599,14 @@ void stitch_index_free(struct stitch_index *idx)
 	free(idx);
 }
 
+static const char *visible_name(const void *visible, size_t i)
+{
+	return ((const struct stitch_pkg *const *)visible)[i]->name;
+}
+
 long stitch_index_find_at(const struct stitch_index *idx, const char *name)
 {
-	size_t lo = 0, hi = idx->n_visible;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(idx->visible[mid]->name, name);
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return stitch_index_bsearch(idx->visible, idx->n_visible, visible_name, name);
 }
 
 const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const char *name)

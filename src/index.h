@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -142,6 +143,31 @@ const struct stitch_pkg *stitch_index_find(const struct stitch_index *idx, const
 
 /* The same package's place in idx->visible, or -1. */
 long stitch_index_find_at(const struct stitch_index *idx, const char *name);
+
+/*
+ * Binary search of n items sorted by name in strcmp order, where
+ * name_at(items, i) is the name of item i: the index of the item called
+ * name, or -1 when there is none.  Inline so that name_at is known where it
+ * is used and costs no call: stitch_index_find is on the resolver's path.
+ */
+static inline long stitch_index_bsearch(const void *items, size_t n,
+                                        const char *(*name_at)(const void *items, size_t i),
+                                        const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name_at(items, mid), name);
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
 
 /* The version of pkg with exactly this string (or an equal one), or NULL. */
 const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pkg,

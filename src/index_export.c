@@ -31,10 +31,14 @@ static int cmp_str(const void *a, const void *b)
 static int write_compressed(const char *path, const char *filter, const char *data, size_t len,
                             struct stitch_err *err)
 {
-	struct archive *a = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
-	int rc = 0, r;
+	struct archive *a;
+	struct archive_entry *e;
+	int rc, r;
 
+	if ((rc = stitch_dl_load_archive(err)) != 0)
+		return rc;
+	a = archive_write_new();
+	e = archive_entry_new();
 	if (strcmp(filter, "gzip") == 0)
 		r = archive_write_add_filter_gzip(a);
 	else if (strcmp(filter, "xz") == 0)

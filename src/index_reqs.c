@@ -30,22 +30,17 @@ static uint32_t *memo_slot(struct memo *m, uint32_t off, bool *found)
 	return &m->alt[j];
 }
 
+static const char *builder_pkg_name(const void *builder, size_t i)
+{
+	const struct flat_builder *b = builder;
+
+	return b->strings.buf + b->pkgs[i].name;
+}
+
 /* The package called name in b (sorted by name), or -1. */
 static long find_pkg(const struct flat_builder *b, const char *name)
 {
-	size_t lo = 0, hi = b->n_pkgs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(b->strings.buf + b->pkgs[mid].name, name);
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return stitch_index_bsearch(b, b->n_pkgs, builder_pkg_name, name);
 }
 
 /*

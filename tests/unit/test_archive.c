@@ -107,7 +107,10 @@ struct tent {
 static char *make_archive(const char *name, int filter, int format, const struct tent *t, size_t n)
 {
 	char *path = tpath(name);
-	struct archive *a = archive_write_new();
+	struct archive *a;
+
+	CHECK(stitch_dl_load_archive(NULL) == 0);
+	a = archive_write_new();
 
 	archive_write_add_filter(a, filter);
 	archive_write_set_format(a, format);

@@ -126,9 +126,11 @@ static json_t *server_json(const char *path)
 {
 	struct stitch_buf b = STITCH_BUF_INIT;
 	char *u = url(path);
-	CURL *h = curl_easy_init();
+	CURL *h;
 	json_t *j;
 
+	CHECK(stitch_dl_load_curl(NULL) == 0);
+	h = curl_easy_init();
 	curl_easy_setopt(h, CURLOPT_URL, u);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);

@@ -1,0 +1,164 @@
+/*
+ * The history of operations (state.h), on the database of state.c.
+ */
+#include "state.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state_int.h"
+#include "util.h"
+
+static const char *const action_names[STITCH_CHANGE__COUNT] = {
+    [STITCH_CHANGE_INSTALL] = "install",     [STITCH_CHANGE_UPGRADE] = "upgrade",
+    [STITCH_CHANGE_DOWNGRADE] = "downgrade", [STITCH_CHANGE_REMOVE] = "remove",
+    [STITCH_CHANGE_REBUILD] = "rebuild",
+};
+
+const char *stitch_change_action_name(enum stitch_change_action a)
+{
+	if ((int)a < 0 || a >= STITCH_CHANGE__COUNT)
+		return "unknown";
+	return action_names[a];
+}
+
+/* ---- history ---- */
+
+static int put_changes(struct stitch_state *st, int64_t id, const struct stitch_history *h,
+                       struct stitch_err *err)
+{
+	for (size_t i = 0; i < h->n_changes; i++) {
+		const struct stitch_change *c = &h->changes[i];
+		sqlite3_stmt *s;
+
+		if ((int)c->action < 0 || c->action >= STITCH_CHANGE__COUNT || !c->name)
+			return stitch_error(err, STITCH_E_USAGE,
+			                    "cannot record history: change %zu is malformed", i);
+		if (!(s = state_stmt(st, S_HIST_CHG_INS, err)))
+			return STITCH_E_STATE;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+		state_bind_text(s, 3, action_names[c->action]);
+		state_bind_text(s, 4, c->name);
+		state_bind_text(s, 5, c->old_version);
+		state_bind_text(s, 6, c->new_version);
+		if (state_step_done(s) != SQLITE_OK)
+			return state_db_fail(st, err, "record history");
+	}
+	return 0;
+}
+
+int stitch_state_history_append(struct stitch_state *st, const struct stitch_history *h,
+                                int64_t *id, struct stitch_err *err)
+{
+	const char *what = "record history";
+	sqlite3_stmt *s;
+	int64_t rowid = 0;
+	int rc;
+
+	if ((rc = state_sp_begin(st, what, err)))
+		return rc;
+	if (!(s = state_stmt(st, S_HIST_INS, err)))
+		return state_sp_end(st, STITCH_E_STATE, what, err);
+	sqlite3_bind_int64(s, 1, state_now_or(h->time));
+	state_bind_text(s, 2, h->command ? h->command : "");
+	state_bind_text(s, 3, h->summary ? h->summary : "");
+	if (state_step_done(s) != SQLITE_OK)
+		rc = state_db_fail(st, err, "%s", what);
+	else
+		rowid = sqlite3_last_insert_rowid(st->db);
+	if (!rc)
+		rc = put_changes(st, rowid, h, err);
+	if ((rc = state_sp_end(st, rc, what, err)))
+		return rc;
+	if (id)
+		*id = rowid;
+	return 0;
+}
+
+struct changes {
+	struct stitch_state *st;
+	struct stitch_history *h;
+	size_t cap;
+};
+
+static int change_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+{
+	struct changes *r = data;
+	struct stitch_history *h = r->h;
+	const char *a = (const char *)sqlite3_column_text(row, 0);
+	struct stitch_change *c;
+	int k = 0;
+
+	while (k < STITCH_CHANGE__COUNT && strcmp(action_names[k], a ? a : "") != 0)
+		k++;
+	if (k == STITCH_CHANGE__COUNT)
+		return stitch_error(err, STITCH_E_PARSE,
+		                    "unknown action '%s' in history entry %lld of '%s'", a ? a : "",
+		                    (long long)h->id, r->st->db_path);
+	XGROW(h->changes, r->cap, h->n_changes + 1);
+	c = &h->changes[h->n_changes++];
+	c->action = (enum stitch_change_action)k;
+	c->name = state_col_str(row, 1);
+	c->old_version = state_col_str(row, 2);
+	c->new_version = state_col_str(row, 3);
+	return 0;
+}
+
+static int read_entry(sqlite3_stmt *row, void *elem, struct stitch_err *err)
+{
+	struct stitch_history *h = elem;
+
+	(void)err;
+	h->id = sqlite3_column_int64(row, 0);
+	h->time = sqlite3_column_int64(row, 1);
+	h->command = state_col_str(row, 2);
+	h->summary = state_col_str(row, 3);
+	return 0;
+}
+
+static void release_entries(void *v, size_t n)
+{
+	stitch_history_free(v, n);
+}
+
+static const struct state_rows_kind entry_rows = {sizeof(struct stitch_history), read_entry,
+                                                  release_entries};
+
+int stitch_state_history_list(struct stitch_state *st, size_t limit, struct stitch_history **out,
+                              size_t *n, struct stitch_err *err)
+{
+	struct state_arg arg = {NULL, limit ? (int64_t)limit : -1};
+	struct state_rows r = STATE_ROWS_INIT(&entry_rows);
+	int rc =
+	    state_query(st, S_HIST_LIST, &arg, 1, state_rows_add, &r, "read history", NULL, err);
+	struct stitch_history *h = r.v;
+
+	for (size_t i = 0; !rc && i < r.n; i++) {
+		struct changes c = {st, &h[i], 0};
+
+		arg.num = h[i].id;
+		rc = state_query(st, S_HIST_CHG_LIST, &arg, 1, change_row, &c, "read history", NULL,
+		                 err);
+	}
+	rc = state_rows_end(&r, rc);
+	*out = r.v;
+	*n = r.n;
+	return rc;
+}
+
+void stitch_history_free(struct stitch_history *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < h[i].n_changes; j++) {
+			free(h[i].changes[j].name);
+			free(h[i].changes[j].old_version);
+			free(h[i].changes[j].new_version);
+		}
+		free(h[i].changes);
+		free(h[i].command);
+		free(h[i].summary);
+	}
+	free(h);
+}
