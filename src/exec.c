@@ -1,0 +1,598 @@
+/*
+ * Running a plan: fetch the sources it needs, then build, unpack or keep
+ * each package in dependency order through the scheduler, committing each
+ * one into the switch.  Used by op.c, which makes the plan; nothing here
+ * solves or plans.
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "build.h"
+#include "fetch.h"
+#include "sched.h"
+#include "state.h"
+#include "tree.h"
+
+struct stitch_job {
+	char *source_path; /* the archive in the source cache */
+	int fd; /* read end of the build child's error pipe */
+	double t0;
+	bool cache_missed; /* the artifact cache was asked and could not serve it */
+	char failed_dep[300]; /* "name version" of the dependency that failed */
+};
+
+void stitch_exec_emit_ev(const struct stitch_exec *x, struct stitch_event *ev)
+{
+	if (x->o->on_event)
+		x->o->on_event(x->o->data, ev);
+}
+
+/* An event about plan item it, of kind k. */
+static struct stitch_event item_event(enum stitch_event_kind k, const struct stitch_plan_item *it)
+{
+	struct stitch_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = k;
+	ev.name = it->name;
+	ev.version = it->version;
+	ev.old_version = it->old_version;
+	ev.action = it->action;
+	ev.change = it->change;
+	ev.cause = it->cause;
+	return ev;
+}
+
+void stitch_exec_emit(const struct stitch_exec *x, enum stitch_event_kind k,
+                      const struct stitch_plan_item *it, double secs, const struct stitch_err *err)
+{
+	struct stitch_event ev = item_event(k, it);
+
+	ev.build.seconds = secs;
+	ev.err = err;
+	stitch_exec_emit_ev(x, &ev);
+}
+
+void stitch_exec_note_failure(struct stitch_exec *x, const struct stitch_err *err)
+{
+	if (!x->first.code)
+		x->first = *err;
+}
+
+void stitch_exec_add_change(struct stitch_exec *x, const struct stitch_plan_item *it)
+{
+	enum stitch_change_action a =
+	    it->change == STITCH_PLAN_KEEP ? STITCH_CHANGE_REBUILD : it->change;
+
+	XGROW(x->changes, x->cap_changes, x->n_changes + 1);
+	x->changes[x->n_changes++] =
+	    (struct stitch_change){a, (char *)it->name, (char *)it->old_version,
+	                           a == STITCH_CHANGE_REMOVE ? NULL : (char *)it->version};
+}
+
+char *stitch_exec_source_url(const struct stitch_version *v)
+{
+	const char *u = v->url;
+
+	if (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) || !strncmp(u, "file://", 7))
+		return xstrdup(u);
+	return xasprintf("%s/%s", v->pkg->repo->root, u);
+}
+
+static void emit_cache(const struct stitch_exec *x, const struct stitch_plan_item *it,
+                       enum stitch_cache_what what, const struct stitch_err *err)
+{
+	struct stitch_event ev = item_event(STITCH_EV_CACHE, it);
+
+	ev.cache.what = what;
+	ev.err = err;
+	stitch_exec_emit_ev(x, &ev);
+}
+
+/* Say once that the shared cache cannot be reached (it is not asked again). */
+bool stitch_exec_report_remote(const struct stitch_exec *x, const struct stitch_plan_item *it)
+{
+	const struct stitch_err *e = stitch_artifacts_remote_failure(x->o->artifacts);
+
+	if (e && it)
+		emit_cache(x, it, STITCH_CACHE_UNREACHABLE, e);
+	return e != NULL;
+}
+
+/* The plan's question to the artifact cache. */
+/* ---- fetching ---- */
+
+static int fetch_sources(struct stitch_exec *x, size_t *n_fetched, struct stitch_err *err)
+{
+	struct stitch_plan *p = &x->plan;
+	struct stitch_fetch_item *items = xcalloc(p->n + 1, sizeof(*items));
+	char **labels = xcalloc(p->n + 1, sizeof(char *));
+	size_t *which = xcalloc(p->n + 1, sizeof(size_t));
+	struct stitch_fetch_opts fo = {0};
+	size_t m = 0;
+	int rc;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct stitch_plan_item *it = &p->items[i];
+		if (!it->fetch)
+			continue;
+		labels[m] = xasprintf("%s %s", it->name, it->version);
+		items[m].url = stitch_exec_source_url(it->v);
+		items[m].sha256 = it->v->sha256;
+		items[m].label = labels[m];
+		which[m++] = i;
+	}
+	fo.cache_dir = x->o->source_cache;
+	fo.parallel = x->o->fetch_parallel;
+	rc = m ? stitch_fetch_all(items, m, &fo, err) : 0;
+	for (size_t k = 0; k < m; k++) {
+		struct stitch_plan_item *it = &p->items[which[k]];
+		if (items[k].status == 0) {
+			x->jobs[which[k]].source_path = xstrdup(items[k].path);
+			snprintf(it->source_sha256, 65, "%s", items[k].sha256_out);
+		}
+		free((char *)items[k].url);
+		stitch_fetch_item_release(&items[k]);
+		free(labels[k]);
+	}
+	*n_fetched = m;
+	free(items);
+	free(labels);
+	free(which);
+	return rc;
+}
+
+static int fetch_one(struct stitch_exec *x, size_t i, struct stitch_err *err)
+{
+	struct stitch_plan_item *it = &x->plan.items[i];
+	struct stitch_fetch_item f = {0};
+	struct stitch_fetch_opts fo = {0};
+	char *url = stitch_exec_source_url(it->v),
+	     *label = xasprintf("%s %s", it->name, it->version);
+	int rc;
+
+	f.url = url;
+	f.sha256 = it->v->sha256;
+	f.label = label;
+	fo.cache_dir = x->o->source_cache;
+	rc = stitch_fetch_all(&f, 1, &fo, err);
+	if (rc == 0) {
+		x->jobs[i].source_path = xstrdup(f.path);
+		snprintf(it->source_sha256, 65, "%s", f.sha256_out);
+	}
+	stitch_fetch_item_release(&f);
+	free(url);
+	free(label);
+	return rc;
+}
+
+/* ---- building ---- */
+
+/* Where a package is built: its tree, its staging directory, its log. */
+struct build_paths {
+	char *work, *staging, *logs, *log, *label;
+};
+
+static void paths_of(const struct stitch_exec *x, const struct stitch_plan_item *it,
+                     struct build_paths *bp)
+{
+	const char *meta = stitch_state_dir(x->sw->st);
+
+	/* A pin builds in a persistent mirror of its tree, so make sees mtimes. */
+	bp->work = it->pin ? xasprintf("%s/build/pin-%s", meta, it->name)
+	                   : xasprintf("%s/build/%s-%s", meta, it->name, it->version);
+	bp->staging = xasprintf("%s/staging/%s-%s", meta, it->name, it->version);
+	bp->logs = xasprintf("%s/logs", meta);
+	bp->log = xasprintf("%s/%s-%s.log", bp->logs, it->name, it->version);
+	bp->label = xasprintf("%s %s", it->name, it->version);
+}
+
+static void paths_release(struct build_paths *bp)
+{
+	free(bp->work);
+	free(bp->staging);
+	free(bp->logs);
+	free(bp->log);
+	free(bp->label);
+}
+
+/* The tree to build in: the pin's mirrored, or the release unpacked afresh. */
+static int prepare_tree(struct stitch_exec *x, size_t i, const struct build_paths *bp,
+                        struct stitch_err *err)
+{
+	const struct stitch_plan_item *it = &x->plan.items[i];
+	size_t copied;
+	int rc;
+
+	if (!it->pin && !x->jobs[i].source_path && (rc = fetch_one(x, i, err)) != 0)
+		return rc;
+	if (!it->pin)
+		stitch_rm_rf(bp->work);
+	else if (x->o->clean && x->o->clean(x->o->data, it->name))
+		stitch_rm_rf(bp->work);
+	if (it->pin)
+		return stitch_tree_mirror(it->pin->path, bp->work, &copied, err);
+	if ((rc = stitch_archive_unpack(x->jobs[i].source_path, bp->work, err)) != 0)
+		stitch_error_wrap(err, "%s %s", it->name, it->version);
+	return rc;
+}
+
+/*
+ * Fetch when needed, unpack (or mirror the pin's tree), build and install
+ * into the staging directory.  Files only, no state: this runs in a child
+ * process, beside the builds of packages that do not depend on it.
+ */
+static int build_stage(struct stitch_exec *x, size_t i, struct stitch_err *err)
+{
+	const struct stitch_plan_item *it = &x->plan.items[i];
+	char *parent = xasprintf("%s/build", stitch_state_dir(x->sw->st));
+	struct build_paths bp;
+	struct stitch_build_env env;
+	int rc;
+
+	paths_of(x, it, &bp);
+	env = (struct stitch_build_env){
+	    it->name, it->version, x->sw->dir,     NULL,
+	    bp.work,  bp.log,      x->plan.target, stitch_default_jobs(x->o->jobs),
+	    0,        true};
+	stitch_rm_rf(bp.staging);
+	stitch_mkdir_p(parent, 0755);
+	if ((rc = prepare_tree(x, i, &bp, err)) != 0)
+		goto out;
+	stitch_mkdir_p(bp.logs, 0755);
+	unlink(bp.log);
+	if (stitch_mkdir_p(bp.staging, 0755) != 0) {
+		rc = stitch_error(err, STITCH_E_IO, "cannot create '%s': %s", bp.staging,
+		                  strerror(errno));
+		goto out;
+	}
+	if ((rc = stitch_build_run(&it->v->build, "build", &env, err)) != 0)
+		goto out;
+	env.staging = bp.staging;
+	rc = stitch_build_run(&it->v->install, "install", &env, err);
+out:
+	free(parent);
+	paths_release(&bp);
+	return rc;
+}
+
+/* Keep what a build staged in the artifact cache (and upload it); never fatal. */
+static void store_artifact(struct stitch_exec *x, size_t i, const struct stitch_staged *sp,
+                           const char *root)
+{
+	const struct stitch_plan_item *it = &x->plan.items[i];
+	const char **names = xcalloc(it->n_deps + 1, sizeof(char *));
+	const char **ifaces = xcalloc(it->n_deps + 1, sizeof(char *));
+	const char **paths = xcalloc(sp->n_files + 1, sizeof(char *));
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_build_inputs in;
+	bool uploaded = false;
+	int rc;
+
+	stitch_plan_inputs(&x->plan, i, names, ifaces, &in);
+	for (size_t k = 0; k < sp->n_files; k++)
+		paths[k] = sp->files[k].path;
+	rc = stitch_artifacts_store(x->o->artifacts, &in, it->build_hash, it->interface_hash, root,
+	                            paths, sp->n_files, x->sw->dir, &uploaded, &err);
+	if (stitch_exec_report_remote(x, it) && rc == STITCH_E_FETCH)
+		rc = 0; /* kept locally; the remote's failure is reported */
+	if (uploaded)
+		emit_cache(x, it, STITCH_CACHE_UPLOADED, NULL);
+	else if (rc == 0)
+		emit_cache(x, it, STITCH_CACHE_STORED, NULL);
+	else
+		emit_cache(x, it,
+		           rc == STITCH_E_FETCH ? STITCH_CACHE_UPLOAD_FAILED
+		                                : STITCH_CACHE_NOT_STORED,
+		           &err);
+	free(names);
+	free(ifaces);
+	free(paths);
+}
+
+/* The switch's record of item i, as built against its dependencies. */
+static void describe_install(const struct stitch_exec *x, size_t i, struct stitch_staged *sp,
+                             char **depnames, char *root)
+{
+	const struct stitch_plan_item *it = &x->plan.items[i];
+
+	for (size_t d = 0; d < it->n_deps; d++)
+		depnames[d] = (char *)x->plan.items[it->deps[d]].name;
+	sp->info.name = (char *)it->name;
+	sp->info.version = (char *)it->version;
+	sp->info.source_sha256 = (char *)it->source_sha256;
+	sp->info.build_hash = (char *)it->build_hash;
+	sp->info.interface_hash = (char *)it->interface_hash;
+	sp->info.repo = it->pin ? NULL : it->v->pkg->repo->name;
+	sp->info.requested = it->requested;
+	sp->info.pinned = it->pin != NULL;
+	sp->info.depends = depnames;
+	sp->info.n_depends = it->n_deps;
+	sp->root = root;
+}
+
+/*
+ * Collect what the staging directory holds (what build_stage installed, or
+ * the artifact art unpacked), keep a build in the artifact cache, and
+ * commit it into the switch: one package, whole or not at all.
+ */
+static int build_commit(struct stitch_exec *x, size_t i, const struct stitch_artifact *art,
+                        struct stitch_err *err)
+{
+	struct stitch_plan_item *it = &x->plan.items[i];
+	struct build_paths bp;
+	struct stitch_staged sp;
+	char **depnames = xcalloc(it->n_deps + 1, sizeof(char *)), *root = NULL;
+	int rc;
+
+	memset(&sp, 0, sizeof(sp));
+	paths_of(x, it, &bp);
+	if (art) {
+		char *dest = xasprintf("%s%s", bp.staging, x->sw->dir);
+		stitch_rm_rf(bp.staging);
+		rc = stitch_artifacts_unpack(x->o->artifacts, art, dest, x->sw->dir, err);
+		free(dest);
+		if (rc)
+			goto out;
+	}
+	if ((rc = stitch_switch_collect(x->sw, bp.staging, bp.label, &sp, it->interface_hash, &root,
+	                                err)) != 0)
+		goto out;
+	if (art && strcmp(it->interface_hash, art->interface_hash) != 0) {
+		rc = stitch_error(err, STITCH_E_CHECKSUM,
+		                  "artifact %s of %s %s: its files do not match the interface "
+		                  "hash it records",
+		                  art->build_hash, it->name, it->version);
+		goto out;
+	}
+	/* A pin's build is work in progress: it stays out of the shared cache. */
+	if (!art && x->o->artifacts && !it->pin)
+		store_artifact(x, i, &sp, root);
+	describe_install(x, i, &sp, depnames, root);
+	rc = stitch_switch_commit_install(x->sw, &sp, err);
+out:
+	stitch_staged_release(&sp);
+	if (rc == 0 && !it->pin && !art)
+		stitch_rm_rf(bp.work); /* the log stays; a failed tree stays for inspection */
+	stitch_rm_rf(bp.staging);
+	free(depnames);
+	free(root);
+	paths_release(&bp);
+	return rc;
+}
+
+/* With --explain: which input differs from the closest build the cache holds. */
+static void explain_miss(struct stitch_exec *x, size_t i)
+{
+	const struct stitch_plan_item *it = &x->plan.items[i];
+	const char **names = xcalloc(it->n_deps + 1, sizeof(char *));
+	const char **ifaces = xcalloc(it->n_deps + 1, sizeof(char *));
+	struct stitch_buf why = STITCH_BUF_INIT;
+	struct stitch_build_inputs in;
+	struct stitch_event ev = item_event(STITCH_EV_EXPLAIN, it);
+
+	stitch_plan_inputs(&x->plan, i, names, ifaces, &in);
+	if (!stitch_artifacts_explain(x->o->artifacts, &in, &why))
+		stitch_buf_addf(&why, "the cache holds no build of %s", it->name);
+	ev.explain.text = why.buf;
+	stitch_exec_emit_ev(x, &ev);
+	stitch_buf_release(&why);
+	free(names);
+	free(ifaces);
+}
+
+/*
+ * Serve item i from the artifact cache.  True when it is installed that
+ * way; otherwise it is to be built (a rejected artifact is reported).
+ */
+static bool serve_cached(struct stitch_exec *x, size_t i)
+{
+	struct stitch_plan_item *it = &x->plan.items[i];
+	struct stitch_artifact art;
+	struct stitch_err err = STITCH_ERR_INIT;
+	int rc = stitch_artifacts_lookup(x->o->artifacts, it->build_hash, &art, &err);
+
+	if (stitch_exec_report_remote(x, it) && rc == STITCH_E_FETCH)
+		rc = STITCH_E_NOTFOUND;
+	if (rc == 0) {
+		rc = build_commit(x, i, &art, &err);
+		if (rc == 0) {
+			struct stitch_event ev;
+			it->action = STITCH_ACTION_CACHED;
+			ev = item_event(STITCH_EV_CACHED, it);
+			ev.build.seconds = stitch_now() - x->jobs[i].t0;
+			ev.build.where = art.where;
+			stitch_exec_emit_ev(x, &ev);
+		}
+		stitch_artifact_release(&art);
+	}
+	if (rc != 0 && rc != STITCH_E_NOTFOUND)
+		emit_cache(x, it, STITCH_CACHE_REJECTED, &err);
+	return rc == 0;
+}
+
+/* ---- the scheduler's callbacks ---- */
+
+static enum stitch_sched_state keep(struct stitch_exec *x, size_t i)
+{
+	const struct stitch_plan_item *it = &x->plan.items[i];
+
+	if (it->requested && !it->inst->requested)
+		stitch_state_set_requested(x->sw->st, it->name, true, NULL);
+	stitch_exec_emit(x, STITCH_EV_KEPT, it, 0, NULL);
+	return STITCH_SCHED_DONE;
+}
+
+static enum stitch_sched_state start_build(struct stitch_exec *x, size_t i, pid_t *pid)
+{
+	struct stitch_plan_item *it = &x->plan.items[i];
+	struct stitch_err err = STITCH_ERR_INIT;
+	int fds[2];
+
+	stitch_exec_emit(x, STITCH_EV_START, it, 0, NULL);
+	fflush(NULL);
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		fds[0] = fds[1] = -1;
+	*pid = fork();
+	if (*pid == 0) {
+		int crc = build_stage(x, i, &err);
+		if (crc && fds[1] >= 0 && write(fds[1], &err, sizeof(err)) != (ssize_t)sizeof(err))
+			_exit(2);
+		_exit(crc ? 1 : 0);
+	}
+	if (fds[1] >= 0)
+		close(fds[1]);
+	x->jobs[i].fd = fds[0];
+	if (*pid < 0) {
+		stitch_error(&err, STITCH_E_BUILD, "cannot start the build of %s: %s", it->name,
+		             strerror(errno));
+		if (fds[0] >= 0)
+			close(fds[0]);
+		stitch_exec_note_failure(x, &err);
+		stitch_exec_emit(x, STITCH_EV_FAILED, it, 0, &err);
+		return STITCH_SCHED_FAILED;
+	}
+	return STITCH_SCHED_RUNNING;
+}
+
+static enum stitch_sched_state on_start(void *data, size_t i, int slot_free, pid_t *pid)
+{
+	struct stitch_exec *x = data;
+	struct stitch_plan_item *it = &x->plan.items[i];
+	struct stitch_job *jb = &x->jobs[i];
+
+	/* Its dependencies have settled: decide with their real interfaces. */
+	if (!jb->cache_missed) {
+		jb->t0 = stitch_now();
+		stitch_plan_decide(&x->plan, i);
+	}
+	if (it->action == STITCH_ACTION_KEEP)
+		return keep(x, i);
+	/*
+	 * Asked again even when the plan found no build there: a build that
+	 * does not check out is reported as rejected, not silently rebuilt.
+	 */
+	if (x->o->artifacts && !it->pin && it->build_hash[0] && !jb->cache_missed) {
+		if (serve_cached(x, i)) {
+			stitch_exec_add_change(x, it);
+			return STITCH_SCHED_DONE;
+		}
+		if (it->action == STITCH_ACTION_CACHED)
+			stitch_plan_build_instead(&x->plan, i);
+	}
+	if (!jb->cache_missed && x->o->artifacts && x->o->explain && !it->pin)
+		explain_miss(x, i);
+	jb->cache_missed = true; /* asked once; it waits for a slot from here */
+	if (!slot_free)
+		return STITCH_SCHED_WAITING;
+	return start_build(x, i, pid);
+}
+
+static enum stitch_sched_state on_finish(void *data, size_t i, int status)
+{
+	struct stitch_exec *x = data;
+	struct stitch_plan_item *it = &x->plan.items[i];
+	struct stitch_job *jb = &x->jobs[i];
+	struct stitch_err err = STITCH_ERR_INIT;
+	int rc = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : STITCH_E_BUILD;
+
+	if (rc && (jb->fd < 0 || read(jb->fd, &err, sizeof(err)) != (ssize_t)sizeof(err)))
+		stitch_error(&err, STITCH_E_BUILD, "the build of %s %s stopped (%s %d)", it->name,
+		             it->version, WIFSIGNALED(status) ? "signal" : "status",
+		             WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	if (jb->fd >= 0)
+		close(jb->fd);
+	jb->fd = -1;
+	if (rc == 0)
+		rc = build_commit(x, i, NULL, &err);
+	if (rc) {
+		stitch_exec_note_failure(x, &err);
+		stitch_exec_emit(x, STITCH_EV_FAILED, it, stitch_now() - jb->t0, &err);
+		return STITCH_SCHED_FAILED;
+	}
+	stitch_exec_emit(x, STITCH_EV_DONE, it, stitch_now() - jb->t0, NULL);
+	stitch_exec_add_change(x, it);
+	return STITCH_SCHED_DONE;
+}
+
+static void on_skip(void *data, size_t i, size_t dep)
+{
+	struct stitch_exec *x = data;
+	struct stitch_plan_item *it = &x->plan.items[i];
+
+	const struct stitch_plan_item *bad = &x->plan.items[dep];
+
+	snprintf(x->jobs[i].failed_dep, sizeof(x->jobs[i].failed_dep), "%s %s", bad->name,
+	         bad->version);
+	it->cause = (struct stitch_cause){STITCH_CAUSE_DEP_FAILED, x->jobs[i].failed_dep, 0};
+	stitch_exec_emit(x, STITCH_EV_SKIPPED, it, 0, NULL);
+}
+
+static int run_plan(struct stitch_exec *x, struct stitch_err *err)
+{
+	struct stitch_plan *p = &x->plan;
+	struct stitch_sched_node *nodes = xcalloc(p->n + 1, sizeof(*nodes));
+	enum stitch_sched_state *state = xcalloc(p->n + 1, sizeof(*state));
+	static const struct stitch_sched_ops ops = {on_start, on_finish, on_skip};
+	int rc;
+
+	for (size_t i = 0; i < p->n; i++)
+		nodes[i] = (struct stitch_sched_node){p->items[i].deps, p->items[i].n_deps};
+	rc = stitch_sched_run(nodes, p->n, p->order, stitch_default_jobs(x->o->parallel), &ops, x,
+	                      state, err);
+	free(nodes);
+	free(state);
+	return rc;
+}
+
+static void fetch_phase(struct stitch_exec *x)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	double t0 = stitch_now();
+	size_t n = 0;
+	struct stitch_event ev;
+
+	/* Every new source at once, before the first build. */
+	if (fetch_sources(x, &n, &err) != 0)
+		stitch_exec_note_failure(x, &err);
+	if (!n)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = STITCH_EV_FETCH;
+	ev.change = STITCH_PLAN_KEEP;
+	ev.fetch.count = n;
+	ev.fetch.seconds = stitch_now() - t0;
+	ev.err = err.code ? &err : NULL;
+	stitch_exec_emit_ev(x, &ev);
+}
+
+int stitch_exec_run(struct stitch_exec *x, struct stitch_err *err)
+{
+	int rc;
+
+	x->jobs = xcalloc(x->plan.n + 1, sizeof(*x->jobs));
+	for (size_t i = 0; i < x->plan.n; i++)
+		x->jobs[i].fd = -1;
+	fetch_phase(x);
+	if ((rc = run_plan(x, err)) != 0)
+		stitch_exec_note_failure(x, err);
+	return x->first.code;
+}
+
+void stitch_exec_release(struct stitch_exec *x)
+{
+	for (size_t i = 0; x->jobs && i < x->plan.n; i++)
+		free(x->jobs[i].source_path);
+	free(x->jobs);
+	free(x->changes);
+	stitch_plan_release(&x->plan);
+}
