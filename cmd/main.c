@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,6 +331,20 @@ static char *join_args(int argc, char **argv)
 	return stitch_buf_detach(&b, NULL);
 }
 
+/* Test hooks the suite sets from the environment; the library reads none. */
+static void set_test_hooks(void)
+{
+	const char *f = getenv("STITCH_FAULT");
+	char *end;
+	long n;
+
+	if (!f || strncmp(f, "kill-after-moves:", 17) != 0)
+		return;
+	n = strtol(f + 17, &end, 10);
+	if (f[17] && !*end && n > 0 && n < INT_MAX)
+		stitch_switch_fault_after_moves((int)n);
+}
+
 int main(int argc, char **argv)
 {
 	struct stitch_ctx ctx = {0};
@@ -339,6 +354,7 @@ int main(int argc, char **argv)
 	int n_rest = 0, status;
 	bool dashdash = false;
 
+	set_test_hooks();
 	ctx.repo_args = xcalloc((size_t)argc + 1, sizeof(char *));
 	/* Global options may appear anywhere before "--". */
 	for (int i = 1; i < argc; i++) {

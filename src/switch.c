@@ -99,23 +99,17 @@ static void prune_dirs(const struct stitch_switch *sw, const char *rel)
 	free(p);
 }
 
-/*
- * Fault injection for the tests of crash recovery: with
- * STITCH_FAULT=kill-after-moves:N in the environment, the process kills
- * itself with SIGKILL after moving N files of an install into place.
- */
-static int atoi_strict(const char *s)
+/* Set by stitch_switch_fault_after_moves; -1: never. */
+static int kill_after_moves = -1;
+
+void stitch_switch_fault_after_moves(int n)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-	return *s && !*end ? (int)v : -1;
+	kill_after_moves = n;
 }
 
 static void maybe_die(int moved)
 {
-	const char *f = getenv("STITCH_FAULT");
-
-	if (f && strncmp(f, "kill-after-moves:", 17) == 0 && moved == atoi_strict(f + 17))
+	if (moved == kill_after_moves)
 		raise(SIGKILL);
 }
 

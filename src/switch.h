@@ -81,4 +81,12 @@ int stitch_switch_doctor(struct stitch_switch *sw, struct stitch_doctor_issue **
                          size_t *n_checked, struct stitch_err *err);
 void stitch_doctor_issues_free(struct stitch_doctor_issue *v, size_t n);
 
+/*
+ * Fault injection for the tests of crash recovery: after moving n files of
+ * an install into place, the process kills itself with SIGKILL.  The
+ * library never reads this from the environment; the command line does
+ * (STITCH_FAULT=kill-after-moves:N), and tests/cli/t0011-faults.sh uses it.
+ */
+void stitch_switch_fault_after_moves(int n);
+
 #endif
