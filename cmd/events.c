@@ -167,7 +167,8 @@ static json_t *json_package(const struct stitch_event *ev, const char *reason)
 	json_t *o = json_pack("{s:s, s:s, s:s}", "event", json_kind[ev->kind], "name", ev->name,
 	                      "version", ev->version);
 
-	if (ev->old_version)
+	/* The version it had, when it changes. */
+	if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
 		json_object_set_new(o, "old_version", json_string(ev->old_version));
 	if (ev->kind == STITCH_EV_PLAN || ev->kind == STITCH_EV_START)
 		json_object_set_new(o, "action", json_string(action_word[ev->action]));
@@ -176,8 +177,8 @@ static json_t *json_package(const struct stitch_event *ev, const char *reason)
 	json_object_set_new(o, "change", json_string(change_of(ev)));
 	if (reason)
 		json_object_set_new(o, "reason", json_string(reason));
-	if (ev->kind == STITCH_EV_DONE || ev->kind == STITCH_EV_FAILED ||
-	    ev->kind == STITCH_EV_CACHED)
+	if ((ev->kind == STITCH_EV_DONE && ev->action != STITCH_ACTION_REMOVE) ||
+	    ev->kind == STITCH_EV_FAILED || ev->kind == STITCH_EV_CACHED)
 		json_object_set_new(o, "seconds", json_real(ms(ev->build.seconds)));
 	if (ev->kind == STITCH_EV_CACHED)
 		json_object_set_new(o, "from", json_string(ev->build.where));
