@@ -208,13 +208,13 @@ static bool copy_repos(const char *root, const char *fresh_root)
 }
 
 /* A fresh root, no cache, a copy of the project at another path. */
-static int make_fresh_copy(const struct stitch_project *p, const struct verify_run *v)
+static int make_fresh_copy(const struct stitch_project *p, const struct verify_run *v,
+                           struct stitch_err *err)
 {
-	struct stitch_err err = STITCH_ERR_INIT;
 	size_t copied;
 
-	if (stitch_tree_mirror(p->dir, v->fresh_proj, &copied, &err) != 0)
-		return cmd_fail(&err);
+	if (stitch_tree_mirror(p->dir, v->fresh_proj, &copied, err) != 0)
+		return cmd_fail(err);
 	stitch_mkdir_p(v->fresh_root, 0755);
 	if (!copy_repos(v->root, v->fresh_root))
 		return cmd_error("cannot copy the repositories of '%s' into the fresh root '%s'",
@@ -224,7 +224,7 @@ static int make_fresh_copy(const struct stitch_project *p, const struct verify_r
 
 /* Build here, with the root's caches (usually up to date already), then in the fresh root. */
 static int build_twice(const struct stitch_ctx *ctx, const struct stitch_project *p,
-                       struct verify_run *v)
+                       struct verify_run *v, struct stitch_err *err)
 {
 	char **args = xcalloc(2 * ctx->n_repo_args + 12, sizeof(char *));
 	int rc;
@@ -232,7 +232,7 @@ static int build_twice(const struct stitch_ctx *ctx, const struct stitch_project
 	locked_build_args(ctx, v->root, ctx->switch_arg, args);
 	rc = run_locked_build(args, p->dir, false, "here", v, &v->t_local);
 	if (rc == EXIT_OK)
-		rc = make_fresh_copy(p, v);
+		rc = make_fresh_copy(p, v, err);
 	if (rc == EXIT_OK) {
 		locked_build_args(ctx, v->fresh_root, NULL, args);
 		if (!v->o.json)
@@ -337,7 +337,7 @@ int cmd_verify(int argc, char **argv, struct stitch_ctx *ctx)
 	v.log = xasprintf("%s/verify.log", v.tmp);
 	v.fresh_root = xasprintf("%s/root", v.tmp);
 	v.fresh_proj = xasprintf("%s/project", v.tmp);
-	rc = build_twice(ctx, &p, &v);
+	rc = build_twice(ctx, &p, &v, &err);
 	if (rc == EXIT_OK)
 		rc = compare_images(&p, &v);
 	if (!v.o.keep)
