@@ -427,6 +427,59 @@ static const char *arg_after(char *const *argv, const char *flag)
 	return "";
 }
 
+/* Start job in a child process; when it fails, its error comes back through *fd. */
+static pid_t start_compile(const struct runner *re, const struct compile_job *job, int *fd)
+{
+	int pfd[2] = {-1, -1};
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		pfd[0] = pfd[1] = -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct stitch_err cerr = STITCH_ERR_INIT;
+		int crc = run(re, job->argv, NULL, &cerr);
+		if (crc && pfd[1] >= 0 &&
+		    write(pfd[1], &cerr, sizeof(cerr)) != (ssize_t)sizeof(cerr))
+			_exit(2);
+		_exit(crc ? 1 : 0);
+	}
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	*fd = pfd[0];
+	return pid;
+}
+
+/*
+ * job's child ended with status: record and cache its object, or, for the
+ * first failure (rc still 0), take the child's error.  Returns the new rc.
+ */
+static int finish_compile(const struct stitch_link_opts *o, const struct compile_job *job,
+                          int status, int fd, int rc, struct stitch_link_result *r,
+                          struct stitch_err *err)
+{
+	const char *src = o->project->sources[job->src];
+	char key[65];
+
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (rc == 0) {
+			struct stitch_err cerr = STITCH_ERR_INIT;
+			if (fd >= 0 && read(fd, &cerr, sizeof(cerr)) == (ssize_t)sizeof(cerr))
+				*err = cerr;
+			else
+				stitch_error(err, STITCH_E_BUILD, "compiling '%s' failed", src);
+			rc = STITCH_E_BUILD;
+		}
+	} else if (compile_key(o, src, job->argv, key) == 0) {
+		write_key(o->project->dir, arg_after(job->argv, "-o"), key);
+		r->compiled++;
+		if (job->hash[0])
+			object_to_cache(o, &job->in, job->hash, job->abs);
+	}
+	return rc;
+}
+
 /*
  * Compile the jobs, several at once: each runs in a child process (which
  * runs the compiler through run()), and its object is recorded and cached
@@ -437,30 +490,14 @@ static int compile_all(const struct stitch_link_opts *o, const struct runner *re
                        struct compile_job *jobs, size_t n, struct stitch_link_result *r,
                        struct stitch_err *err)
 {
-	const char *const *srcs = (const char *const *)o->project->sources;
-	size_t max = (size_t)stitch_default_jobs(0), next = 0, running = 0;
-	pid_t *pids = xcalloc(n + 1, sizeof(pid_t));
+	size_t max = (size_t)stitch_default_jobs(0), next = 0, running = 0, k;
+	pid_t *pids = xcalloc(n + 1, sizeof(pid_t)), pid;
 	int *fds = xcalloc(n + 1, sizeof(int));
-	int rc = 0;
+	int rc = 0, status;
 
 	while (next < n || running) {
 		while (rc == 0 && next < n && running < max) {
-			int pfd[2] = {-1, -1};
-			if (pipe2(pfd, O_CLOEXEC) != 0)
-				pfd[0] = pfd[1] = -1;
-			fflush(NULL);
-			pids[next] = fork();
-			if (pids[next] == 0) {
-				struct stitch_err cerr = STITCH_ERR_INIT;
-				int crc = run(re, jobs[next].argv, NULL, &cerr);
-				if (crc && pfd[1] >= 0 &&
-				    write(pfd[1], &cerr, sizeof(cerr)) != (ssize_t)sizeof(cerr))
-					_exit(2);
-				_exit(crc ? 1 : 0);
-			}
-			if (pfd[1] >= 0)
-				close(pfd[1]);
-			fds[next] = pfd[0];
+			pids[next] = start_compile(re, &jobs[next], &fds[next]);
 			if (pids[next] < 0) {
 				rc = stitch_error(err, STITCH_E_BUILD,
 				                  "cannot start the compiler: %s", strerror(errno));
@@ -471,44 +508,21 @@ static int compile_all(const struct stitch_link_opts *o, const struct runner *re
 		}
 		if (!running)
 			break;
-		{
-			int status;
-			pid_t pid = waitpid(-1, &status, 0);
-			size_t k = 0;
-			char key[65];
-			if (pid < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			while (k < next && pids[k] != pid)
-				k++;
-			if (k == next)
+		if ((pid = waitpid(-1, &status, 0)) < 0) {
+			if (errno == EINTR)
 				continue;
-			running--;
-			pids[k] = 0;
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-				if (rc == 0) {
-					struct stitch_err cerr = STITCH_ERR_INIT;
-					if (fds[k] >= 0 && read(fds[k], &cerr, sizeof(cerr)) ==
-					                       (ssize_t)sizeof(cerr))
-						*err = cerr;
-					else
-						stitch_error(err, STITCH_E_BUILD,
-						             "compiling '%s' failed",
-						             srcs[jobs[k].src]);
-					rc = STITCH_E_BUILD;
-				}
-			} else if (compile_key(o, srcs[jobs[k].src], jobs[k].argv, key) == 0) {
-				write_key(o->project->dir, arg_after(jobs[k].argv, "-o"), key);
-				r->compiled++;
-				if (jobs[k].hash[0])
-					object_to_cache(o, &jobs[k].in, jobs[k].hash, jobs[k].abs);
-			}
-			if (fds[k] >= 0)
-				close(fds[k]);
-			fds[k] = -1;
+			break;
 		}
+		for (k = 0; k < next && pids[k] != pid; k++)
+			;
+		if (k == next)
+			continue;
+		running--;
+		pids[k] = 0;
+		rc = finish_compile(o, &jobs[k], status, fds[k], rc, r, err);
+		if (fds[k] >= 0)
+			close(fds[k]);
+		fds[k] = -1;
 	}
 	free(pids);
 	free(fds);
