@@ -83,14 +83,10 @@ static int report_check(const struct lock_opts *o, const char *path, const struc
                         const struct lock_changes *c)
 {
 	if (o->json) {
-		json_t *ev = json_pack("{s:s, s:s, s:b, s:o, s:o}", "event", "lock-check", "lock",
-		                       path, "stale", c->n_diffs > 0, "differences",
-		                       json_strings(c->diffs, c->n_diffs), "notes",
-		                       json_strings(c->notes, c->n_notes));
-		char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		puts(text);
-		free(text);
-		json_decref(ev);
+		cmd_print_json(json_pack("{s:s, s:s, s:b, s:o, s:o}", "event", "lock-check", "lock",
+		                         path, "stale", c->n_diffs > 0, "differences",
+		                         json_strings(c->diffs, c->n_diffs), "notes",
+		                         json_strings(c->notes, c->n_notes)));
 	} else {
 		print_lines(stderr, "note: ", c->notes, c->n_notes);
 		if (c->n_diffs) {
@@ -119,13 +115,9 @@ static int write_lock(const struct lock_opts *o, const char *path, const struct 
 	if (!same && stitch_lock_save(path, now, err) != 0)
 		return cmd_fail(err);
 	if (o->json) {
-		json_t *ev = json_pack("{s:s, s:s, s:s, s:i, s:o}", "event", "lock", "lock", path,
-		                       "action", action, "packages", (int)now->n_pkgs, "changes",
-		                       json_strings(c->diffs, c->n_diffs));
-		char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		puts(s);
-		free(s);
-		json_decref(ev);
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:o}", "event", "lock", "lock", path,
+		                         "action", action, "packages", (int)now->n_pkgs, "changes",
+		                         json_strings(c->diffs, c->n_diffs)));
 	} else {
 		print_lines(stdout, "  ", c->diffs, c->n_diffs);
 		printf("%s: %zu packages, %s\n", path, now->n_pkgs, action);

@@ -249,7 +249,6 @@ static int build_twice(const struct stitch_ctx *ctx, const struct stitch_project
 static void print_comparison(const struct verify_run *v, bool same, json_t *diff, const char *what)
 {
 	json_t *ev;
-	char *text;
 
 	if (!v->o.json) {
 		printf("here:        %s (%.2f s)\n", jstr(v->ml, "sha256"), v->t_local);
@@ -263,10 +262,7 @@ static void print_comparison(const struct verify_run *v, bool same, json_t *diff
 		json_object_set_new(ev, "first_difference",
 		                    json_pack("{s:s, s:s, s:s}", "name", jstr(diff, "name"),
 		                              "version", jstr(diff, "version"), "what", what));
-	text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-	puts(text);
-	free(text);
-	json_decref(ev);
+	cmd_print_json(ev);
 }
 
 /* Compare the two images; when they differ, name the first package that does. */
