@@ -58,27 +58,13 @@ static int on_opt(int val, const char *arg, void *data)
 	return EXIT_OK;
 }
 
-/* Shared by build and test: resolve, install, link. Fills image (malloc'd). */
-static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
-                         struct stitch_project *p, char **image)
+/* The project's own switch, made on first use, opened into ctx->sw with its pins. */
+static int open_own_switch(struct stitch_ctx *ctx, const struct stitch_project *p)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
-	struct stitch_buf why = STITCH_BUF_INIT;
-	struct cmd_op op;
-	struct stitch_link_result res;
-	struct stitch_link_opts lo;
-	const struct stitch_target *t;
-	const char **reqs;
-	char **pkgs, *key = NULL, *sw_dir;
-	const struct stitch_version **fixed = NULL;
-	size_t n_pkgs = 0, n_fixed = 0;
+	char *sw_dir = ctx->switch_arg ? xstrdup(ctx->switch_arg) : xasprintf("%s/_stitch", p->dir);
 	int rc;
 
-	t = stitch_target_find(o->target ? o->target : p->target, &err);
-	if (!t)
-		return cmd_fail(&err);
-	/* The project's own switch, made on first use. */
-	sw_dir = ctx->switch_arg ? xstrdup(ctx->switch_arg) : xasprintf("%s/_stitch", p->dir);
 	if (access(sw_dir, F_OK) != 0 && stitch_switch_init(sw_dir, &err) != 0) {
 		free(sw_dir);
 		return cmd_fail(&err);
@@ -87,36 +73,126 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	if ((rc = cmd_open_switch(ctx, false)) != EXIT_OK ||
 	    (rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		return rc;
+	return EXIT_OK;
+}
+
+/* --locked: the versions stitch.lock names, checked against the index. */
+static int locked_versions(struct stitch_ctx *ctx, const struct build_opts *o,
+                           const struct stitch_project *p, const struct stitch_target *t,
+                           const struct stitch_version ***fixed, size_t *n_fixed,
+                           struct stitch_err *err)
+{
+	char *path = stitch_lock_path(p);
+	struct stitch_lock lock;
+	int rc = stitch_lock_load(path, &lock, err);
+
+	free(path);
+	if (rc) {
+		if (rc == STITCH_E_NOTFOUND)
+			stitch_error_cause(err, "hint: run 'stitch lock' and commit stitch.lock");
+		return rc;
+	}
+	rc = stitch_lock_versions(ctx->index, ctx->sw->st, p, t, &lock, o->allow_pins, fixed,
+	                          n_fixed, err);
+	stitch_lock_release(&lock);
+	return rc;
+}
+
+/* Install the project's depends and the target's platform package. */
+static int install_depends(struct stitch_ctx *ctx, const struct stitch_project *p,
+                           const struct stitch_target *t, struct cmd_op *op, struct stitch_buf *why,
+                           struct stitch_err *err)
+{
+	const char **reqs = xcalloc(p->n_depends + 2, sizeof(char *));
+	int rc;
+
+	for (size_t i = 0; i < p->n_depends; i++)
+		reqs[i] = p->depends[i];
+	reqs[p->n_depends] = t->platform_pkg;
+	rc = stitch_op_install(ctx->sw, ctx->index, reqs, p->n_depends + 1, &op->oo, why, err);
+	free(reqs);
+	return rc;
+}
+
+/* Link the image against the installed libraries; pinned trees are not the project's. */
+static int link_project(struct stitch_ctx *ctx, const struct stitch_project *p,
+                        const struct stitch_target *t, const struct cmd_op *op,
+                        struct stitch_link_result *res, struct stitch_err *err)
+{
+	struct stitch_pin *pins = NULL;
+	size_t n_pins = 0, n_pkgs = 0;
+	const char **excl;
+	char **pkgs, *key = NULL, cc_id[320];
+	struct stitch_link_opts lo;
+	int rc;
+
+	pkgs = stitch_image_libraries(ctx->sw->st, p, t, &n_pkgs, &key);
+	stitch_state_pin_list(ctx->sw->st, &pins, &n_pins, NULL);
+	excl = xcalloc(n_pins + 1, sizeof(char *));
+	for (size_t i = 0; i < n_pins; i++)
+		excl[i] = pins[i].path;
+	stitch_cc_identity(stitch_state_dir(ctx->sw->st), cc_id, sizeof(cc_id));
+	lo = (struct stitch_link_opts){p,   t,    ctx->sw->dir, (const char *const *)pkgs, n_pkgs,
+	                               key, excl, n_pins,       op->oo.artifacts,          cc_id};
+	rc = stitch_link(&lo, res, err);
+	free(excl);
+	stitch_pins_free(pins, n_pins);
+	for (size_t i = 0; i < n_pkgs; i++)
+		free(pkgs[i]);
+	free(pkgs);
+	free(key);
+	return rc;
+}
+
+static void report_link(const struct build_opts *o, const struct stitch_link_result *res)
+{
+	if (o->json) {
+		cmd_print_json(json_pack(
+		    "{s:s, s:s, s:s, s:s, s:i, s:i, s:f}", "event", "link", "action",
+		    res->relinked ? "linked" : "kept", "image", res->image, "sha256", res->sha256,
+		    "compiled", (int)res->compiled, "cached", (int)res->from_cache, "seconds",
+		    (double)(long)(res->link_seconds * 1000) / 1000));
+	} else {
+		if (res->relinked)
+			printf("image relinked in %.2f s (%zu source%s compiled%s)\n",
+			       res->link_seconds, res->compiled, res->compiled == 1 ? "" : "s",
+			       res->from_cache ? ", the others from the artifact cache" : "");
+		else
+			printf("image up to date\n");
+		printf("image: %s\nsha256: %s\n", res->image, res->sha256);
+	}
+	fflush(stdout);
+}
+
+/* Shared by build and test: resolve, install, link. Fills image (malloc'd). */
+static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
+                         struct stitch_project *p, char **image)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_buf why = STITCH_BUF_INIT;
+	struct cmd_op op;
+	struct stitch_link_result res;
+	const struct stitch_target *t;
+	const struct stitch_version **fixed = NULL;
+	size_t n_fixed = 0;
+	int rc;
+
+	t = stitch_target_find(o->target ? o->target : p->target, &err);
+	if (!t)
+		return cmd_fail(&err);
+	if ((rc = open_own_switch(ctx, p)) != EXIT_OK)
+		return rc;
 	cmd_op_init(ctx, &op, o->json, false, o->jobs);
 	if (o->locked) {
-		char *path = stitch_lock_path(p);
-		struct stitch_lock lock;
-		int lrc = stitch_lock_load(path, &lock, &err);
-		free(path);
-		if (lrc) {
-			if (lrc == STITCH_E_NOTFOUND)
-				stitch_error_cause(
-				    &err, "hint: run 'stitch lock' and commit stitch.lock");
-			cmd_op_release(&op);
-			return cmd_fail(&err);
-		}
-		rc = stitch_lock_versions(ctx->index, ctx->sw->st, p, t, &lock, o->allow_pins,
-		                          &fixed, &n_fixed, &err);
-		stitch_lock_release(&lock);
-		if (rc) {
+		if (locked_versions(ctx, o, p, t, &fixed, &n_fixed, &err) != 0) {
 			cmd_op_release(&op);
 			return cmd_fail(&err);
 		}
 		op.oo.fixed = fixed;
 		op.oo.n_fixed = n_fixed;
 	}
-	reqs = xcalloc(p->n_depends + 2, sizeof(char *));
-	for (size_t i = 0; i < p->n_depends; i++)
-		reqs[i] = p->depends[i];
-	reqs[p->n_depends] = t->platform_pkg;
 	op.oo.explain = o->explain;
-	rc = stitch_op_install(ctx->sw, ctx->index, reqs, p->n_depends + 1, &op.oo, &why, &err);
-	free(reqs);
+	rc = install_depends(ctx, p, t, &op, &why, &err);
 	free(fixed);
 	if (rc) {
 		cmd_op_release(&op);
@@ -127,29 +203,8 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		return rc;
 	}
 	stitch_buf_release(&why);
-	pkgs = stitch_image_libraries(ctx->sw->st, p, t, &n_pkgs, &key);
-	{
-		struct stitch_pin *pins = NULL;
-		size_t n_pins = 0;
-		const char **excl;
-		stitch_state_pin_list(ctx->sw->st, &pins, &n_pins, NULL);
-		excl = xcalloc(n_pins + 1, sizeof(char *));
-		for (size_t i = 0; i < n_pins; i++)
-			excl[i] = pins[i].path;
-		char cc_id[320];
-		stitch_cc_identity(stitch_state_dir(ctx->sw->st), cc_id, sizeof(cc_id));
-		lo = (struct stitch_link_opts){
-		    p,   t,    ctx->sw->dir, (const char *const *)pkgs, n_pkgs,
-		    key, excl, n_pins,       op.oo.artifacts,           cc_id};
-		rc = stitch_link(&lo, &res, &err);
-		free(excl);
-		stitch_pins_free(pins, n_pins);
-	}
+	rc = link_project(ctx, p, t, &op, &res, &err);
 	cmd_op_release(&op);
-	for (size_t i = 0; i < n_pkgs; i++)
-		free(pkgs[i]);
-	free(pkgs);
-	free(key);
 	if (rc) {
 		if (o->json)
 			cmd_print_json(json_pack("{s:s, s:s, s:s}", "event", "link", "action",
@@ -160,22 +215,7 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		return EXIT_ERROR;
 	}
 	stitch_image_manifest(ctx->sw->st, p, t, &res);
-	if (o->json) {
-		cmd_print_json(json_pack(
-		    "{s:s, s:s, s:s, s:s, s:i, s:i, s:f}", "event", "link", "action",
-		    res.relinked ? "linked" : "kept", "image", res.image, "sha256", res.sha256,
-		    "compiled", (int)res.compiled, "cached", (int)res.from_cache, "seconds",
-		    (double)(long)(res.link_seconds * 1000) / 1000));
-	} else {
-		if (res.relinked)
-			printf("image relinked in %.2f s (%zu source%s compiled%s)\n",
-			       res.link_seconds, res.compiled, res.compiled == 1 ? "" : "s",
-			       res.from_cache ? ", the others from the artifact cache" : "");
-		else
-			printf("image up to date\n");
-		printf("image: %s\nsha256: %s\n", res.image, res.sha256);
-	}
-	fflush(stdout);
+	report_link(o, &res);
 	*image = res.image;
 	res.image = NULL;
 	stitch_link_result_release(&res);

@@ -69,6 +69,102 @@ static void count_dir(const char *dir, size_t *n_art, long long *bytes)
 	closedir(d);
 }
 
+static void cache_status(const struct cache_opts *o, const struct stitch_config *cfg,
+                         const char *dir)
+{
+	size_t n_art;
+	long long bytes;
+
+	count_dir(dir, &n_art, &bytes);
+	if (o->json) {
+		cmd_print_json(
+		    json_pack("{s:s, s:s, s:i, s:I, s:o, s:b}", "event", "cache", "dir", dir,
+		              "artifacts", (int)n_art, "bytes", (json_int_t)bytes, "remote",
+		              cfg->cache_remote ? json_string(cfg->cache_remote) : json_null(),
+		              "push", cfg->cache_push));
+		return;
+	}
+	printf("local:  %s (%zu artifact%s, %.1f MB)\n", dir, n_art, n_art == 1 ? "" : "s",
+	       (double)bytes / 1e6);
+	if (cfg->cache_remote)
+		printf("remote: %s (%s)\n", cfg->cache_remote,
+		       cfg->cache_push ? "read and write" : "read only");
+	else
+		printf("remote: none (stitch cache remote URL adds one)\n");
+}
+
+/* Set the remote cache to url (unused with --off) in the root's config. */
+static int cache_remote(struct stitch_ctx *ctx, const struct cache_opts *o,
+                        struct stitch_config *cfg, const char *url, struct stitch_err *err)
+{
+	free(cfg->cache_remote);
+	cfg->cache_remote = NULL;
+	if (!o->off) {
+		if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+			return cmd_usage_error(ctx,
+			                       "the remote cache is an http:// or https:// URL, "
+			                       "not '%s'",
+			                       url);
+		cfg->cache_remote = xstrdup(url);
+		cfg->cache_push = !o->read_only;
+	}
+	if (stitch_config_save(ctx->root, cfg, err) != 0)
+		return cmd_fail(err);
+	if (o->json)
+		cmd_print_json(json_pack("{s:s, s:s, s:o, s:b}", "event", "cache", "action",
+		                         o->off ? "remote-off" : "remote-set", "remote",
+		                         o->off ? json_null() : json_string(cfg->cache_remote),
+		                         "push", !o->off && cfg->cache_push));
+	else if (o->off)
+		printf("remote artifact cache: off\n");
+	else
+		printf("remote artifact cache: %s (%s)\n", cfg->cache_remote,
+		       cfg->cache_push ? "read and write" : "read only");
+	return EXIT_OK;
+}
+
+/* clean --unused-days N: remove only the artifacts unused for N days. */
+static int cache_prune(const struct cache_opts *o, const char *dir, struct stitch_err *err)
+{
+	struct stitch_artifacts_opts ao = {dir, NULL, false};
+	struct stitch_artifacts *a = stitch_artifacts_new(&ao);
+	size_t n_art;
+	long long bytes;
+	int rc = stitch_artifacts_prune(a, o->unused_days * 86400LL, &n_art, &bytes, err);
+
+	stitch_artifacts_free(a);
+	if (rc)
+		return cmd_fail(err);
+	if (o->json)
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:I, s:i}", "event", "cache",
+		                         "action", "pruned", "dir", dir, "artifacts", (int)n_art,
+		                         "bytes", (json_int_t)bytes, "unused_days",
+		                         (int)o->unused_days));
+	else
+		printf("removed %zu artifact%s unused for %ld day%s (%.1f MB) from %s\n", n_art,
+		       n_art == 1 ? "" : "s", o->unused_days, o->unused_days == 1 ? "" : "s",
+		       (double)bytes / 1e6, dir);
+	return EXIT_OK;
+}
+
+static int cache_clean(const struct cache_opts *o, const char *dir)
+{
+	size_t n_art;
+	long long bytes;
+
+	count_dir(dir, &n_art, &bytes);
+	if (stitch_rm_rf(dir) != 0)
+		return cmd_error("cannot remove '%s'", dir);
+	if (o->json)
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:I}", "event", "cache", "action",
+		                         "cleaned", "dir", dir, "artifacts", (int)n_art, "bytes",
+		                         (json_int_t)bytes));
+	else
+		printf("removed %zu artifact%s (%.1f MB) from %s\n", n_art, n_art == 1 ? "" : "s",
+		       (double)bytes / 1e6, dir);
+	return EXIT_OK;
+}
+
 int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {{"off", no_argument, NULL, 'o'},
@@ -93,97 +189,18 @@ int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx)
 		free(dir);
 		return cmd_fail(&err);
 	}
-	if (!strcmp(sub, "status") && n_ops <= 1) {
-		size_t n_art;
-		long long bytes;
-		count_dir(dir, &n_art, &bytes);
-		if (o.json) {
-			cmd_print_json(json_pack(
-			    "{s:s, s:s, s:i, s:I, s:o, s:b}", "event", "cache", "dir", dir,
-			    "artifacts", (int)n_art, "bytes", (json_int_t)bytes, "remote",
-			    cfg.cache_remote ? json_string(cfg.cache_remote) : json_null(), "push",
-			    cfg.cache_push));
-		} else {
-			printf("local:  %s (%zu artifact%s, %.1f MB)\n", dir, n_art,
-			       n_art == 1 ? "" : "s", (double)bytes / 1e6);
-			if (cfg.cache_remote)
-				printf("remote: %s (%s)\n", cfg.cache_remote,
-				       cfg.cache_push ? "read and write" : "read only");
-			else
-				printf("remote: none (stitch cache remote URL adds one)\n");
-		}
-	} else if (!strcmp(sub, "remote") && (n_ops == 2 || (n_ops == 1 && o.off))) {
-		free(cfg.cache_remote);
-		cfg.cache_remote = NULL;
-		if (!o.off) {
-			if (strncmp(ops[1], "http://", 7) != 0 &&
-			    strncmp(ops[1], "https://", 8) != 0) {
-				rc = cmd_usage_error(
-				    ctx,
-				    "the remote cache is an http:// or https:// URL, "
-				    "not '%s'",
-				    ops[1]);
-				goto out;
-			}
-			cfg.cache_remote = xstrdup(ops[1]);
-			cfg.cache_push = !o.read_only;
-		}
-		if (stitch_config_save(ctx->root, &cfg, &err) != 0) {
-			rc = cmd_fail(&err);
-			goto out;
-		}
-		if (o.json)
-			cmd_print_json(
-			    json_pack("{s:s, s:s, s:o, s:b}", "event", "cache", "action",
-			              o.off ? "remote-off" : "remote-set", "remote",
-			              o.off ? json_null() : json_string(cfg.cache_remote), "push",
-			              !o.off && cfg.cache_push));
-		else if (o.off)
-			printf("remote artifact cache: off\n");
-		else
-			printf("remote artifact cache: %s (%s)\n", cfg.cache_remote,
-			       cfg.cache_push ? "read and write" : "read only");
-	} else if (!strcmp(sub, "clean") && n_ops == 1 && o.unused_days >= 0) {
-		struct stitch_artifacts_opts ao = {dir, NULL, false};
-		struct stitch_artifacts *a = stitch_artifacts_new(&ao);
-		size_t n_art;
-		long long bytes;
-		rc = stitch_artifacts_prune(a, o.unused_days * 86400LL, &n_art, &bytes, &err);
-		stitch_artifacts_free(a);
-		if (rc) {
-			rc = cmd_fail(&err);
-			goto out;
-		}
-		if (o.json)
-			cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:I, s:i}", "event", "cache",
-			                         "action", "pruned", "dir", dir, "artifacts",
-			                         (int)n_art, "bytes", (json_int_t)bytes,
-			                         "unused_days", (int)o.unused_days));
-		else
-			printf("removed %zu artifact%s unused for %ld day%s (%.1f MB) from %s\n",
-			       n_art, n_art == 1 ? "" : "s", o.unused_days,
-			       o.unused_days == 1 ? "" : "s", (double)bytes / 1e6, dir);
-	} else if (!strcmp(sub, "clean") && n_ops == 1) {
-		size_t n_art;
-		long long bytes;
-		count_dir(dir, &n_art, &bytes);
-		if (stitch_rm_rf(dir) != 0) {
-			rc = cmd_error("cannot remove '%s'", dir);
-			goto out;
-		}
-		if (o.json)
-			cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:I}", "event", "cache",
-			                         "action", "cleaned", "dir", dir, "artifacts",
-			                         (int)n_art, "bytes", (json_int_t)bytes));
-		else
-			printf("removed %zu artifact%s (%.1f MB) from %s\n", n_art,
-			       n_art == 1 ? "" : "s", (double)bytes / 1e6, dir);
-	} else {
+	if (!strcmp(sub, "status") && n_ops <= 1)
+		cache_status(&o, &cfg, dir);
+	else if (!strcmp(sub, "remote") && (n_ops == 2 || (n_ops == 1 && o.off)))
+		rc = cache_remote(ctx, &o, &cfg, n_ops == 2 ? ops[1] : NULL, &err);
+	else if (!strcmp(sub, "clean") && n_ops == 1 && o.unused_days >= 0)
+		rc = cache_prune(&o, dir, &err);
+	else if (!strcmp(sub, "clean") && n_ops == 1)
+		rc = cache_clean(&o, dir);
+	else
 		rc =
 		    cmd_usage_error(ctx, "expected: cache status | cache remote URL | cache remote "
 		                         "--off | cache clean");
-	}
-out:
 	stitch_config_release(&cfg);
 	free(ops);
 	free(dir);

@@ -63,6 +63,68 @@ static int on_opt(int val, const char *arg, void *data)
 	return EXIT_OK;
 }
 
+/* How the new lock differs from the one on disk (stitch_lock_diff). */
+struct lock_changes {
+	char **diffs, **notes;
+	size_t n_diffs, n_notes;
+};
+
+static json_t *json_strings(char **v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* --check: report whether stitch.lock is stale; stale is an error. */
+static int report_check(const struct lock_opts *o, const char *path, const struct stitch_lock *now,
+                        const struct lock_changes *c)
+{
+	if (o->json) {
+		cmd_print_json(json_pack("{s:s, s:s, s:b, s:o, s:o}", "event", "lock-check", "lock",
+		                         path, "stale", c->n_diffs > 0, "differences",
+		                         json_strings(c->diffs, c->n_diffs), "notes",
+		                         json_strings(c->notes, c->n_notes)));
+	} else {
+		print_lines(stderr, "note: ", c->notes, c->n_notes);
+		if (c->n_diffs) {
+			fprintf(stderr, "error: %s is stale:\n", path);
+			print_lines(stderr, "  ", c->diffs, c->n_diffs);
+			fprintf(stderr, "hint: run 'stitch lock' and commit the result\n");
+		} else {
+			printf("%s is up to date (%zu packages)\n", path, now->n_pkgs);
+		}
+	}
+	return c->n_diffs ? EXIT_ERROR : EXIT_OK;
+}
+
+/* Write stitch.lock (rewritten only when its bytes change) and say what changed. */
+static int write_lock(const struct lock_opts *o, const char *path, const struct stitch_lock *now,
+                      bool have_old, const struct lock_changes *c, struct stitch_err *err)
+{
+	char *text = stitch_lock_dump(now);
+	struct stitch_buf cur = STITCH_BUF_INIT;
+	bool same = stitch_read_file(path, &cur, 0) == 0 && cur.len == strlen(text) &&
+	            memcmp(cur.buf, text, cur.len) == 0;
+	const char *action = same ? "unchanged" : have_old ? "updated" : "written";
+
+	stitch_buf_release(&cur);
+	free(text);
+	if (!same && stitch_lock_save(path, now, err) != 0)
+		return cmd_fail(err);
+	if (o->json) {
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:o}", "event", "lock", "lock", path,
+		                         "action", action, "packages", (int)now->n_pkgs, "changes",
+		                         json_strings(c->diffs, c->n_diffs)));
+	} else {
+		print_lines(stdout, "  ", c->diffs, c->n_diffs);
+		printf("%s: %zu packages, %s\n", path, now->n_pkgs, action);
+	}
+	return EXIT_OK;
+}
+
 int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {{"check", no_argument, NULL, 'c'},
@@ -74,9 +136,9 @@ int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx)
 	struct stitch_buf why = STITCH_BUF_INIT;
 	struct stitch_project p;
 	struct stitch_lock old, now;
+	struct lock_changes c = {0};
 	const struct stitch_target *t;
-	char **ops, *dir = NULL, *path, **diffs = NULL, **notes = NULL;
-	size_t n_diffs = 0, n_notes = 0;
+	char **ops, *dir = NULL, *path;
 	bool have_old;
 	int n_ops, rc;
 
@@ -115,72 +177,13 @@ int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx)
 		goto out1;
 	}
 	if (have_old)
-		n_diffs = stitch_lock_diff(&old, &now, &diffs, &notes, &n_notes);
-	if (o.check) {
-		if (o.json) {
-			json_t *d = json_array(), *nt = json_array(), *ev;
-			char *text;
-			for (size_t i = 0; i < n_diffs; i++)
-				json_array_append_new(d, json_string(diffs[i]));
-			for (size_t i = 0; i < n_notes; i++)
-				json_array_append_new(nt, json_string(notes[i]));
-			ev = json_pack("{s:s, s:s, s:b, s:o, s:o}", "event", "lock-check", "lock",
-			               path, "stale", n_diffs > 0, "differences", d, "notes", nt);
-			text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			puts(text);
-			free(text);
-			json_decref(ev);
-		} else {
-			print_lines(stderr, "note: ", notes, n_notes);
-			if (n_diffs) {
-				fprintf(stderr, "error: %s is stale:\n", path);
-				print_lines(stderr, "  ", diffs, n_diffs);
-				fprintf(stderr, "hint: run 'stitch lock' and commit the result\n");
-			} else {
-				printf("%s is up to date (%zu packages)\n", path, now.n_pkgs);
-			}
-		}
-		rc = n_diffs ? EXIT_ERROR : EXIT_OK;
-		goto out2;
-	}
-	{
-		/* Rewritten only when its bytes change. */
-		char *text = stitch_lock_dump(&now);
-		struct stitch_buf cur = STITCH_BUF_INIT;
-		bool same = stitch_read_file(path, &cur, 0) == 0 && cur.len == strlen(text) &&
-		            memcmp(cur.buf, text, cur.len) == 0;
-		stitch_buf_release(&cur);
-		free(text);
-		if (!same && stitch_lock_save(path, &now, &err) != 0) {
-			rc = cmd_fail(&err);
-			goto out2;
-		}
-		if (o.json) {
-			json_t *d = json_array(), *ev;
-			char *s;
-			for (size_t i = 0; i < n_diffs; i++)
-				json_array_append_new(d, json_string(diffs[i]));
-			ev = json_pack("{s:s, s:s, s:s, s:i, s:o}", "event", "lock", "lock", path,
-			               "action",
-			               same       ? "unchanged"
-			               : have_old ? "updated"
-			                          : "written",
-			               "packages", (int)now.n_pkgs, "changes", d);
-			s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			puts(s);
-			free(s);
-			json_decref(ev);
-		} else {
-			print_lines(stdout, "  ", diffs, n_diffs);
-			printf("%s: %zu packages, %s\n", path, now.n_pkgs,
-			       same       ? "unchanged"
-			       : have_old ? "updated"
-			                  : "written");
-		}
-	}
-out2:
-	stitch_strings_free(diffs, n_diffs);
-	stitch_strings_free(notes, n_notes);
+		c.n_diffs = stitch_lock_diff(&old, &now, &c.diffs, &c.notes, &c.n_notes);
+	if (o.check)
+		rc = report_check(&o, path, &now, &c);
+	else
+		rc = write_lock(&o, path, &now, have_old, &c, &err);
+	stitch_strings_free(c.diffs, c.n_diffs);
+	stitch_strings_free(c.notes, c.n_notes);
 	stitch_lock_release(&now);
 out1:
 	if (have_old)

@@ -181,15 +181,107 @@ static int unpack_release(struct stitch_ctx *ctx, const struct stitch_version *v
 	return rc ? cmd_fail(&err) : EXIT_OK;
 }
 
-static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
+/*
+ * Load the pin overlays; when DIR was given and holds a stitch.json, that
+ * checkout overlays name and says its version.  Sets *pkg to name's package.
+ */
+static int load_overlays(struct stitch_ctx *ctx, const char *name, const char *dir, bool dir_given,
+                         const struct stitch_pkg **pkg, const char **version)
+{
+	char *manifest = xasprintf("%s/stitch.json", dir);
+	int rc;
+
+	if (dir_given && access(manifest, R_OK) == 0) {
+		/* The checkout says which version it is, and how it builds. */
+		char *real = realpath(dir, NULL);
+		rc = cmd_load_pin_overlays(ctx, name, real);
+		free(real);
+		if (rc == EXIT_OK) {
+			*pkg = stitch_index_find(ctx->index, name);
+			if (!*pkg || (*pkg)->n_versions != 1)
+				rc = cmd_error(
+				    "%s: expected a package object with exactly one version",
+				    manifest);
+			else
+				*version = (*pkg)->versions[0].version;
+		}
+	} else if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) == EXIT_OK) {
+		*pkg = stitch_index_find(ctx->index, name);
+	}
+	free(manifest);
+	return rc;
+}
+
+/* When the checkout does not say: the installed version, else what a resolution picks. */
+static int choose_version(struct stitch_ctx *ctx, const char *name, const struct stitch_pkg *pkg,
+                          const char **version)
+{
+	struct stitch_installed in;
+	int rc;
+
+	if (!*version && stitch_state_get_package(ctx->sw->st, name, &in, NULL) == 0) {
+		const struct stitch_version *v = stitch_pkg_find_version(pkg, in.version);
+		*version = v ? v->version : NULL;
+		stitch_installed_release(&in);
+	}
+	if (!*version && (rc = check_resolution(ctx, name, version, NULL)) != EXIT_OK)
+		return rc;
+	if (!*version)
+		return cmd_error("cannot tell which version of '%s' to pin", name);
+	return EXIT_OK;
+}
+
+/* Without DIR the release is unpacked into ./PKG, which must not be there yet. */
+static int unpack_for_pin(struct stitch_ctx *ctx, bool json, const char *name,
+                          const struct stitch_pkg *pkg, const char *version, const char *dir)
+{
+	int rc;
+
+	if (access(dir, F_OK) == 0)
+		return cmd_error("'%s' already exists; pass it as DIR to pin it as it is", dir);
+	if ((rc = unpack_release(ctx, stitch_pkg_find_version(pkg, version), dir)) != EXIT_OK)
+		return rc;
+	if (json)
+		print_unpacked(true, name, version, dir);
+	else
+		printf("unpacked %s %s into ./%s\n", name, version, dir);
+	return EXIT_OK;
+}
+
+/* The scan fills the pin's stat cache: the pin goes in first, its tree hash after. */
+static int record_pin(struct stitch_ctx *ctx, bool json, const char *name, const char *version,
+                      const char *abs)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_tree_scan scan;
-	struct stitch_installed in;
+	struct stitch_pin pin = {(char *)name, (char *)version, (char *)abs, NULL, 0};
+
+	if (stitch_state_pin_put(ctx->sw->st, &pin, &err) != 0 ||
+	    stitch_tree_scan(ctx->sw->st, name, abs, &scan, &err) != 0)
+		return cmd_fail(&err);
+	pin.tree_hash = scan.tree_hash;
+	if (stitch_state_pin_put(ctx->sw->st, &pin, &err) != 0) {
+		stitch_tree_scan_release(&scan);
+		return cmd_fail(&err);
+	}
+	if (json) {
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "event", "pin", "action",
+		                         "added", "name", name, "version", version, "path", abs,
+		                         "files", (int)scan.n_files));
+	} else {
+		printf("pinned %s %s to %s (%zu files)\n", name, version, abs, scan.n_files);
+		printf("next: edit it, then 'stitch build'\n");
+	}
+	stitch_tree_scan_release(&scan);
+	return EXIT_OK;
+}
+
+static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
+{
 	const struct stitch_pkg *pkg;
 	const char *version = NULL;
 	bool json = false;
-	char **ops, *dir = NULL, *abs = NULL, *manifest;
+	char **ops, *dir = NULL, *abs = NULL;
 	int n_ops, rc;
 
 	if ((rc = cmd_parse_opts(ctx, argc, argv, json_opts, on_opt, &json, &ops, &n_ops)) !=
@@ -206,86 +298,17 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 	if ((rc = open_for_pins(ctx, false)) != EXIT_OK)
 		goto out;
 	dir = xstrdup(n_ops == 2 ? ops[1] : ops[0]);
-	manifest = xasprintf("%s/stitch.json", dir);
-	if (n_ops == 2 && access(manifest, R_OK) == 0) {
-		/* The checkout says which version it is, and how it builds. */
-		char *real = realpath(dir, NULL);
-		rc = cmd_load_pin_overlays(ctx, ops[0], real);
-		free(real);
-		if (rc != EXIT_OK) {
-			free(manifest);
-			goto out;
-		}
-		pkg = stitch_index_find(ctx->index, ops[0]);
-		if (!pkg || pkg->n_versions != 1) {
-			rc = cmd_error("%s: expected a package object with exactly one version",
-			               manifest);
-			free(manifest);
-			goto out;
-		}
-		version = pkg->versions[0].version;
-	} else if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK) {
-		free(manifest);
+	if ((rc = load_overlays(ctx, ops[0], dir, n_ops == 2, &pkg, &version)) != EXIT_OK ||
+	    (rc = choose_version(ctx, ops[0], pkg, &version)) != EXIT_OK)
 		goto out;
-	} else {
-		pkg = stitch_index_find(ctx->index, ops[0]);
-	}
-	free(manifest);
-	if (!version && stitch_state_get_package(ctx->sw->st, ops[0], &in, NULL) == 0) {
-		const struct stitch_version *v = stitch_pkg_find_version(pkg, in.version);
-		version = v ? v->version : NULL;
-		stitch_installed_release(&in);
-	}
-	if (!version && (rc = check_resolution(ctx, ops[0], &version, NULL)) != EXIT_OK)
+	if (n_ops == 1 && (rc = unpack_for_pin(ctx, json, ops[0], pkg, version, dir)) != EXIT_OK)
 		goto out;
-	if (!version) {
-		rc = cmd_error("cannot tell which version of '%s' to pin", ops[0]);
-		goto out;
-	}
-	if (n_ops == 1) {
-		if (access(dir, F_OK) == 0) {
-			rc = cmd_error("'%s' already exists; pass it as DIR to pin it as it is",
-			               dir);
-			goto out;
-		}
-		if ((rc = unpack_release(ctx, stitch_pkg_find_version(pkg, version), dir)) !=
-		    EXIT_OK)
-			goto out;
-		if (json)
-			print_unpacked(true, ops[0], version, dir);
-		else
-			printf("unpacked %s %s into ./%s\n", ops[0], version, dir);
-	}
 	if (!(abs = realpath(dir, NULL))) {
 		rc = cmd_error("cannot pin '%s' to '%s': %s", ops[0], dir, strerror(errno));
 		goto out;
 	}
-	if ((rc = check_resolution(ctx, ops[0], &version, abs)) != EXIT_OK)
-		goto out;
-	{
-		struct stitch_pin pin = {(char *)ops[0], (char *)version, abs, NULL, 0};
-		if (stitch_state_pin_put(ctx->sw->st, &pin, &err) != 0 ||
-		    stitch_tree_scan(ctx->sw->st, ops[0], abs, &scan, &err) != 0) {
-			rc = cmd_fail(&err);
-			goto out;
-		}
-		pin.tree_hash = scan.tree_hash;
-		if (stitch_state_pin_put(ctx->sw->st, &pin, &err) != 0) {
-			stitch_tree_scan_release(&scan);
-			rc = cmd_fail(&err);
-			goto out;
-		}
-		if (json) {
-			cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "event", "pin",
-			                         "action", "added", "name", ops[0], "version",
-			                         version, "path", abs, "files", (int)scan.n_files));
-		} else {
-			printf("pinned %s %s to %s (%zu files)\n", ops[0], version, abs,
-			       scan.n_files);
-			printf("next: edit it, then 'stitch build'\n");
-		}
-		stitch_tree_scan_release(&scan);
-	}
+	if ((rc = check_resolution(ctx, ops[0], &version, abs)) == EXIT_OK)
+		rc = record_pin(ctx, json, ops[0], version, abs);
 out:
 	free(abs);
 	free(dir);

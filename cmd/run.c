@@ -71,6 +71,70 @@ static bool has_ipv4_arg(char **args, int n)
 	return false;
 }
 
+/*
+ * A throwaway network namespace ns with tap0 (10.0.0.1/24) in it, so
+ * nothing the image sends can leave it; removed again when a step fails.
+ */
+static int netns_create(const char *ns)
+{
+	const char *add[] = {"netns", "add", ns, NULL};
+	const char *tuntap[] = {"-n", ns, "tuntap", "add", "dev", "tap0", "mode", "tap", NULL};
+	const char *addr[] = {"-n", ns, "addr", "add", "10.0.0.1/24", "dev", "tap0", NULL};
+	const char *up[] = {"-n", ns, "link", "set", "tap0", "up", NULL};
+	const char *lo[] = {"-n", ns, "link", "set", "lo", "up", NULL};
+	const char *del[] = {"netns", "del", ns, NULL};
+
+	if (ip_cmd(add) || ip_cmd(tuntap) || ip_cmd(addr) || ip_cmd(up) || ip_cmd(lo)) {
+		ip_cmd(del);
+		return cmd_error("cannot set up the network namespace '%s' (ip "
+		                 "netns, ip tuntap)",
+		                 ns);
+	}
+	return EXIT_OK;
+}
+
+/*
+ * The image's command line, inside ns when there is one; the image's own
+ * address unless ARGS give one.  *net is the allocated "--net=" word.
+ */
+static char **image_command(char *image, char *ns, const char *tap, char **ops, int n_ops,
+                            char **net)
+{
+	char **cmd = xcalloc((size_t)n_ops + 10, sizeof(char *));
+	int k = 0;
+
+	if (ns) {
+		cmd[k++] = "ip";
+		cmd[k++] = "netns";
+		cmd[k++] = "exec";
+		cmd[k++] = ns;
+	}
+	cmd[k++] = image;
+	cmd[k++] = *net = xasprintf("--net=%s", tap);
+	if (!has_ipv4_arg(ops, n_ops)) {
+		cmd[k++] = "--ipv4=10.0.0.2/24";
+		cmd[k++] = "--ipv4-gateway=10.0.0.1";
+	}
+	for (int i = 0; i < n_ops; i++)
+		cmd[k++] = ops[i];
+	return cmd;
+}
+
+/* Ctrl-C stops the image, not stitch: the namespace must still be removed. */
+static int run_image(char **cmd, const char *image)
+{
+	signal(SIGINT, forward);
+	signal(SIGTERM, forward);
+	child = fork();
+	if (child == 0) {
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "error: cannot run '%s': %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	return child > 0 ? wait_child()
+	                 : cmd_error("cannot start '%s': %s", image, strerror(errno));
+}
+
 int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {{"net", required_argument, NULL, 'n'}, {0}};
@@ -78,8 +142,8 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 	struct stitch_project p;
 	const struct stitch_target *t;
 	const char *tap = NULL;
-	char **ops, *dir = NULL, *image, *ns = NULL, **cmd;
-	int n_ops, rc, k = 0;
+	char **ops, *dir = NULL, *image, *ns = NULL, **cmd, *net;
+	int n_ops, rc;
 
 	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, tap_opt, &tap, &ops, &n_ops)) != EXIT_OK)
 		return rc;
@@ -100,41 +164,17 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 		fprintf(stderr, "hint: run 'stitch build' first\n");
 		goto out;
 	}
-	cmd = xcalloc((size_t)n_ops + 10, sizeof(char *));
 	if (!tap) {
-		const char *add[] = {"netns", "add", NULL, NULL};
 		if (geteuid() != 0) {
 			rc = cmd_error(
 			    "running without --net makes a network namespace, which needs root");
 			fprintf(stderr,
 			        "hint: run as root, or make a tap device and pass --net TAP\n");
-			free(cmd);
 			goto out;
 		}
 		ns = xasprintf("stitch-%ld", (long)getpid());
-		add[2] = ns;
-		{
-			const char *tuntap[] = {"-n",   ns,     "tuntap", "add", "dev",
-			                        "tap0", "mode", "tap",    NULL};
-			const char *addr[] = {"-n",          ns,    "addr", "add",
-			                      "10.0.0.1/24", "dev", "tap0", NULL};
-			const char *up[] = {"-n", ns, "link", "set", "tap0", "up", NULL};
-			const char *lo[] = {"-n", ns, "link", "set", "lo", "up", NULL};
-			if (ip_cmd(add) || ip_cmd(tuntap) || ip_cmd(addr) || ip_cmd(up) ||
-			    ip_cmd(lo)) {
-				const char *del[] = {"netns", "del", ns, NULL};
-				ip_cmd(del);
-				rc = cmd_error("cannot set up the network namespace '%s' (ip "
-				               "netns, ip tuntap)",
-				               ns);
-				free(cmd);
-				goto out;
-			}
-		}
-		cmd[k++] = "ip";
-		cmd[k++] = "netns";
-		cmd[k++] = "exec";
-		cmd[k++] = ns;
+		if ((rc = netns_create(ns)) != EXIT_OK)
+			goto out;
 		tap = "tap0";
 		printf(
 		    "running %s in network namespace %s (tap0 is 10.0.0.1, the image 10.0.0.2)\n",
@@ -142,26 +182,9 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 		printf("reach it with: ip netns exec %s curl http://10.0.0.2/\n", ns);
 		fflush(stdout);
 	}
-	cmd[k++] = image;
-	cmd[k++] = xasprintf("--net=%s", tap);
-	if (!has_ipv4_arg(ops, n_ops)) {
-		cmd[k++] = "--ipv4=10.0.0.2/24";
-		cmd[k++] = "--ipv4-gateway=10.0.0.1";
-	}
-	for (int i = 0; i < n_ops; i++)
-		cmd[k++] = ops[i];
-	signal(SIGINT, forward);
-	signal(SIGTERM, forward);
-	child = fork();
-	if (child == 0) {
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "error: cannot run '%s': %s\n", cmd[0], strerror(errno));
-		_exit(127);
-	}
-	rc = child > 0 ? wait_child() : cmd_error("cannot start '%s': %s", image, strerror(errno));
-	for (int i = 0; i < k; i++)
-		if (strncmp(cmd[i], "--net=", 6) == 0)
-			free(cmd[i]);
+	cmd = image_command(image, ns, tap, ops, n_ops, &net);
+	rc = run_image(cmd, image);
+	free(net);
 	free(cmd);
 	if (ns) {
 		const char *del[] = {"netns", "del", ns, NULL};

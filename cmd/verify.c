@@ -122,24 +122,190 @@ static void tail_log(const char *log)
 	stitch_buf_release(&b);
 }
 
+/* One verify run: its options, its temporary directory and what the builds left. */
+struct verify_run {
+	struct verify_opts o;
+	char root[PATH_MAX];
+	char *tmp, *log, *fresh_root, *fresh_proj;
+	double t_local, t_fresh;
+	json_t *ml, *mf; /* the manifests of the image here and of the fresh one */
+};
+
+static void verify_run_release(struct verify_run *v)
+{
+	json_decref(v->ml);
+	json_decref(v->mf);
+	free(v->tmp);
+	free(v->fresh_root);
+	free(v->fresh_proj);
+	free(v->log);
+}
+
+/* "stitch --root ROOT [--repo R]... [--switch S] build --locked" into args. */
+static void locked_build_args(const struct stitch_ctx *ctx, const char *root,
+                              const char *switch_arg, char **args)
+{
+	size_t na = 0;
+
+	args[na++] = "stitch";
+	args[na++] = "--root";
+	args[na++] = (char *)root;
+	for (size_t i = 0; i < ctx->n_repo_args; i++) {
+		args[na++] = "--repo";
+		args[na++] = (char *)ctx->repo_args[i];
+	}
+	if (switch_arg) {
+		args[na++] = "--switch";
+		args[na++] = (char *)switch_arg;
+	}
+	args[na++] = "build";
+	args[na++] = "--locked";
+	args[na] = NULL;
+}
+
+/* A failed build keeps the temporary directory, so its log can be read. */
+static int run_locked_build(char **args, const char *dir, bool fresh, const char *where,
+                            struct verify_run *v, double *seconds)
+{
+	double t0 = stitch_now();
+
+	if (run_self(args, dir, v->log, fresh) != 0) {
+		tail_log(v->log);
+		v->o.keep = true;
+		return cmd_error("the locked build %s failed (log above, whole in %s)", where,
+		                 v->log);
+	}
+	*seconds = stitch_now() - t0;
+	return EXIT_OK;
+}
+
+/* The same repositories in the fresh root (their mirrors are indexes, not caches). */
+static bool copy_repos(const char *root, const char *fresh_root)
+{
+	char *cfg = xasprintf("%s/config.json", root);
+	char *cfg2 = xasprintf("%s/config.json", fresh_root);
+	char *src = xasprintf("%s/cache/repos", root);
+	char *dst = xasprintf("%s/cache", fresh_root);
+	char *cpr[] = {"cp", "-r", src, dst, NULL};
+	struct stitch_buf text = STITCH_BUF_INIT, out = STITCH_BUF_INIT;
+	bool copied = true;
+
+	if (access(cfg, R_OK) == 0) {
+		copied = stitch_read_file(cfg, &text, 0) == 0 &&
+		         stitch_write_file(cfg2, text.buf, text.len, false) == 0;
+		if (copied && access(src, F_OK) == 0) {
+			stitch_mkdir_p(dst, 0755);
+			copied = stitch_run_capture(cpr, &out, 0) == 0;
+		}
+	}
+	stitch_buf_release(&text);
+	stitch_buf_release(&out);
+	free(cfg);
+	free(cfg2);
+	free(src);
+	free(dst);
+	return copied;
+}
+
+/* A fresh root, no cache, a copy of the project at another path. */
+static int make_fresh_copy(const struct stitch_project *p, const struct verify_run *v,
+                           struct stitch_err *err)
+{
+	size_t copied;
+
+	if (stitch_tree_mirror(p->dir, v->fresh_proj, &copied, err) != 0)
+		return cmd_fail(err);
+	stitch_mkdir_p(v->fresh_root, 0755);
+	if (!copy_repos(v->root, v->fresh_root))
+		return cmd_error("cannot copy the repositories of '%s' into the fresh root '%s'",
+		                 v->root, v->fresh_root);
+	return EXIT_OK;
+}
+
+/* Build here, with the root's caches (usually up to date already), then in the fresh root. */
+static int build_twice(const struct stitch_ctx *ctx, const struct stitch_project *p,
+                       struct verify_run *v, struct stitch_err *err)
+{
+	char **args = xcalloc(2 * ctx->n_repo_args + 12, sizeof(char *));
+	int rc;
+
+	locked_build_args(ctx, v->root, ctx->switch_arg, args);
+	rc = run_locked_build(args, p->dir, false, "here", v, &v->t_local);
+	if (rc == EXIT_OK)
+		rc = make_fresh_copy(p, v, err);
+	if (rc == EXIT_OK) {
+		locked_build_args(ctx, v->fresh_root, NULL, args);
+		if (!v->o.json)
+			printf("rebuilding from stitch.lock in a fresh root (%s), no cache...\n",
+			       v->tmp);
+		fflush(stdout);
+		rc = run_locked_build(args, v->fresh_proj, true, "in the fresh root", v,
+		                      &v->t_fresh);
+	}
+	free(args);
+	return rc;
+}
+
+static void print_comparison(const struct verify_run *v, bool same, json_t *diff, const char *what)
+{
+	json_t *ev;
+
+	if (!v->o.json) {
+		printf("here:        %s (%.2f s)\n", jstr(v->ml, "sha256"), v->t_local);
+		printf("fresh root:  %s (%.2f s)\n", jstr(v->mf, "sha256"), v->t_fresh);
+		return;
+	}
+	ev = json_pack("{s:s, s:s, s:s, s:b, s:f, s:f}", "event", "verify", "local",
+	               jstr(v->ml, "sha256"), "fresh", jstr(v->mf, "sha256"), "identical", same,
+	               "local_seconds", v->t_local, "fresh_seconds", v->t_fresh);
+	if (diff)
+		json_object_set_new(ev, "first_difference",
+		                    json_pack("{s:s, s:s, s:s}", "name", jstr(diff, "name"),
+		                              "version", jstr(diff, "version"), "what", what));
+	cmd_print_json(ev);
+}
+
+/* Compare the two images; when they differ, name the first package that does. */
+static int compare_images(const struct stitch_project *p, struct verify_run *v)
+{
+	json_t *diff = NULL;
+	const char *what = NULL;
+	bool same;
+
+	v->ml = load_manifest(p, p->dir);
+	v->mf = load_manifest(p, v->fresh_proj);
+	if (!v->ml || !v->mf)
+		return cmd_error("a build left no manifest next to its image");
+	same = strcmp(jstr(v->ml, "sha256"), jstr(v->mf, "sha256")) == 0;
+	if (!same)
+		diff = first_difference(v->ml, v->mf, &what);
+	print_comparison(v, same, diff, what);
+	if (same) {
+		if (!v->o.json)
+			printf("verified: stitch.lock rebuilds %s.%s bit for bit\n", p->name,
+			       p->target);
+		return EXIT_OK;
+	}
+	v->o.keep = true;
+	if (diff)
+		return cmd_error("the images differ; the first package that differs is %s %s: %s",
+		                 jstr(diff, "name"), jstr(diff, "version"), what);
+	return cmd_error("the images differ, though every package is the same: the "
+	                 "project's own compile or link is not reproducible");
+}
+
 int cmd_verify(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {
 	    {"keep", no_argument, NULL, 'k'}, {"json", no_argument, NULL, 'J'}, {0}};
-	struct verify_opts o = {0};
+	struct verify_run v = {0};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_project p;
-	char **ops, *dir = NULL, root[PATH_MAX], *tmp = NULL, *fresh_root = NULL,
-	            *fresh_proj = NULL, *log = NULL, *lock = NULL;
+	char **ops, *dir = NULL, *lock = NULL;
 	const char *tmpdir = getenv("TMPDIR");
-	json_t *ml = NULL, *mf = NULL, *diff = NULL;
-	const char *what = NULL;
-	char **args;
-	size_t na = 0;
-	double t0, t_local, t_fresh;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &v.o, &ops, &n_ops)) != EXIT_OK)
 		return rc;
 	free(ops);
 	if (n_ops)
@@ -155,163 +321,27 @@ int cmd_verify(int argc, char **argv, struct stitch_ctx *ctx)
 		rc = cmd_error("no stitch.lock in %s; run 'stitch lock' first", p.dir);
 		goto out;
 	}
-	if (!realpath(ctx->root, root)) {
+	if (!realpath(ctx->root, v.root)) {
 		rc = cmd_error("cannot resolve the root '%s': %s", ctx->root, strerror(errno));
 		goto out;
 	}
-	tmp = xasprintf("%s/stitch-verify.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-	if (!mkdtemp(tmp)) {
+	v.tmp = xasprintf("%s/stitch-verify.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if (!mkdtemp(v.tmp)) {
 		rc = cmd_error("cannot create a temporary directory: %s", strerror(errno));
 		goto out;
 	}
-	log = xasprintf("%s/verify.log", tmp);
-	fresh_root = xasprintf("%s/root", tmp);
-	fresh_proj = xasprintf("%s/project", tmp);
-	args = xcalloc(2 * ctx->n_repo_args + 12, sizeof(char *));
-	/* 1. here, with the root's caches: usually up to date already */
-	args[na++] = "stitch";
-	args[na++] = "--root";
-	args[na++] = root;
-	for (size_t i = 0; i < ctx->n_repo_args; i++) {
-		args[na++] = "--repo";
-		args[na++] = (char *)ctx->repo_args[i];
-	}
-	if (ctx->switch_arg) {
-		args[na++] = "--switch";
-		args[na++] = (char *)ctx->switch_arg;
-	}
-	args[na++] = "build";
-	args[na++] = "--locked";
-	args[na] = NULL;
-	t0 = stitch_now();
-	if (run_self(args, p.dir, log, false) != 0) {
-		tail_log(log);
-		rc = cmd_error("the locked build here failed (log above, whole in %s)", log);
-		o.keep = true;
-		goto out1;
-	}
-	t_local = stitch_now() - t0;
-	/* 2. a fresh root, no cache, a copy of the project at another path */
-	{
-		size_t copied;
-		char *cfg = xasprintf("%s/config.json", root), *cfg2;
-		if (stitch_tree_mirror(p.dir, fresh_proj, &copied, &err) != 0) {
-			free(cfg);
-			rc = cmd_fail(&err);
-			goto out1;
-		}
-		stitch_mkdir_p(fresh_root, 0755);
-		/* the same repositories (their mirrors are indexes, not caches) */
-		cfg2 = xasprintf("%s/config.json", fresh_root);
-		if (access(cfg, R_OK) == 0) {
-			struct stitch_buf text = STITCH_BUF_INIT;
-			char *src = xasprintf("%s/cache/repos", root);
-			char *dst = xasprintf("%s/cache", fresh_root);
-			char *cpr[] = {"cp", "-r", src, dst, NULL};
-			int copied = stitch_read_file(cfg, &text, 0) == 0 &&
-			             stitch_write_file(cfg2, text.buf, text.len, false) == 0;
-			stitch_buf_release(&text);
-			if (copied && access(src, F_OK) == 0) {
-				struct stitch_buf b = STITCH_BUF_INIT;
-				stitch_mkdir_p(dst, 0755);
-				copied = stitch_run_capture(cpr, &b, 0) == 0;
-				stitch_buf_release(&b);
-			}
-			free(src);
-			free(dst);
-			if (!copied) {
-				rc = cmd_error(
-				    "cannot copy the repositories of '%s' into the fresh root "
-				    "'%s'",
-				    root, fresh_root);
-				free(cfg);
-				free(cfg2);
-				goto out1;
-			}
-		}
-		free(cfg);
-		free(cfg2);
-	}
-	na = 0;
-	args[na++] = "stitch";
-	args[na++] = "--root";
-	args[na++] = fresh_root;
-	for (size_t i = 0; i < ctx->n_repo_args; i++) {
-		args[na++] = "--repo";
-		args[na++] = (char *)ctx->repo_args[i];
-	}
-	args[na++] = "build";
-	args[na++] = "--locked";
-	args[na] = NULL;
-	if (!o.json)
-		printf("rebuilding from stitch.lock in a fresh root (%s), no cache...\n", tmp);
-	fflush(stdout);
-	t0 = stitch_now();
-	if (run_self(args, fresh_proj, log, true) != 0) {
-		tail_log(log);
-		rc = cmd_error("the locked build in the fresh root failed (log above, whole in %s)",
-		               log);
-		o.keep = true;
-		goto out1;
-	}
-	t_fresh = stitch_now() - t0;
-	ml = load_manifest(&p, p.dir);
-	mf = load_manifest(&p, fresh_proj);
-	if (!ml || !mf) {
-		rc = cmd_error("a build left no manifest next to its image");
-		goto out1;
-	}
-	if (strcmp(jstr(ml, "sha256"), jstr(mf, "sha256")) != 0)
-		diff = first_difference(ml, mf, &what);
-	if (o.json) {
-		json_t *ev = json_pack("{s:s, s:s, s:s, s:b, s:f, s:f}", "event", "verify", "local",
-		                       jstr(ml, "sha256"), "fresh", jstr(mf, "sha256"), "identical",
-		                       strcmp(jstr(ml, "sha256"), jstr(mf, "sha256")) == 0,
-		                       "local_seconds", t_local, "fresh_seconds", t_fresh);
-		char *text;
-		if (diff)
-			json_object_set_new(ev, "first_difference",
-			                    json_pack("{s:s, s:s, s:s}", "name", jstr(diff, "name"),
-			                              "version", jstr(diff, "version"), "what",
-			                              what));
-		text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-		puts(text);
-		free(text);
-		json_decref(ev);
-	} else {
-		printf("here:        %s (%.2f s)\n", jstr(ml, "sha256"), t_local);
-		printf("fresh root:  %s (%.2f s)\n", jstr(mf, "sha256"), t_fresh);
-	}
-	if (strcmp(jstr(ml, "sha256"), jstr(mf, "sha256")) == 0) {
-		if (!o.json)
-			printf("verified: stitch.lock rebuilds %s.%s bit for bit\n", p.name,
-			       p.target);
-		rc = EXIT_OK;
-	} else {
-		if (diff)
-			rc = cmd_error(
-			    "the images differ; the first package that differs is %s %s: %s",
-			    jstr(diff, "name"), jstr(diff, "version"), what);
-		else
-			rc = cmd_error("the images differ, though every package is the same: the "
-			               "project's own compile or link is not reproducible");
-		o.keep = true;
-	}
-out1:
-	if (o.keep) {
-		if (!o.json)
-			fprintf(stderr, "note: the fresh build is kept in %s\n", tmp);
-	} else {
-		stitch_rm_rf(tmp);
-	}
-	free(args);
+	v.log = xasprintf("%s/verify.log", v.tmp);
+	v.fresh_root = xasprintf("%s/root", v.tmp);
+	v.fresh_proj = xasprintf("%s/project", v.tmp);
+	rc = build_twice(ctx, &p, &v, &err);
+	if (rc == EXIT_OK)
+		rc = compare_images(&p, &v);
+	if (!v.o.keep)
+		stitch_rm_rf(v.tmp);
+	else if (!v.o.json)
+		fprintf(stderr, "note: the fresh build is kept in %s\n", v.tmp);
 out:
-	json_decref(ml);
-	json_decref(mf);
-	free(tmp);
-	free(fresh_root);
-	free(fresh_proj);
-	free(log);
+	verify_run_release(&v);
 	free(lock);
 	stitch_project_release(&p);
 	return rc;

@@ -427,6 +427,59 @@ static const char *arg_after(char *const *argv, const char *flag)
 	return "";
 }
 
+/* Start job in a child process; when it fails, its error comes back through *fd. */
+static pid_t start_compile(const struct runner *re, const struct compile_job *job, int *fd)
+{
+	int pfd[2] = {-1, -1};
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		pfd[0] = pfd[1] = -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct stitch_err cerr = STITCH_ERR_INIT;
+		int crc = run(re, job->argv, NULL, &cerr);
+		if (crc && pfd[1] >= 0 &&
+		    write(pfd[1], &cerr, sizeof(cerr)) != (ssize_t)sizeof(cerr))
+			_exit(2);
+		_exit(crc ? 1 : 0);
+	}
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	*fd = pfd[0];
+	return pid;
+}
+
+/*
+ * job's child ended with status: record and cache its object, or, for the
+ * first failure (rc still 0), take the child's error.  Returns the new rc.
+ */
+static int finish_compile(const struct stitch_link_opts *o, const struct compile_job *job,
+                          int status, int fd, int rc, struct stitch_link_result *r,
+                          struct stitch_err *err)
+{
+	const char *src = o->project->sources[job->src];
+	char key[65];
+
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (rc == 0) {
+			struct stitch_err cerr = STITCH_ERR_INIT;
+			if (fd >= 0 && read(fd, &cerr, sizeof(cerr)) == (ssize_t)sizeof(cerr))
+				*err = cerr;
+			else
+				stitch_error(err, STITCH_E_BUILD, "compiling '%s' failed", src);
+			rc = STITCH_E_BUILD;
+		}
+	} else if (compile_key(o, src, job->argv, key) == 0) {
+		write_key(o->project->dir, arg_after(job->argv, "-o"), key);
+		r->compiled++;
+		if (job->hash[0])
+			object_to_cache(o, &job->in, job->hash, job->abs);
+	}
+	return rc;
+}
+
 /*
  * Compile the jobs, several at once: each runs in a child process (which
  * runs the compiler through run()), and its object is recorded and cached
@@ -437,30 +490,14 @@ static int compile_all(const struct stitch_link_opts *o, const struct runner *re
                        struct compile_job *jobs, size_t n, struct stitch_link_result *r,
                        struct stitch_err *err)
 {
-	const char *const *srcs = (const char *const *)o->project->sources;
-	size_t max = (size_t)stitch_default_jobs(0), next = 0, running = 0;
-	pid_t *pids = xcalloc(n + 1, sizeof(pid_t));
+	size_t max = (size_t)stitch_default_jobs(0), next = 0, running = 0, k;
+	pid_t *pids = xcalloc(n + 1, sizeof(pid_t)), pid;
 	int *fds = xcalloc(n + 1, sizeof(int));
-	int rc = 0;
+	int rc = 0, status;
 
 	while (next < n || running) {
 		while (rc == 0 && next < n && running < max) {
-			int pfd[2] = {-1, -1};
-			if (pipe2(pfd, O_CLOEXEC) != 0)
-				pfd[0] = pfd[1] = -1;
-			fflush(NULL);
-			pids[next] = fork();
-			if (pids[next] == 0) {
-				struct stitch_err cerr = STITCH_ERR_INIT;
-				int crc = run(re, jobs[next].argv, NULL, &cerr);
-				if (crc && pfd[1] >= 0 &&
-				    write(pfd[1], &cerr, sizeof(cerr)) != (ssize_t)sizeof(cerr))
-					_exit(2);
-				_exit(crc ? 1 : 0);
-			}
-			if (pfd[1] >= 0)
-				close(pfd[1]);
-			fds[next] = pfd[0];
+			pids[next] = start_compile(re, &jobs[next], &fds[next]);
 			if (pids[next] < 0) {
 				rc = stitch_error(err, STITCH_E_BUILD,
 				                  "cannot start the compiler: %s", strerror(errno));
@@ -471,47 +508,354 @@ static int compile_all(const struct stitch_link_opts *o, const struct runner *re
 		}
 		if (!running)
 			break;
-		{
-			int status;
-			pid_t pid = waitpid(-1, &status, 0);
-			size_t k = 0;
-			char key[65];
-			if (pid < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			while (k < next && pids[k] != pid)
-				k++;
-			if (k == next)
+		if ((pid = waitpid(-1, &status, 0)) < 0) {
+			if (errno == EINTR)
 				continue;
-			running--;
-			pids[k] = 0;
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-				if (rc == 0) {
-					struct stitch_err cerr = STITCH_ERR_INIT;
-					if (fds[k] >= 0 && read(fds[k], &cerr, sizeof(cerr)) ==
-					                       (ssize_t)sizeof(cerr))
-						*err = cerr;
-					else
-						stitch_error(err, STITCH_E_BUILD,
-						             "compiling '%s' failed",
-						             srcs[jobs[k].src]);
-					rc = STITCH_E_BUILD;
-				}
-			} else if (compile_key(o, srcs[jobs[k].src], jobs[k].argv, key) == 0) {
-				write_key(o->project->dir, arg_after(jobs[k].argv, "-o"), key);
-				r->compiled++;
-				if (jobs[k].hash[0])
-					object_to_cache(o, &jobs[k].in, jobs[k].hash, jobs[k].abs);
-			}
-			if (fds[k] >= 0)
-				close(fds[k]);
-			fds[k] = -1;
+			break;
 		}
+		for (k = 0; k < next && pids[k] != pid; k++)
+			;
+		if (k == next)
+			continue;
+		running--;
+		pids[k] = 0;
+		rc = finish_compile(o, &jobs[k], status, fds[k], rc, r, err);
+		if (fds[k] >= 0)
+			close(fds[k]);
+		fds[k] = -1;
 	}
 	free(pids);
 	free(fds);
+	return rc;
+}
+
+/* The fixed environment the tools run in: the switch's tools, no user settings. */
+static void runner_init(struct runner *re, const struct stitch_link_opts *o)
+{
+	const char *dir = o->project->dir;
+
+	re->path = xasprintf("%s/bin:/usr/local/bin:/usr/bin:/bin", o->switch_dir);
+	re->envp = xcalloc(8, sizeof(char *));
+	re->envp[0] = xasprintf("PATH=%s", re->path);
+	re->envp[1] = xasprintf("PKG_CONFIG_PATH=%s/lib/pkgconfig", o->switch_dir);
+	re->envp[2] = xasprintf("PKG_CONFIG_LIBDIR=%s/lib/pkgconfig", o->switch_dir);
+	re->envp[3] = xstrdup("LC_ALL=C");
+	re->envp[4] = xstrdup("TZ=UTC");
+	re->envp[5] = xstrdup("SOURCE_DATE_EPOCH=0");
+	re->envp[6] = xasprintf("HOME=%s", dir);
+	re->cwd = dir;
+	re->log = xasprintf("%s/_build/build.log", dir);
+	unlink(re->log);
+}
+
+static void runner_release(struct runner *re)
+{
+	free(re->path);
+	for (size_t i = 0; re->envp[i]; i++)
+		free(re->envp[i]);
+	free(re->envp);
+	free((char *)re->log);
+}
+
+/*
+ * Generate only when the project's files or the installed tools changed
+ * since the last successful run: a no-op build must not rewrite sources.
+ */
+static int generate_if_changed(const struct stitch_link_opts *o, const struct runner *re,
+                               struct stitch_err *err)
+{
+	const struct stitch_project *p = o->project;
+	struct stitch_buf st = STITCH_BUF_INIT;
+	char gkey[65], *gpath = xasprintf("%s/_build/generate.stamp", p->dir), *prev;
+	int rc = 0;
+
+	stitch_buf_addf(&st, "inputs %s\n", o->inputs_key ? o->inputs_key : "");
+	for (size_t i = 0; i < p->n_generate; i++)
+		for (size_t k = 0; k < p->generate[i].argc; k++)
+			stitch_buf_addf(&st, "%s%c", p->generate[i].argv[k],
+			                k + 1 < p->generate[i].argc ? ' ' : '\n');
+	stamp_tree(p->dir, "", &st, o->exclude, o->n_exclude);
+	stitch_sha256_hex(st.buf, st.len, gkey);
+	stitch_buf_release(&st);
+	prev = read_cached(gpath, gkey);
+	if (!prev) {
+		for (size_t i = 0; i < p->n_generate && rc == 0; i++)
+			rc = run(re, p->generate[i].argv, NULL, err);
+		if (rc == 0)
+			write_cached(gpath, gkey, "");
+	}
+	free(prev);
+	free(gpath);
+	return rc;
+}
+
+/* pkg-config --cflags into flags (on one line), --static --libs into libs. */
+static int pkg_config_flags(const struct stitch_link_opts *o, const struct runner *re,
+                            struct stitch_buf *flags, struct stitch_buf *libs,
+                            struct stitch_err *err)
+{
+	char **pc = xcalloc(o->n_pkgs + 4, sizeof(char *));
+	size_t k = 0;
+	int rc;
+
+	pc[k++] = "pkg-config";
+	pc[k++] = "--cflags";
+	for (size_t i = 0; i < o->n_pkgs; i++)
+		pc[k++] = (char *)o->pkgs[i];
+	rc = run(re, pc, flags, err);
+	if (rc == 0) {
+		pc[1] = "--static";
+		memmove(pc + 3, pc + 2, o->n_pkgs * sizeof(char *));
+		pc[2] = "--libs";
+		pc[o->n_pkgs + 3] = NULL;
+		rc = run(re, pc, libs, err);
+	}
+	free(pc);
+	for (size_t i = 0; i < flags->len; i++)
+		if (flags->buf[i] == '\n')
+			flags->buf[i] = ' ';
+	return rc;
+}
+
+/* Flags of every library, from their pkg-config files (cached by their interfaces). */
+static int library_flags(const struct stitch_link_opts *o, const struct runner *re,
+                         struct stitch_buf *flags, struct stitch_buf *libs, struct stitch_err *err)
+{
+	struct stitch_buf kb = STITCH_BUF_INIT;
+	char fkey[65], *fpath = xasprintf("%s/_build/flags.cache", o->project->dir), *cached;
+	int rc = 0;
+
+	stitch_buf_addf(&kb, "%s\n", o->inputs_key ? o->inputs_key : "");
+	for (size_t i = 0; i < o->n_pkgs; i++)
+		stitch_buf_addf(&kb, "%s\n", o->pkgs[i]);
+	stitch_sha256_hex(kb.buf, kb.len, fkey);
+	stitch_buf_release(&kb);
+	cached = read_cached(fpath, fkey);
+	if (cached && strchr(cached, '\n')) {
+		char *nl = strchr(cached, '\n');
+		stitch_buf_add(flags, cached, (size_t)(nl - cached));
+		stitch_buf_adds(libs, nl + 1);
+	} else {
+		rc = pkg_config_flags(o, re, flags, libs, err);
+		if (rc == 0) {
+			char *v = xasprintf("%s\n%s", flags->buf, libs->buf);
+			write_cached(fpath, fkey, v);
+			free(v);
+		}
+	}
+	free(cached);
+	free(fpath);
+	return rc;
+}
+
+/* "cc -c", the project's cflags, the libraries' and the prefix maps, as words. */
+static char **compile_flags(const struct stitch_link_opts *o, const char *lib_flags, size_t *n)
+{
+	const struct stitch_project *p = o->project;
+	char **cflags = NULL;
+	size_t cap = 0;
+	char *map = xasprintf("-ffile-prefix-map=%s=.", p->dir);
+	char *map2 = xasprintf("-ffile-prefix-map=%s=/stitch/prefix", o->switch_dir);
+
+	*n = 0;
+	add_words(&cflags, n, &cap, "cc -c");
+	for (size_t i = 0; i < p->n_cflags; i++)
+		add_words(&cflags, n, &cap, p->cflags[i]);
+	add_words(&cflags, n, &cap, lib_flags);
+	add_words(&cflags, n, &cap, map);
+	add_words(&cflags, n, &cap, map2);
+	free(map);
+	free(map2);
+	return cflags;
+}
+
+/* The objects to link, and the compiles still needed for them. */
+struct compile_plan {
+	char **objs; /* one per source, in order */
+	size_t n_objs;
+	struct compile_job *jobs;
+	size_t n_jobs;
+};
+
+/*
+ * Take the job's object from the artifact cache when it is there: true
+ * when it was, and the job was cleared.
+ */
+static bool job_from_cache(const struct stitch_link_opts *o, const struct runner *re,
+                           struct compile_job *cj, const char *obj, struct stitch_link_result *r)
+{
+	const struct stitch_project *p = o->project;
+	const char *src = p->sources[cj->src];
+	char key[65];
+
+	if (!o->artifacts ||
+	    object_inputs(o, re, cj->argv, src, cj->name, cj->source, cj->recipe, NULL) != 0)
+		return false;
+	cj->in = (struct stitch_build_inputs){
+	    cj->name, "object", cj->source, o->target->name, o->cc_id, cj->recipe, 0, NULL, NULL};
+	stitch_build_inputs_hash(&cj->in, cj->hash);
+	if (!object_from_cache(o, cj->hash, cj->abs))
+		return false;
+	if (compile_key(o, src, cj->argv, key) == 0)
+		write_key(p->dir, obj, key);
+	r->from_cache++;
+	free(cj->abs);
+	memset(cj, 0, sizeof(*cj));
+	return true;
+}
+
+/*
+ * Source i's object joins the plan; it becomes a job unless it is up to
+ * date or the artifact cache has it.
+ */
+static int plan_source(const struct stitch_link_opts *o, const struct runner *re, char **cflags,
+                       size_t n_cf, size_t i, struct compile_plan *plan,
+                       struct stitch_link_result *r, struct stitch_err *err)
+{
+	const struct stitch_project *p = o->project;
+	struct compile_job *cj = &plan->jobs[plan->n_jobs];
+	char key[65];
+	char *obj = object_name(p->sources[i]);
+	char *depf = xasprintf("%s.d", obj);
+	char **argv = xcalloc(n_cf + 8, sizeof(char *));
+	int rc = 0;
+
+	memcpy(argv, cflags, n_cf * sizeof(char *));
+	/* The depfile tells the next build which headers this object read. */
+	argv[n_cf] = "-MMD";
+	argv[n_cf + 1] = "-MF";
+	argv[n_cf + 2] = depf;
+	argv[n_cf + 3] = "-o";
+	argv[n_cf + 4] = obj;
+	argv[n_cf + 5] = p->sources[i];
+	plan->objs[plan->n_objs++] = obj;
+	if (compile_key(o, p->sources[i], argv, key) != 0) {
+		rc = stitch_error(err, STITCH_E_BUILD, "cannot read source '%s/%s': %s", p->dir,
+		                  p->sources[i], strerror(errno));
+	} else if (!up_to_date(p->dir, obj, key)) {
+		cj->src = i;
+		cj->argv = argv;
+		cj->depf = depf;
+		cj->abs = xasprintf("%s/%s", p->dir, obj);
+		if (!job_from_cache(o, re, cj, obj, r)) {
+			plan->n_jobs++;
+			return 0; /* the job owns argv and depf now */
+		}
+	}
+	free(argv);
+	free(depf);
+	return rc;
+}
+
+/* Compile what is out of date and not in the cache; plan->objs is filled for the link. */
+static int compile_changed(const struct stitch_link_opts *o, const struct runner *re,
+                           const char *lib_flags, struct compile_plan *plan,
+                           struct stitch_link_result *r, struct stitch_err *err)
+{
+	size_t n_sources = o->project->n_sources, n_cf;
+	char **cflags = compile_flags(o, lib_flags, &n_cf);
+	int rc = 0;
+
+	plan->objs = xcalloc(n_sources + 1, sizeof(char *));
+	plan->jobs = xcalloc(n_sources + 1, sizeof(*plan->jobs));
+	for (size_t i = 0; i < n_sources && rc == 0; i++)
+		rc = plan_source(o, re, cflags, n_cf, i, plan, r, err);
+	if (rc == 0)
+		rc = compile_all(o, re, plan->jobs, plan->n_jobs, r, err);
+	for (size_t k = 0; k < plan->n_jobs; k++) {
+		free(plan->jobs[k].argv);
+		free(plan->jobs[k].depf);
+		free(plan->jobs[k].abs);
+	}
+	free(plan->jobs);
+	plan->jobs = NULL;
+	plan->n_jobs = 0;
+	free_words(cflags, n_cf);
+	return rc;
+}
+
+/* "cc -o out", the objects, the libraries and the ldflags: n words and a NULL. */
+static char **link_command(const struct stitch_link_opts *o, const struct compile_plan *plan,
+                           const char *libs, const char *out, size_t *n)
+{
+	const struct stitch_project *p = o->project;
+	char **lv = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	add_words(&lv, n, &cap, "cc -o");
+	XGROW(lv, cap, *n + 2);
+	lv[(*n)++] = xstrdup(out);
+	for (size_t i = 0; i < plan->n_objs; i++) {
+		XGROW(lv, cap, *n + 2);
+		lv[(*n)++] = xstrdup(plan->objs[i]);
+	}
+	add_words(&lv, n, &cap, libs);
+	for (size_t i = 0; i < p->n_ldflags; i++)
+		add_words(&lv, n, &cap, p->ldflags[i]);
+	XGROW(lv, cap, *n + 1);
+	lv[*n] = NULL;
+	return lv;
+}
+
+/*
+ * Relink when any input changed: the objects, the command, or an archive
+ * of the switch (stat data, as make would see it).
+ */
+static void link_key(const struct stitch_link_opts *o, char *const *lv, size_t n, char key[65])
+{
+	struct stitch_buf kb = STITCH_BUF_INIT;
+	char *libdir = xasprintf("%s/lib", o->switch_dir);
+
+	for (size_t i = 1; i < n; i++) {
+		char *f =
+		    lv[i][0] == '/' ? xstrdup(lv[i]) : xasprintf("%s/%s", o->project->dir, lv[i]);
+		struct stat st;
+		stitch_buf_addf(&kb, "%s\n", i == 1 ? "(output)" : lv[i]);
+		if (i > 1 && stat(f, &st) == 0)
+			stitch_buf_addf(&kb, " %lld %lld.%09ld %lld\n", (long long)st.st_size,
+			                (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			                (long long)st.st_ino);
+		free(f);
+	}
+	stamp_tree(libdir, "", &kb, NULL, 0);
+	free(libdir);
+	stitch_sha256_hex(kb.buf, kb.len, key);
+	stitch_buf_release(&kb);
+}
+
+/* Link into tmp, then replace r->image with it; unchanged inputs keep the image. */
+static int link_image(const struct stitch_link_opts *o, const struct runner *re,
+                      const struct compile_plan *plan, const char *libs, const char *tmp,
+                      struct stitch_link_result *r, struct stitch_err *err)
+{
+	char lkey[65], *lpath = xasprintf("%s/_build/link.stamp", o->project->dir), *prev;
+	size_t n;
+	char **lv = link_command(o, plan, libs, tmp, &n);
+	struct stat ist;
+	int rc = 0;
+
+	link_key(o, lv, n, lkey);
+	prev = read_cached(lpath, lkey);
+	if (prev && stat(r->image, &ist) == 0 && strlen(prev) == 64) {
+		/* Nothing changed: the image stands; its hash is on record. */
+		memcpy(r->sha256, prev, 65);
+		r->relinked = false;
+	} else {
+		rc = run(re, lv, NULL, err);
+		if (rc == 0 && rename(tmp, r->image) != 0)
+			rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", r->image,
+			                  strerror(errno));
+		if (rc == 0 && stitch_sha256_file(r->image, r->sha256) != 0)
+			rc = stitch_error(err, STITCH_E_IO, "cannot read '%s': %s", r->image,
+			                  strerror(errno));
+		if (rc == 0)
+			write_cached(lpath, lkey, r->sha256);
+		r->relinked = true;
+	}
+	free(prev);
+	free(lpath);
+	free_words(lv, n);
 	return rc;
 }
 
@@ -521,240 +865,26 @@ int stitch_link(const struct stitch_link_opts *o, struct stitch_link_result *r,
 	const struct stitch_project *p = o->project;
 	struct runner run_env = {0};
 	struct stitch_buf flags = STITCH_BUF_INIT, libs = STITCH_BUF_INIT;
-	char **cflags = NULL, **argv = NULL, **objs = NULL;
-	size_t n_cf = 0, cap_cf = 0, n_obj = 0, n_jobs = 0;
-	struct compile_job *jobs = NULL;
+	struct compile_plan plan = {0};
 	char *obj_dir = xasprintf("%s/_build/obj", p->dir), *tmp = NULL;
 	double t0 = stitch_now(), t_link;
-	int rc = 0;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	stitch_mkdir_p(obj_dir, 0755);
-	run_env.path = xasprintf("%s/bin:/usr/local/bin:/usr/bin:/bin", o->switch_dir);
-	run_env.envp = xcalloc(8, sizeof(char *));
-	run_env.envp[0] = xasprintf("PATH=%s", run_env.path);
-	run_env.envp[1] = xasprintf("PKG_CONFIG_PATH=%s/lib/pkgconfig", o->switch_dir);
-	run_env.envp[2] = xasprintf("PKG_CONFIG_LIBDIR=%s/lib/pkgconfig", o->switch_dir);
-	run_env.envp[3] = xstrdup("LC_ALL=C");
-	run_env.envp[4] = xstrdup("TZ=UTC");
-	run_env.envp[5] = xstrdup("SOURCE_DATE_EPOCH=0");
-	run_env.envp[6] = xasprintf("HOME=%s", p->dir);
-	run_env.cwd = p->dir;
-	run_env.log = xasprintf("%s/_build/build.log", p->dir);
-	unlink(run_env.log);
-
-	/*
-	 * Generate only when the project's files or the installed tools changed
-	 * since the last successful run: a no-op build must not rewrite sources.
-	 */
-	{
-		struct stitch_buf st = STITCH_BUF_INIT;
-		char gkey[65], *gpath = xasprintf("%s/_build/generate.stamp", p->dir), *prev;
-		stitch_buf_addf(&st, "inputs %s\n", o->inputs_key ? o->inputs_key : "");
-		for (size_t i = 0; i < p->n_generate; i++)
-			for (size_t k = 0; k < p->generate[i].argc; k++)
-				stitch_buf_addf(&st, "%s%c", p->generate[i].argv[k],
-				                k + 1 < p->generate[i].argc ? ' ' : '\n');
-		stamp_tree(p->dir, "", &st, o->exclude, o->n_exclude);
-		stitch_sha256_hex(st.buf, st.len, gkey);
-		stitch_buf_release(&st);
-		prev = read_cached(gpath, gkey);
-		if (!prev) {
-			for (size_t i = 0; i < p->n_generate && rc == 0; i++)
-				rc = run(&run_env, p->generate[i].argv, NULL, err);
-			if (rc == 0)
-				write_cached(gpath, gkey, "");
-		}
-		free(prev);
-		free(gpath);
-		if (rc)
-			goto out;
-	}
-	/* Flags of every library, from their pkg-config files (cached by their interfaces). */
-	{
-		struct stitch_buf kb = STITCH_BUF_INIT;
-		char fkey[65], *fpath = xasprintf("%s/_build/flags.cache", p->dir), *cached;
-		stitch_buf_addf(&kb, "%s\n", o->inputs_key ? o->inputs_key : "");
-		for (size_t i = 0; i < o->n_pkgs; i++)
-			stitch_buf_addf(&kb, "%s\n", o->pkgs[i]);
-		stitch_sha256_hex(kb.buf, kb.len, fkey);
-		stitch_buf_release(&kb);
-		cached = read_cached(fpath, fkey);
-		if (cached && strchr(cached, '\n')) {
-			char *nl = strchr(cached, '\n');
-			stitch_buf_add(&flags, cached, (size_t)(nl - cached));
-			stitch_buf_adds(&libs, nl + 1);
-		} else {
-			char **pc = xcalloc(o->n_pkgs + 4, sizeof(char *));
-			size_t k = 0;
-			pc[k++] = "pkg-config";
-			pc[k++] = "--cflags";
-			for (size_t i = 0; i < o->n_pkgs; i++)
-				pc[k++] = (char *)o->pkgs[i];
-			rc = run(&run_env, pc, &flags, err);
-			if (rc == 0) {
-				pc[1] = "--static";
-				memmove(pc + 3, pc + 2, o->n_pkgs * sizeof(char *));
-				pc[2] = "--libs";
-				pc[o->n_pkgs + 3] = NULL;
-				rc = run(&run_env, pc, &libs, err);
-			}
-			free(pc);
-			for (size_t i = 0; i < flags.len; i++)
-				if (flags.buf[i] == '\n')
-					flags.buf[i] = ' ';
-			if (rc == 0) {
-				char *v = xasprintf("%s\n%s", flags.buf, libs.buf);
-				write_cached(fpath, fkey, v);
-				free(v);
-			}
-		}
-		free(cached);
-		free(fpath);
-		if (rc)
-			goto out;
-	}
-	add_words(&cflags, &n_cf, &cap_cf, "cc -c");
-	for (size_t i = 0; i < p->n_cflags; i++)
-		add_words(&cflags, &n_cf, &cap_cf, p->cflags[i]);
-	add_words(&cflags, &n_cf, &cap_cf, flags.buf);
-	{
-		char *map = xasprintf("-ffile-prefix-map=%s=.", p->dir);
-		char *map2 = xasprintf("-ffile-prefix-map=%s=/stitch/prefix", o->switch_dir);
-		add_words(&cflags, &n_cf, &cap_cf, map);
-		add_words(&cflags, &n_cf, &cap_cf, map2);
-		free(map);
-		free(map2);
-	}
-	objs = xcalloc(p->n_sources + 1, sizeof(char *));
-	jobs = xcalloc(p->n_sources + 1, sizeof(*jobs));
-	/* What is out of date and not in the cache is compiled below, several at once. */
-	for (size_t i = 0; i < p->n_sources && rc == 0; i++) {
-		char key[65];
-		char *obj = object_name(p->sources[i]);
-		char *depf = xasprintf("%s.d", obj);
-		argv = xcalloc(n_cf + 8, sizeof(char *));
-		memcpy(argv, cflags, n_cf * sizeof(char *));
-		/* The depfile tells the next build which headers this object read. */
-		argv[n_cf] = "-MMD";
-		argv[n_cf + 1] = "-MF";
-		argv[n_cf + 2] = depf;
-		argv[n_cf + 3] = "-o";
-		argv[n_cf + 4] = obj;
-		argv[n_cf + 5] = p->sources[i];
-		objs[n_obj++] = obj;
-		if (compile_key(o, p->sources[i], argv, key) != 0) {
-			rc = stitch_error(err, STITCH_E_BUILD, "cannot read source '%s/%s': %s",
-			                  p->dir, p->sources[i], strerror(errno));
-		} else if (!up_to_date(p->dir, obj, key)) {
-			struct compile_job *cj = &jobs[n_jobs];
-			cj->src = i;
-			cj->argv = argv;
-			cj->depf = depf;
-			cj->abs = xasprintf("%s/%s", p->dir, obj);
-			if (o->artifacts &&
-			    object_inputs(o, &run_env, argv, p->sources[i], cj->name, cj->source,
-			                  cj->recipe, NULL) == 0) {
-				cj->in = (struct stitch_build_inputs){
-				    cj->name, "object",   cj->source, o->target->name,
-				    o->cc_id, cj->recipe, 0,          NULL,
-				    NULL};
-				stitch_build_inputs_hash(&cj->in, cj->hash);
-				if (object_from_cache(o, cj->hash, cj->abs)) {
-					if (compile_key(o, p->sources[i], argv, key) == 0)
-						write_key(p->dir, obj, key);
-					r->from_cache++;
-					free(cj->abs);
-					memset(cj, 0, sizeof(*cj));
-					free(argv);
-					free(depf);
-					argv = NULL;
-					continue;
-				}
-			}
-			n_jobs++;
-			argv = NULL; /* the job's now */
-			continue;
-		}
-		free(argv);
-		free(depf);
-		argv = NULL;
-	}
+	runner_init(&run_env, o);
+	rc = generate_if_changed(o, &run_env, err);
 	if (rc == 0)
-		rc = compile_all(o, &run_env, jobs, n_jobs, r, err);
-	for (size_t k = 0; k < n_jobs; k++) {
-		free(jobs[k].argv);
-		free(jobs[k].depf);
-		free(jobs[k].abs);
-	}
-	free(jobs);
+		rc = library_flags(o, &run_env, &flags, &libs, err);
+	if (rc == 0)
+		rc = compile_changed(o, &run_env, flags.buf, &plan, r, err);
 	if (rc)
 		goto out;
 	/* Link into a temporary name: a failed link keeps the previous image. */
 	t_link = stitch_now();
 	r->image = xasprintf("%s/_build/%s%s", p->dir, p->name, o->target->suffix);
 	tmp = xasprintf("%s.tmp", r->image);
-	{
-		size_t n = 0, cap = 0;
-		char **lv = NULL, lkey[65], *lpath = xasprintf("%s/_build/link.stamp", p->dir),
-		     *prev;
-		struct stitch_buf kb = STITCH_BUF_INIT;
-		struct stat ist;
-		add_words(&lv, &n, &cap, "cc -o");
-		XGROW(lv, cap, n + 2);
-		lv[n++] = xstrdup(tmp);
-		for (size_t i = 0; i < n_obj; i++) {
-			XGROW(lv, cap, n + 2);
-			lv[n++] = xstrdup(objs[i]);
-		}
-		add_words(&lv, &n, &cap, libs.buf);
-		for (size_t i = 0; i < p->n_ldflags; i++)
-			add_words(&lv, &n, &cap, p->ldflags[i]);
-		XGROW(lv, cap, n + 1);
-		lv[n] = NULL;
-		/*
-		 * Relink when any input changed: the objects, the command, or an
-		 * archive of the switch (stat data, as make would see it).
-		 */
-		for (size_t i = 1; i < n; i++) {
-			char *f =
-			    lv[i][0] == '/' ? xstrdup(lv[i]) : xasprintf("%s/%s", p->dir, lv[i]);
-			struct stat st;
-			stitch_buf_addf(&kb, "%s\n", i == 1 ? "(output)" : lv[i]);
-			if (i > 1 && stat(f, &st) == 0)
-				stitch_buf_addf(&kb, " %lld %lld.%09ld %lld\n",
-				                (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-				                st.st_mtim.tv_nsec, (long long)st.st_ino);
-			free(f);
-		}
-		{
-			char *libdir = xasprintf("%s/lib", o->switch_dir);
-			stamp_tree(libdir, "", &kb, NULL, 0);
-			free(libdir);
-		}
-		stitch_sha256_hex(kb.buf, kb.len, lkey);
-		prev = read_cached(lpath, lkey);
-		if (prev && stat(r->image, &ist) == 0 && strlen(prev) == 64) {
-			/* Nothing changed: the image stands; its hash is on record. */
-			memcpy(r->sha256, prev, 65);
-			r->relinked = false;
-		} else {
-			rc = run(&run_env, lv, NULL, err);
-			if (rc == 0 && rename(tmp, r->image) != 0)
-				rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s",
-				                  r->image, strerror(errno));
-			if (rc == 0 && stitch_sha256_file(r->image, r->sha256) != 0)
-				rc = stitch_error(err, STITCH_E_IO, "cannot read '%s': %s",
-				                  r->image, strerror(errno));
-			if (rc == 0)
-				write_cached(lpath, lkey, r->sha256);
-			r->relinked = true;
-		}
-		free(prev);
-		free(lpath);
-		stitch_buf_release(&kb);
-		free_words(lv, n);
-	}
+	rc = link_image(o, &run_env, &plan, libs.buf, tmp, r, err);
 	r->link_seconds = stitch_now() - t_link;
 out:
 	if (rc && tmp)
@@ -762,19 +892,12 @@ out:
 	if (rc == STITCH_E_BUILD)
 		stitch_error_wrap(err, "cannot build '%s'", p->name);
 	r->seconds = stitch_now() - t0;
-	free_words(cflags, n_cf);
-	for (size_t i = 0; i < n_obj; i++)
-		free(objs[i]);
-	free(objs);
+	free_words(plan.objs, plan.n_objs);
 	free(tmp);
 	free(obj_dir);
 	stitch_buf_release(&flags);
 	stitch_buf_release(&libs);
-	free(run_env.path);
-	for (size_t i = 0; run_env.envp[i]; i++)
-		free(run_env.envp[i]);
-	free(run_env.envp);
-	free((char *)run_env.log);
+	runner_release(&run_env);
 	return rc;
 }
 
