@@ -56,15 +56,20 @@ int cmd_fail_solve(const struct stitch_err *err, const struct stitch_buf *why)
 	return EXIT_UNSAT;
 }
 
+static void verror(const char *fmt, va_list ap)
+{
+	fputs("error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int cmd_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_ERROR;
 }
 
@@ -72,11 +77,9 @@ int cmd_usage_error(struct stitch_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (ctx && ctx->cmd)
 		fprintf(stderr, "hint: see 'stitch %s --help'\n", ctx->cmd->name);
 	else

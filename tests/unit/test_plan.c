@@ -116,18 +116,28 @@ static void installed_from(struct stitch_installed inst[3], char hashes[3][65])
 	stitch_plan_release(&p);
 }
 
-static void test_installed_is_kept(void)
+/* A plan of a, b and c over a switch where a first plan installed them. */
+static int plan_over_installed(struct stitch_plan *p)
 {
-	const struct stitch_version *chosen[] = {&vers[0], &vers[1], &vers[2]};
-	struct stitch_installed inst[3];
-	char hashes[3][65];
-	struct stitch_plan p;
+	static const struct stitch_version *chosen[] = {&vers[0], &vers[1], &vers[2]};
+	static struct stitch_installed inst[3];
+	static char hashes[3][65];
+	const char *now = vers[0].sha256;
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_plan_in in;
 
+	vers[0].sha256 = sums[0]; /* installed from the original source */
 	installed_from(inst, hashes);
+	vers[0].sha256 = now;
 	in = input(chosen, inst, 3);
-	CHECK_INT(stitch_plan_make(&in, &p, &err), 0);
+	return stitch_plan_make(&in, p, &err);
+}
+
+static void test_installed_is_kept(void)
+{
+	struct stitch_plan p;
+
+	CHECK_INT(plan_over_installed(&p), 0);
 	for (size_t i = 0; i < p.n; i++) {
 		CHECK_INT(p.items[i].action, STITCH_ACTION_KEEP);
 		CHECK_INT(p.items[i].cause.kind, STITCH_CAUSE_UP_TO_DATE);
@@ -138,17 +148,10 @@ static void test_installed_is_kept(void)
 
 static void test_new_source_waits_dependents(void)
 {
-	const struct stitch_version *chosen[] = {&vers[0], &vers[1], &vers[2]};
-	struct stitch_installed inst[3];
-	char hashes[3][65];
 	struct stitch_plan p;
-	struct stitch_err err = STITCH_ERR_INIT;
-	struct stitch_plan_in in;
 
-	installed_from(inst, hashes);
 	vers[0].sha256 = "4444444444444444444444444444444444444444444444444444444444444444";
-	in = input(chosen, inst, 3);
-	CHECK_INT(stitch_plan_make(&in, &p, &err), 0);
+	CHECK_INT(plan_over_installed(&p), 0);
 	CHECK_INT(p.items[0].action, STITCH_ACTION_REBUILD);
 	CHECK_INT(p.items[0].cause.kind, STITCH_CAUSE_SOURCE_CHANGED);
 	CHECK_INT(p.items[1].action, STITCH_ACTION_KEEP);
