@@ -156,6 +156,10 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_HIST_LIST] = "SELECT id, time, command, summary FROM history ORDER BY id DESC LIMIT ?1",
     [S_HIST_CHG_LIST] = "SELECT action, name, old_version, new_version FROM history_changes "
                         "WHERE history_id = ?1 ORDER BY seq",
+    [S_HIST_LAST] = "SELECT h.id, h.time, h.command, h.summary, c.action, c.name, "
+                    "c.old_version, c.new_version FROM history_changes c JOIN history h "
+                    "ON h.id = c.history_id WHERE c.name = ?1 "
+                    "ORDER BY c.history_id DESC, c.seq DESC LIMIT 1",
     [S_JRN_PUT] = "INSERT INTO journal (id, op, created_at) VALUES (1, ?1, ?2)",
     [S_JRN_GET] = "SELECT op FROM journal WHERE id = 1",
     [S_JRN_CLEAR] = "DELETE FROM journal",

@@ -296,6 +296,14 @@ int stitch_state_history_append(struct stitch_state *st, const struct stitch_his
 /* The newest `limit` entries (0: all), newest first. Free with stitch_history_free. */
 int stitch_state_history_list(struct stitch_state *st, size_t limit, struct stitch_history **out,
                               size_t *n, struct stitch_err *err);
+/*
+ * The newest change naming `name`, in *out as an entry with that one change
+ * (release with stitch_history_release): to tell a package that was removed
+ * from one that never was.  STITCH_E_NOTFOUND when no entry names it.
+ */
+int stitch_state_history_last(struct stitch_state *st, const char *name, struct stitch_history *out,
+                              struct stitch_err *err);
+void stitch_history_release(struct stitch_history *h);
 void stitch_history_free(struct stitch_history *h, size_t n);
 
 /* ---- journal of an operation that moves files ---- */

@@ -44,6 +44,7 @@ enum stmt_id {
 	S_HIST_CHG_INS,
 	S_HIST_LIST,
 	S_HIST_CHG_LIST,
+	S_HIST_LAST,
 	S_JRN_PUT,
 	S_JRN_GET,
 	S_JRN_CLEAR,

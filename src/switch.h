@@ -66,8 +66,16 @@ void stitch_staged_release(struct stitch_staged *sp);
 int stitch_switch_commit_install(struct stitch_switch *sw, const struct stitch_staged *sp,
                                  struct stitch_err *err);
 
-/* Delete an installed package's files and forget it, journaled. */
-int stitch_switch_commit_remove(struct stitch_switch *sw, const char *name, struct stitch_err *err);
+/*
+ * Delete the files of the installed packages names[0..n) and forget them,
+ * as one journaled operation: a process killed in the middle leaves the
+ * journal entry, and whoever opens the switch next finishes the removal of
+ * all of them.  h (may be NULL) is appended to the history in the same
+ * transaction that forgets the packages, so the history says what was done
+ * even when the removal was finished by another process.
+ */
+int stitch_switch_commit_remove(struct stitch_switch *sw, const char *const *names, size_t n,
+                                const struct stitch_history *h, struct stitch_err *err);
 
 /* One problem found by stitch_switch_doctor. */
 struct stitch_doctor_issue {
@@ -83,7 +91,8 @@ void stitch_doctor_issues_free(struct stitch_doctor_issue *v, size_t n);
 
 /*
  * Fault injection for the tests of crash recovery: after moving n files of
- * an install into place, the process kills itself with SIGKILL.  The
+ * an install into place, or deleting n files of a removal, the process
+ * kills itself with SIGKILL.  The
  * library never reads this from the environment; the command line does
  * (STITCH_FAULT=kill-after-moves:N), and tests/cli/t0011-faults.sh uses it.
  */
