@@ -16,12 +16,13 @@
 #include <unistd.h>
 
 #include "artifact.h"
+#include "switch_move.h"
 #include "util.h"
 
 int stitch_switch_init(const char *dir, struct stitch_err *err)
 {
 	struct stitch_state *st;
-	char *meta = xasprintf("%s/.stitch/state.db", dir);
+	char *meta = xasprintf("%s/.stitch/state.db", dir), *real;
 	int rc;
 
 	if (access(meta, F_OK) == 0) {
@@ -31,8 +32,11 @@ int stitch_switch_init(const char *dir, struct stitch_err *err)
 	free(meta);
 	if ((rc = stitch_state_open(&st, dir, STITCH_STATE_CREATE, err)) != 0)
 		return rc;
+	real = realpath(dir, NULL);
+	rc = real ? stitch_state_path_set(st, real, err) : 0;
+	free(real);
 	stitch_state_close(st);
-	return 0;
+	return rc;
 }
 
 /* ---- the journal: what a move is about to do, as JSON ---- */
@@ -319,22 +323,58 @@ static int record_history(struct stitch_switch *sw, json_t *rec, struct stitch_e
 	return rc;
 }
 
+enum journal_op { OP_INSTALL, OP_REMOVE, OP_RELOCATE, OP_UNKNOWN };
+
+static enum journal_op op_of(json_t *rec)
+{
+	const char *op = jstr(rec, "op");
+
+	if (!op)
+		return OP_UNKNOWN;
+	return !strcmp(op, "install")    ? OP_INSTALL
+	       : !strcmp(op, "remove")   ? OP_REMOVE
+	       : !strcmp(op, "relocate") ? OP_RELOCATE
+	                                 : OP_UNKNOWN;
+}
+
+static int apply_op(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	switch (op_of(rec)) {
+	case OP_INSTALL:
+		return apply_install(sw, rec, err);
+	case OP_REMOVE:
+		return apply_remove(sw, rec, err);
+	case OP_RELOCATE:
+		return stitch_switch_move_apply(sw, rec, maybe_die, err);
+	default:
+		return stitch_error(err, STITCH_E_STATE, "unknown operation in the journal of '%s'",
+		                    sw->dir);
+	}
+}
+
+static int record_op(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	switch (op_of(rec)) {
+	case OP_INSTALL:
+		return record_install(sw, rec, err);
+	case OP_REMOVE:
+		return record_remove(sw, rec, err);
+	default:
+		return stitch_switch_move_record(sw, rec, err);
+	}
+}
+
 /* Do what rec says, then record it and clear the journal in one transaction. */
 static int finish(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
 {
-	const char *op = jstr(rec, "op");
-	bool install = op && strcmp(op, "install") == 0;
+	bool install = op_of(rec) == OP_INSTALL;
 	int rc;
 
-	if (!op || (!install && strcmp(op, "remove") != 0))
-		return stitch_error(err, STITCH_E_STATE, "unknown operation in the journal of '%s'",
-		                    sw->dir);
-	rc = install ? apply_install(sw, rec, err) : apply_remove(sw, rec, err);
-	if (rc)
+	if ((rc = apply_op(sw, rec, err)) != 0)
 		return rc;
 	if ((rc = stitch_state_begin(sw->st, err)) != 0)
 		return rc;
-	rc = install ? record_install(sw, rec, err) : record_remove(sw, rec, err);
+	rc = record_op(sw, rec, err);
 	if (rc == 0)
 		rc = record_history(sw, rec, err);
 	if (rc == 0)
@@ -391,10 +431,12 @@ static int recover(struct stitch_switch *sw, struct stitch_err *err)
 	if (!rec)
 		return stitch_error(err, STITCH_E_STATE, "the journal of '%s' is unreadable: %s",
 		                    sw->dir, jerr.text);
-	if (jstr(rec, "op") && strcmp(jstr(rec, "op"), "install") == 0)
+	if (op_of(rec) == OP_INSTALL)
 		sw->recovered_what =
 		    xasprintf("install of %s %s", jstr(json_object_get(rec, "package"), "name"),
 		              jstr(json_object_get(rec, "package"), "version"));
+	else if (op_of(rec) == OP_RELOCATE)
+		sw->recovered_what = xasprintf("relocation from '%s'", jstr(rec, "from"));
 	else
 		sw->recovered_what = removal_what(rec);
 	rc = finish(sw, rec, err);
@@ -404,6 +446,39 @@ static int recover(struct stitch_switch *sw, struct stitch_err *err)
 		stitch_error_wrap(err, "cannot finish the interrupted %s", sw->recovered_what);
 	json_decref(rec);
 	return rc;
+}
+
+/*
+ * Compare where the switch is with where it was recorded: record it when
+ * nothing is; relocate a moved or copied switch when writable; only note
+ * it (sw->moved_from) when read-only.
+ */
+static int check_path(struct stitch_switch *sw, bool readonly, struct stitch_err *err)
+{
+	char *recorded = NULL;
+	json_t *rec;
+	int rc;
+
+	if ((rc = stitch_state_path_get(sw->st, &recorded, err)) != 0)
+		return rc;
+	if (!recorded || !strcmp(recorded, sw->dir)) {
+		rc = recorded || readonly ? 0 : stitch_state_path_set(sw->st, sw->dir, err);
+		free(recorded);
+		return rc;
+	}
+	sw->moved_from = recorded;
+	if (readonly)
+		return 0;
+	if (!(rec = stitch_switch_move_plan(sw, recorded, err)))
+		return err ? err->code : STITCH_E_STATE;
+	sw->n_relocated = json_array_size(json_object_get(rec, "files"));
+	rc = journal_and_finish(sw, rec, err);
+	json_decref(rec);
+	if (rc)
+		return stitch_error_wrap(err, "cannot relocate the switch moved from '%s' to '%s'",
+		                         recorded, sw->dir);
+	sw->relocated = true;
+	return 0;
 }
 
 int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonly,
@@ -421,7 +496,8 @@ int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonl
 		return stitch_error(err, STITCH_E_NOTFOUND, "no switch at '%s'", dir);
 	}
 	if ((rc = stitch_state_open_ex(&sw->st, sw->dir, &opts, err)) != 0 ||
-	    (!readonly && (rc = recover(sw, err)) != 0)) {
+	    (!readonly && (rc = recover(sw, err)) != 0) ||
+	    (rc = check_path(sw, readonly, err)) != 0) {
 		stitch_switch_close(sw);
 		return rc;
 	}
@@ -444,6 +520,11 @@ int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonl
 			sw->recovered = w->recovered;
 			sw->recovered_what = w->recovered_what;
 			w->recovered_what = NULL;
+			sw->relocated = w->relocated;
+			sw->n_relocated = w->n_relocated;
+			free(sw->moved_from);
+			sw->moved_from = w->moved_from;
+			w->moved_from = NULL;
 			stitch_switch_close(w);
 			if ((rc = stitch_state_open_ex(&sw->st, sw->dir, &opts, err)) != 0) {
 				stitch_switch_close(sw);
@@ -462,6 +543,7 @@ void stitch_switch_close(struct stitch_switch *sw)
 	stitch_state_close(sw->st);
 	free(sw->dir);
 	free(sw->recovered_what);
+	free(sw->moved_from);
 	free(sw);
 }
 

@@ -20,6 +20,14 @@ struct stitch_switch {
 	struct stitch_state *st;
 	bool recovered; /* open finished an interrupted operation */
 	char *recovered_what; /* e.g. "install of tcp 1.1.0" */
+	/*
+	 * Where the switch was recorded, when that is not dir: it was moved or
+	 * copied.  A writable open relocates it (relocated, with n_relocated
+	 * files rewritten); a read-only one leaves it as it is.
+	 */
+	char *moved_from;
+	bool relocated;
+	size_t n_relocated;
 };
 
 /* Create a switch at dir (and its parents); STITCH_E_EXISTS if there is one. */
@@ -28,7 +36,9 @@ int stitch_switch_init(const char *dir, struct stitch_err *err);
 /*
  * Open the switch at dir: take its lock (shared when readonly; on_wait is
  * called before blocking on another process), and roll forward an
- * interrupted operation (exclusive opens only).  STITCH_E_NOTFOUND when
+ * interrupted operation (exclusive opens only).  A switch that is not where
+ * its state says it was made is relocated (switch_move.h), journaled, by an
+ * exclusive open; a shared one sets moved_from only.  STITCH_E_NOTFOUND when
  * there is no switch there.
  */
 int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonly,
