@@ -199,7 +199,13 @@ int state_db_fail(struct stitch_state *st, struct stitch_err *err, const char *f
 	char cause[STITCH_ERR_MSG_MAX];
 	va_list ap;
 
-	snprintf(cause, sizeof(cause), "%s", sqlite3_errmsg(st->db));
+	/* An I/O error says which one only in its extended code (SQLITE_IOERR_*). */
+	if ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_IOERR)
+		snprintf(cause, sizeof(cause), "%s (sqlite error %d, errno %d)",
+		         sqlite3_errmsg(st->db), sqlite3_extended_errcode(st->db),
+		         sqlite3_system_errno(st->db));
+	else
+		snprintf(cause, sizeof(cause), "%s", sqlite3_errmsg(st->db));
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
