@@ -90,3 +90,20 @@ has "the interrupted relocation is reported" "$ERR" "finished the interrupted re
 if grep -rqF "$TMP/moved/" "$TMP/again/_stitch/lib/pkgconfig"; then fail "every .pc relocated" "some name the old place"; else pass "every .pc relocated"; fi
 if [ "$("$TMP/again/_build/hello.unix")" = "hello 1" ]; then pass "the image runs after the interrupted relocation"; else fail "the image runs after the interrupted relocation" "wrong output"; fi
 run "doctor clean after the interrupted relocation" 0 st doctor
+
+# A pin inside the project moves with it; one outside stays where it is.
+cd "$TMP/again" || exit 1
+run "pin crunch into the project" 0 st --repo "$R" pin add crunch
+sed -i 's/return 1/return 7/' "$TMP/again/crunch/crunch.c"
+run "build with the pin" 0 st --repo "$R" build
+cp -a "$TMP/again" "$TMP/pinned-copy"
+rm -rf "$TMP/again"
+cd "$TMP/pinned-copy" || exit 1
+run "build the copy of a pinned project" 0 st --repo "$R" build
+run "pin list in the copy" 0 st list --pinned
+has "the pin follows the copy" "$OUT" "$TMP/pinned-copy/crunch"
+lacks "the pin no longer names the original" "$OUT" "$TMP/again/"
+if [ "$("$TMP/pinned-copy/_build/hello.unix")" = "hello 7" ]; then pass "the copy builds its own pinned tree"; else fail "the copy builds its own pinned tree" "wrong output"; fi
+sed -i 's/return 7/return 8/' "$TMP/pinned-copy/crunch/crunch.c"
+run "an edit in the copy's pinned tree rebuilds" 0 st --repo "$R" build
+if [ "$("$TMP/pinned-copy/_build/hello.unix")" = "hello 8" ]; then pass "the copy's edit is in the image"; else fail "the copy's edit is in the image" "wrong output"; fi
