@@ -373,11 +373,11 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 		rc = cmd_fail(&err);
 		goto out;
 	}
-	if (json)
+	if (json && path)
 		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "event", "pin", "action",
 		                         "removed", "name", ops[0], "version", version, "path",
 		                         path));
-	else
+	else if (path)
 		printf("unpinned %s; going back to the release\n", ops[0]);
 	if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		goto out;

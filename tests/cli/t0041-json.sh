@@ -195,7 +195,7 @@ run "build with the pin" 0 s build
 run "pin remove --json" 0 s pin remove ipv4 --json
 jcheck "pin remove: the pin event first" "E[0] == {'event': 'pin', 'action': 'removed', 'name': 'ipv4', 'version': '1.0.0', 'path': '$PROJ/ipv4'}"
 jcheck "pin remove: the release build comes from the cache, as package events" "any(e['event'] == 'package' and e['name'] == 'ipv4' and e['action'] == 'cached' and e['from'] == 'local' for e in E)"
-run "pin remove --json of no pin" 1 s pin remove ipv4 --json
+run "pin remove --json of no pin" 1 s pin remove nosuch --json
 empty "pin remove error: stdout empty" "$OUT"
 has "pin remove error on stderr" "$ERR" "error: "
 

@@ -74,3 +74,21 @@ for k in 1 2 3 4 5; do
 		fail "killed after $k deletions: the retry succeeds and the switch is clean" "exit $rc"
 	fi
 done
+
+# pin remove killed while it goes back to the release: the same command again finishes it.
+cp -a "$TMP/src/crunch-1.0.0" "$TMP/crunch-tree"
+sed -i 's/return 1/return 5/' "$TMP/crunch-tree/crunch.c"
+run "install crunch" 0 st --repo "$R" install crunch
+run "pin crunch" 0 st --repo "$R" pin add crunch "$TMP/crunch-tree"
+run "install the pinned build" 0 st --repo "$R" install crunch
+STITCH_FAULT=kill-after-moves:1 st --repo "$R" pin remove crunch >"$OUT" 2>"$ERR"
+rc=$?
+if [ "$rc" -eq 137 ]; then pass "pin remove killed midway"; else fail "pin remove killed midway" "exit $rc"; fi
+run "the same pin remove again succeeds" 0 st --repo "$R" pin remove crunch
+has "it says the pin is gone" "$ERR" "'crunch' is not pinned"
+run "list after the pin remove" 0 st list
+has "crunch is the release" "$OUT" "crunch"
+lacks "crunch is no longer the pinned build" "$OUT" "(pinned)"
+run "doctor clean after the pin remove" 0 st doctor
+run "pin remove of a package never installed is an error" 1 st --repo "$R" pin remove nosuch
+has "it names the package" "$ERR" "'nosuch'"
