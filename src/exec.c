@@ -226,6 +226,24 @@ static int prepare_tree(struct stitch_exec *x, size_t i, const struct build_path
 	return rc;
 }
 
+static struct stitch_build_env build_env(const struct stitch_exec *x,
+                                         const struct stitch_plan_item *it,
+                                         const struct build_paths *bp)
+{
+	struct stitch_build_env env = {0};
+
+	env.name = it->name;
+	env.version = it->version;
+	env.prefix = x->sw->dir;
+	env.work_dir = bp->work;
+	env.log_path = bp->log;
+	env.target = x->plan.target;
+	env.jobs = stitch_default_jobs(x->o->jobs);
+	env.isolate_network = true;
+	env.sandbox = !x->o->no_sandbox;
+	return env;
+}
+
 /*
  * Fetch when needed, unpack (or mirror the pin's tree), build and install
  * into the staging directory.  Files only, no state: this runs in a child
@@ -240,10 +258,7 @@ static int build_stage(struct stitch_exec *x, size_t i, struct stitch_err *err)
 	int rc;
 
 	paths_of(x, it, &bp);
-	env = (struct stitch_build_env){
-	    it->name, it->version, x->sw->dir,     NULL,
-	    bp.work,  bp.log,      x->plan.target, stitch_default_jobs(x->o->jobs),
-	    0,        true};
+	env = build_env(x, it, &bp);
 	stitch_rm_rf(bp.staging);
 	stitch_mkdir_p(parent, 0755);
 	if ((rc = prepare_tree(x, i, &bp, err)) != 0)
@@ -432,6 +447,33 @@ static enum stitch_sched_state keep(struct stitch_exec *x, size_t i)
 	return STITCH_SCHED_DONE;
 }
 
+/*
+ * Can builds be sandboxed?  Asked once, before the first build: when they
+ * cannot, the first package says why and how to opt out, the others only
+ * that they were not built.
+ */
+static int check_sandbox(struct stitch_exec *x, const struct stitch_plan_item *it,
+                         struct stitch_err *err)
+{
+	struct build_paths bp;
+	struct stitch_build_env env;
+	int rc;
+
+	if (x->o->no_sandbox || x->sandbox > 0)
+		return 0;
+	if (x->sandbox < 0)
+		return stitch_error(err, STITCH_E_BUILD,
+		                    "%s %s was not built: builds cannot be sandboxed (see above)",
+		                    it->name, it->version);
+	paths_of(x, it, &bp);
+	env = build_env(x, it, &bp);
+	stitch_mkdir_p(bp.logs, 0755);
+	rc = stitch_build_sandbox_check(&env, err);
+	x->sandbox = rc ? -1 : 1;
+	paths_release(&bp);
+	return rc;
+}
+
 static enum stitch_sched_state start_build(struct stitch_exec *x, size_t i, pid_t *pid)
 {
 	struct stitch_plan_item *it = &x->plan.items[i];
@@ -439,6 +481,11 @@ static enum stitch_sched_state start_build(struct stitch_exec *x, size_t i, pid_
 	int fds[2];
 
 	stitch_exec_emit(x, STITCH_EV_START, it, 0, NULL);
+	if (check_sandbox(x, it, &err) != 0) {
+		stitch_exec_note_failure(x, &err);
+		stitch_exec_emit(x, STITCH_EV_FAILED, it, 0, &err);
+		return STITCH_SCHED_FAILED;
+	}
 	fflush(NULL);
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		fds[0] = fds[1] = -1;
