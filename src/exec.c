@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 struct stitch_job {
 	char *source_path; /* the archive in the source cache */
 	int fd; /* read end of the build child's error pipe */
+	pid_t pid; /* the build child, leader of the build's process group */
 	double t0;
 	bool cache_missed; /* the artifact cache was asked and could not serve it */
 	char failed_dep[300]; /* "name version" of the dependency that failed */
@@ -474,10 +477,25 @@ static int check_sandbox(struct stitch_exec *x, const struct stitch_plan_item *i
 	return rc;
 }
 
+/*
+ * In a build child: die with stitch, even when it is killed with no chance
+ * to clean up (bubblewrap's --die-with-parent then takes the sandbox down),
+ * and lead a process group of its own, which stitch kills when the build
+ * ends so that nothing it started outlives it.
+ */
+static void enter_build_group(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	setpgid(0, 0);
+}
+
 static enum stitch_sched_state start_build(struct stitch_exec *x, size_t i, pid_t *pid)
 {
 	struct stitch_plan_item *it = &x->plan.items[i];
 	struct stitch_err err = STITCH_ERR_INIT;
+	pid_t parent = getpid();
 	int fds[2];
 
 	stitch_exec_emit(x, STITCH_EV_START, it, 0, NULL);
@@ -491,14 +509,19 @@ static enum stitch_sched_state start_build(struct stitch_exec *x, size_t i, pid_
 		fds[0] = fds[1] = -1;
 	*pid = fork();
 	if (*pid == 0) {
-		int crc = build_stage(x, i, &err);
+		int crc;
+		enter_build_group(parent);
+		crc = build_stage(x, i, &err);
 		if (crc && fds[1] >= 0 && write(fds[1], &err, sizeof(err)) != (ssize_t)sizeof(err))
 			_exit(2);
 		_exit(crc ? 1 : 0);
 	}
 	if (fds[1] >= 0)
 		close(fds[1]);
+	if (*pid > 0)
+		setpgid(*pid, *pid); /* also here: no race with the child's own call */
 	x->jobs[i].fd = fds[0];
+	x->jobs[i].pid = *pid;
 	if (*pid < 0) {
 		stitch_error(&err, STITCH_E_BUILD, "cannot start the build of %s: %s", it->name,
 		             strerror(errno));
@@ -559,6 +582,9 @@ static enum stitch_sched_state on_finish(void *data, size_t i, int status)
 	if (jb->fd >= 0)
 		close(jb->fd);
 	jb->fd = -1;
+	if (jb->pid > 0)
+		kill(-jb->pid, SIGKILL); /* what the build left running, if anything */
+	jb->pid = 0;
 	if (rc == 0)
 		rc = build_commit(x, i, NULL, &err);
 	if (rc) {
