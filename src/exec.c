@@ -365,6 +365,14 @@ static int build_commit(struct stitch_exec *x, size_t i, const struct stitch_art
 	if ((rc = stitch_switch_collect(x->sw, bp.staging, bp.label, &sp, it->interface_hash, &root,
 	                                err)) != 0)
 		goto out;
+	/* A package with install commands that staged nothing installed elsewhere. */
+	if (!art && !sp.n_files && it->v->install.n) {
+		rc = stitch_error(err, STITCH_E_BUILD,
+		                  "install of '%s %s' installed no files into the staging "
+		                  "directory; does its install step honour DESTDIR?",
+		                  it->name, it->version);
+		goto out;
+	}
 	if (art && strcmp(it->interface_hash, art->interface_hash) != 0) {
 		rc = stitch_error(err, STITCH_E_CHECKSUM,
 		                  "artifact %s of %s %s: its files do not match the interface "
