@@ -163,3 +163,25 @@ killed_build() { # killed_build NAME [GLOBAL OPTION]
 }
 killed_build "kill -9 of stitch: the sandboxed build dies with it"
 killed_build "kill -9 of stitch: the build without a sandbox dies with it" --no-sandbox
+
+# What a build leaves running in the background is killed when it ends,
+# sandbox or not.
+LEFT=stitch-left-$$
+mkdir -p "$TMP/src/daemon-1.0.0"
+echo daemon >"$TMP/src/daemon-1.0.0/README"
+recipe_pkg daemon "[[\"bash\", \"-c\", \"(exec -a $LEFT sleep 300) & sleep 0.2\"]]" \
+	'[["sh", "-c", "mkdir -p $DESTDIR%{prefix}%/share && cp README $DESTDIR%{prefix}%/share/daemon"]]'
+for mode in "" --no-sandbox; do
+	run "a build that leaves a process behind${mode:+ ($mode)}" 0 s $mode install daemon
+	sleep 0.2
+	n=$(pgrep -f "^$LEFT" | wc -l)
+	if [ "$n" -eq 0 ]; then
+		pass "nothing of it runs after the build${mode:+ ($mode)}"
+	else
+		fail "nothing of it runs after the build${mode:+ ($mode)}" "$n left"
+		pkill -9 -f "^$LEFT"
+	fi
+	s remove daemon >/dev/null 2>&1
+	export STITCH_NO_CACHE=1
+done
+unset STITCH_NO_CACHE
