@@ -185,3 +185,11 @@ for mode in "" --no-sandbox; do
 	export STITCH_NO_CACHE=1
 done
 unset STITCH_NO_CACHE
+
+# The sandbox changes nothing in what is built.
+src_pkg "$R" same 1.0.0
+run "a library built in the sandbox" 0 s install same
+cp "$SW/lib/libsame.a" "$TMP/libsame.sandbox.a"
+s remove same >/dev/null 2>&1
+run "the same library built without it" 0 env STITCH_NO_CACHE=1 "$STITCH" --root "$ROOT" --repo "$R" --switch "$SW" --no-sandbox install same
+same "both builds are byte-identical" "$SW/lib/libsame.a" "$TMP/libsame.sandbox.a"
