@@ -263,6 +263,8 @@ static char **sandbox_argv(const char *bwrap, const struct stitch_build_env *env
 		if (lstat(hidden[i], &st) == 0 && S_ISDIR(st.st_mode))
 			push_mount(&v, &n, &cap, "--tmpfs", hidden[i]);
 	push_mount(&v, &n, &cap, "--ro-bind", env->prefix);
+	if (env->hidden)
+		push_mount(&v, &n, &cap, "--tmpfs", env->hidden);
 	if (env->work_dir)
 		push_mount(&v, &n, &cap, "--bind", env->work_dir);
 	if (env->staging)

@@ -30,6 +30,8 @@ struct stitch_build_env {
 	 * no part then.
 	 */
 	bool sandbox;
+	/* In the sandbox, hidden under an empty directory (the switch's own data), or NULL. */
+	const char *hidden;
 };
 
 /*

@@ -244,6 +244,8 @@ static struct stitch_build_env build_env(const struct stitch_exec *x,
 	env.jobs = stitch_default_jobs(x->o->jobs);
 	env.isolate_network = true;
 	env.sandbox = !x->o->no_sandbox;
+	/* Its database, logs and other packages' trees are none of a build's business. */
+	env.hidden = stitch_state_dir(x->sw->st);
 	return env;
 }
 

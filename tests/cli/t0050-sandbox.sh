@@ -41,6 +41,7 @@ exec >report.txt 2>&1
 echo pwned >"$HOME/pwned" && echo "wrote home"
 echo pwned >"$CANARY/pwned" && echo "wrote canary"
 cat "$SECRET" && echo "read secret"
+test -r "$SW/.stitch/state.db" && echo "saw the switch's database"
 bash -c 'echo hello >/dev/tcp/127.0.0.1/\$1' - "\$(cat "$TMP/port")" && echo "connected"
 m=stitch-host; m="\$m-$$"
 for f in /proc/[0-9]*/cmdline; do
@@ -84,6 +85,7 @@ if [ ! -e "$HOME/pwned" ]; then pass "no write to \$HOME"; else fail "no write t
 lacks "no write outside the tree (said)" "$REPORT" "wrote canary"
 if [ -z "$(ls -A "$CANARY")" ]; then pass "canary untouched"; else fail "canary untouched" "$(ls "$CANARY")"; fi
 lacks "secret outside the tree not read" "$REPORT" "secret-$$-value"
+lacks "the switch's database is hidden" "$REPORT" "saw the switch's database"
 lacks "no connection (said)" "$REPORT" "connected"
 if [ ! -e "$TMP/conns" ]; then pass "listener got no connection"; else fail "listener got no connection" "$(cat "$TMP/conns")"; fi
 lacks "no host process seen" "$REPORT" "host process seen"
@@ -100,6 +102,7 @@ run "probe builds with --no-sandbox" 0 env STITCH_NO_CACHE=1 "$STITCH" --root "$
 has "--no-sandbox: the canary is written" "$REPORT" "wrote canary"
 if [ -e "$CANARY/pwned" ]; then pass "--no-sandbox: canary file there"; else fail "--no-sandbox: canary file there" "no $CANARY/pwned"; fi
 has "--no-sandbox: the secret is read" "$REPORT" "secret-$$-value"
+has "--no-sandbox: the switch's database is there" "$REPORT" "saw the switch's database"
 has "--no-sandbox: host processes seen" "$REPORT" "host process seen"
 if grep -qx "fds: 0 1 2 3 " "$REPORT"; then
 	pass "--no-sandbox: only 0, 1, 2 open"
