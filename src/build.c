@@ -180,17 +180,19 @@ static int write_file(const char *path, const char *text)
  * namespace directly.  Anyone else needs a user namespace first, and in it
  * the process keeps its own uid and gid: without a map it would run as the
  * overflow id, and exec of the compiler fails ("make: cc: Invalid
- * argument").  Returns 0, or -1 with errno set when neither works.
+ * argument").  A new PID namespace comes with it when it can (extra:
+ * CLONE_NEWPID), for the children to come.  Returns 0, or -1 with errno
+ * set when neither works.
  */
-static int leave_network(void)
+static int leave_network(int extra)
 {
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 	char map[64];
 
-	if (unshare(CLONE_NEWNET) == 0)
+	if (unshare(CLONE_NEWNET | extra) == 0)
 		return 0;
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | extra) != 0)
 		return -1;
 	/* An unprivileged gid_map needs setgroups denied first. */
 	if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
@@ -305,6 +307,35 @@ struct run_result {
 	bool sandbox_failed; /* bubblewrap ran but never started the command */
 };
 
+/*
+ * Once in a new PID namespace: the command runs as its first process, so
+ * that whatever it starts dies with it, and it dies with this one, which
+ * waits and passes its status on.
+ */
+static void run_as_init(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0) {
+		dprintf(2, "stitch: cannot start the build: %s\n", strerror(errno));
+		_exit(126);
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	if (WIFSIGNALED(status)) {
+		signal(WTERMSIG(status), SIG_DFL);
+		kill(getpid(), WTERMSIG(status));
+		_exit(128 + WTERMSIG(status));
+	}
+	_exit(WEXITSTATUS(status));
+}
+
 static void exec_child(char *const *argv, char *const *envp, const char *prog, char *const *sargv,
                        const struct stitch_build_env *env)
 {
@@ -314,9 +345,14 @@ static void exec_child(char *const *argv, char *const *envp, const char *prog, c
 		dprintf(2, "stitch: cannot run '%s': %s\n", sargv[0], strerror(errno));
 		_exit(127);
 	}
-	if (env->isolate_network && leave_network() != 0) {
-		dprintf(2, "stitch: cannot take the build off the network: %s\n", strerror(errno));
-		_exit(126);
+	if (env->isolate_network) {
+		if (leave_network(CLONE_NEWPID) == 0)
+			run_as_init();
+		else if (leave_network(0) != 0) {
+			dprintf(2, "stitch: cannot take the build off the network: %s\n",
+			        strerror(errno));
+			_exit(126);
+		}
 	}
 	if (chdir(env->work_dir) != 0) {
 		dprintf(2, "stitch: cannot enter '%s': %s\n", env->work_dir, strerror(errno));

@@ -121,11 +121,12 @@ rm -f "$CANARY/pwned" "$HOME/pwned" "$ROOT/config.json"
 run "remove probe once more" 0 s remove probe
 ls -R "$SW" | grep -v '^$' >"$TMP/sw.before"
 
-# slow: a build that takes long, and has a marker in its command line.
+# slow: a build that takes long, and has a marker in the command line of a
+# process its command starts.
 SLOW=stitch-slow-$$
 mkdir -p "$TMP/src/slow-1.0.0"
 echo slow >"$TMP/src/slow-1.0.0/README"
-recipe_pkg slow "[[\"bash\", \"-c\", \"exec -a $SLOW sleep 300\"]]" '[["true"]]'
+recipe_pkg slow "[[\"bash\", \"-c\", \"(exec -a $SLOW sleep 300); true\"]]" '[["true"]]'
 
 # No bubblewrap, or one that cannot set a sandbox up: a plain error naming
 # the package and the way out, and nothing is built outside the sandbox.
