@@ -557,7 +557,7 @@ static void archive_symbols(const char *full, const char *rel, struct stitch_sta
 	struct stitch_buf b = STITCH_BUF_INIT;
 	char hdr[60], *line, *save = NULL;
 	size_t first = out->n_syms;
-	FILE *f = fopen(full, "rb");
+	FILE *f = fopen(full, "rbe");
 
 	if (f && fread(hdr, 1, 8, f) == 8 && !memcmp(hdr, "!<arch>\n", 8) &&
 	    fread(hdr, 1, 60, f) == 60 &&
