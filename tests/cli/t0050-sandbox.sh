@@ -117,6 +117,11 @@ run "remove probe again" 0 s remove probe
 printf '{"format": 1, "repos": [{"name": "default", "bundled": true}], "sandbox": false}\n' >"$ROOT/config.json"
 run "probe builds with \"sandbox\": false" 0 env STITCH_NO_CACHE=1 "$STITCH" --root "$ROOT" --repo "$R" --switch "$SW" install probe
 has "\"sandbox\": false: the canary is written" "$REPORT" "wrote canary"
+run "repo add with \"sandbox\": false" 0 st repo add extra "$R"
+has "repo add keeps \"sandbox\": false" "$ROOT/config.json" '"sandbox": false'
+printf '{"format": 1, "repos": [{"name": "default", "bundled": true}], "sandbox": "no"}\n' >"$ROOT/config.json"
+run "a \"sandbox\" that is not true or false is refused" 1 st repo list
+has "the refusal names the file and the field" "$ERR" "$ROOT/config.json: field 'sandbox': expected true or false"
 rm -f "$CANARY/pwned" "$HOME/pwned" "$ROOT/config.json"
 run "remove probe once more" 0 s remove probe
 ls -R "$SW" | grep -v '^$' >"$TMP/sw.before"
