@@ -29,7 +29,7 @@ DEPS_TEST  := python3 gzip xz-utils zstd binutils iproute2 curl iputils-ping ngi
 DEPS_BENCH := libsolv-tools time
 DEPS_FUZZ  := clang libclang-rt-14-dev
 
-.PHONY: all check unit-tests bench fuzz fuzz-build install demo clean check-style deps
+.PHONY: all check unit-tests bench torture fuzz fuzz-build install demo clean check-style deps
 
 all: stitch
 
@@ -60,6 +60,12 @@ bench:
 	@tests/need-packages $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run
+
+# Fault trials (kill -9 at random points, corrupt input): a few minutes.
+torture:
+	@tests/need-packages $(DEPS_BUILD) $(DEPS_TEST) util-linux
+	@$(MAKE) --no-print-directory all
+	@tests/torture/run
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard src/*.c src/*.h)
 	clang -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -iquote src $(PKG_CFLAGS) -g -O1 \

@@ -338,5 +338,11 @@ int cmd_open_switch(struct stitch_ctx *ctx, bool readonly)
 		return cmd_fail(&err);
 	if (ctx->sw->recovered)
 		fprintf(stderr, "note: finished the interrupted %s\n", ctx->sw->recovered_what);
+	if (ctx->sw->relocated)
+		fprintf(stderr,
+		        "note: the switch was moved or copied from '%s': %zu file%s naming that "
+		        "path now name '%s'\n",
+		        ctx->sw->moved_from, ctx->sw->n_relocated,
+		        ctx->sw->n_relocated == 1 ? "" : "s", ctx->sw->dir);
 	return EXIT_OK;
 }

@@ -316,6 +316,30 @@ out:
 	return rc;
 }
 
+/*
+ * No pin named `name`, but the package is installed: a pin remove killed
+ * between forgetting the pin and going back to the release (its pinned
+ * build is still installed), or one that finished.  Either way this one
+ * goes on to make sure the release is installed; a name neither pinned nor
+ * installed is an error.
+ */
+static bool unpinned_before(struct stitch_ctx *ctx, const char *name)
+{
+	struct stitch_installed in;
+
+	if (stitch_state_get_package(ctx->sw->st, name, &in, NULL) != 0)
+		return false;
+	if (in.pinned)
+		fprintf(stderr,
+		        "note: '%s' is no longer pinned but its pinned build is installed: going "
+		        "back to the release\n",
+		        name);
+	else
+		fprintf(stderr, "note: '%s' is not pinned: its release is installed\n", name);
+	stitch_installed_release(&in);
+	return true;
+}
+
 static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
@@ -344,7 +368,8 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 			version = pins[i].version;
 			path = pins[i].path;
 		}
-	if (stitch_state_pin_remove(ctx->sw->st, ops[0], &err) != 0) {
+	if (stitch_state_pin_remove(ctx->sw->st, ops[0], &err) != 0 &&
+	    !(err.code == STITCH_E_NOTFOUND && unpinned_before(ctx, ops[0]))) {
 		rc = cmd_fail(&err);
 		goto out;
 	}

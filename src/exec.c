@@ -183,6 +183,7 @@ static int fetch_one(struct stitch_exec *x, size_t i, struct stitch_err *err)
 /* Where a package is built: its tree, its staging directory, its log. */
 struct build_paths {
 	char *work, *staging, *logs, *log, *label;
+	char *mark; /* beside a pin's work tree while it is being built */
 };
 
 static void paths_of(const struct stitch_exec *x, const struct stitch_plan_item *it,
@@ -193,6 +194,7 @@ static void paths_of(const struct stitch_exec *x, const struct stitch_plan_item 
 	/* A pin builds in a persistent mirror of its tree, so make sees mtimes. */
 	bp->work = it->pin ? xasprintf("%s/build/pin-%s", meta, it->name)
 	                   : xasprintf("%s/build/%s-%s", meta, it->name, it->version);
+	bp->mark = xasprintf("%s.building", bp->work);
 	bp->staging = xasprintf("%s/staging/%s-%s", meta, it->name, it->version);
 	bp->logs = xasprintf("%s/logs", meta);
 	bp->log = xasprintf("%s/%s-%s.log", bp->logs, it->name, it->version);
@@ -202,6 +204,7 @@ static void paths_of(const struct stitch_exec *x, const struct stitch_plan_item 
 static void paths_release(struct build_paths *bp)
 {
 	free(bp->work);
+	free(bp->mark);
 	free(bp->staging);
 	free(bp->logs);
 	free(bp->log);
@@ -220,8 +223,8 @@ static int prepare_tree(struct stitch_exec *x, size_t i, const struct build_path
 		return rc;
 	if (!it->pin)
 		stitch_rm_rf(bp->work);
-	else if (x->o->clean && x->o->clean(x->o->data, it->name))
-		stitch_rm_rf(bp->work);
+	else if ((x->o->clean && x->o->clean(x->o->data, it->name)) || access(bp->mark, F_OK) == 0)
+		stitch_rm_rf(bp->work); /* asked, or a build killed midway left it: afresh */
 	if (it->pin)
 		return stitch_tree_mirror(it->pin->path, bp->work, &copied, err);
 	if ((rc = stitch_archive_unpack(x->jobs[i].source_path, bp->work, err)) != 0)
@@ -275,10 +278,19 @@ static int build_stage(struct stitch_exec *x, size_t i, struct stitch_err *err)
 		                  strerror(errno));
 		goto out;
 	}
-	if ((rc = stitch_build_run(&it->v->build, "build", &env, err)) != 0)
-		goto out;
-	env.staging = bp.staging;
-	rc = stitch_build_run(&it->v->install, "install", &env, err);
+	/*
+	 * A pin's tree is built incrementally; a build killed in the middle can
+	 * leave an output half written that make then takes as up to date.  The
+	 * mark says a build is running: the next one finding it starts afresh.
+	 */
+	if (it->pin)
+		stitch_write_file(bp.mark, "", 0, false);
+	if ((rc = stitch_build_run(&it->v->build, "build", &env, err)) == 0) {
+		env.staging = bp.staging;
+		rc = stitch_build_run(&it->v->install, "install", &env, err);
+	}
+	if (it->pin)
+		unlink(bp.mark);
 out:
 	free(parent);
 	paths_release(&bp);

@@ -625,7 +625,8 @@ static int library_flags(const struct stitch_link_opts *o, const struct runner *
 	char fkey[65], *fpath = xasprintf("%s/_build/flags.cache", o->project->dir), *cached;
 	int rc = 0;
 
-	stitch_buf_addf(&kb, "%s\n", o->inputs_key ? o->inputs_key : "");
+	/* The flags name the switch: a moved or copied project gets its own. */
+	stitch_buf_addf(&kb, "%s\n%s\n", o->inputs_key ? o->inputs_key : "", o->switch_dir);
 	for (size_t i = 0; i < o->n_pkgs; i++)
 		stitch_buf_addf(&kb, "%s\n", o->pkgs[i]);
 	stitch_sha256_hex(kb.buf, kb.len, fkey);

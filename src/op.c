@@ -266,6 +266,33 @@ out:
 	return rc;
 }
 
+/* The whole removal as one journaled operation, its history entry with it. */
+static int commit_removal(struct op *op, struct stitch_err *err)
+{
+	const struct stitch_plan *plan = &op->x.plan;
+	const char **names = xcalloc(plan->n + 1, sizeof(char *));
+	struct stitch_history h = {0};
+	char summary[128];
+	int rc;
+
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct stitch_plan_item *it = &plan->items[plan->order[k]];
+		names[k] = it->name;
+		stitch_exec_add_change(&op->x, it);
+	}
+	snprintf(summary, sizeof(summary), "remove: %zu change%s", plan->n,
+	         plan->n == 1 ? "" : "s");
+	h.command = (char *)(op->x.o->command_line ? op->x.o->command_line : "remove");
+	h.summary = summary;
+	h.changes = op->x.changes;
+	h.n_changes = op->x.n_changes;
+	rc = stitch_switch_commit_remove(op->x.sw, names, plan->n, plan->n ? &h : NULL, err);
+	free(names);
+	for (size_t k = 0; rc == 0 && k < plan->n; k++)
+		stitch_exec_emit(&op->x, STITCH_EV_DONE, &plan->items[plan->order[k]], 0, NULL);
+	return rc;
+}
+
 int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
                      const char *const *names, size_t n, bool recursive,
                      const struct stitch_op_opts *opts, struct stitch_err *err)
@@ -290,18 +317,11 @@ int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
 	}
 	if ((rc = stitch_plan_remove(inst, n_inst, names, n, recursive, &op.x.plan, err)) != 0)
 		goto out;
-	for (size_t k = 0; k < op.x.plan.n; k++) {
-		const struct stitch_plan_item *it = &op.x.plan.items[op.x.plan.order[k]];
-		if (opts->dry_run) {
-			stitch_exec_emit(&op.x, STITCH_EV_PLAN, it, 0, NULL);
-			continue;
-		}
-		if ((rc = stitch_switch_commit_remove(sw, it->name, err)) != 0)
-			goto out;
-		stitch_exec_emit(&op.x, STITCH_EV_DONE, it, 0, NULL);
-		stitch_exec_add_change(&op.x, it);
+	if (opts->dry_run) {
+		emit_plan(&op);
+		goto out;
 	}
-	rc = record_history(&op, "remove", err);
+	rc = commit_removal(&op, err);
 out:
 	op_release(&op);
 	stitch_installed_free(inst, n_inst);

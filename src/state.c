@@ -105,6 +105,11 @@ static const char *const migrations[STITCH_STATE_SCHEMA] = {
     "  op TEXT NOT NULL,\n"
     "  created_at INTEGER NOT NULL\n"
     ");\n",
+    /* 1 -> 2: where the switch is, to notice it was moved or copied */
+    "CREATE TABLE switch (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  path TEXT NOT NULL\n"
+    ");\n",
 };
 
 #define PKG_COLS                                                                              \
@@ -156,9 +161,17 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_HIST_LIST] = "SELECT id, time, command, summary FROM history ORDER BY id DESC LIMIT ?1",
     [S_HIST_CHG_LIST] = "SELECT action, name, old_version, new_version FROM history_changes "
                         "WHERE history_id = ?1 ORDER BY seq",
+    [S_HIST_LAST] = "SELECT h.id, h.time, h.command, h.summary, c.action, c.name, "
+                    "c.old_version, c.new_version FROM history_changes c JOIN history h "
+                    "ON h.id = c.history_id WHERE c.name = ?1 "
+                    "ORDER BY c.history_id DESC, c.seq DESC LIMIT 1",
     [S_JRN_PUT] = "INSERT INTO journal (id, op, created_at) VALUES (1, ?1, ?2)",
     [S_JRN_GET] = "SELECT op FROM journal WHERE id = 1",
     [S_JRN_CLEAR] = "DELETE FROM journal",
+    [S_PATH_GET] = "SELECT path FROM switch WHERE id = 1",
+    [S_PATH_SET] = "INSERT INTO switch (id, path) VALUES (1, ?1) "
+                   "ON CONFLICT (id) DO UPDATE SET path = excluded.path",
+    [S_FILE_REHASH] = "UPDATE files SET sha256 = ?2, size = ?3 WHERE path = ?1",
     [S_USER_VERSION] = "PRAGMA user_version",
     [S_APPLICATION_ID] = "PRAGMA application_id",
 };
@@ -186,7 +199,13 @@ int state_db_fail(struct stitch_state *st, struct stitch_err *err, const char *f
 	char cause[STITCH_ERR_MSG_MAX];
 	va_list ap;
 
-	snprintf(cause, sizeof(cause), "%s", sqlite3_errmsg(st->db));
+	/* An I/O error says which one only in its extended code (SQLITE_IOERR_*). */
+	if ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_IOERR)
+		snprintf(cause, sizeof(cause), "%s (sqlite error %d, errno %d)",
+		         sqlite3_errmsg(st->db), sqlite3_extended_errcode(st->db),
+		         sqlite3_system_errno(st->db));
+	else
+		snprintf(cause, sizeof(cause), "%s", sqlite3_errmsg(st->db));
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
@@ -748,6 +767,31 @@ int stitch_state_journal_clear(struct stitch_state *st, struct stitch_err *err)
 		return rc;
 	if (!(s = state_stmt(st, S_JRN_CLEAR, err)))
 		return state_sp_end(st, STITCH_E_STATE, what, err);
+	if (state_step_done(s) != SQLITE_OK)
+		rc = state_db_fail(st, err, "%s", what);
+	return state_sp_end(st, rc, what, err);
+}
+
+/* ---- where the switch is ---- */
+
+int stitch_state_path_get(struct stitch_state *st, char **path, struct stitch_err *err)
+{
+	*path = NULL;
+	return state_query(st, S_PATH_GET, NULL, 0, str_row, path, "read the switch's path", NULL,
+	                   err);
+}
+
+int stitch_state_path_set(struct stitch_state *st, const char *path, struct stitch_err *err)
+{
+	const char *what = "record the switch's path";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = state_sp_begin(st, what, err)))
+		return rc;
+	if (!(s = state_stmt(st, S_PATH_SET, err)))
+		return state_sp_end(st, STITCH_E_STATE, what, err);
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
 	if (state_step_done(s) != SQLITE_OK)
 		rc = state_db_fail(st, err, "%s", what);
 	return state_sp_end(st, rc, what, err);

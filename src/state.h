@@ -53,7 +53,7 @@
 struct stitch_state;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STITCH_STATE_SCHEMA 1
+#define STITCH_STATE_SCHEMA 2
 
 enum {
 	/* Create SW and SW/.stitch and an empty state when missing. */
@@ -190,6 +190,13 @@ int stitch_state_find_file_by_name(struct stitch_state *st, const char *name,
 int stitch_state_find_symbol(struct stitch_state *st, const char *symbol,
                              struct stitch_symbol **out, size_t *n, struct stitch_err *err);
 
+/*
+ * A file's new content hash and size, when its content was rewritten in
+ * place (the switch was relocated).  STITCH_E_NOTFOUND if no package owns it.
+ */
+int stitch_state_file_rehash(struct stitch_state *st, const char *path, const char *sha256,
+                             uint64_t size, struct stitch_err *err);
+
 void stitch_installed_release(struct stitch_installed *pkg);
 void stitch_installed_free(struct stitch_installed *pkgs, size_t n);
 void stitch_files_free(struct stitch_file *files, size_t n);
@@ -296,6 +303,14 @@ int stitch_state_history_append(struct stitch_state *st, const struct stitch_his
 /* The newest `limit` entries (0: all), newest first. Free with stitch_history_free. */
 int stitch_state_history_list(struct stitch_state *st, size_t limit, struct stitch_history **out,
                               size_t *n, struct stitch_err *err);
+/*
+ * The newest change naming `name`, in *out as an entry with that one change
+ * (release with stitch_history_release): to tell a package that was removed
+ * from one that never was.  STITCH_E_NOTFOUND when no entry names it.
+ */
+int stitch_state_history_last(struct stitch_state *st, const char *name, struct stitch_history *out,
+                              struct stitch_err *err);
+void stitch_history_release(struct stitch_history *h);
 void stitch_history_free(struct stitch_history *h, size_t n);
 
 /* ---- journal of an operation that moves files ---- */
@@ -312,5 +327,16 @@ void stitch_history_free(struct stitch_history *h, size_t n);
 int stitch_state_journal_put(struct stitch_state *st, const char *op_json, struct stitch_err *err);
 int stitch_state_journal_get(struct stitch_state *st, char **op_json, struct stitch_err *err);
 int stitch_state_journal_clear(struct stitch_state *st, struct stitch_err *err);
+
+/* ---- where the switch is ---- */
+
+/*
+ * The absolute path the switch was at when last opened for writing, to
+ * notice a switch that was moved or copied: text files in it name that path.
+ * path_get sets *path to NULL when none is recorded (a switch made by an
+ * older stitch); free it otherwise.
+ */
+int stitch_state_path_get(struct stitch_state *st, char **path, struct stitch_err *err);
+int stitch_state_path_set(struct stitch_state *st, const char *path, struct stitch_err *err);
 
 #endif

@@ -83,11 +83,11 @@ struct changes {
 	size_t cap;
 };
 
-static int change_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+/* The change in columns at..at+3 of row: action, name, old and new version. */
+static int change_row_at(sqlite3_stmt *row, int at, struct changes *r, struct stitch_err *err)
 {
-	struct changes *r = data;
 	struct stitch_history *h = r->h;
-	const char *a = (const char *)sqlite3_column_text(row, 0);
+	const char *a = (const char *)sqlite3_column_text(row, at);
 	struct stitch_change *c;
 	int k = 0;
 
@@ -100,10 +100,15 @@ static int change_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 	XGROW(h->changes, r->cap, h->n_changes + 1);
 	c = &h->changes[h->n_changes++];
 	c->action = (enum stitch_change_action)k;
-	c->name = state_col_str(row, 1);
-	c->old_version = state_col_str(row, 2);
-	c->new_version = state_col_str(row, 3);
+	c->name = state_col_str(row, at + 1);
+	c->old_version = state_col_str(row, at + 2);
+	c->new_version = state_col_str(row, at + 3);
 	return 0;
+}
+
+static int change_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+{
+	return change_row_at(row, 0, data, err);
 }
 
 static int read_entry(sqlite3_stmt *row, void *elem, struct stitch_err *err)
@@ -145,6 +150,45 @@ int stitch_state_history_list(struct stitch_state *st, size_t limit, struct stit
 	rc = state_rows_end(&r, rc);
 	*out = r.v;
 	*n = r.n;
+	return rc;
+}
+
+void stitch_history_release(struct stitch_history *h)
+{
+	for (size_t j = 0; j < h->n_changes; j++) {
+		free(h->changes[j].name);
+		free(h->changes[j].old_version);
+		free(h->changes[j].new_version);
+	}
+	free(h->changes);
+	free(h->command);
+	free(h->summary);
+	memset(h, 0, sizeof(*h));
+}
+
+/* One entry with the one change of the row: columns 0-3 the entry, 4-7 the change. */
+static int last_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
+{
+	struct changes *r = data;
+
+	read_entry(row, r->h, err);
+	return change_row_at(row, 4, r, err);
+}
+
+int stitch_state_history_last(struct stitch_state *st, const char *name, struct stitch_history *out,
+                              struct stitch_err *err)
+{
+	struct state_arg arg = {name, 0};
+	struct changes c = {st, out, 0};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = state_query(st, S_HIST_LAST, &arg, 1, last_row, &c, "read history", name, err);
+	if (rc == 0 && out->n_changes == 0)
+		rc = stitch_error(err, STITCH_E_NOTFOUND, "the history of '%s' never names '%s'",
+		                  st->switch_dir, name);
+	if (rc)
+		stitch_history_release(out);
 	return rc;
 }
 

@@ -393,3 +393,25 @@ void stitch_strings_free(char **strings, size_t n)
 		free(strings[i]);
 	free(strings);
 }
+
+int stitch_state_file_rehash(struct stitch_state *st, const char *path, const char *sha256,
+                             uint64_t size, struct stitch_err *err)
+{
+	const char *what = "record file";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = state_sp_begin(st, what, err)))
+		return rc;
+	if (!(s = state_stmt(st, S_FILE_REHASH, err)))
+		return state_sp_end(st, STITCH_E_STATE, what, err);
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)size);
+	if (state_step_done(s) != SQLITE_OK)
+		rc = state_db_fail(st, err, "%s '%s'", what, path);
+	else if (sqlite3_changes(st->db) == 0)
+		rc = stitch_error(err, STITCH_E_NOTFOUND, "file '%s' is not in switch '%s'", path,
+		                  st->switch_dir);
+	return state_sp_end(st, rc, what, err);
+}

@@ -12,16 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "artifact.h"
+#include "switch_move.h"
 #include "tree.h"
 #include "util.h"
 
 int stitch_switch_init(const char *dir, struct stitch_err *err)
 {
 	struct stitch_state *st;
-	char *meta = xasprintf("%s/.stitch/state.db", dir);
+	char *meta = xasprintf("%s/.stitch/state.db", dir), *real;
 	int rc;
 
 	if (access(meta, F_OK) == 0) {
@@ -31,8 +33,11 @@ int stitch_switch_init(const char *dir, struct stitch_err *err)
 	free(meta);
 	if ((rc = stitch_state_open(&st, dir, STITCH_STATE_CREATE, err)) != 0)
 		return rc;
+	real = realpath(dir, NULL);
+	rc = real ? stitch_state_path_set(st, real, err) : 0;
+	free(real);
 	stitch_state_close(st);
-	return 0;
+	return rc;
 }
 
 /* ---- the journal: what a move is about to do, as JSON ---- */
@@ -223,49 +228,156 @@ static int record_install(struct stitch_switch *sw, json_t *rec, struct stitch_e
 	return rc;
 }
 
+/* The packages of a remove record: {"packages": [{"name", "files"}]}, or the older {"name", "files"}. */
+static json_t *removed_packages(json_t *rec)
+{
+	json_t *pkgs = json_object_get(rec, "packages");
+
+	if (json_is_array(pkgs))
+		return json_incref(pkgs);
+	return json_pack("[{s:O?, s:O?}]", "name", json_object_get(rec, "name"), "files",
+	                 json_object_get(rec, "files"));
+}
+
+static int unlink_installed(struct stitch_switch *sw, const char *rel, struct stitch_err *err)
+{
+	char *full = path_in(sw, rel);
+	int rc = 0;
+
+	if (unlink(full) != 0 && errno != ENOENT)
+		rc = stitch_error(err, STITCH_E_IO, "cannot remove '%s/%s': %s", sw->dir, rel,
+		                  strerror(errno));
+	free(full);
+	if (rc == 0)
+		prune_dirs(sw, rel);
+	return rc;
+}
+
+/* Delete the files of every package of the record: idempotent, as apply_install is. */
 static int apply_remove(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
 {
-	json_t *files = json_object_get(rec, "files"), *f;
-	size_t i;
+	json_t *pkgs = removed_packages(rec), *p, *f;
+	size_t i, k;
+	int rc = 0, moved = 0;
 
-	json_array_foreach(files, i, f)
+	json_array_foreach(pkgs, i, p)
 	{
-		const char *rel = json_string_value(f);
-		char *full = path_in(sw, rel);
-		if (unlink(full) != 0 && errno != ENOENT) {
-			int e = errno;
-			free(full);
-			return stitch_error(err, STITCH_E_IO, "cannot remove '%s/%s': %s", sw->dir,
-			                    rel, strerror(e));
+		json_array_foreach(json_object_get(p, "files"), k, f)
+		{
+			if ((rc = unlink_installed(sw, json_string_value(f), err)) != 0)
+				break;
+			maybe_die(++moved);
 		}
-		free(full);
-		prune_dirs(sw, rel);
+		if (rc)
+			break;
 	}
-	return 0;
+	json_decref(pkgs);
+	return rc;
+}
+
+static int record_remove(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	json_t *pkgs = removed_packages(rec), *p;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(pkgs, i, p)
+	{
+		rc = stitch_state_remove_package(sw->st, jstr(p, "name"), err);
+		if (rc == STITCH_E_NOTFOUND)
+			rc = 0;
+		if (rc)
+			break;
+	}
+	json_decref(pkgs);
+	return rc;
+}
+
+/* The history entry a record carries, appended with the record's own changes. */
+static int record_history(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	json_t *h = json_object_get(rec, "history"), *chs = json_object_get(h, "changes"), *c;
+	struct stitch_history hist = {0};
+	size_t i;
+	int rc;
+
+	if (!json_is_object(h))
+		return 0;
+	hist.time = json_integer_value(json_object_get(h, "time"));
+	hist.command = (char *)jstr(h, "command");
+	hist.summary = (char *)jstr(h, "summary");
+	hist.changes = xcalloc(json_array_size(chs) + 1, sizeof(*hist.changes));
+	json_array_foreach(chs, i, c)
+	{
+		enum stitch_change_action a = STITCH_CHANGE_REMOVE;
+		for (int k = 0; k < STITCH_CHANGE__COUNT; k++)
+			if (jstr(c, "action") &&
+			    !strcmp(jstr(c, "action"), stitch_change_action_name(k)))
+				a = (enum stitch_change_action)k;
+		hist.changes[i] = (struct stitch_change){a, (char *)jstr(c, "name"),
+		                                         (char *)jstr(c, "old_version"),
+		                                         (char *)jstr(c, "new_version")};
+	}
+	hist.n_changes = json_array_size(chs);
+	rc = stitch_state_history_append(sw->st, &hist, NULL, err);
+	free(hist.changes);
+	return rc;
+}
+
+enum journal_op { OP_INSTALL, OP_REMOVE, OP_RELOCATE, OP_UNKNOWN };
+
+static enum journal_op op_of(json_t *rec)
+{
+	const char *op = jstr(rec, "op");
+
+	if (!op)
+		return OP_UNKNOWN;
+	return !strcmp(op, "install")    ? OP_INSTALL
+	       : !strcmp(op, "remove")   ? OP_REMOVE
+	       : !strcmp(op, "relocate") ? OP_RELOCATE
+	                                 : OP_UNKNOWN;
+}
+
+static int apply_op(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	switch (op_of(rec)) {
+	case OP_INSTALL:
+		return apply_install(sw, rec, err);
+	case OP_REMOVE:
+		return apply_remove(sw, rec, err);
+	case OP_RELOCATE:
+		return stitch_switch_move_apply(sw, rec, maybe_die, err);
+	default:
+		return stitch_error(err, STITCH_E_STATE, "unknown operation in the journal of '%s'",
+		                    sw->dir);
+	}
+}
+
+static int record_op(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
+{
+	switch (op_of(rec)) {
+	case OP_INSTALL:
+		return record_install(sw, rec, err);
+	case OP_REMOVE:
+		return record_remove(sw, rec, err);
+	default:
+		return stitch_switch_move_record(sw, rec, err);
+	}
 }
 
 /* Do what rec says, then record it and clear the journal in one transaction. */
 static int finish(struct stitch_switch *sw, json_t *rec, struct stitch_err *err)
 {
-	const char *op = jstr(rec, "op");
-	bool install = op && strcmp(op, "install") == 0;
+	bool install = op_of(rec) == OP_INSTALL;
 	int rc;
 
-	if (!op || (!install && strcmp(op, "remove") != 0))
-		return stitch_error(err, STITCH_E_STATE, "unknown operation in the journal of '%s'",
-		                    sw->dir);
-	rc = install ? apply_install(sw, rec, err) : apply_remove(sw, rec, err);
-	if (rc)
+	if ((rc = apply_op(sw, rec, err)) != 0)
 		return rc;
 	if ((rc = stitch_state_begin(sw->st, err)) != 0)
 		return rc;
-	if (install)
-		rc = record_install(sw, rec, err);
-	else {
-		rc = stitch_state_remove_package(sw->st, jstr(rec, "name"), err);
-		if (rc == STITCH_E_NOTFOUND)
-			rc = 0;
-	}
+	rc = record_op(sw, rec, err);
+	if (rc == 0)
+		rc = record_history(sw, rec, err);
 	if (rc == 0)
 		rc = stitch_state_journal_clear(sw->st, err);
 	if (rc == 0)
@@ -288,6 +400,24 @@ static int journal_and_finish(struct stitch_switch *sw, json_t *rec, struct stit
 	return rc;
 }
 
+/* "removal of a, b and c" */
+static char *removal_what(json_t *rec)
+{
+	struct stitch_buf b = STITCH_BUF_INIT;
+	json_t *pkgs = removed_packages(rec), *p;
+	size_t i, n = json_array_size(pkgs);
+
+	stitch_buf_adds(&b, "removal of ");
+	json_array_foreach(pkgs, i, p)
+	{
+		if (i)
+			stitch_buf_adds(&b, i + 1 == n ? " and " : ", ");
+		stitch_buf_adds(&b, jstr(p, "name") ? jstr(p, "name") : "?");
+	}
+	json_decref(pkgs);
+	return stitch_buf_detach(&b, NULL);
+}
+
 static int recover(struct stitch_switch *sw, struct stitch_err *err)
 {
 	char *text = NULL;
@@ -302,13 +432,14 @@ static int recover(struct stitch_switch *sw, struct stitch_err *err)
 	if (!rec)
 		return stitch_error(err, STITCH_E_STATE, "the journal of '%s' is unreadable: %s",
 		                    sw->dir, jerr.text);
-	if (jstr(rec, "op") && strcmp(jstr(rec, "op"), "install") == 0)
+	if (op_of(rec) == OP_INSTALL)
 		sw->recovered_what =
 		    xasprintf("install of %s %s", jstr(json_object_get(rec, "package"), "name"),
 		              jstr(json_object_get(rec, "package"), "version"));
+	else if (op_of(rec) == OP_RELOCATE)
+		sw->recovered_what = xasprintf("relocation from '%s'", jstr(rec, "from"));
 	else
-		sw->recovered_what =
-		    xasprintf("removal of %s", jstr(rec, "name") ? jstr(rec, "name") : "?");
+		sw->recovered_what = removal_what(rec);
 	rc = finish(sw, rec, err);
 	if (rc == 0)
 		sw->recovered = true;
@@ -316,6 +447,39 @@ static int recover(struct stitch_switch *sw, struct stitch_err *err)
 		stitch_error_wrap(err, "cannot finish the interrupted %s", sw->recovered_what);
 	json_decref(rec);
 	return rc;
+}
+
+/*
+ * Compare where the switch is with where it was recorded: record it when
+ * nothing is; relocate a moved or copied switch when writable; only note
+ * it (sw->moved_from) when read-only.
+ */
+static int check_path(struct stitch_switch *sw, bool readonly, struct stitch_err *err)
+{
+	char *recorded = NULL;
+	json_t *rec;
+	int rc;
+
+	if ((rc = stitch_state_path_get(sw->st, &recorded, err)) != 0)
+		return rc;
+	if (!recorded || !strcmp(recorded, sw->dir)) {
+		rc = recorded || readonly ? 0 : stitch_state_path_set(sw->st, sw->dir, err);
+		free(recorded);
+		return rc;
+	}
+	sw->moved_from = recorded;
+	if (readonly)
+		return 0;
+	if (!(rec = stitch_switch_move_plan(sw, recorded, err)))
+		return err ? err->code : STITCH_E_STATE;
+	sw->n_relocated = json_array_size(json_object_get(rec, "files"));
+	rc = journal_and_finish(sw, rec, err);
+	json_decref(rec);
+	if (rc)
+		return stitch_error_wrap(err, "cannot relocate the switch moved from '%s' to '%s'",
+		                         recorded, sw->dir);
+	sw->relocated = true;
+	return 0;
 }
 
 int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonly,
@@ -333,7 +497,8 @@ int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonl
 		return stitch_error(err, STITCH_E_NOTFOUND, "no switch at '%s'", dir);
 	}
 	if ((rc = stitch_state_open_ex(&sw->st, sw->dir, &opts, err)) != 0 ||
-	    (!readonly && (rc = recover(sw, err)) != 0)) {
+	    (!readonly && (rc = recover(sw, err)) != 0) ||
+	    (rc = check_path(sw, readonly, err)) != 0) {
 		stitch_switch_close(sw);
 		return rc;
 	}
@@ -356,6 +521,11 @@ int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonl
 			sw->recovered = w->recovered;
 			sw->recovered_what = w->recovered_what;
 			w->recovered_what = NULL;
+			sw->relocated = w->relocated;
+			sw->n_relocated = w->n_relocated;
+			free(sw->moved_from);
+			sw->moved_from = w->moved_from;
+			w->moved_from = NULL;
 			stitch_switch_close(w);
 			if ((rc = stitch_state_open_ex(&sw->st, sw->dir, &opts, err)) != 0) {
 				stitch_switch_close(sw);
@@ -374,6 +544,7 @@ void stitch_switch_close(struct stitch_switch *sw)
 	stitch_state_close(sw->st);
 	free(sw->dir);
 	free(sw->recovered_what);
+	free(sw->moved_from);
 	free(sw);
 }
 
@@ -408,20 +579,49 @@ int stitch_switch_commit_install(struct stitch_switch *sw, const struct stitch_s
 	return rc;
 }
 
-int stitch_switch_commit_remove(struct stitch_switch *sw, const char *name, struct stitch_err *err)
+static json_t *history_json(const struct stitch_history *h)
 {
-	struct stitch_file *files = NULL;
-	size_t n = 0;
-	json_t *rec, *paths;
-	int rc;
+	json_t *chs = json_array();
 
-	if ((rc = stitch_state_files_of(sw->st, name, &files, &n, err)) != 0)
+	for (size_t i = 0; i < h->n_changes; i++) {
+		const struct stitch_change *c = &h->changes[i];
+		json_array_append_new(chs, json_pack("{s:s, s:s, s:s?, s:s?}", "action",
+		                                     stitch_change_action_name(c->action), "name",
+		                                     c->name, "old_version", c->old_version,
+		                                     "new_version", c->new_version));
+	}
+	return json_pack("{s:I, s:s, s:s, s:o}", "time",
+	                 (json_int_t)(h->time ? h->time : (int64_t)time(NULL)), "command",
+	                 h->command ? h->command : "remove", "summary",
+	                 h->summary ? h->summary : "remove", "changes", chs);
+}
+
+int stitch_switch_commit_remove(struct stitch_switch *sw, const char *const *names, size_t n,
+                                const struct stitch_history *h, struct stitch_err *err)
+{
+	json_t *pkgs = json_array(), *rec;
+	int rc = 0;
+
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		struct stitch_file *files = NULL;
+		size_t nf = 0;
+		json_t *paths;
+		if ((rc = stitch_state_files_of(sw->st, names[k], &files, &nf, err)) != 0)
+			break;
+		paths = json_array();
+		for (size_t i = 0; i < nf; i++)
+			json_array_append_new(paths, json_string(files[i].path));
+		stitch_files_free(files, nf);
+		json_array_append_new(pkgs,
+		                      json_pack("{s:s, s:o}", "name", names[k], "files", paths));
+	}
+	if (rc) {
+		json_decref(pkgs);
 		return rc;
-	paths = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(paths, json_string(files[i].path));
-	stitch_files_free(files, n);
-	rec = json_pack("{s:s, s:s, s:o}", "op", "remove", "name", name, "files", paths);
+	}
+	rec = json_pack("{s:s, s:o}", "op", "remove", "packages", pkgs);
+	if (h)
+		json_object_set_new(rec, "history", history_json(h));
 	rc = journal_and_finish(sw, rec, err);
 	json_decref(rec);
 	return rc;

@@ -20,6 +20,14 @@ struct stitch_switch {
 	struct stitch_state *st;
 	bool recovered; /* open finished an interrupted operation */
 	char *recovered_what; /* e.g. "install of tcp 1.1.0" */
+	/*
+	 * Where the switch was recorded, when that is not dir: it was moved or
+	 * copied.  A writable open relocates it (relocated, with n_relocated
+	 * files rewritten); a read-only one leaves it as it is.
+	 */
+	char *moved_from;
+	bool relocated;
+	size_t n_relocated;
 };
 
 /* Create a switch at dir (and its parents); STITCH_E_EXISTS if there is one. */
@@ -28,7 +36,9 @@ int stitch_switch_init(const char *dir, struct stitch_err *err);
 /*
  * Open the switch at dir: take its lock (shared when readonly; on_wait is
  * called before blocking on another process), and roll forward an
- * interrupted operation (exclusive opens only).  STITCH_E_NOTFOUND when
+ * interrupted operation (exclusive opens only).  A switch that is not where
+ * its state says it was made is relocated (switch_move.h), journaled, by an
+ * exclusive open; a shared one sets moved_from only.  STITCH_E_NOTFOUND when
  * there is no switch there.
  */
 int stitch_switch_open(struct stitch_switch **out, const char *dir, bool readonly,
@@ -66,8 +76,16 @@ void stitch_staged_release(struct stitch_staged *sp);
 int stitch_switch_commit_install(struct stitch_switch *sw, const struct stitch_staged *sp,
                                  struct stitch_err *err);
 
-/* Delete an installed package's files and forget it, journaled. */
-int stitch_switch_commit_remove(struct stitch_switch *sw, const char *name, struct stitch_err *err);
+/*
+ * Delete the files of the installed packages names[0..n) and forget them,
+ * as one journaled operation: a process killed in the middle leaves the
+ * journal entry, and whoever opens the switch next finishes the removal of
+ * all of them.  h (may be NULL) is appended to the history in the same
+ * transaction that forgets the packages, so the history says what was done
+ * even when the removal was finished by another process.
+ */
+int stitch_switch_commit_remove(struct stitch_switch *sw, const char *const *names, size_t n,
+                                const struct stitch_history *h, struct stitch_err *err);
 
 /* One problem found by stitch_switch_doctor. */
 struct stitch_doctor_issue {
@@ -83,7 +101,8 @@ void stitch_doctor_issues_free(struct stitch_doctor_issue *v, size_t n);
 
 /*
  * Fault injection for the tests of crash recovery: after moving n files of
- * an install into place, the process kills itself with SIGKILL.  The
+ * an install into place, or deleting n files of a removal, the process
+ * kills itself with SIGKILL.  The
  * library never reads this from the environment; the command line does
  * (STITCH_FAULT=kill-after-moves:N), and tests/cli/t0011-faults.sh uses it.
  */

@@ -971,6 +971,85 @@ static void test_errors_name_database(void)
 	free(sw);
 }
 
+/* ---- where the switch is, rewritten files, the last change of a package ---- */
+
+static void test_path_and_migration_from_one(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *sw = new_switch(), *path = (char *)"unset";
+	struct stitch_state *st = create(sw);
+
+	CHECK_INT(stitch_state_path_get(st, &path, &err), 0);
+	CHECK(path == NULL);
+	CHECK_INT(stitch_state_path_set(st, "/old/_stitch", &err), 0);
+	CHECK_INT(stitch_state_path_set(st, "/new/_stitch", &err), 0);
+	CHECK_INT(stitch_state_path_get(st, &path, &err), 0);
+	CHECK_STR(path, "/new/_stitch");
+	free(path);
+	stitch_state_close(st);
+	/* A switch made by the stitch of schema 1 has no path: it gets the table, empty. */
+	raw_sql(sw, "DROP TABLE switch; PRAGMA user_version = 1");
+	CHECK_INT(stitch_state_open(&st, sw, STITCH_STATE_READONLY, &err), 0);
+	CHECK_INT(stitch_state_path_get(st, &path, &err), 0);
+	CHECK(path == NULL);
+	stitch_state_close(st);
+	CHECK_INT(raw_int(sw, "PRAGMA user_version"), STITCH_STATE_SCHEMA);
+	free(sw);
+}
+
+static void test_file_rehash(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *sw = new_switch();
+	struct stitch_state *st = create(sw);
+	struct stitch_file *files = NULL;
+	size_t n = 0;
+
+	CHECK_INT(put_tcp(st, "1.0.0", &err), 0);
+	CHECK_INT(stitch_state_file_rehash(st, "lib/pkgconfig/tcp.pc", "ff", 77, &err), 0);
+	CHECK_INT(stitch_state_files_of(st, "tcp", &files, &n, &err), 0);
+	CHECK_INT(n, 4);
+	CHECK_STR(files[3].path, "lib/pkgconfig/tcp.pc");
+	CHECK_STR(files[3].sha256, "ff");
+	CHECK_INT(files[3].size, 77);
+	CHECK_STR(files[0].path, "include/net/tcp.h");
+	CHECK_STR(files[0].sha256, "ab");
+	stitch_files_free(files, n);
+	CHECK_INT(stitch_state_file_rehash(st, "lib/nothing.pc", "ff", 1, &err), STITCH_E_NOTFOUND);
+	CHECK(strstr(err.msg, "lib/nothing.pc") != NULL);
+	stitch_state_close(st);
+	free(sw);
+}
+
+static void test_history_last(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *sw = new_switch();
+	struct stitch_state *st = create(sw);
+	struct stitch_change in[] = {{STITCH_CHANGE_INSTALL, "tcp", NULL, "1.0"},
+	                             {STITCH_CHANGE_INSTALL, "arp", NULL, "1.0"}};
+	struct stitch_change out[] = {{STITCH_CHANGE_REMOVE, "arp", "1.0", NULL}};
+	struct stitch_history h1 = {0, 0, "stitch install tcp arp", "install", in, 2};
+	struct stitch_history h2 = {0, 0, "stitch remove arp", "remove", out, 1};
+	struct stitch_history last;
+
+	CHECK_INT(stitch_state_history_append(st, &h1, NULL, &err), 0);
+	CHECK_INT(stitch_state_history_append(st, &h2, NULL, &err), 0);
+	CHECK_INT(stitch_state_history_last(st, "arp", &last, &err), 0);
+	CHECK_INT(last.n_changes, 1);
+	CHECK_INT(last.changes[0].action, STITCH_CHANGE_REMOVE);
+	CHECK_STR(last.command, "stitch remove arp");
+	stitch_history_release(&last);
+	CHECK_INT(stitch_state_history_last(st, "tcp", &last, &err), 0);
+	CHECK_INT(last.changes[0].action, STITCH_CHANGE_INSTALL);
+	CHECK_STR(last.changes[0].new_version, "1.0");
+	stitch_history_release(&last);
+	CHECK_INT(stitch_state_history_last(st, "udp", &last, &err), STITCH_E_NOTFOUND);
+	CHECK_INT(last.n_changes, 0);
+	stitch_state_close(st);
+	free(sw);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -995,6 +1074,9 @@ int main(void)
 	RUN(test_readonly_opens_share);
 	RUN(test_killed_process_changes_nothing);
 	RUN(test_errors_name_database);
+	RUN(test_path_and_migration_from_one);
+	RUN(test_file_rehash);
+	RUN(test_history_last);
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return test_summary();
 }
