@@ -22,7 +22,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(patsubst %.c,%,$(FUZZ_SRC))
 FUZZ_TIME ?= 60
 
-DEPS_BUILD := gcc make pkg-config libcurl4-openssl-dev libarchive-dev libjansson-dev \
+DEPS_BUILD := gcc make pkg-config bubblewrap libcurl4-openssl-dev libarchive-dev libjansson-dev \
 	libsqlite3-dev libssl-dev
 DEPS_TEST  := python3 gzip xz-utils zstd binutils iproute2 curl iputils-ping nginx libnginx-mod-http-dav-ext \
               valgrind

@@ -42,6 +42,7 @@ struct stitch_ctx {
 	struct stitch_switch *sw; /* NEED_SWITCH, NEED_SWITCH_RO */
 	char *command_line; /* argv joined, for the switch's history */
 	const struct cmd_entry *cmd; /* the running command */
+	bool no_sandbox; /* --no-sandbox: builds run without bubblewrap */
 };
 
 struct cmd_entry {
@@ -156,6 +157,8 @@ char *cmd_source_cache_dir(const struct stitch_ctx *ctx);
  */
 struct stitch_artifacts;
 struct stitch_artifacts *cmd_artifacts(const struct stitch_ctx *ctx);
+/* Do builds run in the sandbox by the root's config ("sandbox", default true)? */
+bool cmd_sandbox_configured(const struct stitch_ctx *ctx);
 
 /* <root>/cache/index: where compiled repositories are kept. */
 char *cmd_index_cache_dir(const struct stitch_ctx *ctx);

@@ -182,6 +182,18 @@ char *cmd_source_cache_dir(const struct stitch_ctx *ctx)
 	return xasprintf("%s/cache/sources", ctx->root);
 }
 
+bool cmd_sandbox_configured(const struct stitch_ctx *ctx)
+{
+	struct stitch_config cfg;
+	bool on = true;
+
+	if (stitch_config_load(ctx->root, &cfg, NULL) == 0) {
+		on = !cfg.no_sandbox;
+		stitch_config_release(&cfg);
+	}
+	return on;
+}
+
 struct stitch_artifacts *cmd_artifacts(const struct stitch_ctx *ctx)
 {
 	struct stitch_config cfg;
@@ -292,6 +304,7 @@ void cmd_op_init(struct stitch_ctx *ctx, struct cmd_op *op, bool json, bool dry_
 	op->oo.data = &op->ce;
 	/* A plan says what the cache would serve, so a dry run asks it too. */
 	op->oo.artifacts = cmd_artifacts(ctx);
+	op->oo.no_sandbox = ctx->no_sandbox || !cmd_sandbox_configured(ctx);
 }
 
 void cmd_op_release(struct cmd_op *op)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "build.h"
 #include "cmd.h"
 #include "fetch.h"
 #include "util.h"
@@ -254,6 +255,8 @@ static const char main_usage[] =
     "                repeatable, the first given has the highest priority\n"
     "  --switch DIR  the switch to work on (default: the nearest _stitch/\n"
     "                from here up, else <root>/switches/default)\n"
+    "  --no-sandbox  run package builds without bubblewrap (they still have no\n"
+    "                network); also \"sandbox\": false in <root>/config.json\n"
     "  --help        this text; `stitch COMMAND --help` describes a command\n"
     "  --version     print the version\n"
     "\n"
@@ -338,6 +341,9 @@ static void set_test_hooks(void)
 	char *end;
 	long n;
 
+	if (getenv("STITCH_BWRAP"))
+		stitch_build_set_bwrap(getenv("STITCH_BWRAP"));
+
 	if (!f || strncmp(f, "kill-after-moves:", 17) != 0)
 		return;
 	n = strtol(f + 17, &end, 10);
@@ -372,6 +378,8 @@ int main(int argc, char **argv)
 				root = argv[++i];
 			else
 				ctx.repo_args[ctx.n_repo_args++] = argv[++i];
+		} else if (!dashdash && strcmp(a, "--no-sandbox") == 0) {
+			ctx.no_sandbox = true;
 		} else if (!dashdash && strncmp(a, "--switch=", 9) == 0) {
 			ctx.switch_arg = argv[i] + 9;
 		} else if (!dashdash && strncmp(a, "--root=", 7) == 0) {

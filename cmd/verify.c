@@ -158,6 +158,8 @@ static void locked_build_args(const struct stitch_ctx *ctx, const char *root,
 		args[na++] = "--switch";
 		args[na++] = (char *)switch_arg;
 	}
+	if (ctx->no_sandbox)
+		args[na++] = "--no-sandbox";
 	args[na++] = "build";
 	args[na++] = "--locked";
 	args[na] = NULL;

@@ -331,7 +331,7 @@ static int http_put(struct stitch_artifacts *a, const char *url, const char *pat
                     struct stitch_err *err)
 {
 	struct membuf m = {STITCH_BUF_INIT, false};
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen(path, "rbe");
 	struct stat st;
 	long status = 0;
 	CURLcode c;

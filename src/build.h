@@ -22,6 +22,16 @@ struct stitch_build_env {
 	int jobs; /* %{jobs}%, MAKEFLAGS=-jN */
 	long long source_date_epoch;
 	bool isolate_network; /* run commands in a new network namespace when possible */
+	/*
+	 * Run each command under bubblewrap: the system read-only, a fresh
+	 * /tmp, /home, /root and /run empty, the switch (prefix) read-only,
+	 * only work_dir and staging writable (at their real paths), no network,
+	 * its own PID namespace, killed with its parent.  isolate_network plays
+	 * no part then.
+	 */
+	bool sandbox;
+	/* In the sandbox, hidden under an empty directory (the switch's own data), or NULL. */
+	const char *hidden;
 };
 
 /*
@@ -36,10 +46,25 @@ int stitch_build_expand(const char *s, const struct stitch_build_env *env, char 
  * Run every command of list in order (argv arrays, no shell).  Stops at the
  * first failure: STITCH_E_BUILD with a message naming the package, version,
  * which step (what) and the failing command and its status, and a cause
- * holding the last 30 lines of the log and the log's path.
+ * holding the last 30 lines of the log and the log's path.  A command sees
+ * only descriptors 0 (/dev/null), 1 and 2 (the log), and is killed when
+ * the process that runs it dies.  With env->sandbox, a sandbox that cannot
+ * be set up (bubblewrap missing, user namespaces disabled) is
+ * STITCH_E_BUILD saying so, with a hint about --no-sandbox; the command is
+ * never run outside it.
  */
 int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
                      const struct stitch_build_env *env, struct stitch_err *err);
+
+/*
+ * Can builds of env's package be sandboxed?  Starts one empty sandbox
+ * (about as costly as one command); 0, or the error stitch_build_run would
+ * give.  Lets a caller say it once for many packages.
+ */
+int stitch_build_sandbox_check(const struct stitch_build_env *env, struct stitch_err *err);
+
+/* Test hook: use this program as bubblewrap (NULL: find bwrap in /usr/bin, /bin). */
+void stitch_build_set_bwrap(const char *path);
 
 /* Find prog along path (a PATH value; the caller's own PATH plays no part), or NULL. */
 char *stitch_build_find_program(const char *prog, const char *path);

@@ -94,6 +94,15 @@ int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitc
 			cfg->cache_remote = xstrdup(json_string_value(url));
 		cfg->cache_push = !push_ || json_is_true(push_);
 	}
+	{
+		json_t *sb = json_object_get(j, "sandbox");
+		if (sb && !json_is_boolean(sb)) {
+			rc = stitch_error(err, STITCH_E_CONFIG,
+			                  "%s: field 'sandbox': expected true or false", path);
+			goto out;
+		}
+		cfg->no_sandbox = sb && json_is_false(sb);
+	}
 out:
 	if (rc)
 		stitch_error_cause(
@@ -124,6 +133,8 @@ int stitch_config_save(const char *root, const struct stitch_config *cfg, struct
 		json_object_set_new(
 		    j, "cache",
 		    json_pack("{s:s, s:b}", "remote", cfg->cache_remote, "push", cfg->cache_push));
+	if (cfg->no_sandbox)
+		json_object_set_new(j, "sandbox", json_false());
 	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
 	    rename(tmp, path) != 0) {
 		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", path, strerror(errno));

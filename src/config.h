@@ -4,7 +4,8 @@
  *   {"format": 1,
  *    "repos": [{"name": "default", "bundled": true, "priority": 0},
  *              {"name": "mine", "location": "/abs/path", "priority": 10}],
- *    "cache": {"remote": "http://cache.example/stitch", "push": true}}
+ *    "cache": {"remote": "http://cache.example/stitch", "push": true},
+ *    "sandbox": true}
  *
  * A root without the file has the default configuration: the bundled
  * repository alone, named "default", priority 0.  The bundled repository's
@@ -31,6 +32,7 @@ struct stitch_config {
 	struct stitch_repo_conf *repos; /* highest priority first, ties by age */
 	char *cache_remote; /* shared artifact cache (an http(s) URL), or NULL */
 	bool cache_push; /* upload what is built to cache_remote (default true) */
+	bool no_sandbox; /* "sandbox": false: builds run without bubblewrap */
 };
 
 int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitch_err *err);

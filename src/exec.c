@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 struct stitch_job {
 	char *source_path; /* the archive in the source cache */
 	int fd; /* read end of the build child's error pipe */
+	pid_t pid; /* the build child, leader of the build's process group */
 	double t0;
 	bool cache_missed; /* the artifact cache was asked and could not serve it */
 	char failed_dep[300]; /* "name version" of the dependency that failed */
@@ -229,6 +232,26 @@ static int prepare_tree(struct stitch_exec *x, size_t i, const struct build_path
 	return rc;
 }
 
+static struct stitch_build_env build_env(const struct stitch_exec *x,
+                                         const struct stitch_plan_item *it,
+                                         const struct build_paths *bp)
+{
+	struct stitch_build_env env = {0};
+
+	env.name = it->name;
+	env.version = it->version;
+	env.prefix = x->sw->dir;
+	env.work_dir = bp->work;
+	env.log_path = bp->log;
+	env.target = x->plan.target;
+	env.jobs = stitch_default_jobs(x->o->jobs);
+	env.isolate_network = true;
+	env.sandbox = !x->o->no_sandbox;
+	/* Its database, logs and other packages' trees are none of a build's business. */
+	env.hidden = stitch_state_dir(x->sw->st);
+	return env;
+}
+
 /*
  * Fetch when needed, unpack (or mirror the pin's tree), build and install
  * into the staging directory.  Files only, no state: this runs in a child
@@ -243,10 +266,7 @@ static int build_stage(struct stitch_exec *x, size_t i, struct stitch_err *err)
 	int rc;
 
 	paths_of(x, it, &bp);
-	env = (struct stitch_build_env){
-	    it->name, it->version, x->sw->dir,     NULL,
-	    bp.work,  bp.log,      x->plan.target, stitch_default_jobs(x->o->jobs),
-	    0,        true};
+	env = build_env(x, it, &bp);
 	stitch_rm_rf(bp.staging);
 	stitch_mkdir_p(parent, 0755);
 	if ((rc = prepare_tree(x, i, &bp, err)) != 0)
@@ -359,6 +379,14 @@ static int build_commit(struct stitch_exec *x, size_t i, const struct stitch_art
 	if ((rc = stitch_switch_collect(x->sw, bp.staging, bp.label, &sp, it->interface_hash, &root,
 	                                err)) != 0)
 		goto out;
+	/* A package with install commands that staged nothing installed elsewhere. */
+	if (!art && !sp.n_files && it->v->install.n) {
+		rc = stitch_error(err, STITCH_E_BUILD,
+		                  "install of '%s %s' installed no files into the staging "
+		                  "directory; does its install step honour DESTDIR?",
+		                  it->name, it->version);
+		goto out;
+	}
 	if (art && strcmp(it->interface_hash, art->interface_hash) != 0) {
 		rc = stitch_error(err, STITCH_E_CHECKSUM,
 		                  "artifact %s of %s %s: its files do not match the interface "
@@ -444,26 +472,78 @@ static enum stitch_sched_state keep(struct stitch_exec *x, size_t i)
 	return STITCH_SCHED_DONE;
 }
 
+/*
+ * Can builds be sandboxed?  Asked once, before the first build: when they
+ * cannot, the first package says why and how to opt out, the others only
+ * that they were not built.
+ */
+static int check_sandbox(struct stitch_exec *x, const struct stitch_plan_item *it,
+                         struct stitch_err *err)
+{
+	struct build_paths bp;
+	struct stitch_build_env env;
+	int rc;
+
+	if (x->o->no_sandbox || x->sandbox > 0)
+		return 0;
+	if (x->sandbox < 0)
+		return stitch_error(err, STITCH_E_BUILD,
+		                    "%s %s was not built: builds cannot be sandboxed (see above)",
+		                    it->name, it->version);
+	paths_of(x, it, &bp);
+	env = build_env(x, it, &bp);
+	stitch_mkdir_p(bp.logs, 0755);
+	rc = stitch_build_sandbox_check(&env, err);
+	x->sandbox = rc ? -1 : 1;
+	paths_release(&bp);
+	return rc;
+}
+
+/*
+ * In a build child: die with stitch, even when it is killed with no chance
+ * to clean up (bubblewrap's --die-with-parent then takes the sandbox down),
+ * and lead a process group of its own, which stitch kills when the build
+ * ends so that nothing it started outlives it.
+ */
+static void enter_build_group(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	setpgid(0, 0);
+}
+
 static enum stitch_sched_state start_build(struct stitch_exec *x, size_t i, pid_t *pid)
 {
 	struct stitch_plan_item *it = &x->plan.items[i];
 	struct stitch_err err = STITCH_ERR_INIT;
+	pid_t parent = getpid();
 	int fds[2];
 
 	stitch_exec_emit(x, STITCH_EV_START, it, 0, NULL);
+	if (check_sandbox(x, it, &err) != 0) {
+		stitch_exec_note_failure(x, &err);
+		stitch_exec_emit(x, STITCH_EV_FAILED, it, 0, &err);
+		return STITCH_SCHED_FAILED;
+	}
 	fflush(NULL);
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		fds[0] = fds[1] = -1;
 	*pid = fork();
 	if (*pid == 0) {
-		int crc = build_stage(x, i, &err);
+		int crc;
+		enter_build_group(parent);
+		crc = build_stage(x, i, &err);
 		if (crc && fds[1] >= 0 && write(fds[1], &err, sizeof(err)) != (ssize_t)sizeof(err))
 			_exit(2);
 		_exit(crc ? 1 : 0);
 	}
 	if (fds[1] >= 0)
 		close(fds[1]);
+	if (*pid > 0)
+		setpgid(*pid, *pid); /* also here: no race with the child's own call */
 	x->jobs[i].fd = fds[0];
+	x->jobs[i].pid = *pid;
 	if (*pid < 0) {
 		stitch_error(&err, STITCH_E_BUILD, "cannot start the build of %s: %s", it->name,
 		             strerror(errno));
@@ -524,6 +604,9 @@ static enum stitch_sched_state on_finish(void *data, size_t i, int status)
 	if (jb->fd >= 0)
 		close(jb->fd);
 	jb->fd = -1;
+	if (jb->pid > 0)
+		kill(-jb->pid, SIGKILL); /* what the build left running, if anything */
+	jb->pid = 0;
 	if (rc == 0)
 		rc = build_commit(x, i, NULL, &err);
 	if (rc) {

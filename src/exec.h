@@ -27,6 +27,7 @@ struct stitch_exec {
 	struct stitch_change *changes; /* for the history, in the order they happened */
 	size_t n_changes, cap_changes;
 	struct stitch_err first; /* the first failure; the operation goes on around it */
+	int sandbox; /* 0: not tried yet, 1: builds can be sandboxed, -1: they cannot */
 };
 
 /*

@@ -68,7 +68,7 @@ static int run(const struct runner *r, char *const *argv, struct stitch_buf *out
 		goto out;
 	pid = fork();
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(out ? fds[1] : log_fd, 1);
@@ -142,7 +142,7 @@ static bool up_to_date(const char *dir, const char *obj, const char *key)
 {
 	char *kpath = xasprintf("%s/%s.key", dir, obj), *opath = xasprintf("%s/%s", dir, obj);
 	char buf[80] = "";
-	FILE *f = fopen(kpath, "r");
+	FILE *f = fopen(kpath, "re");
 	bool ok = false;
 
 	if (f) {
@@ -158,7 +158,7 @@ static bool up_to_date(const char *dir, const char *obj, const char *key)
 static void write_key(const char *dir, const char *obj, const char *key)
 {
 	char *kpath = xasprintf("%s/%s.key", dir, obj);
-	FILE *f = fopen(kpath, "w");
+	FILE *f = fopen(kpath, "we");
 
 	if (f) {
 		fprintf(f, "%s\n", key);
@@ -375,7 +375,7 @@ static char *read_cached(const char *path, const char *key)
 {
 	struct stitch_buf b = STITCH_BUF_INIT;
 	char line[4096];
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 	bool ok = false;
 
 	if (!f)
@@ -397,7 +397,7 @@ static char *read_cached(const char *path, const char *key)
 static void write_cached(const char *path, const char *key, const char *value)
 {
 	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
+	FILE *f = fopen(tmp, "we");
 
 	if (f) {
 		fprintf(f, "%s\n%s", key, value);

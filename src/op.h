@@ -46,6 +46,8 @@ struct stitch_op_opts {
 	struct stitch_artifacts *artifacts;
 	/* Say, for each package built, which input differs from the cached artifact. */
 	bool explain;
+	/* Build without bubblewrap (network still cut off): --no-sandbox. */
+	bool no_sandbox;
 };
 
 /*

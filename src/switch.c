@@ -17,6 +17,7 @@
 
 #include "artifact.h"
 #include "switch_move.h"
+#include "tree.h"
 #include "util.h"
 
 int stitch_switch_init(const char *dir, struct stitch_err *err)
@@ -644,6 +645,29 @@ static int cmp_file(const void *a, const void *b)
 	return strcmp(((const struct stitch_file *)a)->path, ((const struct stitch_file *)b)->path);
 }
 
+/*
+ * An installed link stays inside the switch: relative, or absolute under
+ * the switch's own directory, and never out through "..".
+ */
+static int check_link(const struct collect *c, const char *rel, const char *target)
+{
+	size_t len = strlen(c->sw->dir);
+	bool escapes;
+
+	if (!strncmp(target, c->sw->dir, len) && (target[len] == '/' || !target[len]))
+		/* rel "." puts the walk at the switch's top */
+		escapes =
+		    stitch_tree_link_escapes(c->base, ".", target + len + (target[len] == '/'));
+	else
+		escapes = stitch_tree_link_escapes(c->base, rel, target);
+	if (!escapes)
+		return 0;
+	return stitch_error(c->err, STITCH_E_BUILD,
+	                    "install of '%s' made a symbolic link '%s' to '%s', outside the "
+	                    "switch; refusing to install it",
+	                    c->label, rel, target);
+}
+
 static int walk(struct collect *c, const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -686,6 +710,7 @@ static int walk(struct collect *c, const char *dir)
 				ssize_t n = readlink(full, target, sizeof(target) - 1);
 				target[n > 0 ? n : 0] = '\0';
 				stitch_sha256_hex(target, strlen(target), f->sha256);
+				rc = check_link(c, f->path, target);
 			} else if (stitch_sha256_file(full, f->sha256) != 0) {
 				rc = stitch_error(c->err, STITCH_E_IO, "cannot read '%s': %s", full,
 				                  strerror(errno));
@@ -732,7 +757,7 @@ static void archive_symbols(const char *full, const char *rel, struct stitch_sta
 	struct stitch_buf b = STITCH_BUF_INIT;
 	char hdr[60], *line, *save = NULL;
 	size_t first = out->n_syms;
-	FILE *f = fopen(full, "rb");
+	FILE *f = fopen(full, "rbe");
 
 	if (f && fread(hdr, 1, 8, f) == 8 && !memcmp(hdr, "!<arch>\n", 8) &&
 	    fread(hdr, 1, 60, f) == 60 &&

@@ -218,6 +218,86 @@ void stitch_tree_scan_release(struct stitch_tree_scan *s)
 	s->first_changed = NULL;
 }
 
+/* Drop the last component of cur ("a/b" -> "a", "a" -> ""). */
+static void pop_component(struct stitch_buf *cur)
+{
+	char *slash = strrchr(cur->buf, '/');
+	size_t len = slash ? (size_t)(slash - cur->buf) : 0;
+
+	cur->buf[len] = '\0';
+	cur->len = len;
+}
+
+/* Walk target from directory cur (relative to root); -1 when it leaves root. */
+static int resolve_in(const char *root, struct stitch_buf *cur, const char *target, int *links)
+{
+	const char *p = target;
+
+	if (*target == '/')
+		return -1;
+	while (*p) {
+		size_t len = strcspn(p, "/");
+		if ((len == 1 && p[0] == '.') || len == 0) {
+			/* nothing to do */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (!cur->len)
+				return -1;
+			pop_component(cur);
+		} else {
+			char *full, link[4096];
+			ssize_t n;
+			if (cur->len)
+				stitch_buf_addch(cur, '/');
+			stitch_buf_add(cur, p, len);
+			full = xasprintf("%s/%s", root, cur->buf);
+			n = readlink(full, link, sizeof(link) - 1);
+			free(full);
+			if (n >= 0) {
+				link[n] = '\0';
+				pop_component(cur);
+				if (++*links > 40 || resolve_in(root, cur, link, links) != 0)
+					return -1;
+			}
+		}
+		p += len + (p[len] == '/');
+	}
+	return 0;
+}
+
+bool stitch_tree_link_escapes(const char *root, const char *rel, const char *target)
+{
+	struct stitch_buf cur = STITCH_BUF_INIT;
+	int links = 0, rc;
+
+	stitch_buf_adds(&cur, rel);
+	pop_component(&cur);
+	rc = resolve_in(root, &cur, target, &links);
+	stitch_buf_release(&cur);
+	return rc != 0;
+}
+
+/* Refuse a pinned tree with a link that leads outside it (see tree.h). */
+static int check_links(const char *src, const struct list *a, struct stitch_err *err)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		char *full, target[4096];
+		ssize_t n;
+		if (!S_ISLNK(a->v[i].st.st_mode))
+			continue;
+		full = xasprintf("%s/%s", src, a->v[i].rel);
+		n = readlink(full, target, sizeof(target) - 1);
+		free(full);
+		target[n > 0 ? n : 0] = '\0';
+		if (n > 0 && !stitch_tree_link_escapes(src, a->v[i].rel, target))
+			continue;
+		return stitch_error(err, STITCH_E_BUILD,
+		                    "'%s/%s' is a symbolic link to '%s', outside the pinned tree; "
+		                    "stitch does not build a pin that links out of its checkout",
+		                    src, a->v[i].rel, target);
+	}
+	return 0;
+}
+
 static int copy_file(const char *src, const char *dst, const struct stat *st,
                      struct stitch_err *err)
 {
@@ -276,7 +356,8 @@ int stitch_tree_mirror(const char *src, const char *dst, size_t *copied, struct 
 
 	*copied = 0;
 	stitch_mkdir_p(dst, 0755);
-	if ((rc = walk(src, "", &a, err)) != 0 || (rc = walk(dst, "", &b, err)) != 0)
+	if ((rc = walk(src, "", &a, err)) != 0 || (rc = check_links(src, &a, err)) != 0 ||
+	    (rc = walk(dst, "", &b, err)) != 0)
 		goto out;
 	qsort(a.v, a.n, sizeof(*a.v), cmp_entry);
 	qsort(b.v, b.n, sizeof(*b.v), cmp_entry);

@@ -40,9 +40,21 @@ int stitch_tree_peek(struct stitch_state *st, const char *pin, const char *dir,
 void stitch_tree_scan_release(struct stitch_tree_scan *s);
 
 /*
+ * Does the symbolic link at rel (a path under root) with this target lead
+ * outside root?  Resolved as the kernel would, following the links it meets
+ * inside root (a link to "." then ".." is caught), without touching
+ * anything outside root.  An absolute target leads outside; so does a chain
+ * of more than 40 links.  A target that does not exist but stays inside is
+ * fine.
+ */
+bool stitch_tree_link_escapes(const char *root, const char *rel, const char *target);
+
+/*
  * Make dst mirror src: copy files that are new or whose size or mtime
  * differ (keeping src's mtime and mode), delete files src no longer has;
  * ignored files in dst (build outputs) stay.  *copied counts the copies.
+ * A symbolic link in src that leads outside it (stitch_tree_link_escapes)
+ * is refused, STITCH_E_BUILD naming it, before anything is copied.
  */
 int stitch_tree_mirror(const char *src, const char *dst, size_t *copied, struct stitch_err *err);
 

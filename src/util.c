@@ -338,7 +338,7 @@ int stitch_run_capture(char *const *argv, struct stitch_buf *out, size_t max)
 		return -1;
 	}
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
+		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 		dup2(fds[1], 1);
 		if (devnull >= 0) {
 			dup2(devnull, 0);

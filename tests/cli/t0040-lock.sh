@@ -301,13 +301,14 @@ has "verify names the first package that differs" "$ERR" "the first package that
 has "verify keeps the fresh build" "$ERR" "note: the fresh build is kept in"
 
 # A package that installs nothing is cached too (its archive has no entries).
+# It has no install step: one that stages nothing is an error (t0051).
 R3=$TMP/repo3
 make_repo "$R3" test3
 src_pkg "$R3" nothing 1.0.0
 python3 - "$R3/packages/nothing.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-d["versions"]["1.0.0"]["install"] = [["true"]]
+d["versions"]["1.0.0"]["install"] = []
 json.dump(d, open(sys.argv[1], "w"))
 PY
 st init --switch "$TMP/sn1" >/dev/null && st init --switch "$TMP/sn2" >/dev/null
