@@ -144,14 +144,14 @@ duration() {
 	echo $(($(now_ms) - t0))
 }
 
-# random_how MS [nomoves]: a random delay up to a little beyond MS, or one
+# random_how MS [nomoves]: a random delay within most of MS, or one
 # time in four a fault point after 1-8 moved files (not for a command that
 # moves none).
 random_how() {
 	if [ -z "${2:-}" ] && [ $((RANDOM % 4)) -eq 0 ]; then
 		echo "fault:$((RANDOM % 8 + 1))"
 	else
-		echo "delay:$((RANDOM % ($1 * 11 / 10 + 1)))"
+		echo "delay:$((RANDOM % ($1 * 9 / 10 + 1)))"
 	fi
 }
 
