@@ -25,6 +25,13 @@ struct unpack {
 	unsigned long long bytes;
 };
 
+static unsigned long long max_bytes = STITCH_ARCHIVE_MAX_BYTES;
+
+void stitch_archive_set_max_bytes(unsigned long long max)
+{
+	max_bytes = max ? max : STITCH_ARCHIVE_MAX_BYTES;
+}
+
 static const char *arc_msg(struct archive *a)
 {
 	const char *s = archive_error_string(a);
@@ -128,10 +135,11 @@ static int scan_data(struct unpack *u, struct archive *a, struct stitch_err *err
 
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		u->bytes += size;
-		if (u->bytes > STITCH_ARCHIVE_MAX_BYTES)
+		if (u->bytes > max_bytes)
 			return stitch_error(err, STITCH_E_ARCHIVE,
-			                    "%s: expands to more than %llu bytes", u->what,
-			                    (unsigned long long)STITCH_ARCHIVE_MAX_BYTES);
+			                    "%s: entry '%s': the archive expands to more than "
+			                    "the limit of %llu bytes (limits.unpack_bytes)",
+			                    u->what, u->es.v[u->es.n - 1].raw, max_bytes);
 	}
 	if (r != ARCHIVE_EOF)
 		return stitch_error(err, STITCH_E_ARCHIVE, "%s: entry '%s': %s", u->what,

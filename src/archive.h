@@ -13,7 +13,10 @@
 
 #include "error.h"
 
-/* Refuse archives that expand to more than this (bytes of file data). */
+/*
+ * By default, refuse archives that expand to more than this (bytes of file
+ * data); stitch_archive_set_max_bytes changes it for the process.
+ */
 #define STITCH_ARCHIVE_MAX_BYTES (8ULL << 30)
 /* Refuse archives with more entries than this. */
 #define STITCH_ARCHIVE_MAX_ENTRIES 1000000
@@ -55,6 +58,12 @@
  * call created it, empty if it was an empty directory.
  */
 int stitch_archive_unpack(const char *path, const char *dest_dir, struct stitch_err *err);
+
+/*
+ * Set the unpack limit (bytes of file data of one archive) for the rest of
+ * the process (the root's limits.unpack_bytes); 0 restores the default.
+ */
+void stitch_archive_set_max_bytes(unsigned long long max);
 
 /*
  * Pack the directory src_dir deterministically into out_path (.tar.gz), and

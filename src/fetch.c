@@ -78,8 +78,7 @@ static void finish_source(struct fetcher *f, struct xfer *x, long http_code)
 		free(path);
 		return;
 	}
-	free(x->sink.tmp);
-	x->sink.tmp = NULL;
+	fetch_sink_kept(&x->sink);
 	it->path = path;
 	memcpy(it->sha256_out, hex, sizeof(it->sha256_out));
 	it->status = 0;
@@ -144,6 +143,7 @@ int stitch_fetch_all(struct stitch_fetch_item *items, size_t n,
 		                    f.o.cache_dir, strerror(e));
 	if ((rc = fetch_curl_setup(err)) != 0)
 		return rc;
+	fetch_sweep_stale(f.o.cache_dir);
 
 	f.n = n;
 	f.x = xcalloc(n, sizeof(*f.x));

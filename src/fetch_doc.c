@@ -48,10 +48,8 @@ static int save_validators(struct xfer *x)
 		e = fetch_sink_close(&s, hex);
 	if (!e && rename(s.tmp, path) < 0)
 		e = errno;
-	if (!e) {
-		free(s.tmp);
-		s.tmp = NULL;
-	}
+	if (!e)
+		fetch_sink_kept(&s);
 	fetch_sink_discard(&s);
 	stitch_buf_release(&b);
 	free(path);
@@ -80,8 +78,7 @@ static void finish_document(struct fetcher *f, struct xfer *x, long http_code)
 			                x->sink.tmp, x->dest, strerror(e));
 			return;
 		} else {
-			free(x->sink.tmp);
-			x->sink.tmp = NULL;
+			fetch_sink_kept(&x->sink);
 			x->changed = true;
 		}
 		memcpy(x->it->sha256_out, hex, sizeof(hex));
@@ -129,6 +126,16 @@ static void load_validators(struct xfer *x)
 	free(path);
 }
 
+/* Remove what dead processes left in dest's directory. */
+static void sweep_beside(const char *dest)
+{
+	const char *slash = strrchr(dest, '/');
+	char *dir = slash ? xstrndup(dest, (size_t)(slash - dest + (slash == dest))) : xstrdup(".");
+
+	fetch_sweep_stale(dir);
+	free(dir);
+}
+
 int stitch_fetch_document(const char *url, const char *dest, const struct stitch_fetch_opts *opts,
                           bool *changed, struct stitch_err *err)
 {
@@ -147,6 +154,7 @@ int stitch_fetch_document(const char *url, const char *dest, const struct stitch
 	if ((rc = fetch_curl_setup(err)) != 0)
 		return rc;
 	it.url = url;
+	sweep_beside(dest);
 	prefix = xasprintf("%s.tmp-", dest);
 	fetch_xfer_init(&x, &it, prefix);
 	free(prefix);
