@@ -133,6 +133,7 @@ static int fetch_sources(struct stitch_exec *x, size_t *n_fetched, struct stitch
 	}
 	fo.cache_dir = x->o->source_cache;
 	fo.parallel = x->o->fetch_parallel;
+	fo.archives = true;
 	rc = m ? stitch_fetch_all(items, m, &fo, err) : 0;
 	for (size_t k = 0; k < m; k++) {
 		struct stitch_plan_item *it = &p->items[which[k]];
@@ -164,6 +165,7 @@ static int fetch_one(struct stitch_exec *x, size_t i, struct stitch_err *err)
 	f.sha256 = it->v->sha256;
 	f.label = label;
 	fo.cache_dir = x->o->source_cache;
+	fo.archives = true;
 	rc = stitch_fetch_all(&f, 1, &fo, err);
 	if (rc == 0) {
 		x->jobs[i].source_path = xstrdup(f.path);

@@ -65,6 +65,13 @@ static void finish_source(struct fetcher *f, struct xfer *x, long http_code)
 		fetch_xfer_fail(f, x, STITCH_E_IO, "cannot write %s: %s", x->sink.tmp, strerror(e));
 		return;
 	}
+	if (f->o.archives && !fetch_file_is_archive(x->sink.tmp)) {
+		fetch_xfer_fail(f, x, STITCH_E_IO,
+		                "%s did not send an archive (not gzip, xz, zstd, bzip2, zip "
+		                "or tar data)",
+		                it->url);
+		return;
+	}
 	if (it->sha256 && strcmp(it->sha256, hex) != 0) {
 		fetch_xfer_fail(f, x, STITCH_E_IO, "checksum mismatch for %s: expected %s, got %s",
 		                it->url, it->sha256, hex);

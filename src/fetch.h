@@ -80,6 +80,12 @@ struct stitch_fetch_opts {
 	long long max_bytes;
 	long total_timeout_s;
 	/*
+	 * The items are source archives: a body that is not compressed
+	 * (gzip, xz, zstd, bzip2) nor a zip or tar archive, such as an HTML
+	 * error page sent with 200, fails naming the URL and is not kept.
+	 */
+	bool archives;
+	/*
 	 * Called (when not NULL) with one of "start" (a transfer begins),
 	 * "retry" (an attempt failed transiently; it->err says why), "done",
 	 * "cached" (already in the cache) and "failed" (it->err says why).

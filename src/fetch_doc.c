@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,32 @@ static int save_validators(struct xfer *x)
 	return e;
 }
 
+/*
+ * A document must be JSON, or compressed (and then read by the index):
+ * an HTML error page sent with 200 fails here, named by its URL, before
+ * it replaces anything.  Returns 0, or -1 when x failed.
+ */
+static int check_json(struct fetcher *f, struct xfer *x)
+{
+	char *type = NULL;
+	json_error_t jerr;
+	json_t *j;
+
+	if (fetch_file_is_compressed(x->sink.tmp))
+		return 0;
+	j = json_load_file(x->sink.tmp, JSON_DECODE_ANY, &jerr);
+	if (j) {
+		json_decref(j);
+		return 0;
+	}
+	if (x->h)
+		curl_easy_getinfo(x->h, CURLINFO_CONTENT_TYPE, &type);
+	fetch_xfer_fail(f, x, STITCH_E_IO, "%s did not send a JSON document%s%s%s: %d:%d: %s",
+	                x->it->url, type ? " (it sent " : "", type ? type : "", type ? ")" : "",
+	                jerr.line, jerr.column, jerr.text);
+	return -1;
+}
+
 static void finish_document(struct fetcher *f, struct xfer *x, long http_code)
 {
 	char hex[65], old[65];
@@ -70,6 +97,8 @@ static void finish_document(struct fetcher *f, struct xfer *x, long http_code)
 			                strerror(e));
 			return;
 		}
+		if (check_json(f, x))
+			return;
 		if (fetch_hash_file(x->dest, old) == 0 && !strcmp(old, hex)) {
 			fetch_sink_discard(&x->sink);
 		} else if (rename(x->sink.tmp, x->dest) < 0) {

@@ -53,6 +53,10 @@ void fetch_sink_kept(struct sink *s);
  * is dead: what a stitch killed by SIGKILL or a crash left behind.
  */
 void fetch_sweep_stale(const char *dir);
+/* Whether a file starts as gzip, xz, zstd or bzip2 data does. */
+bool fetch_file_is_compressed(const char *path);
+/* Whether it is compressed, or starts as a zip or a tar archive does. */
+bool fetch_file_is_archive(const char *path);
 /* The SHA-256 of a whole file; returns 0 or an errno value. */
 int fetch_hash_file(const char *path, char hex[65]);
 

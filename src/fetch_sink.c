@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -224,6 +225,57 @@ int fetch_sink_close(struct sink *s, char hex[65])
 	s->md = NULL;
 	hex_encode(md, mdlen, hex);
 	return e;
+}
+
+/* The first up to len bytes of path into buf; returns how many, or -1. */
+static ssize_t read_head(const char *path, unsigned char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	while (got < len && (r = read(fd, buf + got, len - got)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	return (ssize_t)got;
+}
+
+static bool has_magic(const unsigned char *b, size_t n, const char *magic, size_t len, size_t at)
+{
+	return n >= at + len && !memcmp(b + at, magic, len);
+}
+
+bool fetch_file_is_compressed(const char *path)
+{
+	unsigned char b[8];
+	ssize_t r = read_head(path, b, sizeof(b));
+	size_t n = r > 0 ? (size_t)r : 0;
+
+	return has_magic(b, n, "\x1f\x8b", 2, 0) ||
+	       has_magic(b, n,
+	                 "\xfd"
+	                 "7zXZ\0",
+	                 6, 0) ||
+	       has_magic(b, n, "\x28\xb5\x2f\xfd", 4, 0) || has_magic(b, n, "BZh", 3, 0);
+}
+
+bool fetch_file_is_archive(const char *path)
+{
+	unsigned char b[512];
+	ssize_t r = read_head(path, b, sizeof(b));
+	size_t n = r > 0 ? (size_t)r : 0;
+
+	return fetch_file_is_compressed(path) || has_magic(b, n, "PK\x03\x04", 4, 0) ||
+	       has_magic(b, n, "PK\x05\x06", 4, 0) || has_magic(b, n, "ustar", 5, 257);
 }
 
 /* Hash a whole file; returns 0 or an errno value. */
