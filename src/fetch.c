@@ -113,6 +113,13 @@ static void prepare(struct fetcher *f, struct xfer *x)
 		                it->sha256);
 		return;
 	}
+	if (it->remote && !it->sha256 && !fetch_is_http(it->url)) {
+		fetch_xfer_fail(f, x, STITCH_E_INDEX,
+		                "source %s of a remote repository has no sha256 (only http and "
+		                "https sources are taken without one)",
+		                it->url);
+		return;
+	}
 	if (it->sha256) {
 		path = xasprintf("%s/%s", f->o.cache_dir, it->sha256);
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {

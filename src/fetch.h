@@ -51,6 +51,12 @@ struct stitch_fetch_item {
 	const char *url; /* http://, https://, file:// or an absolute local path */
 	const char *sha256; /* expected lowercase hex (64 chars), or NULL: computed and reported */
 	const char *label; /* for messages, e.g. "tcp 1.1.0"; NULL: the URL's last component */
+	/*
+	 * Named by a remote (http or https) repository: taken only from an
+	 * http(s) URL unless sha256 is given, so a remote index cannot make us
+	 * read a local file of its choosing (STITCH_E_INDEX otherwise).
+	 */
+	bool remote;
 
 	/* results, filled by stitch_fetch_all; release with stitch_fetch_item_release */
 	int status; /* 0 ok, else a STITCH_E_* code */
