@@ -43,7 +43,11 @@
  *   under a non-directory entry;
  * - hard links to a path that is not an earlier regular file of the archive;
  * - character and block devices, fifos, sockets and unknown types;
- * - archives with no entries, or larger than the limits above.
+ * - archives with no entries, or larger than the limits above (the message
+ *   names the entry that crossed the limit);
+ * - archives whose file data does not fit in the free space of dest_dir's
+ *   filesystem (statvfs), before anything is written and again each MiB
+ *   while writing: the partial tree is removed as for any error.
  *
  * Modes: setuid, setgid and sticky bits are dropped and the rest is masked
  * as umask 022 would (0755 / 0644); the owner always keeps read and write
