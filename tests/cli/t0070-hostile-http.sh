@@ -98,6 +98,12 @@ empty "garbage: nothing kept" "$ROOT/cache/repos"
 run "garbage: no repository added" 0 st repo list
 lacks "garbage: web not configured" "$OUT" "web"
 
+echo '[1, 2]' >"$WWW/array.json"
+within "JSON that is no repository" 10 repo add web "$URL/ok/array.json"
+has "not a repository: URL named" "$ERR" "$URL/ok/array.json: expected a repository object"
+lacks "not a repository: the cache path is not named" "$ERR" "$ROOT/cache"
+empty "not a repository: nothing kept" "$ROOT/cache/repos"
+
 within "redirect to file://" 10 repo add web "$URL/redirect-file/x.json"
 has "redirect: refused, target named" "$ERR" "refused a redirect to file://$WWW/x.json"
 if [ "$(count /redirect-file/x.json)" -eq 1 ]; then pass "redirect: tried once"; else fail "redirect: tried once" "$(count /redirect-file/x.json) requests"; fi
