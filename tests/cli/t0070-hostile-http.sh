@@ -162,6 +162,18 @@ rc=$?
 if [ $rc -eq 143 ]; then pass "SIGTERM: stitch dies of the signal"; else fail "SIGTERM: stitch dies of the signal" "exit $rc"; fi
 temps "SIGTERM: temporary file removed" "$ROOT/cache"
 
+rm -f "$ROOT/cache/sources/$SHA"
+index slowsrc "$URL/endless-slow/p-1.0.0.tar.gz" "$FAKE"
+"$STITCH" --root "$ROOT" --repo "$URL/ok/slowsrc.json" install p >"$OUT" 2>"$ERR" &
+pid=$!
+if wait_temp "$ROOT/cache/sources"; then pass "SIGTERM: source download under way"; else fail "SIGTERM: source download under way" "no temporary file"; fi
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc -eq 143 ]; then pass "SIGTERM: stitch dies of the signal (source)"; else fail "SIGTERM: stitch dies of the signal (source)" "exit $rc"; fi
+temps "SIGTERM: source temporary file removed" "$ROOT/cache"
+empty "SIGTERM: no source kept" "$ROOT/cache/sources"
+
 rm -f "$ROOT"/cache/repos/*.tmp-* # what a failure above left
 "$STITCH" --root "$ROOT" repo add slow "$URL/endless-slow/index.json" >"$OUT" 2>"$ERR" &
 pid=$!
