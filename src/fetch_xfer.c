@@ -461,6 +461,9 @@ static void describe_curl(struct fetcher *f, struct xfer *x, CURLcode rc)
 			snprintf(what, sizeof(what), "unsupported protocol");
 		break;
 	}
+	case CURLE_PEER_FAILED_VERIFICATION:
+		snprintf(what, sizeof(what), "the server's certificate was not accepted");
+		break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		snprintf(what, sizeof(what), "more than %ld redirects", MAX_REDIRECTS);
 		break;

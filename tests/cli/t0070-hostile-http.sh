@@ -113,6 +113,24 @@ within "404 document" 10 repo add web "$URL/404/x.json"
 has "404: URL named" "$ERR" "HTTP 404 from $URL/404/x.json"
 if [ "$(count /404/x.json)" -eq 1 ]; then pass "404: tried once"; else fail "404: tried once" "$(count /404/x.json) requests"; fi
 
+# A certificate nobody signed: refused, and not tried again.
+if openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 1 \
+	-keyout "$TMP/tls.pem" -out "$TMP/tls.crt" >/dev/null 2>&1; then
+	cat "$TMP/tls.crt" >>"$TMP/tls.pem"
+	python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$WWW" --cert "$TMP/tls.pem" >"$TMP/tport" 2>"$TMP/tserver.err" &
+	tserver=$!
+	trap 'kill $server $tserver 2>/dev/null; rm -rf "$TMP"' EXIT
+	for _ in $(seq 1 50); do [ -s "$TMP/tport" ] && break; sleep 0.1; done
+	TURL=https://127.0.0.1:$(head -n1 "$TMP/tport")
+	within "self-signed certificate" 10 repo add web "$TURL/ok/x.json"
+	has "certificate: URL named" "$ERR" "$TURL/ok/x.json"
+	has "certificate: the cause named" "$ERR" "certificate"
+	lacks "certificate: tried once" "$ERR" "gave up after"
+	empty "certificate: nothing kept" "$ROOT/cache/repos"
+else
+	skip "self-signed certificate" "openssl cannot make a certificate"
+fi
+
 # --- sources -------------------------------------------------------------
 export STITCH_DOWNLOAD_BYTES=1000000
 index endless "$URL/endless/p-1.0.0.tar.gz" "$FAKE"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP/1.1 server for the fetch tests and benchmark.
 
-    faulty.py --dir DIR [--port 0] [--latency MS] [--slow MS]
+    faulty.py --dir DIR [--port 0] [--latency MS] [--slow MS] [--cert PEM]
 
 Binds 127.0.0.1, prints the chosen port on the first line of stdout, then
 serves files from DIR.  The first path component picks the behaviour:
@@ -28,7 +28,8 @@ serves files from DIR.  The first path component picks the behaviour:
                      (the /_ paths are not counted as requests)
     /_reset          clear the counters (stats and peak)
 
---latency MS delays every answer (the /_ paths excepted).  Python stdlib only.
+--latency MS delays every answer (the /_ paths excepted).  --cert PEM (a
+certificate and its key) serves HTTPS instead.  Python stdlib only.
 """
 import argparse
 import email.utils
@@ -37,6 +38,7 @@ import http.server
 import json
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -262,9 +264,14 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--latency", type=int, default=0, help="ms added to every request")
     ap.add_argument("--slow", type=int, default=500, help="ms added to /slow/ requests")
+    ap.add_argument("--cert", help="serve HTTPS with this certificate and key (PEM)")
     args = ap.parse_args()
 
     srv = Server(("127.0.0.1", args.port), Handler)
+    if args.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.root = os.path.abspath(args.dir)
     srv.latency = args.latency
     srv.slow = args.slow
