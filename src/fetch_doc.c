@@ -57,29 +57,74 @@ static int save_validators(struct xfer *x)
 	return e;
 }
 
+/* Documents up to this size are parsed whole; larger ones only checked at both ends. */
+#define PARSE_MAX (4L << 20)
+
+/*
+ * Whether the file at path starts with '{' and ends with '}' (white space
+ * aside), as an index document does; else where it does not, in *line and
+ * *col (1-based; the end is reported as line 0).
+ */
+static bool braced(const char *path, int *line, int *col)
+{
+	FILE *fp = fopen(path, "re");
+	int c, first = EOF, last = EOF;
+
+	*line = 1;
+	*col = 1;
+	if (!fp)
+		return false;
+	while ((c = getc(fp)) != EOF && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+		*col = c == '\n' ? 1 : *col + 1;
+		*line += c == '\n';
+	}
+	first = c;
+	if (first == '{' && fseek(fp, -64, SEEK_END) != 0)
+		rewind(fp);
+	while (first == '{' && (c = getc(fp)) != EOF)
+		if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n'))
+			last = c;
+	fclose(fp);
+	if (first == '{' && last != '}')
+		*line = *col = 0;
+	return first == '{' && last == '}';
+}
+
 /*
  * A document must be JSON, or compressed (and then read by the index):
  * an HTML error page sent with 200 fails here, named by its URL, before
- * it replaces anything.  Returns 0, or -1 when x failed.
+ * it replaces anything.  A small one is parsed whole; a large one (a big
+ * index would cost seconds and hundreds of MB to parse twice) is checked
+ * to be braced as an object, and parsed by the index.  Returns 0, or -1
+ * when x failed.
  */
 static int check_json(struct fetcher *f, struct xfer *x)
 {
-	char *type = NULL;
+	char *type = NULL, where[STITCH_ERR_MSG_MAX];
 	json_error_t jerr;
+	struct stat st;
 	json_t *j;
+	int line, col;
 
 	if (fetch_file_is_compressed(x->sink.tmp))
 		return 0;
-	j = json_load_file(x->sink.tmp, JSON_DECODE_ANY, &jerr);
-	if (j) {
+	if (stat(x->sink.tmp, &st) == 0 && st.st_size > PARSE_MAX) {
+		if (braced(x->sink.tmp, &line, &col))
+			return 0;
+		if (line)
+			snprintf(where, sizeof(where), "%d:%d: expected '{'", line, col);
+		else
+			snprintf(where, sizeof(where), "the end: expected '}'");
+	} else if ((j = json_load_file(x->sink.tmp, JSON_DECODE_ANY, &jerr)) != NULL) {
 		json_decref(j);
 		return 0;
+	} else {
+		snprintf(where, sizeof(where), "%d:%d: %s", jerr.line, jerr.column, jerr.text);
 	}
 	if (x->h)
 		curl_easy_getinfo(x->h, CURLINFO_CONTENT_TYPE, &type);
-	fetch_xfer_fail(f, x, STITCH_E_IO, "%s did not send a JSON document%s%s%s: %d:%d: %s",
-	                x->it->url, type ? " (it sent " : "", type ? type : "", type ? ")" : "",
-	                jerr.line, jerr.column, jerr.text);
+	fetch_xfer_fail(f, x, STITCH_E_IO, "%s did not send a JSON document%s%s%s: %s", x->it->url,
+	                type ? " (it sent " : "", type ? type : "", type ? ")" : "", where);
 	return -1;
 }
 

@@ -98,6 +98,16 @@ empty "garbage: nothing kept" "$ROOT/cache/repos"
 run "garbage: no repository added" 0 st repo list
 lacks "garbage: web not configured" "$OUT" "web"
 
+# Past 4 MiB a document is checked at both ends only (the index parses it).
+python3 -c 'import sys; open(sys.argv[1], "w").write("<html>" + "x" * 5000000)' "$WWW/big.json"
+within "a large HTML page as a document" 10 repo add web "$URL/ok/big.json"
+has "large garbage: URL named" "$ERR" "$URL/ok/big.json did not send a JSON document: 1:1: expected '{'"
+empty "large garbage: nothing kept" "$ROOT/cache/repos"
+python3 -c 'import sys; open(sys.argv[1], "w").write("{\"format\": 1, \"packages\": {" + " " * 5000000)' "$WWW/big.json"
+within "a large truncated document" 10 repo add web "$URL/ok/big.json"
+has "large truncated: the end named" "$ERR" "$URL/ok/big.json did not send a JSON document: the end: expected '}'"
+empty "large truncated: nothing kept" "$ROOT/cache/repos"
+
 echo '[1, 2]' >"$WWW/array.json"
 within "JSON that is no repository" 10 repo add web "$URL/ok/array.json"
 has "not a repository: URL named" "$ERR" "$URL/ok/array.json: expected a repository object"
