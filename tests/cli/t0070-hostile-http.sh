@@ -99,6 +99,7 @@ run "garbage: no repository added" 0 st repo list
 lacks "garbage: web not configured" "$OUT" "web"
 
 # Past 4 MiB a document is checked at both ends only (the index parses it).
+export STITCH_DOWNLOAD_BYTES=100000000 # over config.json's
 python3 -c 'import sys; open(sys.argv[1], "w").write("<html>" + "x" * 5000000)' "$WWW/big.json"
 within "a large HTML page as a document" 10 repo add web "$URL/ok/big.json"
 has "large garbage: URL named" "$ERR" "$URL/ok/big.json did not send a JSON document: 1:1: expected '{'"
@@ -107,6 +108,7 @@ python3 -c 'import sys; open(sys.argv[1], "w").write("{\"format\": 1, \"packages
 within "a large truncated document" 10 repo add web "$URL/ok/big.json"
 has "large truncated: the end named" "$ERR" "$URL/ok/big.json did not send a JSON document: the end: expected '}'"
 empty "large truncated: nothing kept" "$ROOT/cache/repos"
+unset STITCH_DOWNLOAD_BYTES
 
 echo '[1, 2]' >"$WWW/array.json"
 within "JSON that is no repository" 10 repo add web "$URL/ok/array.json"
