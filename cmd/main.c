@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 
 #include "build.h"
+#include "archive.h"
 #include "cmd.h"
+#include "config.h"
 #include "fetch.h"
 #include "util.h"
 
@@ -282,6 +284,40 @@ static char *default_root(void)
 	return xasprintf("%s/.stitch", home);
 }
 
+/* $NAME as a positive number, or def when unset. */
+static long long env_limit(const char *name, long long def)
+{
+	const char *s = getenv(name);
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return errno || *end || v <= 0 ? def : v;
+}
+
+/*
+ * The root's limits (config.json "limits"), overridden by
+ * $STITCH_DOWNLOAD_BYTES, $STITCH_UNPACK_BYTES and $STITCH_FETCH_SECONDS.
+ * A broken configuration is reported by the commands that read it.
+ */
+static void apply_limits(const char *root)
+{
+	struct stitch_config cfg;
+	struct stitch_limits l = {0};
+
+	if (stitch_config_load(root, &cfg, NULL) == 0) {
+		l = cfg.limits;
+		stitch_config_release(&cfg);
+	}
+	stitch_fetch_set_limits(env_limit("STITCH_DOWNLOAD_BYTES", l.download_bytes),
+	                        (long)env_limit("STITCH_FETCH_SECONDS", l.fetch_seconds));
+	stitch_archive_set_max_bytes(
+	    (unsigned long long)env_limit("STITCH_UNPACK_BYTES", l.unpack_bytes));
+}
+
 static int ensure_root(const char *root)
 {
 	if (mkdir(root, 0755) != 0 && errno != EEXIST)
@@ -424,6 +460,7 @@ int main(int argc, char **argv)
 		return cmd_error("no root: set $HOME or $STITCH_ROOT, or pass --root DIR");
 	if ((cmd->flags & NEED_ROOT) && ensure_root(ctx.root) != EXIT_OK)
 		return EXIT_ERROR;
+	apply_limits(ctx.root);
 	if ((cmd->flags & NEED_INDEX) && load_index(&ctx) != EXIT_OK)
 		return EXIT_ERROR;
 	if ((cmd->flags & (NEED_SWITCH | NEED_SWITCH_RO)) &&

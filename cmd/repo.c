@@ -46,6 +46,25 @@ static int on_opt(int val, const char *arg, void *data)
 	return EXIT_OK;
 }
 
+/*
+ * A fetched document that is no repository: drop it (and its validators)
+ * from the cache, and name it by its URL, not by the mirror's path.
+ */
+static void forget_mirror(const char *mirror, const char *url, struct stitch_err *err)
+{
+	char *validators = xasprintf("%s.validators", mirror);
+	size_t n = strlen(mirror);
+
+	unlink(mirror);
+	unlink(validators);
+	free(validators);
+	if (!strncmp(err->msg, mirror, n)) {
+		char *msg = xasprintf("%s%s", url, err->msg + n);
+		snprintf(err->msg, sizeof(err->msg), "%s", msg);
+		free(msg);
+	}
+}
+
 static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -89,7 +108,10 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 	cache = cmd_index_cache_dir(ctx);
 	rc = stitch_repo_load(&repo, &spec, cache, &err);
 	free(cache);
+	if (rc != 0 && mirror)
+		forget_mirror(mirror, ops[1], &err);
 	if (rc != 0) {
+		free(mirror);
 		stitch_config_release(&cfg);
 		free(ops);
 		return cmd_fail(&err);

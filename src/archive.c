@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 struct unpack {
@@ -22,8 +23,52 @@ struct unpack {
 	char *what; /* "cannot unpack 'path'" */
 	int fd;
 	struct ents es;
-	unsigned long long bytes;
+	unsigned long long bytes; /* file data in the archive (first pass) */
+	unsigned long long written; /* file data written so far (second pass) */
+	unsigned long long next_check; /* written, when to look at free space again */
+	const char *dest; /* the canonical target, in the second pass */
 };
+
+/* Free space is looked at again each time this much more has been written. */
+#define SPACE_CHECK_BYTES (1ULL << 20)
+
+/* Bytes an unprivileged user may still write on the filesystem of path, or -1. */
+static long long free_bytes(const char *path)
+{
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) != 0)
+		return -1;
+	return (long long)sv.f_bavail * (long long)sv.f_frsize;
+}
+
+/*
+ * Whether what is left to write fits in the free space of dest; entry (or
+ * NULL, before the first) names where we are.  Returns 0 or fills err.
+ */
+static int check_space(struct unpack *u, const char *dest, const char *entry,
+                       struct stitch_err *err)
+{
+	unsigned long long left = u->bytes - u->written;
+	long long avail = free_bytes(dest);
+
+	if (avail < 0 || (unsigned long long)avail >= left)
+		return 0;
+	if (!entry)
+		return stitch_error(err, STITCH_E_IO,
+		                    "%s: it needs %llu bytes but '%s' has %lld bytes free", u->what,
+		                    left, dest, avail);
+	return stitch_error(err, STITCH_E_IO,
+	                    "%s: entry '%s': %llu more bytes to write but '%s' has %lld bytes free",
+	                    u->what, entry, left, dest, avail);
+}
+
+static unsigned long long max_bytes = STITCH_ARCHIVE_MAX_BYTES;
+
+void stitch_archive_set_max_bytes(unsigned long long max)
+{
+	max_bytes = max ? max : STITCH_ARCHIVE_MAX_BYTES;
+}
 
 static const char *arc_msg(struct archive *a)
 {
@@ -128,10 +173,11 @@ static int scan_data(struct unpack *u, struct archive *a, struct stitch_err *err
 
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		u->bytes += size;
-		if (u->bytes > STITCH_ARCHIVE_MAX_BYTES)
+		if (u->bytes > max_bytes)
 			return stitch_error(err, STITCH_E_ARCHIVE,
-			                    "%s: expands to more than %llu bytes", u->what,
-			                    (unsigned long long)STITCH_ARCHIVE_MAX_BYTES);
+			                    "%s: entry '%s': the archive expands to more than "
+			                    "the limit of %llu bytes (limits.unpack_bytes)",
+			                    u->what, u->es.v[u->es.n - 1].raw, max_bytes);
 	}
 	if (r != ARCHIVE_EOF)
 		return stitch_error(err, STITCH_E_ARCHIVE, "%s: entry '%s': %s", u->what,
@@ -316,16 +362,28 @@ static int same_entry(const struct ent *ent, struct archive_entry *e)
 	return !link || !strcmp(link, ent->raw_link);
 }
 
-static int copy_data(struct archive *a, struct archive *w)
+/*
+ * Copy an entry's data; returns 0, -1 (the archive's error), or a code
+ * with err filled (the disk is filling up).
+ */
+static int copy_data(struct unpack *u, const struct ent *ent, struct archive *a, struct archive *w,
+                     struct stitch_err *err)
 {
 	const void *buf;
 	size_t size;
 	la_int64_t off;
 	int r;
 
-	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
+		if (u->written >= u->next_check) {
+			u->next_check = u->written + SPACE_CHECK_BYTES;
+			if ((r = check_space(u, u->dest, ent->raw, err)) != 0)
+				return r;
+		}
 		if (archive_write_data_block(w, buf, size, off) < ARCHIVE_WARN)
 			return -1;
+		u->written += size;
+	}
 	return r == ARCHIVE_EOF ? 0 : -1;
 }
 
@@ -334,7 +392,7 @@ static int write_entry(struct unpack *u, const char *dest, const struct ent *ent
                        struct archive *w, struct archive_entry *e, struct stitch_err *err)
 {
 	char *full = xasprintf("%s/%s", dest, ent->path);
-	int bad = 0;
+	int bad = 0, rc;
 
 	archive_entry_copy_pathname(e, full);
 	free(full);
@@ -346,7 +404,9 @@ static int write_entry(struct unpack *u, const char *dest, const struct ent *ent
 	archive_entry_set_perm(e, disk_perm(ent));
 	if (archive_write_header(w, e) < ARCHIVE_WARN)
 		bad = 1;
-	else if (copy_data(a, w) || archive_write_finish_entry(w) < ARCHIVE_WARN)
+	else if ((rc = copy_data(u, ent, a, w, err)) > 0)
+		return rc;
+	else if (rc || archive_write_finish_entry(w) < ARCHIVE_WARN)
 		bad = 1;
 	if (bad)
 		return stitch_error(err, STITCH_E_IO, "%s: writing entry '%s': %s", u->what,
@@ -431,7 +491,9 @@ static int unpack(struct unpack *u, const char *dest_dir, struct stitch_err *err
 	if (!dest) {
 		ret = stitch_error(err, STITCH_E_IO, "%s: cannot resolve '%s'", u->what, dest_dir);
 		stitch_error_cause(err, "%s", strerror(errno));
-	} else {
+	} else if ((ret = check_space(u, dest, NULL, err)) == 0) {
+		u->dest = dest;
+		u->next_check = SPACE_CHECK_BYTES;
 		ret = second_pass(u, dest, err);
 	}
 	if (ret && (absent ? remove_tree(dest_dir) : empty_dir(dest_dir)) && err)

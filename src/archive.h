@@ -13,7 +13,10 @@
 
 #include "error.h"
 
-/* Refuse archives that expand to more than this (bytes of file data). */
+/*
+ * By default, refuse archives that expand to more than this (bytes of file
+ * data); stitch_archive_set_max_bytes changes it for the process.
+ */
 #define STITCH_ARCHIVE_MAX_BYTES (8ULL << 30)
 /* Refuse archives with more entries than this. */
 #define STITCH_ARCHIVE_MAX_ENTRIES 1000000
@@ -40,7 +43,11 @@
  *   under a non-directory entry;
  * - hard links to a path that is not an earlier regular file of the archive;
  * - character and block devices, fifos, sockets and unknown types;
- * - archives with no entries, or larger than the limits above.
+ * - archives with no entries, or larger than the limits above (the message
+ *   names the entry that crossed the limit);
+ * - archives whose file data does not fit in the free space of dest_dir's
+ *   filesystem (statvfs), before anything is written and again each MiB
+ *   while writing: the partial tree is removed as for any error.
  *
  * Modes: setuid, setgid and sticky bits are dropped and the rest is masked
  * as umask 022 would (0755 / 0644); the owner always keeps read and write
@@ -55,6 +62,12 @@
  * call created it, empty if it was an empty directory.
  */
 int stitch_archive_unpack(const char *path, const char *dest_dir, struct stitch_err *err);
+
+/*
+ * Set the unpack limit (bytes of file data of one archive) for the rest of
+ * the process (the root's limits.unpack_bytes); 0 restores the default.
+ */
+void stitch_archive_set_max_bytes(unsigned long long max);
 
 /*
  * Pack the directory src_dir deterministically into out_path (.tar.gz), and

@@ -35,6 +35,53 @@ static void push(struct stitch_config *cfg, const char *name, const char *loc, b
 	cfg->n_repos++;
 }
 
+static int load_limits(const char *path, json_t *o, struct stitch_limits *l, struct stitch_err *err)
+{
+	static const char *const keys[] = {"download_bytes", "unpack_bytes", "fetch_seconds"};
+	long long *vals[] = {&l->download_bytes, &l->unpack_bytes, &l->fetch_seconds};
+	const char *key;
+	json_t *v;
+
+	if (!o)
+		return 0;
+	if (!json_is_object(o))
+		return stitch_error(err, STITCH_E_CONFIG, "%s: field 'limits': expected an object",
+		                    path);
+	json_object_foreach(o, key, v)
+	{
+		size_t i = 0;
+		while (i < 3 && strcmp(key, keys[i]))
+			i++;
+		if (i == 3)
+			return stitch_error(err, STITCH_E_CONFIG,
+			                    "%s: field 'limits': unknown key '%s' (expected "
+			                    "download_bytes, unpack_bytes or fetch_seconds)",
+			                    path, key);
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return stitch_error(
+			    err, STITCH_E_CONFIG,
+			    "%s: field 'limits.%s': expected a non-negative integer", path, key);
+		*vals[i] = (long long)json_integer_value(v);
+	}
+	return 0;
+}
+
+static void save_limits(json_t *j, const struct stitch_limits *l)
+{
+	json_t *o = json_object();
+
+	if (l->download_bytes)
+		json_object_set_new(o, "download_bytes", json_integer(l->download_bytes));
+	if (l->unpack_bytes)
+		json_object_set_new(o, "unpack_bytes", json_integer(l->unpack_bytes));
+	if (l->fetch_seconds)
+		json_object_set_new(o, "fetch_seconds", json_integer(l->fetch_seconds));
+	if (json_object_size(o))
+		json_object_set_new(j, "limits", o);
+	else
+		json_decref(o);
+}
+
 int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitch_err *err)
 {
 	char *path = xasprintf("%s/config.json", root);
@@ -79,6 +126,8 @@ int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitc
 		     prio ? (int)json_integer_value(prio) : 0);
 	}
 	sort_repos(cfg);
+	if ((rc = load_limits(path, json_object_get(j, "limits"), &cfg->limits, err)) != 0)
+		goto out;
 	{
 		json_t *c = json_object_get(j, "cache"), *url = json_object_get(c, "remote");
 		json_t *push_ = json_object_get(c, "push");
@@ -135,6 +184,7 @@ int stitch_config_save(const char *root, const struct stitch_config *cfg, struct
 		    json_pack("{s:s, s:b}", "remote", cfg->cache_remote, "push", cfg->cache_push));
 	if (cfg->no_sandbox)
 		json_object_set_new(j, "sandbox", json_false());
+	save_limits(j, &cfg->limits);
 	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
 	    rename(tmp, path) != 0) {
 		rc = stitch_error(err, STITCH_E_IO, "cannot write '%s': %s", path, strerror(errno));

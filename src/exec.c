@@ -26,6 +26,7 @@
 
 struct stitch_job {
 	char *source_path; /* the archive in the source cache */
+	struct stitch_err fetch_err; /* why the fetch before the builds failed (not asked again) */
 	int fd; /* read end of the build child's error pipe */
 	pid_t pid; /* the build child, leader of the build's process group */
 	double t0;
@@ -91,6 +92,14 @@ char *stitch_exec_source_url(const struct stitch_version *v)
 	return xasprintf("%s/%s", v->pkg->repo->root, u);
 }
 
+/* Whether v comes from a remote (http or https) repository. */
+bool stitch_exec_remote_source(const struct stitch_version *v)
+{
+	const char *r = v->pkg->repo->root;
+
+	return r && (!strncmp(r, "http://", 7) || !strncmp(r, "https://", 8));
+}
+
 static void emit_cache(const struct stitch_exec *x, const struct stitch_plan_item *it,
                        enum stitch_cache_what what, const struct stitch_err *err)
 {
@@ -132,16 +141,20 @@ static int fetch_sources(struct stitch_exec *x, size_t *n_fetched, struct stitch
 		items[m].url = stitch_exec_source_url(it->v);
 		items[m].sha256 = it->v->sha256;
 		items[m].label = labels[m];
+		items[m].remote = stitch_exec_remote_source(it->v);
 		which[m++] = i;
 	}
 	fo.cache_dir = x->o->source_cache;
 	fo.parallel = x->o->fetch_parallel;
+	fo.archives = true;
 	rc = m ? stitch_fetch_all(items, m, &fo, err) : 0;
 	for (size_t k = 0; k < m; k++) {
 		struct stitch_plan_item *it = &p->items[which[k]];
 		if (items[k].status == 0) {
 			x->jobs[which[k]].source_path = xstrdup(items[k].path);
 			snprintf(it->source_sha256, 65, "%s", items[k].sha256_out);
+		} else {
+			x->jobs[which[k]].fetch_err = items[k].err;
 		}
 		free((char *)items[k].url);
 		stitch_fetch_item_release(&items[k]);
@@ -166,7 +179,9 @@ static int fetch_one(struct stitch_exec *x, size_t i, struct stitch_err *err)
 	f.url = url;
 	f.sha256 = it->v->sha256;
 	f.label = label;
+	f.remote = stitch_exec_remote_source(it->v);
 	fo.cache_dir = x->o->source_cache;
+	fo.archives = true;
 	rc = stitch_fetch_all(&f, 1, &fo, err);
 	if (rc == 0) {
 		x->jobs[i].source_path = xstrdup(f.path);
@@ -219,6 +234,11 @@ static int prepare_tree(struct stitch_exec *x, size_t i, const struct build_path
 	size_t copied;
 	int rc;
 
+	if (!it->pin && x->jobs[i].fetch_err.code) {
+		if (err)
+			*err = x->jobs[i].fetch_err;
+		return x->jobs[i].fetch_err.code;
+	}
 	if (!it->pin && !x->jobs[i].source_path && (rc = fetch_one(x, i, err)) != 0)
 		return rc;
 	if (!it->pin)

@@ -49,5 +49,7 @@ void stitch_exec_note_failure(struct stitch_exec *x, const struct stitch_err *er
 bool stitch_exec_report_remote(const struct stitch_exec *x, const struct stitch_plan_item *it);
 /* v's source as a URL: absolute, or resolved against its repository. */
 char *stitch_exec_source_url(const struct stitch_version *v);
+/* Whether v comes from a remote (http or https) repository. */
+bool stitch_exec_remote_source(const struct stitch_version *v);
 
 #endif

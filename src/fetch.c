@@ -65,6 +65,13 @@ static void finish_source(struct fetcher *f, struct xfer *x, long http_code)
 		fetch_xfer_fail(f, x, STITCH_E_IO, "cannot write %s: %s", x->sink.tmp, strerror(e));
 		return;
 	}
+	if (f->o.archives && !fetch_file_is_archive(x->sink.tmp)) {
+		fetch_xfer_fail(f, x, STITCH_E_IO,
+		                "%s did not send an archive (not gzip, xz, zstd, bzip2, zip "
+		                "or tar data)",
+		                it->url);
+		return;
+	}
 	if (it->sha256 && strcmp(it->sha256, hex) != 0) {
 		fetch_xfer_fail(f, x, STITCH_E_IO, "checksum mismatch for %s: expected %s, got %s",
 		                it->url, it->sha256, hex);
@@ -78,8 +85,7 @@ static void finish_source(struct fetcher *f, struct xfer *x, long http_code)
 		free(path);
 		return;
 	}
-	free(x->sink.tmp);
-	x->sink.tmp = NULL;
+	fetch_sink_kept(&x->sink);
 	it->path = path;
 	memcpy(it->sha256_out, hex, sizeof(it->sha256_out));
 	it->status = 0;
@@ -105,6 +111,13 @@ static void prepare(struct fetcher *f, struct xfer *x)
 		fetch_xfer_fail(f, x, STITCH_E_USAGE,
 		                "malformed sha256 '%s' (64 lowercase hex digits expected)",
 		                it->sha256);
+		return;
+	}
+	if (it->remote && !it->sha256 && !fetch_is_http(it->url)) {
+		fetch_xfer_fail(f, x, STITCH_E_INDEX,
+		                "source %s of a remote repository has no sha256 (only http and "
+		                "https sources are taken without one)",
+		                it->url);
 		return;
 	}
 	if (it->sha256) {
@@ -144,6 +157,7 @@ int stitch_fetch_all(struct stitch_fetch_item *items, size_t n,
 		                    f.o.cache_dir, strerror(e));
 	if ((rc = fetch_curl_setup(err)) != 0)
 		return rc;
+	fetch_sweep_stale(f.o.cache_dir);
 
 	f.n = n;
 	f.x = xcalloc(n, sizeof(*f.x));

@@ -18,7 +18,14 @@
  * Transient failures are retried with exponential backoff: connection
  * refused or reset, timeouts (connect or low-speed), a body shorter than its
  * Content-Length, an empty reply, HTTP 408, 429 and 5xx.  Other HTTP errors
- * (404 and the rest of 4xx) are not retried.
+ * (404 and the rest of 4xx) are not retried, nor is anything else (an
+ * unsupported protocol, a bad certificate, a malformed URL, a body over
+ * the size limit, the total time limit reached).
+ *
+ * Temporary files are named "<dest>.tmp-<pid>-XXXXXX"; they are removed on
+ * any error and when SIGINT, SIGTERM or SIGHUP kills the process (a handler
+ * is installed for those still at their default action), and each call
+ * first removes those of dead processes in the directory it writes to.
  *
  * Error codes (both in the return value and in each item's status):
  *   STITCH_E_USAGE     bad arguments: no cache_dir, a malformed sha256, an
@@ -44,6 +51,12 @@ struct stitch_fetch_item {
 	const char *url; /* http://, https://, file:// or an absolute local path */
 	const char *sha256; /* expected lowercase hex (64 chars), or NULL: computed and reported */
 	const char *label; /* for messages, e.g. "tcp 1.1.0"; NULL: the URL's last component */
+	/*
+	 * Named by a remote (http or https) repository: taken only from an
+	 * http(s) URL unless sha256 is given, so a remote index cannot make us
+	 * read a local file of its choosing (STITCH_E_INDEX otherwise).
+	 */
+	bool remote;
 
 	/* results, filled by stitch_fetch_all; release with stitch_fetch_item_release */
 	int status; /* 0 ok, else a STITCH_E_* code */
@@ -64,6 +77,20 @@ struct stitch_fetch_opts {
 	long connect_timeout_ms; /* 0: 10000 */
 	long low_speed_time_s; /* a transfer under 1 byte/s for this long fails; 0: 10 */
 	long retry_base_ms; /* backoff before the first retry, doubling each time; 0: 200 */
+	/*
+	 * Bounds on what a server can make us do.  A body larger than max_bytes
+	 * fails (and is not retried); an item that takes longer than
+	 * total_timeout_s, all its attempts together, fails.  0: the defaults
+	 * set with stitch_fetch_set_limits (1 GiB, 3600 s unless changed).
+	 */
+	long long max_bytes;
+	long total_timeout_s;
+	/*
+	 * The items are source archives: a body that is not compressed
+	 * (gzip, xz, zstd, bzip2) nor a zip or tar archive, such as an HTML
+	 * error page sent with 200, fails naming the URL and is not kept.
+	 */
+	bool archives;
 	/*
 	 * Called (when not NULL) with one of "start" (a transfer begins),
 	 * "retry" (an attempt failed transiently; it->err says why), "done",
@@ -105,6 +132,12 @@ void stitch_fetch_item_release(struct stitch_fetch_item *it);
  */
 int stitch_fetch_document(const char *url, const char *dest, const struct stitch_fetch_opts *opts,
                           bool *changed, struct stitch_err *err);
+
+/*
+ * Set the process-wide defaults of max_bytes and total_timeout_s (from the
+ * root's configuration); a value <= 0 restores the built-in default.
+ */
+void stitch_fetch_set_limits(long long max_bytes, long total_timeout_s);
 
 /*
  * Release libcurl's global state.  Call once at exit, when no fetch is

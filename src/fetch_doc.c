@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +49,83 @@ static int save_validators(struct xfer *x)
 		e = fetch_sink_close(&s, hex);
 	if (!e && rename(s.tmp, path) < 0)
 		e = errno;
-	if (!e) {
-		free(s.tmp);
-		s.tmp = NULL;
-	}
+	if (!e)
+		fetch_sink_kept(&s);
 	fetch_sink_discard(&s);
 	stitch_buf_release(&b);
 	free(path);
 	return e;
+}
+
+/* Documents up to this size are parsed whole; larger ones only checked at both ends. */
+#define PARSE_MAX (4L << 20)
+
+/*
+ * Whether the file at path starts with '{' and ends with '}' (white space
+ * aside), as an index document does; else where it does not, in *line and
+ * *col (1-based; the end is reported as line 0).
+ */
+static bool braced(const char *path, int *line, int *col)
+{
+	FILE *fp = fopen(path, "re");
+	int c, first = EOF, last = EOF;
+
+	*line = 1;
+	*col = 1;
+	if (!fp)
+		return false;
+	while ((c = getc(fp)) != EOF && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+		*col = c == '\n' ? 1 : *col + 1;
+		*line += c == '\n';
+	}
+	first = c;
+	if (first == '{' && fseek(fp, -64, SEEK_END) != 0)
+		rewind(fp);
+	while (first == '{' && (c = getc(fp)) != EOF)
+		if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n'))
+			last = c;
+	fclose(fp);
+	if (first == '{' && last != '}')
+		*line = *col = 0;
+	return first == '{' && last == '}';
+}
+
+/*
+ * A document must be JSON, or compressed (and then read by the index):
+ * an HTML error page sent with 200 fails here, named by its URL, before
+ * it replaces anything.  A small one is parsed whole; a large one (a big
+ * index would cost seconds and hundreds of MB to parse twice) is checked
+ * to be braced as an object, and parsed by the index.  Returns 0, or -1
+ * when x failed.
+ */
+static int check_json(struct fetcher *f, struct xfer *x)
+{
+	char *type = NULL, where[STITCH_ERR_MSG_MAX];
+	json_error_t jerr;
+	struct stat st;
+	json_t *j;
+	int line, col;
+
+	if (fetch_file_is_compressed(x->sink.tmp))
+		return 0;
+	if (stat(x->sink.tmp, &st) == 0 && st.st_size > PARSE_MAX) {
+		if (braced(x->sink.tmp, &line, &col))
+			return 0;
+		if (line)
+			snprintf(where, sizeof(where), "%d:%d: expected '{'", line, col);
+		else
+			snprintf(where, sizeof(where), "the end: expected '}'");
+	} else if ((j = json_load_file(x->sink.tmp, JSON_DECODE_ANY, &jerr)) != NULL) {
+		json_decref(j);
+		return 0;
+	} else {
+		snprintf(where, sizeof(where), "%d:%d: %s", jerr.line, jerr.column, jerr.text);
+	}
+	if (x->h)
+		curl_easy_getinfo(x->h, CURLINFO_CONTENT_TYPE, &type);
+	fetch_xfer_fail(f, x, STITCH_E_IO, "%s did not send a JSON document%s%s%s: %s", x->it->url,
+	                type ? " (it sent " : "", type ? type : "", type ? ")" : "", where);
+	return -1;
 }
 
 static void finish_document(struct fetcher *f, struct xfer *x, long http_code)
@@ -72,6 +142,8 @@ static void finish_document(struct fetcher *f, struct xfer *x, long http_code)
 			                strerror(e));
 			return;
 		}
+		if (check_json(f, x))
+			return;
 		if (fetch_hash_file(x->dest, old) == 0 && !strcmp(old, hex)) {
 			fetch_sink_discard(&x->sink);
 		} else if (rename(x->sink.tmp, x->dest) < 0) {
@@ -80,8 +152,7 @@ static void finish_document(struct fetcher *f, struct xfer *x, long http_code)
 			                x->sink.tmp, x->dest, strerror(e));
 			return;
 		} else {
-			free(x->sink.tmp);
-			x->sink.tmp = NULL;
+			fetch_sink_kept(&x->sink);
 			x->changed = true;
 		}
 		memcpy(x->it->sha256_out, hex, sizeof(hex));
@@ -129,6 +200,16 @@ static void load_validators(struct xfer *x)
 	free(path);
 }
 
+/* Remove what dead processes left in dest's directory. */
+static void sweep_beside(const char *dest)
+{
+	const char *slash = strrchr(dest, '/');
+	char *dir = slash ? xstrndup(dest, (size_t)(slash - dest + (slash == dest))) : xstrdup(".");
+
+	fetch_sweep_stale(dir);
+	free(dir);
+}
+
 int stitch_fetch_document(const char *url, const char *dest, const struct stitch_fetch_opts *opts,
                           bool *changed, struct stitch_err *err)
 {
@@ -147,6 +228,7 @@ int stitch_fetch_document(const char *url, const char *dest, const struct stitch
 	if ((rc = fetch_curl_setup(err)) != 0)
 		return rc;
 	it.url = url;
+	sweep_beside(dest);
 	prefix = xasprintf("%s.tmp-", dest);
 	fetch_xfer_init(&x, &it, prefix);
 	free(prefix);

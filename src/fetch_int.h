@@ -34,7 +34,11 @@ struct sink {
 		-1, NULL, NULL, 0 \
 	}
 
-/* Create prefix + "XXXXXX"; returns 0 or an errno value. */
+/*
+ * Create prefix + "<pid>-XXXXXX" (prefix ends in ".tmp-"); returns 0 or an
+ * errno value.  Until it is discarded or kept, a signal that kills the
+ * process removes the file first.
+ */
 int fetch_sink_open(struct sink *s, const char *prefix);
 /* Returns 0, or -1 with s->werr set. */
 int fetch_sink_write(struct sink *s, const char *p, size_t len);
@@ -42,6 +46,17 @@ int fetch_sink_write(struct sink *s, const char *p, size_t len);
 int fetch_sink_close(struct sink *s, char hex[65]);
 /* Close and remove the file, if any; safe to call twice. */
 void fetch_sink_discard(struct sink *s);
+/* The closed file was renamed to its final name: forget s->tmp. */
+void fetch_sink_kept(struct sink *s);
+/*
+ * Remove the temporary files in dir ("*.tmp-<pid>-XXXXXX") whose process
+ * is dead: what a stitch killed by SIGKILL or a crash left behind.
+ */
+void fetch_sweep_stale(const char *dir);
+/* Whether a file starts as gzip, xz, zstd or bzip2 data does. */
+bool fetch_file_is_compressed(const char *path);
+/* Whether it is compressed, or starts as a zip or a tar archive does. */
+bool fetch_file_is_archive(const char *path);
 /* The SHA-256 of a whole file; returns 0 or an errno value. */
 int fetch_hash_file(const char *path, char hex[65]);
 
@@ -57,6 +72,10 @@ struct xfer {
 	long long ready_at; /* monotonic ms before which a retry must not start */
 	CURL *h;
 	struct sink sink;
+	long long got; /* body bytes of this attempt */
+	bool too_big; /* the body passed max_bytes */
+	long long max_bytes; /* the fetcher's o.max_bytes, for the write callback */
+	long long deadline; /* monotonic ms: the item's time is up */
 	char errbuf[CURL_ERROR_SIZE];
 
 	/* documents only (dest != NULL) */

@@ -34,6 +34,17 @@
 #define DEFAULT_RETRY_BASE_MS 200L
 #define MAX_REDIRECTS 5L
 #define MAX_RETRY_AFTER_MS 30000L /* a server's Retry-After is honoured up to this */
+#define DEFAULT_MAX_BYTES (1LL << 30)
+#define DEFAULT_TOTAL_TIMEOUT_S 3600L
+
+static long long limit_bytes = DEFAULT_MAX_BYTES;
+static long limit_seconds = DEFAULT_TOTAL_TIMEOUT_S;
+
+void stitch_fetch_set_limits(long long max_bytes, long total_timeout_s)
+{
+	limit_bytes = max_bytes > 0 ? max_bytes : DEFAULT_MAX_BYTES;
+	limit_seconds = total_timeout_s > 0 ? total_timeout_s : DEFAULT_TOTAL_TIMEOUT_S;
+}
 
 /* -------------------------------------------------------------- transfers */
 
@@ -79,6 +90,10 @@ void fetch_resolve_opts(const struct stitch_fetch_opts *in, struct stitch_fetch_
 		o->low_speed_time_s = DEFAULT_LOW_SPEED_TIME_S;
 	if (o->retry_base_ms <= 0)
 		o->retry_base_ms = DEFAULT_RETRY_BASE_MS;
+	if (o->max_bytes <= 0)
+		o->max_bytes = limit_bytes;
+	if (o->total_timeout_s <= 0)
+		o->total_timeout_s = limit_seconds;
 }
 
 static long long now_ms(void)
@@ -214,6 +229,14 @@ void fetch_read_local(struct fetcher *f, struct xfer *x, const char *path)
 	while ((r = read(fd, buf, sizeof(buf))) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r > 0 && (x->got += r) > f->o.max_bytes) {
+			close(fd);
+			fetch_xfer_fail(f, x, STITCH_E_IO,
+			                "%s is larger than the download limit of %lld bytes "
+			                "(limits.download_bytes)",
+			                path, f->o.max_bytes);
+			return;
+		}
 		if (r < 0) {
 			e = errno;
 			close(fd);
@@ -277,6 +300,11 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
 	if (code / 100 != 2)
 		return len; /* an error page is not the content */
+	x->got += (long long)len;
+	if (x->got > x->max_bytes) {
+		x->too_big = true;
+		return 0; /* curl reports CURLE_WRITE_ERROR */
+	}
 	if (fetch_sink_write(&x->sink, p, len) < 0)
 		return 0; /* curl reports CURLE_WRITE_ERROR */
 	return len;
@@ -307,6 +335,7 @@ static CURL *new_handle(struct fetcher *f, struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, f->o.connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, f->o.low_speed_time_s);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->o.max_bytes);
 	if (x->dest) {
 		/* an index document may come compressed in transit; sources never are */
 		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
@@ -321,9 +350,14 @@ static CURL *new_handle(struct fetcher *f, struct xfer *x)
 /* Begin one attempt; returns 0, or -1 when the item failed for good. */
 static int xfer_start(struct fetcher *f, struct xfer *x, CURLM *m)
 {
+	long long left;
 	int e;
 
-	x->attempts++;
+	if (x->attempts++ == 0)
+		x->deadline = now_ms() + f->o.total_timeout_s * 1000;
+	x->got = 0;
+	x->too_big = false;
+	x->max_bytes = f->o.max_bytes;
 	if ((e = fetch_sink_open(&x->sink, x->tmp_prefix)) != 0) {
 		fetch_xfer_fail(f, x, STITCH_E_IO, "cannot create a temporary file %sXXXXXX: %s",
 		                x->tmp_prefix, strerror(e));
@@ -334,6 +368,9 @@ static int xfer_start(struct fetcher *f, struct xfer *x, CURLM *m)
 		return -1;
 	}
 	x->errbuf[0] = '\0';
+	/* what is left of the item's time; at least 1 ms, as 0 would mean none */
+	left = x->deadline - now_ms();
+	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left : 1));
 	if (curl_multi_add_handle(m, x->h) != CURLM_OK) {
 		fetch_xfer_fail(f, x, STITCH_E_IO, "cannot start a transfer");
 		return -1;
@@ -384,7 +421,11 @@ static void describe_curl(struct fetcher *f, struct xfer *x, CURLcode rc)
 		what[0] = (char)tolower((unsigned char)what[0]);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		if (strstr(eb, "too slow"))
+		if (now_ms() >= x->deadline)
+			snprintf(what, sizeof(what),
+			         "took longer than the limit of %ld s (limits.fetch_seconds)",
+			         f->o.total_timeout_s);
+		else if (strstr(eb, "too slow"))
 			snprintf(what, sizeof(what),
 			         "timed out: less than 1 byte/s received for %ld s",
 			         f->o.low_speed_time_s);
@@ -409,10 +450,36 @@ static void describe_curl(struct fetcher *f, struct xfer *x, CURLcode rc)
 		snprintf(what, sizeof(what), "%s",
 		         os_errno == ECONNRESET ? "connection reset" : "connection failed");
 		break;
+	case CURLE_UNSUPPORTED_PROTOCOL: {
+		char *eff = NULL;
+		curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &eff);
+		if (eff && strcmp(eff, url))
+			snprintf(what, sizeof(what),
+			         "refused a redirect to %.150s (only http and https are followed)",
+			         eff);
+		else
+			snprintf(what, sizeof(what), "unsupported protocol");
+		break;
+	}
+	case CURLE_PEER_FAILED_VERIFICATION:
+		snprintf(what, sizeof(what), "the server's certificate was not accepted");
+		break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		snprintf(what, sizeof(what), "more than %ld redirects", MAX_REDIRECTS);
 		break;
+	case CURLE_FILESIZE_EXCEEDED:
+		snprintf(what, sizeof(what),
+		         "larger than the download limit of %lld bytes (limits.download_bytes)",
+		         f->o.max_bytes);
+		break;
 	case CURLE_WRITE_ERROR:
+		if (x->too_big) {
+			stitch_error(&x->it->err, STITCH_E_IO,
+			             "cannot fetch '%s' from %s: larger than the download limit of "
+			             "%lld bytes (limits.download_bytes)",
+			             x->label, url, f->o.max_bytes);
+			return;
+		}
 		if (x->sink.werr) {
 			stitch_error(&x->it->err, STITCH_E_IO,
 			             "cannot fetch '%s': cannot write %s: %s", x->label,
@@ -460,7 +527,8 @@ static void xfer_complete(struct fetcher *f, struct xfer *x, CURLcode rc)
 		return;
 	}
 	if (rc != CURLE_OK) {
-		transient = transient_curl(rc);
+		/* the item's time is up: another attempt would have none */
+		transient = transient_curl(rc) && now_ms() < x->deadline;
 		describe_curl(f, x, rc);
 	} else {
 		transient = transient_http(code);
@@ -470,6 +538,12 @@ static void xfer_complete(struct fetcher *f, struct xfer *x, CURLcode rc)
 	fetch_sink_discard(&x->sink);
 	if (transient && x->attempts <= f->o.retries) {
 		x->ready_at = now_ms() + retry_delay(f, x);
+		if (x->ready_at >= x->deadline) {
+			stitch_error_cause(&it->err,
+			                   "no time left to retry (limits.fetch_seconds)");
+			xfer_failed(f, x);
+			return;
+		}
 		x->state = X_WAITING;
 		fetch_emit(f, x, "retry");
 		return;

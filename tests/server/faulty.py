@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP/1.1 server for the fetch tests and benchmark.
 
-    faulty.py --dir DIR [--port 0] [--latency MS] [--slow MS]
+    faulty.py --dir DIR [--port 0] [--latency MS] [--slow MS] [--cert PEM]
 
 Binds 127.0.0.1, prints the chosen port on the first line of stdout, then
 serves files from DIR.  The first path component picks the behaviour:
@@ -17,13 +17,19 @@ serves files from DIR.  The first path component picks the behaviour:
                      or If-Modified-Since match
     /redirect/FILE   302 to /ok/FILE
     /loop/ANY        302 to itself, forever
+    /endless/ANY     200 without a length, then zeros as fast as they go, forever
+    /endless-slow/ANY  the same at about 80 KiB/s (4 KiB every 50 ms)
+    /drip/ANY        200 with a length of 1 MB, then one byte a second
+    /garbage/ANY     200 with an HTML error page (text/html)
+    /redirect-file/FILE  302 to file:///<DIR>/FILE (never to be followed)
     /_stats          JSON {path: requests served}, this path excluded
     /_conn           JSON {"active": open connections, "peak": most at once,
                      "requests": requests in progress, "peak_requests": most at once}
                      (the /_ paths are not counted as requests)
     /_reset          clear the counters (stats and peak)
 
---latency MS delays every answer (the /_ paths excepted).  Python stdlib only.
+--latency MS delays every answer (the /_ paths excepted).  --cert PEM (a
+certificate and its key) serves HTTPS instead.  Python stdlib only.
 """
 import argparse
 import email.utils
@@ -32,6 +38,7 @@ import http.server
 import json
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -210,6 +217,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def mode_loop(self, path, name):
         self.send_body(302, b"", [("Location", path)])
 
+    def stream(self, chunk, pause, length=None):
+        """Send 200, then chunk every pause seconds until shutdown or the client leaves."""
+        self.send_response(200)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            while not stop.is_set():
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                if pause:
+                    stop.wait(pause)
+        except OSError:
+            pass
+
+    def mode_endless(self, path, name):
+        self.stream(b"\0" * 65536, 0)
+
+    def mode_endless_slow(self, path, name):
+        self.stream(b"\0" * 4096, 0.05)
+
+    def mode_drip(self, path, name):
+        self.stream(b"x", 1.0, length=1000000)
+
+    def mode_garbage(self, path, name):
+        body = b"<!DOCTYPE html>\n<html><body><h1>Service Unavailable</h1></body></html>\n"
+        self.send_body(200, body, [("Content-Type", "text/html")])
+
+    def mode_redirect_file(self, path, name):
+        target = "file://" + os.path.join(self.server.root, name)
+        self.send_body(302, b"", [("Location", target)])
+
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
@@ -223,9 +264,14 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--latency", type=int, default=0, help="ms added to every request")
     ap.add_argument("--slow", type=int, default=500, help="ms added to /slow/ requests")
+    ap.add_argument("--cert", help="serve HTTPS with this certificate and key (PEM)")
     args = ap.parse_args()
 
     srv = Server(("127.0.0.1", args.port), Handler)
+    if args.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.root = os.path.abspath(args.dir)
     srv.latency = args.latency
     srv.slow = args.slow

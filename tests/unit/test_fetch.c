@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static pid_t server_pid = -1;
@@ -347,6 +348,81 @@ static void test_404_not_retried(void)
 	CHECK_INT(count_entries(cache), 0);
 	stitch_fetch_item_release(&it);
 	free(msg);
+	free(cache);
+	free(u);
+}
+
+/* Failures that another attempt cannot mend are tried once. */
+static void test_permanent_not_retried(void)
+{
+	static const char *const paths[] = {"redirect-file/tcp-1.1.0.tar.gz",
+	                                    "endless/tcp-1.1.0.tar.gz", "garbage/tcp-1.1.0.tar.gz"};
+	static const char *const why[] = {"refused a redirect to file://",
+	                                  "larger than the download limit of 100000 bytes",
+	                                  "did not send an archive"};
+	char *cache = new_cache(), *path;
+
+	for (size_t i = 0; i < 3; i++) {
+		char *u = url(paths[i]);
+		struct stitch_fetch_item it = {.url = u, .label = "tcp 1.1.0"};
+		struct events ev = {0};
+		struct stitch_err err = STITCH_ERR_INIT;
+		struct stitch_fetch_opts o = {.cache_dir = cache,
+		                              .retries = 3,
+		                              .retry_base_ms = 20,
+		                              .max_bytes = 100000,
+		                              .archives = true,
+		                              .on_event = on_event,
+		                              .data = &ev};
+		CHECK(stitch_fetch_all(&it, 1, &o, &err) != 0);
+		CHECK(contains(it.err.msg, u));
+		CHECK(contains(it.err.msg, why[i]));
+		path = xasprintf("/%s", paths[i]);
+		CHECK_INT(served(path), 1);
+		CHECK_INT(ev.retry, 0);
+		CHECK_INT(count_entries(cache), 0);
+		stitch_fetch_item_release(&it);
+		free(path);
+		free(u);
+	}
+	free(cache);
+}
+
+/* A malformed URL is not retried either (nothing is served: count the events). */
+static void test_malformed_not_retried(void)
+{
+	char *cache = new_cache();
+	struct stitch_fetch_item it = {.url = "http://127.0.0.1:99999999/x.tar.gz"};
+	struct events ev = {0};
+
+	CHECK(fetch_one(&it, cache, 3, &ev) != 0);
+	CHECK_INT(ev.retry, 0);
+	CHECK_INT(ev.failed, 1);
+	stitch_fetch_item_release(&it);
+	free(cache);
+}
+
+/* The total time limit covers every attempt: a drip fails once, in time. */
+static void test_total_time_limit(void)
+{
+	char *u = url("drip/tcp-1.1.0.tar.gz"), *cache = new_cache();
+	struct stitch_fetch_item it = {.url = u, .label = "tcp 1.1.0"};
+	struct events ev = {0};
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_fetch_opts o = {.cache_dir = cache,
+	                              .retries = 3,
+	                              .retry_base_ms = 20,
+	                              .total_timeout_s = 2,
+	                              .on_event = on_event,
+	                              .data = &ev};
+	time_t t0 = time(NULL);
+
+	CHECK(stitch_fetch_all(&it, 1, &o, &err) != 0);
+	CHECK(time(NULL) - t0 <= 4);
+	CHECK(contains(it.err.msg, "took longer than the limit of 2 s"));
+	CHECK_INT(served("/drip/tcp-1.1.0.tar.gz"), 1);
+	CHECK_INT(count_entries(cache), 0);
+	stitch_fetch_item_release(&it);
 	free(cache);
 	free(u);
 }
@@ -739,6 +815,9 @@ int main(void)
 	RUN(test_already_cached);
 	RUN(test_checksum_mismatch);
 	RUN(test_404_not_retried);
+	RUN(test_permanent_not_retried);
+	RUN(test_malformed_not_retried);
+	RUN(test_total_time_limit);
 	RUN(test_500_then_200_retried);
 	RUN(test_truncated_never_kept);
 	RUN(test_stalled_times_out);
