@@ -48,7 +48,7 @@ import json, sys
 src = {"url": sys.argv[2]}
 if sys.argv[3]:
     src["sha256"] = sys.argv[3]
-v = {"source": src, "build": [["true"]], "install": [["true"]]}
+v = {"source": src, "build": [["true"]], "install": []}
 json.dump({"format": 1, "name": "h", "packages": {"p": {"name": "p", "versions": {"1.0.0": v}}}},
           open(sys.argv[1], "w"))
 PY
