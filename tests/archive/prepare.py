@@ -65,7 +65,7 @@ def prepare(case, d):
     (write_zip if ext == "zip" else write_tar)(case["entries"], archive)
     sha = hashlib.sha256(open(archive, "rb").read()).hexdigest()
     v = {"source": {"url": "archives/evil-1.0.0." + ext, "sha256": sha},
-         "build": [case.get("build", ["true"])], "install": [["true"]]}
+         "build": [case.get("build", ["true"])], "install": []}
     write(os.path.join(repo, "packages", "evil.json"),
           json.dumps({"name": "evil", "versions": {"1.0.0": v}}))
     write(os.path.join(d, "exit"), "%d\n" % case["exit"])

@@ -23,6 +23,8 @@ fi
 # Packages that do not depend on each other build at the same time: each of
 # left and right waits for the other to have started (a handshake, not a
 # timing), which only works when both builds run at once; top needs both.
+# The handshake is a directory both builds write to, which the sandbox
+# rightly forbids: this check of the scheduler runs without it.
 HS=$TMP/handshake
 mkdir -p "$HS"
 RP=$TMP/par
@@ -33,7 +35,7 @@ SRC_BUILD_EXTRA="touch $HS/right; for i in \$\$(seq 300); do [ -e $HS/left ] && 
 	src_pkg "$RP" right 1.0.0
 src_pkg "$RP" top 1.0.0 left right
 st init --switch "$TMP/swpar" >/dev/null
-run "independent packages build at once" 0 env STITCH_JOBS=2 "$STITCH" --root "$ROOT" --repo "$RP" --switch "$TMP/swpar" install top --json
+run "independent packages build at once" 0 env STITCH_JOBS=2 "$STITCH" --no-sandbox --root "$ROOT" --repo "$RP" --switch "$TMP/swpar" install top --json
 if python3 - "$OUT" <<'PY'
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
