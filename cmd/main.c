@@ -310,6 +310,11 @@ static int load_index(struct stitch_ctx *ctx)
 	cmd_repo_specs_free(specs, n);
 	if (rc != 0)
 		return cmd_fail(&err);
+	/* Packages and versions left out of a repository: say why, every time. */
+	for (size_t i = 0; i < ctx->index->n_repos; i++)
+		for (const char *w = stitch_repo_next_warning(ctx->index->repos[i], NULL); w;
+		     w = stitch_repo_next_warning(ctx->index->repos[i], w))
+			fprintf(stderr, "warning: %s\n", w);
 	if (getenv("STITCH_DEBUG") && strstr(getenv("STITCH_DEBUG"), "index")) {
 		for (size_t i = 0; i < ctx->index->n_repos; i++)
 			fprintf(stderr, "debug: repository '%s' (%zu packages) read from %s\n",

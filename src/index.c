@@ -342,6 +342,11 @@ static void materialize(struct stitch_repo *repo, struct repo_store *st, const s
 	}
 	repo->n_pkgs = v->n_pkgs;
 	repo->pkgs = st->pkgs;
+	repo->warnings = v->warnings;
+	repo->warnings_len = (size_t)v->warnings_len;
+	repo->n_warnings = 0;
+	for (uint64_t i = 0; i < v->warnings_len; i++)
+		repo->n_warnings += v->warnings[i] == '\0';
 	repo->n_req_alts = v->n_alts;
 	repo->req_alts = v->alts;
 	repo->doc_name = xstrdup(S + v->doc_name);
@@ -479,6 +484,14 @@ fail:
 	free(cpath);
 	stitch_repo_free(repo);
 	return rc;
+}
+
+const char *stitch_repo_next_warning(const struct stitch_repo *repo, const char *w)
+{
+	if (!w)
+		return repo->warnings_len ? repo->warnings : NULL;
+	w += strlen(w) + 1;
+	return w < repo->warnings + repo->warnings_len ? w : NULL;
 }
 
 void stitch_repo_free(struct stitch_repo *repo)

@@ -15,6 +15,7 @@
  *   uint32_t succ[n_succ]
  *   struct stitch_req_alt alts[n_alts]
  *   strings[strings_len]  (NUL-terminated strings, last byte NUL)
+ *   warnings[warnings_len] (NUL-terminated messages, last byte NUL)
  * The header's checksum is a 64-bit hash (XXH64) of the header (with the
  * checksum field zero) and of every byte after it: a flipped bit, a
  * zeroed run or a torn write anywhere makes the file unusable, and the
@@ -51,6 +52,7 @@ struct cache_header {
 	uint64_t strings_len;
 	uint64_t file_len;
 	uint64_t checksum;
+	uint64_t warnings_len;
 };
 
 /* The sections after the header, in file order. */
@@ -65,6 +67,7 @@ enum {
 	SEC_SUCC,
 	SEC_ALTS,
 	SEC_STRINGS,
+	SEC_WARNINGS,
 	SEC__COUNT
 };
 
@@ -130,6 +133,8 @@ static int reqs_ok(const struct flat_view *v)
 
 static int view_ok(const struct flat_view *v)
 {
+	if (v->warnings_len && v->warnings[v->warnings_len - 1] != '\0')
+		return 0;
 	if (v->strings_len && v->strings[v->strings_len - 1] != '\0')
 		return 0;
 	if (!str_ok(v, v->doc_name, 0))
@@ -250,6 +255,7 @@ static void section_sizes(const struct cache_header *h, uint64_t size[SEC__COUNT
 	size[SEC_SUCC] = (uint64_t)h->n_succ * 4;
 	size[SEC_ALTS] = (uint64_t)h->n_alts * sizeof(struct stitch_req_alt);
 	size[SEC_STRINGS] = h->strings_len;
+	size[SEC_WARNINGS] = h->warnings_len;
 }
 
 /* Section offsets; returns the file length the header implies. */
@@ -278,6 +284,8 @@ static void header_to_view(const struct cache_header *h, const char *p,
 	v->alts = (const void *)(p + off[SEC_ALTS]);
 	v->strings = p + off[SEC_STRINGS];
 	v->strings_len = h->strings_len;
+	v->warnings = p + off[SEC_WARNINGS];
+	v->warnings_len = h->warnings_len;
 	v->doc_name = h->doc_name;
 	v->n_pkgs = h->n_pkgs;
 	v->n_versions = h->n_versions;
@@ -369,6 +377,7 @@ static void view_to_header(const struct flat_view *v, const struct cache_key *ke
 	h->n_succ = v->n_succ;
 	h->location_len = (uint32_t)loc_len;
 	h->strings_len = v->strings_len;
+	h->warnings_len = v->warnings_len;
 }
 
 /*
@@ -380,8 +389,9 @@ static void *build_file(const struct flat_view *v, const struct cache_key *key,
 {
 	struct cache_header h;
 	uint64_t off[SEC__COUNT], size[SEC__COUNT];
-	const void *src[SEC__COUNT] = {location, v->pkgs,    v->versions, v->cmds, v->refs,
-	                               v->reqs,  v->members, v->succ,     v->alts, v->strings};
+	const void *src[SEC__COUNT] = {location, v->pkgs,    v->versions, v->cmds,
+	                               v->refs,  v->reqs,    v->members,  v->succ,
+	                               v->alts,  v->strings, v->warnings};
 	char *buf;
 
 	view_to_header(v, key, strlen(location), &h);

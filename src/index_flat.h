@@ -55,6 +55,8 @@ struct flat_view {
 	const uint32_t *succ; /* see stitch_pkg.succ */
 	const struct stitch_req_alt *alts;
 	const char *strings;
+	uint64_t warnings_len; /* bytes of warnings: NUL-terminated messages */
+	const char *warnings;
 };
 
 /* A flat repository being built from JSON. */
@@ -78,6 +80,9 @@ struct flat_builder {
 	struct stitch_req_alt *alts;
 	size_t n_alts, cap_alts;
 	uint32_t doc_name;
+	/* Problems of dropped packages and versions: NUL-terminated messages. */
+	struct stitch_buf warnings;
+	size_t n_warnings;
 };
 
 void flat_builder_init(struct flat_builder *b);
@@ -115,6 +120,21 @@ int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *d
                          struct stitch_err *err);
 int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *expect,
                         const char *data, size_t len, struct stitch_err *err);
+
+/* One step of a path into a JSON value: an object's key, else an array's index. */
+struct json_step {
+	const char *key;
+	size_t index;
+};
+
+/*
+ * The byte offset in text (valid JSON, as jansson parsed it) of the value
+ * at path; when the path goes further than the document, of the deepest
+ * value on it that exists.
+ */
+size_t json_locate(const char *text, size_t len, const struct json_step *path, size_t n);
+/* The 1-based line and column (in characters) of byte off in text. */
+void json_line_col(const char *text, size_t off, int *line, int *col);
 
 /*
  * The compiled cache.  stamp: digest of the sources' stat data; content:
