@@ -144,6 +144,7 @@ static const struct cmd_entry commands[] = {
      "       stitch repo remove NAME [--json]\n"
      "       stitch repo export DIR OUT.json[.gz] [--json]\n"
      "       stitch repo pack DIR [-o OUT.tar.gz] [--update-index] [--json]\n"
+     "       stitch repo check PATH [--json]\n"
      "\n"
      "  add      register a repository (a directory, a .json[.gz|.xz|.zst] document\n"
      "           or a file:// URL); it is read once to check it.  Without\n"
@@ -155,6 +156,8 @@ static const struct cmd_entry commands[] = {
      "           owner 0, mtime $SOURCE_DATE_EPOCH or 0, gzip without timestamp)\n"
      "           and print its SHA-256; a tree at <repo>/src/ goes to <repo>/archives/,\n"
      "           and --update-index writes the checksum into the package's file\n"
+     "  check    list every problem of a repository (a directory or a document),\n"
+     "           each with file:line:column; exits 1 when there is any\n"
      "  --json   one JSON object a line\n"},
     {"run", cmd_run, NEED_ROOT, "run the project's image",
      "usage: stitch run [--net TAP] [-- ARGS]\n"
