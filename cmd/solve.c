@@ -45,25 +45,59 @@ static long chosen_at(const struct cyc *c, const char *name)
 
 static bool cyc_visit(struct cyc *c, size_t i);
 
+/*
+ * Visit what requirement k of chosen version i accepts among the chosen,
+ * from the requirement compiled with the repository; -1 when that cannot
+ * tell (not compiled, or the chosen package is another repository's).
+ */
+static int cyc_compiled(struct cyc *c, size_t i, size_t k)
+{
+	const struct stitch_version *v = c->sol->chosen[i];
+	const struct stitch_repo *repo = v->pkg->repo;
+
+	if (!v->reqs || !repo || !repo->req_alts || v->reqs[k] == STITCH_REQ_NONE)
+		return -1;
+	for (const struct stitch_req_alt *a = repo->req_alts + v->reqs[k];; a++) {
+		const struct stitch_pkg *p = &repo->pkgs[a->pkg];
+		long j = chosen_at(c, p->name);
+		if (j >= 0 && c->sol->chosen[j]->pkg != p)
+			return -1;
+		if (j >= 0 && (size_t)j != i &&
+		    (a->mask >> (c->sol->chosen[j] - p->versions) & 1) && cyc_visit(c, (size_t)j))
+			return 1;
+		if (a->last)
+			return 0;
+	}
+}
+
+/* The same from the requirement string. */
+static bool cyc_parsed(struct cyc *c, size_t i, size_t k)
+{
+	const struct stitch_version *v = c->sol->chosen[i];
+	struct stitch_req *r;
+	bool found = false;
+
+	if (stitch_req_parse(v->depends[k], &r, NULL) != 0)
+		return false;
+	for (size_t a = 0; !found && a < r->n_alts; a++) {
+		long j = chosen_at(c, r->alts[a].name);
+		if (j >= 0 && (size_t)j != i &&
+		    stitch_vformula_eval(r->alts[a].formula, c->sol->chosen[j]->version))
+			found = cyc_visit(c, (size_t)j);
+	}
+	stitch_req_free(r);
+	return found;
+}
+
 /* Visit the chosen packages that chosen version i depends on. */
 static bool cyc_edges(struct cyc *c, size_t i)
 {
-	const struct stitch_version *v = c->sol->chosen[i];
-	bool found = false;
-
-	for (size_t k = 0; !found && k < v->n_depends; k++) {
-		struct stitch_req *r;
-		if (stitch_req_parse(v->depends[k], &r, NULL) != 0)
-			continue;
-		for (size_t a = 0; !found && a < r->n_alts; a++) {
-			long j = chosen_at(c, r->alts[a].name);
-			if (j >= 0 && (size_t)j != i &&
-			    stitch_vformula_eval(r->alts[a].formula, c->sol->chosen[j]->version))
-				found = cyc_visit(c, (size_t)j);
-		}
-		stitch_req_free(r);
+	for (size_t k = 0; k < c->sol->chosen[i]->n_depends; k++) {
+		int rc = cyc_compiled(c, i, k);
+		if (rc == 1 || (rc == -1 && cyc_parsed(c, i, k)))
+			return true;
 	}
-	return found;
+	return false;
 }
 
 static bool cyc_visit(struct cyc *c, size_t i)
