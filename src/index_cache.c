@@ -233,15 +233,6 @@ static uint64_t xxh64(const void *data, size_t len, uint64_t seed)
 	return h ^ (h >> 32);
 }
 
-/* The checksum of a file: its header with checksum 0, then the rest. */
-static uint64_t file_checksum(const struct cache_header *h, const void *rest, size_t rest_len)
-{
-	struct cache_header z = *h;
-
-	z.checksum = 0;
-	return xxh64(rest, rest_len, xxh64(&z, sizeof(z), 0));
-}
-
 /* Each section's size, unpadded; the file pads each to 8. */
 static void section_sizes(const struct cache_header *h, uint64_t size[SEC__COUNT])
 {
@@ -269,6 +260,27 @@ static uint64_t layout(const struct cache_header *h, uint64_t off[SEC__COUNT])
 		at += pad8(size[i]);
 	}
 	return at;
+}
+
+/*
+ * The checksum of a file: its header with checksum 0, then each section
+ * and its padding, chained.  Sections are hashed where they are, so the
+ * writer needs no copy of the file and the reader reads the mapping once.
+ */
+static uint64_t file_checksum(const struct cache_header *h, const void *const src[SEC__COUNT],
+                              const void *const pad[SEC__COUNT])
+{
+	struct cache_header z = *h;
+	uint64_t size[SEC__COUNT], sum;
+
+	z.checksum = 0;
+	sum = xxh64(&z, sizeof(z), 0);
+	section_sizes(h, size);
+	for (int i = 0; i < SEC__COUNT; i++) {
+		sum = xxh64(src[i], (size_t)size[i], sum);
+		sum = xxh64(pad[i], (size_t)(pad8(size[i]) - size[i]), sum);
+	}
+	return sum;
 }
 
 static void header_to_view(const struct cache_header *h, const char *p,
@@ -306,8 +318,17 @@ static int header_ok(const struct cache_header *h, const struct cache_file *cf,
 	    h->endian != CACHE_ENDIAN || h->header_size != sizeof(*h) ||
 	    h->file_len != cf->map_len || layout(h, off) != h->file_len)
 		return 0;
-	if (file_checksum(h, p + sizeof(*h), cf->map_len - sizeof(*h)) != h->checksum)
-		return 0;
+	{
+		const void *src[SEC__COUNT], *pad[SEC__COUNT];
+		uint64_t size[SEC__COUNT];
+		section_sizes(h, size);
+		for (int i = 0; i < SEC__COUNT; i++) {
+			src[i] = p + off[i];
+			pad[i] = p + off[i] + size[i];
+		}
+		if (file_checksum(h, src, pad) != h->checksum)
+			return 0;
+	}
 	return h->location_len == strlen(location) &&
 	       memcmp(p + off[SEC_LOCATION], location, h->location_len) == 0;
 }
@@ -380,46 +401,54 @@ static void view_to_header(const struct flat_view *v, const struct cache_key *ke
 	h->warnings_len = v->warnings_len;
 }
 
-/*
- * The whole file in one buffer (it is hashed before it is written): the
- * header, then each section padded with zeros to 8.
- */
-static void *build_file(const struct flat_view *v, const struct cache_key *key,
-                        const char *location, size_t *len)
+static int write_all(FILE *f, const void *data, size_t len, size_t padded)
 {
+	static const char zeros[8];
+
+	if (len && fwrite(data, 1, len, f) != len)
+		return -1;
+	if (padded > len && fwrite(zeros, 1, padded - len, f) != padded - len)
+		return -1;
+	return 0;
+}
+
+/* Write the file to f: the header, then each section padded with zeros to 8. */
+static int write_file(FILE *f, const struct flat_view *v, const struct cache_key *key,
+                      const char *location)
+{
+	static const char zeros[8];
 	struct cache_header h;
 	uint64_t off[SEC__COUNT], size[SEC__COUNT];
 	const void *src[SEC__COUNT] = {location, v->pkgs,    v->versions, v->cmds,
 	                               v->refs,  v->reqs,    v->members,  v->succ,
 	                               v->alts,  v->strings, v->warnings};
-	char *buf;
+	const void *pad[SEC__COUNT];
 
 	view_to_header(v, key, strlen(location), &h);
 	h.file_len = layout(&h, off);
 	section_sizes(&h, size);
-	buf = xcalloc(1, (size_t)h.file_len);
 	for (int i = 0; i < SEC__COUNT; i++)
-		if (size[i])
-			memcpy(buf + off[i], src[i], (size_t)size[i]);
-	h.checksum = file_checksum(&h, buf + sizeof(h), (size_t)h.file_len - sizeof(h));
-	memcpy(buf, &h, sizeof(h));
-	*len = (size_t)h.file_len;
-	return buf;
+		pad[i] = zeros;
+	h.checksum = file_checksum(&h, src, pad);
+	if (write_all(f, &h, sizeof(h), (size_t)off[0]))
+		return -1;
+	for (int i = 0; i < SEC__COUNT; i++)
+		if (write_all(f, src[i], (size_t)size[i], (size_t)pad8(size[i])))
+			return -1;
+	return 0;
 }
 
 int cache_write(const char *path, const char *location, const struct cache_key *key,
                 const struct flat_view *v)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	size_t len;
-	char *buf = build_file(v, key, location, &len);
 	FILE *f;
 	int rc = -1;
 
 	f = fopen(tmp, "wbe");
 	if (!f)
 		goto out;
-	if (fwrite(buf, 1, len, f) != len) {
+	if (write_file(f, v, key, location) != 0) {
 		fclose(f);
 		unlink(tmp);
 		goto out;
@@ -430,7 +459,6 @@ int cache_write(const char *path, const char *location, const struct cache_key *
 	}
 	rc = 0;
 out:
-	free(buf);
 	free(tmp);
 	return rc;
 }

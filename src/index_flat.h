@@ -113,7 +113,10 @@ void flat_builder_view(const struct flat_builder *b, struct flat_view *v);
  */
 int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *data, size_t len,
                         struct stitch_err *err);
-/* The same, releasing owner (the buffer holding data) as soon as it is parsed. */
+/*
+ * The same, releasing owner (the buffer holding data) as soon as it is
+ * parsed; then warnings carry no line and column (see parse_sources).
+ */
 int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const char *data, size_t len,
                              struct stitch_buf *owner, struct stitch_err *err);
 int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *data, size_t len,

@@ -711,6 +711,13 @@ int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const cha
 
 	arena_begin(len);
 	root = load_json(file, data, len, err);
+	/*
+	 * jansson copied what it needs: with an owner, the text goes before the
+	 * checks run (a large document's peak memory), and warnings say where
+	 * they are only by package and version.
+	 */
+	if (owner)
+		stitch_buf_release(owner);
 	if (!root) {
 		rc = STITCH_E_PARSE;
 		goto out;
@@ -730,8 +737,7 @@ int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const cha
 		    pkgs ? json_kind(pkgs) : "nothing");
 		goto out;
 	}
-	/* The text stays until the checks are done: warnings give positions in it. */
-	struct where w = {b, file, data, len, 1, NULL, NULL, NULL, -1, -1, err};
+	struct where w = {b, file, owner ? NULL : data, len, 1, NULL, NULL, NULL, -1, -1, err};
 	json_object_foreach(pkgs, key, p)
 	{
 		w.key = key;
@@ -741,8 +747,6 @@ int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const cha
 out:
 	/* No json_decref: the arena holds every value. */
 	arena_end();
-	if (owner)
-		stitch_buf_release(owner);
 	return rc;
 }
 
