@@ -164,22 +164,30 @@ struct where {
 
 #define NAME_SHOWN 60
 
+#define URL_SHOWN 200
+
 /*
- * A name as messages quote it: a long one (a name can be a megabyte) is
- * cut, so that what is wrong with it still fits in the message.
+ * s as messages quote it: a long one (a name can be a megabyte) is cut
+ * after max bytes, so that what is wrong with it still fits in the message.
+ * buf holds max + 4 bytes.
  */
-static const char *shown(const char *s, char buf[NAME_SHOWN + 4])
+static const char *cut(const char *s, char *buf, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n <= NAME_SHOWN)
+	if (n <= max)
 		return s;
-	n = NAME_SHOWN;
+	n = max;
 	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 		n--; /* not inside a UTF-8 character */
 	memcpy(buf, s, n);
 	memcpy(buf + n, "...", 4);
 	return buf;
+}
+
+static const char *shown(const char *s, char buf[NAME_SHOWN + 4])
+{
+	return cut(s, buf, NAME_SHOWN);
 }
 
 /* The byte offset of what w is about: the path to it in the document. */
@@ -408,6 +416,7 @@ static int parse_source(const struct where *w, json_t *vobj, struct flat_version
 	json_t *src = json_object_get(vobj, "source");
 	json_t *url, *sha;
 	const char *u;
+	char ubuf[URL_SHOWN + 4];
 	int remote;
 
 	if (!src)
@@ -424,12 +433,12 @@ static int parse_source(const struct where *w, json_t *vobj, struct flat_version
 			return bad(w, "source.url",
 			           "unsupported URL '%s' (expected http://, https://, file:// or a "
 			           "path relative to the repository)",
-			           u);
+			           cut(u, ubuf, URL_SHOWN));
 		if (u[0] == '/')
 			return bad(w, "source.url",
 			           "absolute path '%s' (expected a path relative to the "
 			           "repository, or a file:// URL)",
-			           u);
+			           cut(u, ubuf, URL_SHOWN));
 	}
 	fv->url = flat_intern(w->b, u, json_string_length(url));
 	sha = json_object_get(src, "sha256");
