@@ -136,8 +136,26 @@ struct json_step {
  * value on it that exists.
  */
 size_t json_locate(const char *text, size_t len, const struct json_step *path, size_t n);
+/* The same from the value at byte start. */
+size_t json_locate_at(const char *text, size_t len, size_t start, const struct json_step *path,
+                      size_t n);
+/*
+ * In an object, from byte from (just after its '{' or after one of its
+ * values): the offset of the value of the next member called key, and in
+ * *after the offset just past that value; SIZE_MAX when no later member
+ * has that key.  A caller walking the members in order pays for each byte
+ * once.
+ */
+size_t json_next_member(const char *text, size_t len, size_t from, const char *key, size_t *after);
 /* The 1-based line and column (in characters) of byte off in text. */
 void json_line_col(const char *text, size_t off, int *line, int *col);
+/* A position already counted, so that counting further starts there. */
+struct json_lc {
+	size_t off;
+	int line, col;
+};
+/* json_line_col, counting on from lc when off is not before it; updates lc. */
+void json_line_col_from(const char *text, size_t off, struct json_lc *lc);
 
 /*
  * The compiled cache.  stamp: digest of the sources' stat data; content:

@@ -149,6 +149,18 @@ static void push_ref(struct flat_builder *b, uint32_t off)
 
 /* ---- checking JSON values ---- */
 
+/*
+ * Positions already found in a document, so that a document with a problem
+ * in each of thousands of packages is scanned about once, not once per
+ * problem: jansson walks the packages in the order of the text.
+ */
+struct pos_memo {
+	const char *key; /* the package whose value is at pkg_off */
+	size_t pkg_off, resume; /* resume: just past that value; 0: none yet */
+	struct json_lc pkg_lc; /* pkg_off's line and column */
+	struct json_lc lc; /* the last position counted */
+};
+
 struct where {
 	struct flat_builder *b;
 	const char *file;
@@ -160,6 +172,7 @@ struct where {
 	const char *version; /* NULL outside a version */
 	long item, arg; /* in an array field: item (command) and argument; -1: none */
 	struct stitch_err *err;
+	struct pos_memo *memo; /* shape 2 with its text, else NULL */
 };
 
 #define NAME_SHOWN 60
@@ -190,16 +203,59 @@ static const char *shown(const char *s, char buf[NAME_SHOWN + 4])
 	return cut(s, buf, NAME_SHOWN);
 }
 
+/* The offset of w's package's value in a document, through w->memo. */
+static size_t pkg_offset(const struct where *w)
+{
+	struct pos_memo *m = w->memo;
+	struct json_step path[2] = {{"packages", 0}, {w->key, 0}};
+	size_t off = SIZE_MAX, after = 0;
+
+	if (m->key == w->key)
+		return m->pkg_off;
+	if (m->resume)
+		off = json_next_member(w->text, w->text_len, m->resume, w->key, &after);
+	if (off == SIZE_MAX) {
+		size_t obj = json_locate(w->text, w->text_len, path, 1);
+		off = json_next_member(w->text, w->text_len, obj + 1, w->key, &after);
+		if (off == SIZE_MAX)
+			return json_locate(w->text, w->text_len, path, 2);
+	}
+	m->key = w->key;
+	m->pkg_off = off;
+	m->resume = after;
+	json_line_col_from(w->text, off, &m->lc);
+	m->pkg_lc = m->lc;
+	return off;
+}
+
+/* Line and column of off, counting on from what w->memo has counted. */
+static void where_line_col(const struct where *w, size_t off, int *line, int *col)
+{
+	struct pos_memo *m = w->memo;
+
+	if (!m) {
+		json_line_col(w->text, off, line, col);
+		return;
+	}
+	if (off < m->lc.off && off >= m->pkg_lc.off && m->key)
+		m->lc = m->pkg_lc;
+	json_line_col_from(w->text, off, &m->lc);
+	*line = m->lc.line;
+	*col = m->lc.col;
+}
+
 /* The byte offset of what w is about: the path to it in the document. */
 static size_t where_offset(const struct where *w, const char *field)
 {
 	struct json_step path[10];
 	char fbuf[64];
-	size_t n = 0;
+	size_t n = 0, start = 0;
 
 	if (!w->text)
 		return 0;
-	if (w->in_doc) {
+	if (w->in_doc && w->memo) {
+		start = pkg_offset(w);
+	} else if (w->in_doc) {
 		path[n++] = (struct json_step){"packages", 0};
 		path[n++] = (struct json_step){w->key, 0};
 	}
@@ -221,7 +277,7 @@ static size_t where_offset(const struct where *w, const char *field)
 		path[n++] = (struct json_step){NULL, (size_t)w->item};
 	if (w->arg >= 0)
 		path[n++] = (struct json_step){NULL, (size_t)w->arg};
-	return json_locate(w->text, w->text_len, path, n);
+	return json_locate_at(w->text, w->text_len, start, path, n);
 }
 
 /* "FILE:LINE:COL: package 'p', version 'v': field 'f': <what>" */
@@ -240,7 +296,7 @@ static int bad(const struct where *w, const char *field, const char *fmt, ...)
 	va_end(ap);
 	stitch_buf_adds(&at, w->file);
 	if (w->text) {
-		json_line_col(w->text, where_offset(w, field), &line, &col);
+		where_line_col(w, where_offset(w, field), &line, &col);
 		stitch_buf_addf(&at, ":%d:%d", line, col);
 	}
 	if (w->pkg)
@@ -583,7 +639,7 @@ static void drop_equal_versions(struct where *w, struct flat_version *tmp, size_
 			int line = 0, col = 0;
 			w->version = S + tmp[k - 1].version;
 			if (w->text)
-				json_line_col(w->text, where_offset(w, NULL), &line, &col);
+				where_line_col(w, where_offset(w, NULL), &line, &col);
 			w->version = S + tmp[k].version;
 			bad(w, NULL,
 			    "versions '%s' (line %d, column %d) and '%s' order as the same "
@@ -746,7 +802,9 @@ int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const cha
 		    pkgs ? json_kind(pkgs) : "nothing");
 		goto out;
 	}
-	struct where w = {b, file, owner ? NULL : data, len, 1, NULL, NULL, NULL, -1, -1, err};
+	struct pos_memo memo = {NULL, 0, 0, {0, 1, 1}, {0, 1, 1}};
+	struct where w = {b,   file, owner ? NULL : data, len, 1, NULL, NULL, NULL, -1, -1,
+	                  err, &memo};
 	json_object_foreach(pkgs, key, p)
 	{
 		w.key = key;
@@ -783,7 +841,7 @@ int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *ex
 
 	if (!root)
 		return STITCH_E_PARSE;
-	struct where w = {b, file, data, len, 0, expect, NULL, NULL, -1, -1, err};
+	struct where w = {b, file, data, len, 0, expect, NULL, NULL, -1, -1, err, NULL};
 	take_package(&w, root);
 	json_decref(root);
 	return 0;
@@ -817,7 +875,7 @@ int flat_parse_pin(struct flat_builder *b, const char *file, const char *name,
 	b->doc_name = flat_intern(b, doc_name, strlen(doc_name));
 	free(doc_name);
 	/* A pin is one version the user asked for: a problem in it is an error. */
-	struct where w = {b, file, data, len, 0, name, name, NULL, -1, -1, err};
+	struct where w = {b, file, data, len, 0, name, name, NULL, -1, -1, err, NULL};
 	rc = parse_package(&w, root);
 	if (rc == 0 && b->n_warnings)
 		rc = stitch_error(err, STITCH_E_INDEX, "%s", b->warnings.buf);

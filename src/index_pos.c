@@ -6,6 +6,7 @@
  * document costs no recursion).  The text has already been parsed by
  * jansson, so it is valid JSON; the scan still never reads past its end.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "index_flat.h"
@@ -176,10 +177,11 @@ static int enter_item(struct scan *s, size_t i)
 	}
 }
 
-size_t json_locate(const char *text, size_t len, const struct json_step *path, size_t n)
+size_t json_locate_at(const char *text, size_t len, size_t start, const struct json_step *path,
+                      size_t n)
 {
 	struct stitch_buf tmp = STITCH_BUF_INIT;
-	struct scan s = {text, text + len};
+	struct scan s = {text + start, text + len};
 	size_t found;
 
 	skip_ws(&s);
@@ -198,11 +200,62 @@ size_t json_locate(const char *text, size_t len, const struct json_step *path, s
 	return found;
 }
 
+size_t json_locate(const char *text, size_t len, const struct json_step *path, size_t n)
+{
+	return json_locate_at(text, len, 0, path, n);
+}
+
+size_t json_next_member(const char *text, size_t len, size_t from, const char *key, size_t *after)
+{
+	struct stitch_buf tmp = STITCH_BUF_INIT;
+	struct scan s = {text + from, text + len};
+	size_t found = SIZE_MAX;
+
+	for (;;) {
+		skip_ws(&s);
+		if (s.p < s.end && *s.p == ',') {
+			s.p++;
+			skip_ws(&s);
+		}
+		if (s.p >= s.end || *s.p != '"')
+			break;
+		read_string(&s, &tmp);
+		skip_ws(&s);
+		if (s.p >= s.end || *s.p != ':')
+			break;
+		s.p++;
+		skip_ws(&s);
+		if (strcmp(tmp.buf, key) == 0 && strlen(key) == tmp.len) {
+			found = (size_t)(s.p - text);
+			skip_value(&s);
+			*after = (size_t)(s.p - text);
+			break;
+		}
+		skip_value(&s);
+	}
+	stitch_buf_release(&tmp);
+	return found;
+}
+
 void json_line_col(const char *text, size_t off, int *line, int *col)
 {
-	int l = 1, c = 1;
+	struct json_lc lc = {0, 1, 1};
 
-	for (size_t i = 0; i < off; i++) {
+	json_line_col_from(text, off, &lc);
+	*line = lc.line;
+	*col = lc.col;
+}
+
+void json_line_col_from(const char *text, size_t off, struct json_lc *lc)
+{
+	size_t i = lc->off;
+	int l = lc->line, c = lc->col;
+
+	if (off < i) {
+		i = 0;
+		l = c = 1;
+	}
+	for (; i < off; i++) {
 		if (text[i] == '\n') {
 			l++;
 			c = 1;
@@ -210,6 +263,7 @@ void json_line_col(const char *text, size_t off, int *line, int *col)
 			c++;
 		}
 	}
-	*line = l;
-	*col = c;
+	lc->off = off;
+	lc->line = l;
+	lc->col = c;
 }
