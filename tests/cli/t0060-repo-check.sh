@@ -88,3 +88,35 @@ has "opam-sized index: the warning" "$ERR" "versions '5.5.0+introcaml0' (line 1,
 run "opam-sized index: repo check" 1 st repo check "$G"
 n=$(wc -l <"$OUT")
 if [ "$n" -eq 1 ]; then pass "opam-sized index: one problem"; else fail "opam-sized index: one problem" "found $n"; fi
+
+# A document with problems in every one of 1,000 packages: each placed
+# right (checked against the text), in one pass rather than one per problem.
+M=$TMP/many.json
+python3 "$TOP/tests/bench/gen-index" --packages 1000 --versions 2 --seed 2 --format doc "$M"
+python3 - "$M" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for p in d["packages"].values():
+    p["versions"]["9.9"] = {"source": {"url": 5}}
+    p["versions"]["5.5.0+x0"] = {"source": {"url": "a"}}
+    p["versions"]["5.5.0+x"] = {"source": {"url": "a"}}
+open(sys.argv[1], "w").write(json.dumps(d, indent=1))
+PY
+run "many problems: repo check" 1 timeout 60 "$STITCH" --root "$ROOT" repo check "$M"
+placed=$(python3 - "$M" "$OUT" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")
+good = 0
+for l in open(sys.argv[2]):
+    m = re.match(r".*many\.json:(\d+):(\d+): package '[^']*', version '([^']*)'", l)
+    if not m:
+        continue
+    line, at = lines[int(m.group(1)) - 1], int(m.group(2)) - 1
+    if m.group(3) == "9.9":
+        good += line[at:].startswith("5")
+    else:
+        good += line[at:].startswith("{") and ('"%s"' % m.group(3)) in line
+print(good)
+PY
+)
+if [ "$placed" = 2000 ]; then pass "many problems: 2,000 placed right"; else fail "many problems: 2,000 placed right" "$placed placed right"; fi
