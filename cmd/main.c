@@ -147,6 +147,7 @@ static const struct cmd_entry commands[] = {
      "       stitch repo remove NAME [--json]\n"
      "       stitch repo export DIR OUT.json[.gz] [--json]\n"
      "       stitch repo pack DIR [-o OUT.tar.gz] [--update-index] [--json]\n"
+     "       stitch repo check PATH [--json]\n"
      "\n"
      "  add      register a repository (a directory, a .json[.gz|.xz|.zst] document\n"
      "           or a file:// URL); it is read once to check it.  Without\n"
@@ -158,6 +159,8 @@ static const struct cmd_entry commands[] = {
      "           owner 0, mtime $SOURCE_DATE_EPOCH or 0, gzip without timestamp)\n"
      "           and print its SHA-256; a tree at <repo>/src/ goes to <repo>/archives/,\n"
      "           and --update-index writes the checksum into the package's file\n"
+     "  check    list every problem of a repository (a directory or a document),\n"
+     "           each with file:line:column; exits 1 when there is any\n"
      "  --json   one JSON object a line\n"},
     {"run", cmd_run, NEED_ROOT, "run the project's image",
      "usage: stitch run [--net TAP] [-- ARGS]\n"
@@ -349,6 +352,11 @@ static int load_index(struct stitch_ctx *ctx)
 	cmd_repo_specs_free(specs, n);
 	if (rc != 0)
 		return cmd_fail(&err);
+	/* Packages and versions left out of a repository: say why, every time. */
+	for (size_t i = 0; i < ctx->index->n_repos; i++)
+		for (const char *w = stitch_repo_next_warning(ctx->index->repos[i], NULL); w;
+		     w = stitch_repo_next_warning(ctx->index->repos[i], w))
+			fprintf(stderr, "warning: %s\n", w);
 	if (getenv("STITCH_DEBUG") && strstr(getenv("STITCH_DEBUG"), "index")) {
 		for (size_t i = 0; i < ctx->index->n_repos; i++)
 			fprintf(stderr, "debug: repository '%s' (%zu packages) read from %s\n",

@@ -1,4 +1,4 @@
-/* stitch repo add | list | remove | export | pack, each with --json */
+/* stitch repo add | list | remove | export | pack | check, each with --json */
 #include <getopt.h>
 #include <jansson.h>
 #include <unistd.h>
@@ -116,6 +116,9 @@ static int repo_add(struct stitch_ctx *ctx, int argc, char **argv)
 		free(ops);
 		return cmd_fail(&err);
 	}
+	for (const char *w = stitch_repo_next_warning(repo, NULL); w;
+	     w = stitch_repo_next_warning(repo, w))
+		fprintf(stderr, "warning: %s\n", w);
 	loc = mirror ? xstrdup(ops[1]) : xstrdup(repo->location);
 	free(mirror);
 	if (stitch_config_add_repo(&cfg, ops[0], loc, o.priority, &err) != 0 ||
@@ -242,6 +245,57 @@ static int repo_export(struct stitch_ctx *ctx, int argc, char **argv)
 		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s}", "event", "repo", "action",
 		                         "exported", "dir", ops[0], "path", ops[1]));
 	free(ops);
+	return rc;
+}
+
+/*
+ * stitch repo check PATH: every problem of one repository, for its
+ * maintainer.  A problem that makes the whole repository unreadable (not
+ * JSON, a wrong format) is the only one; otherwise each left-out package
+ * or version is one.  {"event": "problem", "message"} per problem with
+ * --json, then {"event": "repo", "action": "checked", "problems": N}.
+ */
+static int repo_check(struct stitch_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'J'}, {0}};
+	struct repo_opts o = {0};
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_repo_spec spec = {NULL, NULL, 0, NULL};
+	struct stitch_repo *repo;
+	char **ops;
+	int n_ops, rc;
+
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK)
+		return rc;
+	if (n_ops != 1) {
+		free(ops);
+		return cmd_usage_error(ctx, "repo check takes one repository PATH");
+	}
+	spec.location = ops[0];
+	/* No compiled cache: the check reads the sources as they are now. */
+	rc = stitch_repo_load(&repo, &spec, NULL, &err);
+	free(ops);
+	if (rc != 0)
+		return cmd_fail(&err);
+	for (const char *w = stitch_repo_next_warning(repo, NULL); w;
+	     w = stitch_repo_next_warning(repo, w)) {
+		if (o.json)
+			cmd_print_json(json_pack("{s:s, s:s}", "event", "problem", "message", w));
+		else
+			printf("%s\n", w);
+	}
+	if (o.json)
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:i}", "event", "repo", "action",
+		                         "checked", "location", repo->location, "packages",
+		                         (int)repo->n_pkgs, "problems", (int)repo->n_warnings));
+	else if (repo->n_warnings)
+		fprintf(stderr, "%zu problem%s in '%s'\n", repo->n_warnings,
+		        repo->n_warnings == 1 ? "" : "s", repo->location);
+	else
+		printf("no problems in '%s' (%zu package%s)\n", repo->location, repo->n_pkgs,
+		       repo->n_pkgs == 1 ? "" : "s");
+	rc = repo->n_warnings ? EXIT_ERROR : EXIT_OK;
+	stitch_repo_free(repo);
 	return rc;
 }
 
@@ -397,13 +451,13 @@ int cmd_repo(int argc, char **argv, struct stitch_ctx *ctx)
 		const char *name;
 		int (*fn)(struct stitch_ctx *, int, char **);
 	} subs[] = {
-	    {"add", repo_add},   {"export", repo_export}, {"list", repo_list},
-	    {"pack", repo_pack}, {"remove", repo_remove},
+	    {"add", repo_add},   {"check", repo_check}, {"export", repo_export},
+	    {"list", repo_list}, {"pack", repo_pack},   {"remove", repo_remove},
 	};
 
 	if (argc < 2)
 		return cmd_usage_error(
-		    ctx, "repo needs a subcommand: add, list, remove, export or pack");
+		    ctx, "repo needs a subcommand: add, list, remove, export, pack or check");
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (strcmp(argv[1], subs[i].name) == 0)
 			return subs[i].fn(ctx, argc - 1, argv + 1);

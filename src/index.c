@@ -249,24 +249,44 @@ static int read_sources(struct src_set *s, unsigned char content[32], struct sti
 	return rc;
 }
 
+/* One document; keep: hold its text through the checks, for positions in warnings. */
+static int parse_doc(struct src_file *f, struct flat_builder *b, bool keep, struct stitch_err *err)
+{
+	struct stitch_buf plain = STITCH_BUF_INIT, *text = &f->data;
+	int rc;
+
+	if (is_compressed((const unsigned char *)f->data.buf, f->data.len)) {
+		rc = decompress(f->path, &f->data, &plain, err);
+		stitch_buf_release(&f->data);
+		if (rc != 0) {
+			stitch_buf_release(&plain);
+			return rc;
+		}
+		text = &plain;
+	}
+	rc = flat_parse_repo_doc_take(b, f->path, text->buf, text->len, keep ? NULL : text, err);
+	stitch_buf_release(text);
+	return rc;
+}
+
 static int parse_sources(struct src_set *s, struct flat_builder *b, struct stitch_err *err)
 {
 	int rc;
 
 	if (!s->is_dir) {
 		struct src_file *f = &s->files[0];
-		if (is_compressed((const unsigned char *)f->data.buf, f->data.len)) {
-			struct stitch_buf plain = STITCH_BUF_INIT;
-			rc = decompress(f->path, &f->data, &plain, err);
-			stitch_buf_release(&f->data);
-			if (rc == 0)
-				rc = flat_parse_repo_doc_take(b, f->path, plain.buf, plain.len,
-				                              &plain, err);
-			stitch_buf_release(&plain);
-			return rc;
+		/*
+		 * The text goes as soon as jansson has it (a large document's
+		 * peak memory); only when there are problems is it read again
+		 * and kept, to say where each one is.
+		 */
+		rc = parse_doc(f, b, false, err);
+		if (rc == 0 && b->n_warnings) {
+			flat_builder_release(b);
+			if ((rc = read_whole(f->path, &f->data, err)) == 0)
+				rc = parse_doc(f, b, true, err);
 		}
-		return flat_parse_repo_doc_take(b, f->path, f->data.buf, f->data.len, &f->data,
-		                                err);
+		return rc;
 	}
 	rc = flat_parse_repo_meta(b, s->files[0].path, s->files[0].data.buf, s->files[0].data.len,
 	                          err);
@@ -342,6 +362,11 @@ static void materialize(struct stitch_repo *repo, struct repo_store *st, const s
 	}
 	repo->n_pkgs = v->n_pkgs;
 	repo->pkgs = st->pkgs;
+	repo->warnings = v->warnings;
+	repo->warnings_len = (size_t)v->warnings_len;
+	repo->n_warnings = 0;
+	for (uint64_t i = 0; i < v->warnings_len; i++)
+		repo->n_warnings += v->warnings[i] == '\0';
 	repo->n_req_alts = v->n_alts;
 	repo->req_alts = v->alts;
 	repo->doc_name = xstrdup(S + v->doc_name);
@@ -479,6 +504,14 @@ fail:
 	free(cpath);
 	stitch_repo_free(repo);
 	return rc;
+}
+
+const char *stitch_repo_next_warning(const struct stitch_repo *repo, const char *w)
+{
+	if (!w)
+		return repo->warnings_len ? repo->warnings : NULL;
+	w += strlen(w) + 1;
+	return w < repo->warnings + repo->warnings_len ? w : NULL;
 }
 
 void stitch_repo_free(struct stitch_repo *repo)

@@ -108,6 +108,16 @@ struct stitch_repo {
 	const struct stitch_pkg *pkgs; /* sorted by name */
 	size_t n_req_alts;
 	const struct stitch_req_alt *req_alts; /* see stitch_version.reqs */
+	/*
+	 * The packages and versions left out because they break the index
+	 * format: n_warnings messages, one after another, each ending in NUL,
+	 * each naming file:line:column and the reason (a second line may show
+	 * the text at fault).  Kept in the compiled cache, so every load sees
+	 * them.  stitch_repo_next_warning walks them.
+	 */
+	size_t n_warnings;
+	const char *warnings;
+	size_t warnings_len; /* bytes */
 	void *store; /* private: backing memory; one copy of each string, so
 	                equal strings in one repository are the same pointer */
 };
@@ -172,6 +182,9 @@ static inline long stitch_index_bsearch(const void *items, size_t n,
 /* The version of pkg with exactly this string (or an equal one), or NULL. */
 const struct stitch_version *stitch_pkg_find_version(const struct stitch_pkg *pkg,
                                                      const char *version);
+
+/* The warning after w (NULL: the first), or NULL after the last. */
+const char *stitch_repo_next_warning(const struct stitch_repo *repo, const char *w);
 
 /* Load one repository alone (no overlay), for checks and export. */
 int stitch_repo_load(struct stitch_repo **out, const struct stitch_repo_spec *spec,

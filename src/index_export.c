@@ -164,6 +164,15 @@ int stitch_repo_export(const char *dir, const char *out_path, struct stitch_err 
 	/* Validate with the same checks every reader applies. */
 	if ((rc = stitch_repo_load(&repo, &spec, NULL, err)) != 0)
 		return rc;
+	/* A reader would drop what is wrong; an export refuses it instead. */
+	if (repo->n_warnings) {
+		rc = stitch_error(err, STITCH_E_INDEX, "%s", repo->warnings);
+		if (repo->n_warnings > 1)
+			stitch_error_cause(err, "and %zu more problems: see 'stitch repo check %s'",
+			                   repo->n_warnings - 1, dir);
+		stitch_repo_free(repo);
+		return rc;
+	}
 	stitch_repo_free(repo);
 	doc = assemble(dir, err);
 	if (!doc)

@@ -55,6 +55,8 @@ struct flat_view {
 	const uint32_t *succ; /* see stitch_pkg.succ */
 	const struct stitch_req_alt *alts;
 	const char *strings;
+	uint64_t warnings_len; /* bytes of warnings: NUL-terminated messages */
+	const char *warnings;
 };
 
 /* A flat repository being built from JSON. */
@@ -78,6 +80,9 @@ struct flat_builder {
 	struct stitch_req_alt *alts;
 	size_t n_alts, cap_alts;
 	uint32_t doc_name;
+	/* Problems of dropped packages and versions: NUL-terminated messages. */
+	struct stitch_buf warnings;
+	size_t n_warnings;
 };
 
 void flat_builder_init(struct flat_builder *b);
@@ -108,13 +113,49 @@ void flat_builder_view(const struct flat_builder *b, struct flat_view *v);
  */
 int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *data, size_t len,
                         struct stitch_err *err);
-/* The same, releasing owner (the buffer holding data) as soon as it is parsed. */
+/*
+ * The same, releasing owner (the buffer holding data) as soon as it is
+ * parsed; then warnings carry no line and column (see parse_sources).
+ */
 int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const char *data, size_t len,
                              struct stitch_buf *owner, struct stitch_err *err);
 int flat_parse_repo_meta(struct flat_builder *b, const char *file, const char *data, size_t len,
                          struct stitch_err *err);
 int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *expect,
                         const char *data, size_t len, struct stitch_err *err);
+
+/* One step of a path into a JSON value: an object's key, else an array's index. */
+struct json_step {
+	const char *key;
+	size_t index;
+};
+
+/*
+ * The byte offset in text (valid JSON, as jansson parsed it) of the value
+ * at path; when the path goes further than the document, of the deepest
+ * value on it that exists.
+ */
+size_t json_locate(const char *text, size_t len, const struct json_step *path, size_t n);
+/* The same from the value at byte start. */
+size_t json_locate_at(const char *text, size_t len, size_t start, const struct json_step *path,
+                      size_t n);
+/*
+ * In an object, from byte from (just after its '{' or after one of its
+ * values): the offset of the value of the next member called key, and in
+ * *after the offset just past that value; SIZE_MAX when no later member
+ * has that key.  A caller walking the members in order pays for each byte
+ * once.
+ */
+size_t json_next_member(const char *text, size_t len, size_t from, const char *key, size_t *after);
+/* The 1-based line and column (in characters) of byte off in text. */
+void json_line_col(const char *text, size_t off, int *line, int *col);
+/* A position already counted, so that counting further starts there. */
+struct json_lc {
+	size_t off;
+	int line, col;
+};
+/* json_line_col, counting on from lc when off is not before it; updates lc. */
+void json_line_col_from(const char *text, size_t off, struct json_lc *lc);
 
 /*
  * The compiled cache.  stamp: digest of the sources' stat data; content:

@@ -24,12 +24,14 @@ void flat_builder_init(struct flat_builder *b)
 {
 	memset(b, 0, sizeof(*b));
 	stitch_buf_init(&b->strings);
+	stitch_buf_init(&b->warnings);
 	b->doc_name = FLAT_NONE;
 }
 
 void flat_builder_release(struct flat_builder *b)
 {
 	stitch_buf_release(&b->strings);
+	stitch_buf_release(&b->warnings);
 	free(b->hash);
 	free(b->pkgs);
 	free(b->versions);
@@ -135,6 +137,8 @@ void flat_builder_view(const struct flat_builder *b, struct flat_view *v)
 	v->n_alts = (uint32_t)b->n_alts;
 	v->alts = b->alts;
 	v->strings = b->strings.buf;
+	v->warnings_len = b->warnings.len;
+	v->warnings = b->warnings.buf;
 }
 
 static void push_ref(struct flat_builder *b, uint32_t off)
@@ -145,37 +149,177 @@ static void push_ref(struct flat_builder *b, uint32_t off)
 
 /* ---- checking JSON values ---- */
 
+/*
+ * Positions already found in a document, so that a document with a problem
+ * in each of thousands of packages is scanned about once, not once per
+ * problem: jansson walks the packages in the order of the text.
+ */
+struct pos_memo {
+	const char *key; /* the package whose value is at pkg_off */
+	size_t pkg_off, resume; /* resume: just past that value; 0: none yet */
+	struct json_lc pkg_lc; /* pkg_off's line and column */
+	struct json_lc lc; /* the last position counted */
+};
+
 struct where {
 	struct flat_builder *b;
 	const char *file;
+	const char *text; /* the document, for positions */
+	size_t text_len;
+	int in_doc; /* shape 2: the package is at "packages" / key */
+	const char *key; /* the package's key, or its file's base name */
 	const char *pkg; /* NULL outside a package */
 	const char *version; /* NULL outside a version */
+	long item, arg; /* in an array field: item (command) and argument; -1: none */
 	struct stitch_err *err;
+	struct pos_memo *memo; /* shape 2 with its text, else NULL */
 };
 
-/* "FILE: package 'p', version 'v': field 'f': <what>" */
+#define NAME_SHOWN 60
+
+#define URL_SHOWN 200
+
+/*
+ * s as messages quote it: a long one (a name can be a megabyte) is cut
+ * after max bytes, so that what is wrong with it still fits in the message.
+ * buf holds max + 4 bytes.
+ */
+static const char *cut(const char *s, char *buf, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return s;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--; /* not inside a UTF-8 character */
+	memcpy(buf, s, n);
+	memcpy(buf + n, "...", 4);
+	return buf;
+}
+
+static const char *shown(const char *s, char buf[NAME_SHOWN + 4])
+{
+	return cut(s, buf, NAME_SHOWN);
+}
+
+/* The offset of w's package's value in a document, through w->memo. */
+static size_t pkg_offset(const struct where *w)
+{
+	struct pos_memo *m = w->memo;
+	struct json_step path[2] = {{"packages", 0}, {w->key, 0}};
+	size_t off = SIZE_MAX, after = 0;
+
+	if (m->key == w->key)
+		return m->pkg_off;
+	if (m->resume)
+		off = json_next_member(w->text, w->text_len, m->resume, w->key, &after);
+	if (off == SIZE_MAX) {
+		size_t obj = json_locate(w->text, w->text_len, path, 1);
+		off = json_next_member(w->text, w->text_len, obj + 1, w->key, &after);
+		if (off == SIZE_MAX)
+			return json_locate(w->text, w->text_len, path, 2);
+	}
+	m->key = w->key;
+	m->pkg_off = off;
+	m->resume = after;
+	json_line_col_from(w->text, off, &m->lc);
+	m->pkg_lc = m->lc;
+	return off;
+}
+
+/* Line and column of off, counting on from what w->memo has counted. */
+static void where_line_col(const struct where *w, size_t off, int *line, int *col)
+{
+	struct pos_memo *m = w->memo;
+
+	if (!m) {
+		json_line_col(w->text, off, line, col);
+		return;
+	}
+	if (off < m->lc.off && off >= m->pkg_lc.off && m->key)
+		m->lc = m->pkg_lc;
+	json_line_col_from(w->text, off, &m->lc);
+	*line = m->lc.line;
+	*col = m->lc.col;
+}
+
+/* The byte offset of what w is about: the path to it in the document. */
+static size_t where_offset(const struct where *w, const char *field)
+{
+	struct json_step path[10];
+	char fbuf[64];
+	size_t n = 0, start = 0;
+
+	if (!w->text)
+		return 0;
+	if (w->in_doc && w->memo) {
+		start = pkg_offset(w);
+	} else if (w->in_doc) {
+		path[n++] = (struct json_step){"packages", 0};
+		path[n++] = (struct json_step){w->key, 0};
+	}
+	if (w->version) {
+		path[n++] = (struct json_step){"versions", 0};
+		path[n++] = (struct json_step){w->version, 0};
+	}
+	if (field) {
+		/* "source.url": two steps. */
+		snprintf(fbuf, sizeof(fbuf), "%s", field);
+		char *dot = strchr(fbuf, '.');
+		if (dot)
+			*dot = '\0';
+		path[n++] = (struct json_step){fbuf, 0};
+		if (dot)
+			path[n++] = (struct json_step){dot + 1, 0};
+	}
+	if (w->item >= 0)
+		path[n++] = (struct json_step){NULL, (size_t)w->item};
+	if (w->arg >= 0)
+		path[n++] = (struct json_step){NULL, (size_t)w->arg};
+	return json_locate_at(w->text, w->text_len, start, path, n);
+}
+
+/* "FILE:LINE:COL: package 'p', version 'v': field 'f': <what>" */
 static int bad(const struct where *w, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int bad(const struct where *w, const char *field, const char *fmt, ...)
 {
-	char what[768];
+	char what[768], b1[NAME_SHOWN + 4], b2[NAME_SHOWN + 4];
 	struct stitch_buf at = STITCH_BUF_INIT;
+	int line, col;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	stitch_buf_adds(&at, w->file);
+	if (w->text) {
+		where_line_col(w, where_offset(w, field), &line, &col);
+		stitch_buf_addf(&at, ":%d:%d", line, col);
+	}
 	if (w->pkg)
-		stitch_buf_addf(&at, ": package '%s'", w->pkg);
+		stitch_buf_addf(&at, ": package '%s'", shown(w->pkg, b1));
 	if (w->version)
-		stitch_buf_addf(&at, ", version '%s'", w->version);
+		stitch_buf_addf(&at, ", version '%s'", shown(w->version, b2));
 	if (field)
 		stitch_buf_addf(&at, ": field '%s'", field);
 	stitch_error(w->err, STITCH_E_INDEX, "%s: %s", at.buf, what);
 	stitch_buf_release(&at);
 	return STITCH_E_INDEX;
+}
+
+/* Keep err's message (and cause) as a warning of b: its part was dropped. */
+static void keep_warning(struct flat_builder *b, const struct stitch_err *err)
+{
+	stitch_buf_adds(&b->warnings, err->msg);
+	if (err->cause[0]) {
+		stitch_buf_addch(&b->warnings, '\n');
+		stitch_buf_adds(&b->warnings, err->cause);
+	}
+	stitch_buf_addch(&b->warnings, '\0');
+	b->n_warnings++;
 }
 
 static const char *json_kind(const json_t *j)
@@ -328,6 +472,7 @@ static int parse_source(const struct where *w, json_t *vobj, struct flat_version
 	json_t *src = json_object_get(vobj, "source");
 	json_t *url, *sha;
 	const char *u;
+	char ubuf[URL_SHOWN + 4];
 	int remote;
 
 	if (!src)
@@ -344,12 +489,12 @@ static int parse_source(const struct where *w, json_t *vobj, struct flat_version
 			return bad(w, "source.url",
 			           "unsupported URL '%s' (expected http://, https://, file:// or a "
 			           "path relative to the repository)",
-			           u);
+			           cut(u, ubuf, URL_SHOWN));
 		if (u[0] == '/')
 			return bad(w, "source.url",
 			           "absolute path '%s' (expected a path relative to the "
 			           "repository, or a file:// URL)",
-			           u);
+			           cut(u, ubuf, URL_SHOWN));
 	}
 	fv->url = flat_intern(w->b, u, json_string_length(url));
 	sha = json_object_get(src, "sha256");
@@ -383,10 +528,12 @@ static int parse_reqs(const struct where *w, json_t *vobj, const char *field, st
 	json_array_foreach(arr, i, it)
 	{
 		struct stitch_req *r;
+		struct where wi = *w;
+		wi.item = (long)i;
 		if (!json_is_string(it)) {
 			stitch_buf_release(&canon);
-			return bad(w, field, "item %zu: expected a requirement string, found %s", i,
-			           json_kind(it));
+			return bad(&wi, field, "item %zu: expected a requirement string, found %s",
+			           i, json_kind(it));
 		}
 		if (stitch_req_parse(json_string_value(it), &r, w->err) != 0) {
 			char msg[STITCH_ERR_MSG_MAX];
@@ -394,7 +541,7 @@ static int parse_reqs(const struct where *w, json_t *vobj, const char *field, st
 			stitch_buf_release(&canon);
 			char cause[STITCH_ERR_MSG_MAX];
 			memcpy(cause, w->err->cause, sizeof(cause));
-			bad(w, field, "item %zu: %s", i, msg);
+			bad(&wi, field, "item %zu: %s", i, msg);
 			memcpy(w->err->cause, cause, sizeof(cause));
 			return STITCH_E_INDEX;
 		}
@@ -424,8 +571,10 @@ static int parse_cmds(const struct where *w, json_t *vobj, const char *field, st
 	json_array_foreach(arr, i, cmd)
 	{
 		struct flat_cmd fc;
+		struct where wi = *w;
+		wi.item = (long)i;
 		if (!json_is_array(cmd) || json_array_size(cmd) == 0)
-			return bad(w, field,
+			return bad(&wi, field,
 			           "command %zu: expected a non-empty array of strings (argv, no "
 			           "shell), found %s",
 			           i, json_is_array(cmd) ? "an empty array" : json_kind(cmd));
@@ -433,8 +582,9 @@ static int parse_cmds(const struct where *w, json_t *vobj, const char *field, st
 		fc.args.n = 0;
 		json_array_foreach(cmd, k, arg)
 		{
+			wi.arg = (long)k;
 			if (!json_is_string(arg))
-				return bad(w, field,
+				return bad(&wi, field,
 				           "command %zu, argument %zu: expected a string, found %s",
 				           i, k, json_kind(arg));
 			push_ref(b,
@@ -450,15 +600,16 @@ static int parse_cmds(const struct where *w, json_t *vobj, const char *field, st
 
 static int parse_version(struct where *w, const char *vkey, json_t *vobj, struct flat_version *fv)
 {
+	char buf[NAME_SHOWN + 4];
 	int rc;
 
 	if (!stitch_version_valid(vkey, strlen(vkey)))
 		return bad(w, NULL,
 		           "invalid version '%s' (expected characters from [A-Za-z0-9_+.~-])",
-		           vkey);
+		           shown(vkey, buf));
 	if (!json_is_object(vobj))
-		return bad(w, NULL, "expected an object for version '%s', found %s", vkey,
-		           json_kind(vobj));
+		return bad(w, NULL, "expected an object for version '%s', found %s",
+		           shown(vkey, buf), json_kind(vobj));
 	fv->version = flat_intern(w->b, vkey, strlen(vkey));
 	if ((rc = parse_source(w, vobj, fv)) ||
 	    (rc = parse_reqs(w, vobj, "depends", &fv->depends)) ||
@@ -470,64 +621,114 @@ static int parse_version(struct where *w, const char *vkey, json_t *vobj, struct
 	return 0;
 }
 
-/* One package object; `expect` is its key (shape 2) or file base name (shape 1). */
-static int parse_package(struct flat_builder *b, const char *file, const char *expect, json_t *p,
-                         int in_doc, struct stitch_err *err)
+/*
+ * tmp[0..n) sorted newest first: remove every run of versions that order
+ * as equal, with one warning per pair naming both and where they are.
+ */
+static void drop_equal_versions(struct where *w, struct flat_version *tmp, size_t *n)
 {
-	struct where w = {b, file, expect, NULL, err};
+	const char *S = w->b->strings.buf;
+	char b1[NAME_SHOWN + 4], b2[NAME_SHOWN + 4];
+	size_t out = 0;
+
+	for (size_t i = 0; i < *n;) {
+		size_t j = i + 1;
+		while (j < *n && stitch_version_cmp(S + tmp[i].version, S + tmp[j].version) == 0)
+			j++;
+		for (size_t k = i + 1; k < j; k++) {
+			int line = 0, col = 0;
+			w->version = S + tmp[k - 1].version;
+			if (w->text)
+				where_line_col(w, where_offset(w, NULL), &line, &col);
+			w->version = S + tmp[k].version;
+			bad(w, NULL,
+			    "versions '%s' (line %d, column %d) and '%s' order as the same "
+			    "version: "
+			    "both are unavailable",
+			    shown(S + tmp[k - 1].version, b1), line, col,
+			    shown(S + tmp[k].version, b2));
+			keep_warning(w->b, w->err);
+		}
+		w->version = NULL;
+		if (j == i + 1)
+			tmp[out++] = tmp[i];
+		i = j;
+	}
+	*n = out;
+}
+
+/*
+ * The versions of one package, into tmp/n: a version that breaks the
+ * format is dropped with a warning, and so are versions that order as equal
+ * (5.5.0+x0 and 5.5.0+x): which one was meant cannot be known.
+ */
+static void parse_versions(struct where *w, json_t *versions, struct flat_version **tmp, size_t *n)
+{
+	struct flat_builder *b = w->b;
+	size_t cap = 0;
+	json_t *vobj;
+	const char *vkey;
+
+	*n = 0;
+	json_object_foreach(versions, vkey, vobj)
+	{
+		size_t refs = b->n_refs, cmds = b->n_cmds;
+		XGROW(*tmp, cap, *n + 1);
+		memset(&(*tmp)[*n], 0, sizeof((*tmp)[*n]));
+		w->version = vkey;
+		if (parse_version(w, vkey, vobj, &(*tmp)[*n]) != 0) {
+			keep_warning(b, w->err);
+			b->n_refs = refs; /* what it added is unused */
+			b->n_cmds = cmds;
+			continue;
+		}
+		(*n)++;
+	}
+	w->version = NULL;
+	if (*n > 1)
+		qsort_r(*tmp, *n, sizeof(**tmp), cmp_version_desc, b->strings.buf);
+	drop_equal_versions(w, *tmp, n);
+}
+
+/* One package object; `expect` is its key (shape 2) or file base name (shape 1). */
+static int parse_package(struct where *w, json_t *p)
+{
+	struct flat_builder *b = w->b;
+	const char *expect = w->key;
+	char b1[NAME_SHOWN + 4], b2[NAME_SHOWN + 4];
 	struct flat_pkg fp = {0};
 	struct flat_version *tmp = NULL;
-	size_t n = 0, cap = 0;
-	json_t *name, *versions, *vobj;
-	const char *vkey;
+	size_t n = 0;
+	json_t *name, *versions;
 	int rc = 0;
 
 	if (!stitch_name_valid(expect, strlen(expect))) {
-		w.pkg = NULL;
-		return bad(&w, NULL,
+		w->pkg = NULL;
+		return bad(w, NULL,
 		           "invalid package name '%s' (expected [A-Za-z0-9][A-Za-z0-9_+.-]*)",
-		           expect);
+		           shown(expect, b1));
 	}
 	if (!json_is_object(p))
-		return bad(&w, NULL, "expected a package object, found %s", json_kind(p));
+		return bad(w, NULL, "expected a package object, found %s", json_kind(p));
 	name = json_object_get(p, "name");
 	if (!name || !json_is_string(name))
-		return bad(&w, "name", "expected the string \"%s\"", expect);
+		return bad(w, "name", "expected the string \"%s\"", shown(expect, b1));
 	if (strcmp(json_string_value(name), expect) != 0)
-		return bad(&w, "name", "\"%s\" does not match the %s \"%s\"",
-		           json_string_value(name), in_doc ? "package key" : "file's base name",
-		           expect);
+		return bad(w, "name", "\"%s\" does not match the %s \"%s\"",
+		           shown(json_string_value(name), b2),
+		           w->in_doc ? "package key" : "file's base name", shown(expect, b1));
 	fp.name = flat_intern(b, expect, strlen(expect));
-	if ((rc = opt_string(&w, p, "synopsis", &fp.synopsis)) ||
-	    (rc = opt_string(&w, p, "license", &fp.license)) ||
-	    (rc = opt_string(&w, p, "homepage", &fp.homepage)))
+	if ((rc = opt_string(w, p, "synopsis", &fp.synopsis)) ||
+	    (rc = opt_string(w, p, "license", &fp.license)) ||
+	    (rc = opt_string(w, p, "homepage", &fp.homepage)))
 		return rc;
 	versions = json_object_get(p, "versions");
 	if (!versions)
-		return bad(&w, "versions",
+		return bad(w, "versions",
 		           "missing (expected an object of versions, possibly empty)");
 	if (!json_is_object(versions))
-		return bad(&w, "versions", "expected an object, found %s", json_kind(versions));
-	json_object_foreach(versions, vkey, vobj)
-	{
-		XGROW(tmp, cap, n + 1);
-		memset(&tmp[n], 0, sizeof(tmp[n]));
-		w.version = vkey;
-		if ((rc = parse_version(&w, vkey, vobj, &tmp[n])) != 0)
-			goto out;
-		n++;
-	}
-	w.version = NULL;
-	if (n > 1)
-		qsort_r(tmp, n, sizeof(*tmp), cmp_version_desc, b->strings.buf);
-	for (size_t i = 1; i < n; i++) {
-		const char *x = b->strings.buf + tmp[i - 1].version;
-		const char *y = b->strings.buf + tmp[i].version;
-		if (stitch_version_cmp(x, y) == 0) {
-			rc = bad(&w, "versions", "'%s' and '%s' are the same version", y, x);
-			goto out;
-		}
-	}
+		return bad(w, "versions", "expected an object, found %s", json_kind(versions));
+	parse_versions(w, versions, &tmp, &n);
 	fp.first_version = (uint32_t)b->n_versions;
 	fp.n_versions = (uint32_t)n;
 	XGROW(b->versions, b->cap_versions, b->n_versions + n);
@@ -536,9 +737,27 @@ static int parse_package(struct flat_builder *b, const char *file, const char *e
 	b->n_versions += n;
 	XGROW(b->pkgs, b->cap_pkgs, b->n_pkgs + 1);
 	b->pkgs[b->n_pkgs++] = fp;
-out:
 	free(tmp);
-	return rc;
+	return 0;
+}
+
+/*
+ * Parse one package; a package that breaks the format is dropped with a
+ * warning, and the repository loads without it.
+ */
+static void take_package(struct where *w, json_t *p)
+{
+	size_t refs = w->b->n_refs, cmds = w->b->n_cmds;
+
+	w->pkg = w->key;
+	w->version = NULL;
+	w->item = w->arg = -1;
+	if (parse_package(w, p) != 0) {
+		keep_warning(w->b, w->err);
+		w->b->n_refs = refs;
+		w->b->n_cmds = cmds;
+	}
+	stitch_err_clear(w->err);
 }
 
 int flat_parse_repo_doc(struct flat_builder *b, const char *file, const char *data, size_t len,
@@ -557,12 +776,16 @@ int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const cha
 
 	arena_begin(len);
 	root = load_json(file, data, len, err);
-	/* jansson copied what it needs: the text can go before the checks run. */
+	/*
+	 * jansson copied what it needs: with an owner, the text goes before the
+	 * checks run (a large document's peak memory), and warnings say where
+	 * they are only by package and version.
+	 */
 	if (owner)
 		stitch_buf_release(owner);
 	if (!root) {
-		arena_end();
-		return STITCH_E_PARSE;
+		rc = STITCH_E_PARSE;
+		goto out;
 	}
 	if (!json_is_object(root)) {
 		rc = stitch_error(err, STITCH_E_INDEX, "%s: expected a repository object, found %s",
@@ -579,10 +802,13 @@ int flat_parse_repo_doc_take(struct flat_builder *b, const char *file, const cha
 		    pkgs ? json_kind(pkgs) : "nothing");
 		goto out;
 	}
+	struct pos_memo memo = {NULL, 0, 0, {0, 1, 1}, {0, 1, 1}};
+	struct where w = {b,   file, owner ? NULL : data, len, 1, NULL, NULL, NULL, -1, -1,
+	                  err, &memo};
 	json_object_foreach(pkgs, key, p)
 	{
-		if ((rc = parse_package(b, file, key, p, 1, err)) != 0)
-			goto out;
+		w.key = key;
+		take_package(&w, p);
 	}
 	flat_builder_finish(b);
 out:
@@ -612,13 +838,13 @@ int flat_parse_pkg_file(struct flat_builder *b, const char *file, const char *ex
                         const char *data, size_t len, struct stitch_err *err)
 {
 	json_t *root = load_json(file, data, len, err);
-	int rc;
 
 	if (!root)
 		return STITCH_E_PARSE;
-	rc = parse_package(b, file, expect, root, 0, err);
+	struct where w = {b, file, data, len, 0, expect, NULL, NULL, -1, -1, err, NULL};
+	take_package(&w, root);
 	json_decref(root);
-	return rc;
+	return 0;
 }
 
 int flat_parse_pin(struct flat_builder *b, const char *file, const char *name,
@@ -648,7 +874,11 @@ int flat_parse_pin(struct flat_builder *b, const char *file, const char *name,
 	doc_name = xasprintf("pin-%s", name);
 	b->doc_name = flat_intern(b, doc_name, strlen(doc_name));
 	free(doc_name);
-	rc = parse_package(b, file, name, root, 0, err);
+	/* A pin is one version the user asked for: a problem in it is an error. */
+	struct where w = {b, file, data, len, 0, name, name, NULL, -1, -1, err, NULL};
+	rc = parse_package(&w, root);
+	if (rc == 0 && b->n_warnings)
+		rc = stitch_error(err, STITCH_E_INDEX, "%s", b->warnings.buf);
 	if (rc == 0)
 		flat_builder_finish(b);
 	json_decref(root);

@@ -127,17 +127,30 @@ static void skip_space(struct parser *p)
  * input and the column, the cause shows the input with a caret under the
  * column (tabs copied so that the caret lines up).  Returns STITCH_E_PARSE.
  */
+/* Longer requirement strings are shown in part. */
+#define REQ_SHOWN 200
+
 static int vfail_at(struct parser *p, size_t pos, const char *fmt, va_list ap)
 {
 	char detail[256];
 	struct stitch_buf caret = STITCH_BUF_INIT;
+	size_t len = strlen(p->s), from = 0, to = len;
 
 	vsnprintf(detail, sizeof(detail), fmt, ap);
-	stitch_error(p->err, STITCH_E_PARSE, "invalid requirement '%s': column %zu: %s", p->s,
-	             pos + 1, detail);
-	for (size_t i = 0; i < pos && p->s[i]; i++)
+	if (len <= REQ_SHOWN) {
+		stitch_error(p->err, STITCH_E_PARSE, "invalid requirement '%s': column %zu: %s",
+		             p->s, pos + 1, detail);
+	} else {
+		/* A long input is cut around the column, so the reason stays in. */
+		stitch_error(p->err, STITCH_E_PARSE,
+		             "invalid requirement '%.40s...' (%zu bytes): column %zu: %s", p->s,
+		             len, pos + 1, detail);
+		from = pos > REQ_SHOWN / 2 ? pos - REQ_SHOWN / 2 : 0;
+		to = from + REQ_SHOWN < len ? from + REQ_SHOWN : len;
+	}
+	for (size_t i = from; i < pos && p->s[i]; i++)
 		stitch_buf_addch(&caret, p->s[i] == '\t' ? '\t' : ' ');
-	stitch_error_cause(p->err, "%s\n%s^", p->s, caret.buf);
+	stitch_error_cause(p->err, "%.*s\n%s^", (int)(to - from), p->s + from, caret.buf);
 	stitch_buf_release(&caret);
 	return STITCH_E_PARSE;
 }

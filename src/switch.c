@@ -800,7 +800,8 @@ static void archive_symbols(const char *full, const char *rel, struct stitch_sta
 	stitch_buf_release(&b);
 dedupe:
 	/* A name defined in two members of one archive is one row. */
-	qsort(out->syms + first, out->n_syms - first, sizeof(*out->syms), cmp_symbol);
+	if (out->n_syms - first > 1)
+		qsort(out->syms + first, out->n_syms - first, sizeof(*out->syms), cmp_symbol);
 	{
 		size_t w = first;
 		for (size_t i = first; i < out->n_syms; i++) {
@@ -864,7 +865,8 @@ int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, c
 		free(base);
 		return rc;
 	}
-	qsort(c.files, c.n, sizeof(*c.files), cmp_file);
+	if (c.n > 1)
+		qsort(c.files, c.n, sizeof(*c.files), cmp_file);
 	out->files = c.files;
 	out->n_files = c.n;
 	/* What dependents compile against: everything but archives and objects. */

@@ -117,9 +117,21 @@ static void test_error_codes(void)
 	CHECK(strstr(err.msg, "e1.json:1:46: invalid JSON") != NULL);
 	write_file("e2.json",
 	           "{\"format\": 1, \"name\": \"x\", \"packages\": {\"a\": {\"name\": \"a\"}}}");
-	CHECK(open_one("e2.json", NULL, &err) == NULL);
-	CHECK_INT(err.code, STITCH_E_INDEX);
-	CHECK(strstr(err.msg, "package 'a': field 'versions': missing") != NULL);
+	/* A malformed package is left out with a warning; the rest loads. */
+	{
+		struct stitch_index *idx = open_one("e2.json", NULL, &err);
+		CHECK(idx != NULL);
+		if (idx) {
+			CHECK(stitch_index_find(idx, "a") == NULL);
+			CHECK_INT(idx->repos[0]->n_warnings, 1);
+			CHECK(strstr(stitch_repo_next_warning(idx->repos[0], NULL),
+			             "e2.json:1:46: package 'a': field 'versions': missing") !=
+			      NULL);
+			CHECK(stitch_repo_next_warning(idx->repos[0], idx->repos[0]->warnings) ==
+			      NULL);
+			stitch_index_free(idx);
+		}
+	}
 	CHECK(open_one("nope.json", NULL, &err) == NULL);
 	CHECK_INT(err.code, STITCH_E_NOTFOUND);
 }
@@ -458,6 +470,29 @@ static void test_cache_roundtrip(void)
 	free(cache);
 }
 
+/* A pinned checkout's package is what the user asked for: a problem in it is an error. */
+static void test_overlay_strict(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	struct stitch_index *idx;
+	char *pin = path_in("pin/stitch.json"), *dir = path_in("pin");
+
+	write_file("o.json", "{\"format\": 1, \"name\": \"o\", \"packages\": {}}");
+	write_file("pin/stitch.json", "{\"name\": \"tcp\", \"versions\": {\"1.0\": {\n"
+	                              "  \"depends\": [\"ipv4 {>=\"]}}}");
+	idx = open_one("o.json", NULL, &err);
+	CHECK(idx != NULL);
+	if (idx) {
+		CHECK_INT(stitch_index_overlay(idx, "tcp", pin, dir, &err), STITCH_E_INDEX);
+		CHECK(strstr(err.msg, "stitch.json:2:15: package 'tcp', version '1.0': field "
+		                      "'depends': item 0: invalid requirement") != NULL);
+		CHECK(stitch_index_find(idx, "tcp") == NULL);
+		stitch_index_free(idx);
+	}
+	free(pin);
+	free(dir);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -465,6 +500,7 @@ int main(void)
 	RUN(test_directory_shape);
 	RUN(test_error_codes);
 	RUN(test_overlay);
+	RUN(test_overlay_strict);
 	RUN(test_cache_roundtrip);
 	RUN(test_compiled_reqs);
 	RUN(test_compiled_reqs_overlay);
