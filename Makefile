@@ -87,9 +87,21 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run
 
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard src/*.c src/*.h)
-	clang -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -iquote src $(PKG_CFLAGS) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(wildcard src/*.c) $(PKG_LIBS)
+# The fuzzers share one clang build of src/ under _fuzz/ (compiled once, not
+# once per fuzzer).
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -iquote src $(PKG_CFLAGS) -g -O1
+FUZZ_OBJ    := $(patsubst %.c,_fuzz/%.o,$(sort $(wildcard src/*.c)))
+
+_fuzz/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+
+_fuzz/libstitch.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcsD $@ $(FUZZ_OBJ)
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c _fuzz/libstitch.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< _fuzz/libstitch.a $(PKG_LIBS)
 
 fuzz-build:
 	@tests/need-packages $(DEPS_BUILD) $(DEPS_FUZZ)
@@ -114,6 +126,6 @@ check-style:
 
 clean:
 	rm -f stitch libstitch.a src/*.o src/*.d cmd/*.o cmd/*.d $(UNIT_BIN) $(FUZZ_BIN)
-	rm -rf tests/tmp _san
+	rm -rf tests/tmp _san _fuzz
 
--include $(SRC_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+-include $(SRC_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
