@@ -54,6 +54,14 @@ all: $(O)stitch
 $(O)stitch: $(CMD_OBJ) $(O)libstitch.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJ) $(O)libstitch.a $(PKG_LIBS) $(LDFLAGS)
 
+# stitch finds the bundled index beside its binary: _san/stitch too.
+ifneq ($(O),)
+all: $(O)repo-index
+$(O)repo-index:
+	@mkdir -p $(@D)
+	ln -sfn ../repo-index $@
+endif
+
 $(O)libstitch.a: $(SRC_OBJ)
 	rm -f $@
 	ar rcsD $@ $(SRC_OBJ)
