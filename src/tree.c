@@ -132,7 +132,8 @@ static int scan(struct stitch_state *st, const char *pin, const char *dir, bool 
 	memset(out, 0, sizeof(*out));
 	if ((rc = walk(dir, "", &l, err)) != 0)
 		goto out;
-	qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
 	if ((rc = stitch_state_tree_stat_get(st, pin, &cache, &n_cache, err)) != 0)
 		goto out;
 	upd = xcalloc(l.n + 1, sizeof(*upd));
@@ -359,8 +360,10 @@ int stitch_tree_mirror(const char *src, const char *dst, size_t *copied, struct 
 	if ((rc = walk(src, "", &a, err)) != 0 || (rc = check_links(src, &a, err)) != 0 ||
 	    (rc = walk(dst, "", &b, err)) != 0)
 		goto out;
-	qsort(a.v, a.n, sizeof(*a.v), cmp_entry);
-	qsort(b.v, b.n, sizeof(*b.v), cmp_entry);
+	if (a.n) /* qsort's array may not be NULL, even empty */
+		qsort(a.v, a.n, sizeof(*a.v), cmp_entry);
+	if (b.n)
+		qsort(b.v, b.n, sizeof(*b.v), cmp_entry);
 	for (size_t i = 0; i < a.n && rc == 0; i++) {
 		const struct entry *e = &a.v[i];
 		const struct entry *m = NULL;

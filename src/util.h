@@ -32,7 +32,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* A freshly allocated formatted string. */
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2), nonnull(1)));
 
 /* Grow *arr (of *cap elements of size) so that it holds at least need. */
 void *xgrow(void *arr, size_t *cap, size_t need, size_t size);
@@ -70,7 +70,7 @@ void stitch_buf_add(struct stitch_buf *b, const void *data, size_t len);
 void stitch_buf_adds(struct stitch_buf *b, const char *s);
 void stitch_buf_addch(struct stitch_buf *b, char c);
 void stitch_buf_addf(struct stitch_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3), nonnull(2)));
 void stitch_buf_reset(struct stitch_buf *b);
 /* Hand the allocation to the caller (never NULL); the buffer is reset. */
 char *stitch_buf_detach(struct stitch_buf *b, size_t *len);

@@ -2,7 +2,7 @@
 # Each check prints "ok - name" or "not ok - name" (counted by tests/run).
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-STITCH=$TOP/stitch
+STITCH=${STITCH:-$TOP/stitch}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 ROOT=$TMP/root
