@@ -153,9 +153,11 @@ int stitch_config_load(const char *root, struct stitch_config *cfg, struct stitc
 		cfg->no_sandbox = sb && json_is_false(sb);
 	}
 out:
-	if (rc)
+	if (rc) {
+		stitch_config_release(cfg); /* the repositories read before the error */
 		stitch_error_cause(
 		    err, "hint: fix or remove the file to return to the default repositories");
+	}
 	json_decref(j);
 	free(path);
 	return rc;
