@@ -125,11 +125,9 @@ static void skip_space(struct parser *p)
 /*
  * Fill p->err for a syntax error at byte offset pos: the detail names the
  * input and the column, the cause shows the input with a caret under the
- * column (tabs copied so that the caret lines up).  Returns STITCH_E_PARSE.
+ * column (tabs copied so that the caret lines up); a long input is shown in
+ * part (STITCH_REQ_SHOWN).  Returns STITCH_E_PARSE.
  */
-/* Longer requirement strings are shown in part. */
-#define REQ_SHOWN 200
-
 static int vfail_at(struct parser *p, size_t pos, const char *fmt, va_list ap)
 {
 	char detail[256];
@@ -137,7 +135,7 @@ static int vfail_at(struct parser *p, size_t pos, const char *fmt, va_list ap)
 	size_t len = strlen(p->s), from = 0, to = len;
 
 	vsnprintf(detail, sizeof(detail), fmt, ap);
-	if (len <= REQ_SHOWN) {
+	if (len <= STITCH_REQ_SHOWN) {
 		stitch_error(p->err, STITCH_E_PARSE, "invalid requirement '%s': column %zu: %s",
 		             p->s, pos + 1, detail);
 	} else {
@@ -145,8 +143,8 @@ static int vfail_at(struct parser *p, size_t pos, const char *fmt, va_list ap)
 		stitch_error(p->err, STITCH_E_PARSE,
 		             "invalid requirement '%.40s...' (%zu bytes): column %zu: %s", p->s,
 		             len, pos + 1, detail);
-		from = pos > REQ_SHOWN / 2 ? pos - REQ_SHOWN / 2 : 0;
-		to = from + REQ_SHOWN < len ? from + REQ_SHOWN : len;
+		from = pos > STITCH_REQ_SHOWN / 2 ? pos - STITCH_REQ_SHOWN / 2 : 0;
+		to = from + STITCH_REQ_SHOWN < len ? from + STITCH_REQ_SHOWN : len;
 	}
 	for (size_t i = from; i < pos && p->s[i]; i++)
 		stitch_buf_addch(&caret, p->s[i] == '\t' ? '\t' : ' ');

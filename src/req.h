@@ -18,6 +18,13 @@
 #include "error.h"
 #include "util.h"
 
+/*
+ * A parse error quotes the whole requirement when it is at most this many
+ * bytes long; a longer one is quoted by its first 40 bytes and its length,
+ * and the caret line shows this many bytes around the column.
+ */
+#define STITCH_REQ_SHOWN 200
+
 enum stitch_vf_kind { STITCH_VF_CMP, STITCH_VF_AND, STITCH_VF_OR, STITCH_VF_NOT };
 enum stitch_op {
 	STITCH_OP_EQ,

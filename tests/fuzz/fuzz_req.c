@@ -5,6 +5,7 @@
  * input (or just past its end) and a caret line under it.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,30 +15,47 @@ static const char *const probes[] = {
     "0", "1", "1.0", "1.0~rc1", "1.0a", "2", "10", "~", "a", "3.4", "2.16",
 };
 
+/*
+ * The message quotes the input (its first 40 bytes and its length when it is
+ * longer than STITCH_REQ_SHOWN), then the column; the cause shows the input,
+ * or a window of it around the column, with a caret line under the column.
+ */
 static void check_error(const char *in, const struct stitch_err *err)
 {
 	static const char head[] = "invalid requirement '";
-	size_t len = strlen(in), col;
+	size_t len = strlen(in), col, from = 0, to = len;
+	const char *p = err->msg + sizeof(head) - 1, *nl;
+	char tail[64];
 
 	if (err->code != STITCH_E_PARSE)
 		abort();
-	/* long inputs truncate the message and the cause; check what fits */
-	if (sizeof(head) + len + 40 >= sizeof(err->msg))
-		return;
-	if (strncmp(err->msg, head, sizeof(head) - 1) != 0 ||
-	    strncmp(err->msg + sizeof(head) - 1, in, len) != 0 ||
-	    strncmp(err->msg + sizeof(head) - 1 + len, "': column ", 10) != 0)
+	if (strncmp(err->msg, head, sizeof(head) - 1) != 0)
 		abort();
-	col = strtoul(err->msg + sizeof(head) - 1 + len + 10, NULL, 10);
+	if (len <= STITCH_REQ_SHOWN) {
+		if (strncmp(p, in, len) != 0)
+			abort();
+		p += len;
+		snprintf(tail, sizeof(tail), "': column ");
+	} else {
+		if (strncmp(p, in, 40) != 0)
+			abort();
+		p += 40;
+		snprintf(tail, sizeof(tail), "...' (%zu bytes): column ", len);
+	}
+	if (strncmp(p, tail, strlen(tail)) != 0)
+		abort();
+	col = strtoul(p + strlen(tail), NULL, 10);
 	if (col < 1 || col > len + 1)
 		abort();
-	if (len + col + 2 < sizeof(err->cause)) {
-		const char *nl = err->cause + len; /* the input may hold newlines */
-
-		if (strncmp(err->cause, in, len) != 0 || nl[0] != '\n' || strlen(nl + 1) != col ||
-		    nl[col] != '^')
-			abort();
+	if (len > STITCH_REQ_SHOWN) {
+		from = col - 1 > STITCH_REQ_SHOWN / 2 ? col - 1 - STITCH_REQ_SHOWN / 2 : 0;
+		to = from + STITCH_REQ_SHOWN < len ? from + STITCH_REQ_SHOWN : len;
 	}
+	/* the input may hold newlines: find the caret line by length */
+	nl = err->cause + (to - from);
+	if (strncmp(err->cause, in + from, to - from) != 0 || nl[0] != '\n' ||
+	    strlen(nl + 1) != col - from || nl[col - from] != '^')
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
