@@ -90,6 +90,13 @@ static const char *const pin_word[STITCH_PIN__COUNT] = {
     [STITCH_PIN_UNUSED] = "unused",
 };
 
+/* The "result" of a package's "test" event. */
+static const char *const test_word[STITCH_TEST__COUNT] = {
+    [STITCH_TEST_NONE] = "none",
+    [STITCH_TEST_PASSED] = "passed",
+    [STITCH_TEST_FAILED] = "failed",
+};
+
 static const char *change_of(const struct stitch_event *ev)
 {
 	if (ev->change == STITCH_PLAN_KEEP)
@@ -142,7 +149,8 @@ static const char *const json_kind[STITCH_EV__COUNT] = {
     [STITCH_EV_CACHED] = "package",  [STITCH_EV_KEPT] = "package",
     [STITCH_EV_FAILED] = "package",  [STITCH_EV_SKIPPED] = "package",
     [STITCH_EV_EXPLAIN] = "explain", [STITCH_EV_CACHE] = "cache",
-    [STITCH_EV_PIN] = "pin",
+    [STITCH_EV_PIN] = "pin",         [STITCH_EV_TEST_START] = "testing",
+    [STITCH_EV_TESTED] = "test",
 };
 
 /* The "action" of a "package" event: what happened to it. */
@@ -212,6 +220,18 @@ static void print_json(const struct cmd_events *ce, const struct stitch_event *e
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "pin", "name", ev->name,
 		              "version", ev->version, "path", ev->pin.path, "state",
 		              pin_word[ev->pin.state]);
+		break;
+	case STITCH_EV_TEST_START:
+		o = json_pack("{s:s, s:s, s:s}", "event", json_kind[ev->kind], "name", ev->name,
+		              "version", ev->version);
+		break;
+	case STITCH_EV_TESTED:
+		o = json_pack("{s:s, s:s, s:s, s:s}", "event", json_kind[ev->kind], "name",
+		              ev->name, "version", ev->version, "result",
+		              test_word[ev->test.result]);
+		if (ev->test.result != STITCH_TEST_NONE)
+			json_object_set_new(o, "seconds", json_real(ms(ev->test.seconds)));
+		json_error_fields(o, ev->err);
 		break;
 	case STITCH_EV_PLAN:
 		if (!ce->dry_run)
@@ -283,6 +303,17 @@ static void print_pin_line(const struct stitch_event *ev)
 		       pin_word[ev->pin.state]);
 }
 
+static void print_test_line(const struct stitch_event *ev)
+{
+	if (ev->test.result == STITCH_TEST_NONE)
+		printf("%s %s: no tests (its recipe has no \"test\" commands)\n", ev->name,
+		       ev->version);
+	else
+		printf("%s %s: tests %s %s %.2f s\n", ev->name, ev->version,
+		       test_word[ev->test.result],
+		       ev->test.result == STITCH_TEST_PASSED ? "in" : "after", ev->test.seconds);
+}
+
 static void print_text(const struct cmd_events *ce, const struct stitch_event *ev)
 {
 	char why[1200];
@@ -325,6 +356,12 @@ static void print_text(const struct cmd_events *ce, const struct stitch_event *e
 		break;
 	case STITCH_EV_PIN:
 		print_pin_line(ev);
+		break;
+	case STITCH_EV_TEST_START:
+		/* As for builds, the result line says it all. */
+		break;
+	case STITCH_EV_TESTED:
+		print_test_line(ev);
 		break;
 	case STITCH_EV__COUNT:
 		break;

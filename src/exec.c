@@ -20,6 +20,7 @@
 #include "archive.h"
 #include "build.h"
 #include "fetch.h"
+#include "pkgtest.h"
 #include "sched.h"
 #include "state.h"
 #include "tree.h"
@@ -206,9 +207,7 @@ static void paths_of(const struct stitch_exec *x, const struct stitch_plan_item 
 {
 	const char *meta = stitch_state_dir(x->sw->st);
 
-	/* A pin builds in a persistent mirror of its tree, so make sees mtimes. */
-	bp->work = it->pin ? xasprintf("%s/build/pin-%s", meta, it->name)
-	                   : xasprintf("%s/build/%s-%s", meta, it->name, it->version);
+	bp->work = stitch_build_tree(meta, it->name, it->version, it->pin != NULL);
 	bp->mark = xasprintf("%s.building", bp->work);
 	bp->staging = xasprintf("%s/staging/%s-%s", meta, it->name, it->version);
 	bp->logs = xasprintf("%s/logs", meta);
@@ -421,7 +420,7 @@ static int build_commit(struct stitch_exec *x, size_t i, const struct stitch_art
 	rc = stitch_switch_commit_install(x->sw, &sp, err);
 out:
 	stitch_staged_release(&sp);
-	if (rc == 0 && !it->pin && !art)
+	if (rc == 0 && !it->pin && !art && !x->o->keep_trees)
 		stitch_rm_rf(bp.work); /* the log stays; a failed tree stays for inspection */
 	stitch_rm_rf(bp.staging);
 	free(depnames);
