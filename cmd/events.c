@@ -110,6 +110,28 @@ static const char *change_done(const struct stitch_event *ev)
 	                                      : change_past[ev->change];
 }
 
+/*
+ * A dependency's interface with the file that made the difference:
+ * "interface of ipv4 changed in include/ipv4.h", "interface of ipv4
+ * unchanged: include/ipv4.h differs only in comments or whitespace".
+ */
+static const char *dep_cause_text(const struct stitch_event *ev, char *buf, size_t len)
+{
+	const struct stitch_cause *c = &ev->cause;
+	char more[64] = "";
+
+	if (c->count > 1)
+		snprintf(more, sizeof(more), " and %zu more file%s", c->count - 1,
+		         c->count == 2 ? "" : "s");
+	if (c->kind == STITCH_CAUSE_DEP_CHANGED)
+		snprintf(buf, len, "interface of %s changed in %s%s", c->subject, c->detail, more);
+	else
+		snprintf(buf, len,
+		         "interface of %s unchanged: %s%s differ%s only in comments or whitespace",
+		         c->subject, c->detail, more, c->count > 1 ? "" : "s");
+	return buf;
+}
+
 /* The cause in words, into buf; NULL when there is none. */
 static const char *cause_text(const struct stitch_event *ev, char *buf, size_t len)
 {
@@ -118,6 +140,9 @@ static const char *cause_text(const struct stitch_event *ev, char *buf, size_t l
 
 	if (!fmt)
 		return NULL;
+	if (c->detail &&
+	    (c->kind == STITCH_CAUSE_DEP_CHANGED || c->kind == STITCH_CAUSE_DEP_UNCHANGED))
+		return dep_cause_text(ev, buf, len);
 	if (c->kind == STITCH_CAUSE_FILES_CHANGED)
 		snprintf(buf, len, fmt, c->count, c->count == 1 ? "" : "s",
 		         c->subject ? c->subject : "?");

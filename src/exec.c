@@ -398,6 +398,10 @@ static int build_commit(struct stitch_exec *x, size_t i, const struct stitch_art
 	if ((rc = stitch_switch_collect(x->sw, bp.staging, bp.label, &sp, it->interface_hash, &root,
 	                                err)) != 0)
 		goto out;
+	/* What changed for its dependents, to say why they are kept or rebuilt. */
+	if (it->inst)
+		stitch_iface_compare(x->sw->st, x->sw->dir, it->name, sp.files, sp.n_files, root,
+		                     &it->iface_change);
 	/* A package with install commands that staged nothing installed elsewhere. */
 	if (!art && !sp.n_files && it->v->install.n) {
 		rc = stitch_error(err, STITCH_E_BUILD,
@@ -647,7 +651,7 @@ static void on_skip(void *data, size_t i, size_t dep)
 
 	snprintf(x->jobs[i].failed_dep, sizeof(x->jobs[i].failed_dep), "%s %s", bad->name,
 	         bad->version);
-	it->cause = (struct stitch_cause){STITCH_CAUSE_DEP_FAILED, x->jobs[i].failed_dep, 0};
+	it->cause = (struct stitch_cause){STITCH_CAUSE_DEP_FAILED, x->jobs[i].failed_dep, 0, NULL};
 	stitch_exec_emit(x, STITCH_EV_SKIPPED, it, 0, NULL);
 }
 
