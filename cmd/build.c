@@ -15,6 +15,7 @@
 #include "build.h"
 #include "cmd.h"
 #include "image.h"
+#include "libtest.h"
 #include "link.h"
 #include "lock.h"
 #include "op.h"
@@ -29,6 +30,7 @@ struct build_opts {
 	int jobs;
 	bool explain;
 	bool locked, allow_pins;
+	enum cmd_with_test with_test; /* --with-test: test what the build rebuilt */
 };
 
 static int on_opt(int val, const char *arg, void *data)
@@ -46,6 +48,8 @@ static int on_opt(int val, const char *arg, void *data)
 		o->locked = true;
 	else if (val == 'P')
 		o->allow_pins = true;
+	else if (val == 'W')
+		return cmd_with_test_parse(arg, &o->with_test);
 	else if (val == 'j') {
 		long v = strtol(arg, &end, 10);
 		if (*end || v < 1 || v > 1024) {
@@ -172,6 +176,7 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	struct stitch_buf why = STITCH_BUF_INIT;
 	struct cmd_op op;
 	struct stitch_link_result res;
+	struct cmd_rebuilt rebuilt;
 	const struct stitch_target *t;
 	const struct stitch_version **fixed = NULL;
 	size_t n_fixed = 0;
@@ -192,17 +197,21 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		op.oo.n_fixed = n_fixed;
 	}
 	op.oo.explain = o->explain;
+	cmd_rebuilt_init(&rebuilt, &op, o->with_test);
 	rc = install_depends(ctx, p, t, &op, &why, &err);
 	free(fixed);
+	if (rc)
+		rc = cmd_fail_solve(&err, &why);
+	else
+		rc = cmd_rebuilt_test(ctx, &rebuilt, o->jobs); /* before the image: it needs them */
+	cmd_rebuilt_release(ctx, &rebuilt);
+	stitch_buf_release(&why);
 	if (rc) {
 		cmd_op_release(&op);
-		rc = cmd_fail_solve(&err, &why);
-		stitch_buf_release(&why);
 		if (rc != EXIT_UNSAT && !o->json)
 			fprintf(stderr, "note: the previous image, if any, is unchanged\n");
 		return rc;
 	}
-	stitch_buf_release(&why);
 	rc = link_project(ctx, p, t, &op, &res, &err);
 	cmd_op_release(&op);
 	if (rc) {
@@ -237,13 +246,11 @@ static int load_project(struct stitch_project *p)
 
 int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = {{"target", required_argument, NULL, 't'},
-	                                     {"json", no_argument, NULL, 'J'},
-	                                     {"explain", no_argument, NULL, 'E'},
-	                                     {"locked", no_argument, NULL, 'L'},
-	                                     {"allow-pins", no_argument, NULL, 'P'},
-	                                     {"jobs", required_argument, NULL, 'j'},
-	                                     {0}};
+	static const struct option opts[] = {
+	    {"target", required_argument, NULL, 't'},    {"json", no_argument, NULL, 'J'},
+	    {"explain", no_argument, NULL, 'E'},         {"locked", no_argument, NULL, 'L'},
+	    {"allow-pins", no_argument, NULL, 'P'},      {"jobs", required_argument, NULL, 'j'},
+	    {"with-test", optional_argument, NULL, 'W'}, {0}};
 	struct build_opts o = {0};
 	struct stitch_project p;
 	char **ops, *image = NULL;
@@ -288,6 +295,7 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 	static const struct option opts[] = {{"target", required_argument, NULL, 't'},
 	                                     {"jobs", required_argument, NULL, 'j'},
 	                                     {"json", no_argument, NULL, 'J'},
+	                                     {"with-test", optional_argument, NULL, 'W'},
 	                                     {0}};
 	struct build_opts o = {0};
 	struct stitch_project p;
@@ -297,10 +305,18 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 
 	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK)
 		return rc;
+	if (n_ops) {
+		if (o.target || o.with_test) {
+			free(ops);
+			return cmd_usage_error(ctx,
+			                       "%s is for the project's test, not with packages",
+			                       o.target ? "--target" : "--with-test");
+		}
+		rc = cmd_test_packages(ctx, ops, n_ops, o.json, o.jobs);
+		free(ops);
+		return rc;
+	}
 	free(ops);
-	if (n_ops)
-		return cmd_usage_error(ctx,
-		                       "test takes no arguments; run it in a project directory");
 	if ((rc = load_project(&p)) != EXIT_OK)
 		return rc;
 	if (!p.test.argc) {

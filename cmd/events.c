@@ -90,6 +90,13 @@ static const char *const pin_word[STITCH_PIN__COUNT] = {
     [STITCH_PIN_UNUSED] = "unused",
 };
 
+/* The "result" of a package's "test" event. */
+static const char *const test_word[STITCH_TEST__COUNT] = {
+    [STITCH_TEST_NONE] = "none",
+    [STITCH_TEST_PASSED] = "passed",
+    [STITCH_TEST_FAILED] = "failed",
+};
+
 static const char *change_of(const struct stitch_event *ev)
 {
 	if (ev->change == STITCH_PLAN_KEEP)
@@ -103,6 +110,28 @@ static const char *change_done(const struct stitch_event *ev)
 	                                      : change_past[ev->change];
 }
 
+/*
+ * A dependency's interface with the file that made the difference:
+ * "interface of ipv4 changed in include/ipv4.h", "interface of ipv4
+ * unchanged: include/ipv4.h differs only in comments or whitespace".
+ */
+static const char *dep_cause_text(const struct stitch_event *ev, char *buf, size_t len)
+{
+	const struct stitch_cause *c = &ev->cause;
+	char more[64] = "";
+
+	if (c->count > 1)
+		snprintf(more, sizeof(more), " and %zu more file%s", c->count - 1,
+		         c->count == 2 ? "" : "s");
+	if (c->kind == STITCH_CAUSE_DEP_CHANGED)
+		snprintf(buf, len, "interface of %s changed in %s%s", c->subject, c->detail, more);
+	else
+		snprintf(buf, len,
+		         "interface of %s unchanged: %s%s differ%s only in comments or whitespace",
+		         c->subject, c->detail, more, c->count > 1 ? "" : "s");
+	return buf;
+}
+
 /* The cause in words, into buf; NULL when there is none. */
 static const char *cause_text(const struct stitch_event *ev, char *buf, size_t len)
 {
@@ -111,6 +140,9 @@ static const char *cause_text(const struct stitch_event *ev, char *buf, size_t l
 
 	if (!fmt)
 		return NULL;
+	if (c->detail &&
+	    (c->kind == STITCH_CAUSE_DEP_CHANGED || c->kind == STITCH_CAUSE_DEP_UNCHANGED))
+		return dep_cause_text(ev, buf, len);
 	if (c->kind == STITCH_CAUSE_FILES_CHANGED)
 		snprintf(buf, len, fmt, c->count, c->count == 1 ? "" : "s",
 		         c->subject ? c->subject : "?");
@@ -142,7 +174,8 @@ static const char *const json_kind[STITCH_EV__COUNT] = {
     [STITCH_EV_CACHED] = "package",  [STITCH_EV_KEPT] = "package",
     [STITCH_EV_FAILED] = "package",  [STITCH_EV_SKIPPED] = "package",
     [STITCH_EV_EXPLAIN] = "explain", [STITCH_EV_CACHE] = "cache",
-    [STITCH_EV_PIN] = "pin",
+    [STITCH_EV_PIN] = "pin",         [STITCH_EV_TEST_START] = "testing",
+    [STITCH_EV_TESTED] = "test",
 };
 
 /* The "action" of a "package" event: what happened to it. */
@@ -212,6 +245,18 @@ static void print_json(const struct cmd_events *ce, const struct stitch_event *e
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "pin", "name", ev->name,
 		              "version", ev->version, "path", ev->pin.path, "state",
 		              pin_word[ev->pin.state]);
+		break;
+	case STITCH_EV_TEST_START:
+		o = json_pack("{s:s, s:s, s:s}", "event", json_kind[ev->kind], "name", ev->name,
+		              "version", ev->version);
+		break;
+	case STITCH_EV_TESTED:
+		o = json_pack("{s:s, s:s, s:s, s:s}", "event", json_kind[ev->kind], "name",
+		              ev->name, "version", ev->version, "result",
+		              test_word[ev->test.result]);
+		if (ev->test.result != STITCH_TEST_NONE)
+			json_object_set_new(o, "seconds", json_real(ms(ev->test.seconds)));
+		json_error_fields(o, ev->err);
 		break;
 	case STITCH_EV_PLAN:
 		if (!ce->dry_run)
@@ -283,6 +328,17 @@ static void print_pin_line(const struct stitch_event *ev)
 		       pin_word[ev->pin.state]);
 }
 
+static void print_test_line(const struct stitch_event *ev)
+{
+	if (ev->test.result == STITCH_TEST_NONE)
+		printf("%s %s: no tests (its recipe has no \"test\" commands)\n", ev->name,
+		       ev->version);
+	else
+		printf("%s %s: tests %s %s %.2f s\n", ev->name, ev->version,
+		       test_word[ev->test.result],
+		       ev->test.result == STITCH_TEST_PASSED ? "in" : "after", ev->test.seconds);
+}
+
 static void print_text(const struct cmd_events *ce, const struct stitch_event *ev)
 {
 	char why[1200];
@@ -325,6 +381,12 @@ static void print_text(const struct cmd_events *ce, const struct stitch_event *e
 		break;
 	case STITCH_EV_PIN:
 		print_pin_line(ev);
+		break;
+	case STITCH_EV_TEST_START:
+		/* As for builds, the result line says it all. */
+		break;
+	case STITCH_EV_TESTED:
+		print_test_line(ev);
 		break;
 	case STITCH_EV__COUNT:
 		break;

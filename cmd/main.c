@@ -25,7 +25,7 @@
 static const struct cmd_entry commands[] = {
     {"build", cmd_build, NEED_ROOT | NEED_INDEX, "build the unikernel project here into an image",
      "usage: stitch build [--target T] [--json] [-j N] [--locked [--allow-pins]]\n"
-     "                    [--explain]\n"
+     "                    [--explain] [--with-test[=pinned]]\n"
      "\n"
      "In a project (a directory with unikernel.json, or below one): installs\n"
      "what the project depends on into its own switch (_stitch/, made on first\n"
@@ -42,6 +42,10 @@ static const struct cmd_entry commands[] = {
      "  --allow-pins  with --locked: accept path pins\n"
      "  --explain     for each package built, say which input of its build hash\n"
      "                differs from the closest artifact in the cache\n"
+     "  --with-test   run the own tests (\"test\" in its recipe) of each package\n"
+     "                this build built or rebuilt, in its build tree, before\n"
+     "                linking; stops at the first failure, keeping the previous\n"
+     "                image; =pinned: only those of pinned packages\n"
      "  --json        one event a line\n"},
     {"cache", cmd_cache, NEED_ROOT, "the artifact cache, local and shared",
      "usage: stitch cache [status] [--json]\n"
@@ -205,16 +209,27 @@ static const struct cmd_entry commands[] = {
      "\n"
      "  --json  print {\"event\": \"source\", \"action\": \"unpacked\", \"name\", \"version\",\n"
      "          \"path\"}\n"},
-    {"test", cmd_test, NEED_ROOT | NEED_INDEX, "build the project, then run its test",
-     "usage: stitch test [--target T] [-j N] [--json]\n"
+    {"test", cmd_test, NEED_ROOT | NEED_INDEX,
+     "build the project and run its test, or packages' tests",
+     "usage: stitch test [--target T] [-j N] [--json] [--with-test[=pinned]]\n"
+     "       stitch test PKG... [-j N] [--json]\n"
      "\n"
      "Builds like stitch build, then runs the project's \"test\" command in its\n"
      "directory with STITCH_IMAGE set to the image.  Exit status 77 means the\n"
      "test was skipped (for example: creating a network namespace needs root).\n"
      "\n"
+     "  --with-test  as for stitch build: the packages' own tests first\n"
      "  --json  the build's events, then {\"event\": \"test\", \"result\": \"passed\",\n"
      "          \"failed\" or \"skipped\", ...}, one JSON object a line; the test's\n"
-     "          own output goes to stderr\n"},
+     "          own output goes to stderr\n"
+     "\n"
+     "With PKG: runs each package's own tests (\"test\" in its recipe) in the\n"
+     "switch in use, in its build tree and the build sandbox: a pinned package\n"
+     "in the persistent mirror of its checkout, any other package in its\n"
+     "installed version's source unpacked afresh; the tree is built first as an\n"
+     "install builds it.  Stops at the first failure, showing the last lines\n"
+     "of the test's log.  A package without tests is said so; that is an error\n"
+     "only when none of the packages named has tests.\n"},
     {"update", cmd_update, NEED_ROOT, "refresh remote repositories",
      "usage: stitch update [--json]\n"
      "\n"
@@ -238,8 +253,9 @@ static const struct cmd_entry commands[] = {
      "usage: stitch watch [--test]\n"
      "\n"
      "Watches the project and its pinned trees; on a change (debounced) runs\n"
-     "stitch build, or with --test stitch test, and prints each cycle's result\n"
-     "and time.  Keeps going after failures; Ctrl-C stops it.\n"},
+     "stitch build, or with --test stitch test --with-test=pinned (the tests of\n"
+     "each changed pinned package, then the image's), and prints each cycle's\n"
+     "result and time.  Keeps going after failures; Ctrl-C stops it.\n"},
     {"which", cmd_which, NEED_ROOT | NEED_SWITCH_RO,
      "which installed package owns a file, a header or a symbol",
      "usage: stitch which WHAT [--json]\n"

@@ -1,6 +1,7 @@
 /*
  * stitch watch [--test]: rebuild (and test) on every change to the project
- * or a pinned tree.  inotify on every directory of those trees, debounced;
+ * or a pinned tree; with --test, the tests of each pinned package rebuilt
+ * run before the image's.  inotify on every directory of those trees, debounced;
  * each cycle runs `stitch build` (or `stitch test`) as a child, so one
  * failure never stops the loop; Ctrl-C stops it cleanly.
  */
@@ -126,6 +127,9 @@ static int cycle(struct stitch_ctx *ctx, bool test, const char *why)
 		argv[n++] = (char *)ctx->repo_args[i];
 	}
 	argv[n++] = test ? "test" : "build";
+	if (test)
+		argv[n++] =
+		    "--with-test=pinned"; /* a changed pin's own tests, before the image's */
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", localtime(&t));
 	printf("[%s] %s: %s\n", stamp, why, test ? "building and testing" : "building");
 	fflush(stdout);

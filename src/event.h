@@ -23,6 +23,8 @@ enum stitch_event_kind {
 	STITCH_EV_EXPLAIN, /* why the artifact cache could not serve it: .explain */
 	STITCH_EV_CACHE, /* the artifact cache stored, uploaded or rejected it: .cache */
 	STITCH_EV_PIN, /* where a pin stands: .pin */
+	STITCH_EV_TEST_START, /* a package's own tests start */
+	STITCH_EV_TESTED, /* they passed or failed (err), or it has none: .test */
 	STITCH_EV__COUNT
 };
 
@@ -41,6 +43,13 @@ enum stitch_pin_state {
 	STITCH_PIN_CHANGED,
 	STITCH_PIN_UNUSED, /* the package is not part of what gets built */
 	STITCH_PIN__COUNT
+};
+
+enum stitch_test_result {
+	STITCH_TEST_NONE, /* its recipe has no test commands */
+	STITCH_TEST_PASSED,
+	STITCH_TEST_FAILED,
+	STITCH_TEST__COUNT
 };
 
 struct stitch_event {
@@ -71,6 +80,10 @@ struct stitch_event {
 			enum stitch_pin_state state;
 			const char *path;
 		} pin;
+		struct {
+			enum stitch_test_result result;
+			double seconds;
+		} test;
 	};
 };
 

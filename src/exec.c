@@ -20,6 +20,7 @@
 #include "archive.h"
 #include "build.h"
 #include "fetch.h"
+#include "pkgtest.h"
 #include "sched.h"
 #include "state.h"
 #include "tree.h"
@@ -206,9 +207,7 @@ static void paths_of(const struct stitch_exec *x, const struct stitch_plan_item 
 {
 	const char *meta = stitch_state_dir(x->sw->st);
 
-	/* A pin builds in a persistent mirror of its tree, so make sees mtimes. */
-	bp->work = it->pin ? xasprintf("%s/build/pin-%s", meta, it->name)
-	                   : xasprintf("%s/build/%s-%s", meta, it->name, it->version);
+	bp->work = stitch_build_tree(meta, it->name, it->version, it->pin != NULL);
 	bp->mark = xasprintf("%s.building", bp->work);
 	bp->staging = xasprintf("%s/staging/%s-%s", meta, it->name, it->version);
 	bp->logs = xasprintf("%s/logs", meta);
@@ -399,6 +398,10 @@ static int build_commit(struct stitch_exec *x, size_t i, const struct stitch_art
 	if ((rc = stitch_switch_collect(x->sw, bp.staging, bp.label, &sp, it->interface_hash, &root,
 	                                err)) != 0)
 		goto out;
+	/* What changed for its dependents, to say why they are kept or rebuilt. */
+	if (it->inst)
+		stitch_iface_compare(x->sw->st, x->sw->dir, it->name, sp.files, sp.n_files, root,
+		                     &it->iface_change);
 	/* A package with install commands that staged nothing installed elsewhere. */
 	if (!art && !sp.n_files && it->v->install.n) {
 		rc = stitch_error(err, STITCH_E_BUILD,
@@ -421,7 +424,7 @@ static int build_commit(struct stitch_exec *x, size_t i, const struct stitch_art
 	rc = stitch_switch_commit_install(x->sw, &sp, err);
 out:
 	stitch_staged_release(&sp);
-	if (rc == 0 && !it->pin && !art)
+	if (rc == 0 && !it->pin && !art && !x->o->keep_trees)
 		stitch_rm_rf(bp.work); /* the log stays; a failed tree stays for inspection */
 	stitch_rm_rf(bp.staging);
 	free(depnames);
@@ -648,7 +651,7 @@ static void on_skip(void *data, size_t i, size_t dep)
 
 	snprintf(x->jobs[i].failed_dep, sizeof(x->jobs[i].failed_dep), "%s %s", bad->name,
 	         bad->version);
-	it->cause = (struct stitch_cause){STITCH_CAUSE_DEP_FAILED, x->jobs[i].failed_dep, 0};
+	it->cause = (struct stitch_cause){STITCH_CAUSE_DEP_FAILED, x->jobs[i].failed_dep, 0, NULL};
 	stitch_exec_emit(x, STITCH_EV_SKIPPED, it, 0, NULL);
 }
 

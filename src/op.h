@@ -48,6 +48,11 @@ struct stitch_op_opts {
 	bool explain;
 	/* Build without bubblewrap (network still cut off): --no-sandbox. */
 	bool no_sandbox;
+	/*
+	 * Leave a release's build tree after its build commits, for its tests
+	 * (stitch_pkgtest_run without prepare); by default it is removed.
+	 */
+	bool keep_trees;
 };
 
 /*

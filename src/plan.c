@@ -17,7 +17,7 @@
 
 static struct stitch_cause cause(enum stitch_cause_kind kind, const char *subject, size_t count)
 {
-	struct stitch_cause c = {kind, subject, count};
+	struct stitch_cause c = {kind, subject, count, NULL};
 	return c;
 }
 
@@ -228,6 +228,20 @@ static bool same_interface(const struct stitch_plan_item *dep)
 	       dep->interface_hash[0] && !strcmp(dep->interface_hash, dep->inst->interface_hash);
 }
 
+/* A dependency's interface changed, or not: which of its files made the difference. */
+static struct stitch_cause dep_cause(enum stitch_cause_kind kind,
+                                     const struct stitch_plan_item *dep)
+{
+	const struct stitch_iface_change *ch = &dep->iface_change;
+	struct stitch_cause c = cause(kind, dep->name, 0);
+
+	if (ch->first[0]) {
+		c.detail = ch->first;
+		c.count = ch->n_changed ? ch->n_changed : ch->n_cosmetic;
+	}
+	return c;
+}
+
 /* Why item i is not kept: what changed in its own inputs, else in a dependency. */
 static struct stitch_cause why_built(const struct stitch_plan *p, size_t i)
 {
@@ -250,7 +264,7 @@ static struct stitch_cause why_built(const struct stitch_plan *p, size_t i)
 	for (size_t d = 0; d < it->n_deps; d++) {
 		const struct stitch_plan_item *dep = &p->items[it->deps[d]];
 		if (dep->action != STITCH_ACTION_KEEP && !same_interface(dep))
-			return cause(STITCH_CAUSE_DEP_CHANGED, dep->name, 0);
+			return dep_cause(STITCH_CAUSE_DEP_CHANGED, dep);
 	}
 	return cause(STITCH_CAUSE_RECIPE, NULL, 0);
 }
@@ -262,7 +276,7 @@ static struct stitch_cause why_kept(const struct stitch_plan *p, size_t i)
 
 	for (size_t d = 0; d < it->n_deps; d++)
 		if (same_interface(&p->items[it->deps[d]]))
-			return cause(STITCH_CAUSE_DEP_UNCHANGED, p->items[it->deps[d]].name, 0);
+			return dep_cause(STITCH_CAUSE_DEP_UNCHANGED, &p->items[it->deps[d]]);
 	return cause(STITCH_CAUSE_UP_TO_DATE, NULL, 0);
 }
 

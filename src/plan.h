@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "iface.h"
 #include "index.h"
 #include "state.h"
 #include "tree.h"
@@ -57,6 +58,12 @@ struct stitch_cause {
 	enum stitch_cause_kind kind;
 	const char *subject; /* a package name, a version or a file; may be NULL */
 	size_t count;
+	/*
+	 * DEP_CHANGED, DEP_UNCHANGED: the first file of the dependency's
+	 * interface that changed (count: how many), or that changed only in
+	 * what the compiler does not see; NULL when none did.
+	 */
+	const char *detail;
 };
 
 /* The version-level change, as the history records it; KEEP: same version. */
@@ -84,6 +91,7 @@ struct stitch_plan_item {
 	char recipe[65];
 	char build_hash[65]; /* "" while a dependency's interface is unknown */
 	char interface_hash[65]; /* known ahead (kept, cached) or once built; "" unknown */
+	struct stitch_iface_change iface_change; /* once built: against the installed build */
 };
 
 /*

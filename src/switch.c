@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "artifact.h"
+#include "iface.h"
 #include "switch_move.h"
 #include "tree.h"
 #include "util.h"
@@ -816,39 +817,6 @@ dedupe:
 	}
 }
 
-/*
- * A file's hash as dependents see it, wherever the switch is: a text that
- * names the switch directory (a pkg-config file) is hashed with the
- * placeholder in its place, so the interface hash, and with it every
- * dependent's build hash, is the same in every switch.
- */
-static const char *relocatable_sha256(const struct collect *c, const struct stitch_file *f)
-{
-	static char out[65];
-	struct stitch_buf in = STITCH_BUF_INIT, rel = STITCH_BUF_INIT;
-	char *full;
-
-	if (!S_ISREG(f->mode) || f->size > (1u << 20))
-		return f->sha256;
-	full = xasprintf("%s/%s", c->base, f->path);
-	if (stitch_read_file(full, &in, 1u << 20) != 0) {
-		free(full);
-		stitch_buf_release(&in);
-		return f->sha256;
-	}
-	free(full);
-	if (!memmem(in.buf, in.len, c->sw->dir, strlen(c->sw->dir)) ||
-	    memchr(in.buf, '\0', in.len)) {
-		stitch_buf_release(&in);
-		return f->sha256;
-	}
-	stitch_replace_all(in.buf, in.len, c->sw->dir, STITCH_PREFIX_PLACEHOLDER, &rel);
-	stitch_sha256_hex(rel.buf, rel.len, out);
-	stitch_buf_release(&in);
-	stitch_buf_release(&rel);
-	return out;
-}
-
 int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, const char *label,
                           struct stitch_staged *out, char interface_hash[65], char **root,
                           struct stitch_err *err)
@@ -869,10 +837,11 @@ int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, c
 		qsort(c.files, c.n, sizeof(*c.files), cmp_file);
 	out->files = c.files;
 	out->n_files = c.n;
-	/* What dependents compile against: everything but archives and objects. */
+	/* What dependents compile against (iface.h): everything but archives and objects. */
 	for (size_t i = 0; i < c.n; i++) {
 		const struct stitch_file *f = &c.files[i];
-		if (ends_with(f->path, ".a") || ends_with(f->path, ".o")) {
+		char *full, sum[65];
+		if (!stitch_iface_member(f->path)) {
 			if (ends_with(f->path, ".a") && S_ISREG(f->mode)) {
 				char *full = xasprintf("%s/%s", base, f->path);
 				archive_symbols(full, f->path, out, &sym_cap);
@@ -880,8 +849,10 @@ int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, c
 			}
 			continue;
 		}
-		stitch_buf_addf(&iface, "%s %s %o\n", f->path, relocatable_sha256(&c, f),
-		                (unsigned)(f->mode & 0777));
+		full = xasprintf("%s/%s", base, f->path);
+		stitch_iface_file_hash(full, f, sw->dir, sum);
+		free(full);
+		stitch_buf_addf(&iface, "%s %s %o\n", f->path, sum, (unsigned)(f->mode & 0777));
 	}
 	stitch_sha256_hex(iface.buf, iface.len, interface_hash);
 	stitch_buf_release(&iface);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every --json line stitch prints is in share/doc/events.md: the commands of
 # a CI job (init, repo, update, cache, source, pin, build with a pin,
-# install, upgrade, remove, lock, build --locked, test, verify) run with
+# install, upgrade, remove, lock, build --locked, test, test PKG,
+# build --with-test, verify) run with
 # --json, and each line of their stdout is checked against the schema
 # blocks of the document: the event is documented, each field is
 # documented with its type (and, for a closed set, one of its words), and
@@ -234,6 +235,19 @@ jrun "pin list --json after an edit" 0 s pin list --json
 jrun "build --json --explain after an edit of the pin" 0 s build --json --explain
 jrun "build --json, nothing to do" 0 s build --json
 jrun "test --json" 0 s test --json
+# set_test CMD...: every version of tcp gets this "test" command.
+set_test() { python3 - "$R/packages/tcp.json" "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for v in d["versions"].values():
+    v["test"] = [sys.argv[2:]]
+json.dump(d, open(sys.argv[1], "w"))
+PY
+}
+set_test true
+sed -i 's/return 5/return 6/' ipv4/ipv4.c
+jrun "build --with-test --json, the pin rebuilt" 0 s build --with-test --json
+jrun "test PKG --json, one without tests" 0 s test ipv4 tcp --json
 
 # ---- install, upgrade, remove (in the project's switch) ----
 jrun "install --dry-run --json" 0 s install udp --dry-run --json
@@ -270,6 +284,8 @@ jrun "build --json, the link fails" 1 s build --json
 cp "$TMP/main.c" main.c
 sed -i 's/"exit 0"/"kill -9 $$"/' unikernel.json
 jrun "test --json, killed" 1 s test --json
+set_test sh -c "echo tcp_rto: expected 200, got 0; exit 3"
+jrun "test PKG --json, failing" 1 s test tcp --json
 jrun "pin add --json, a package not built" 0 s pin add arp --json
 jrun "build --json, an unused pin" 0 s build --json
 
