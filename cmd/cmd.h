@@ -113,10 +113,13 @@ int cmd_open_switch(struct stitch_ctx *ctx, bool readonly);
 struct cmd_events {
 	bool json;
 	bool dry_run;
+	bool show_plan; /* print the plan events without --dry-run too */
 	int built, cached, kept, failed;
 };
 struct stitch_event;
 void cmd_print_event(void *data, const struct stitch_event *ev);
+/* A change of the history in words, done: "installed", ..., "pinned", "unpinned". */
+const char *cmd_change_past(int change);
 
 /*
  * What every command that changes a switch shares, filled one way: the
@@ -171,6 +174,8 @@ int cmd_doctor(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_init(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_install(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_list(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_log(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_rollback(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_pin(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_remove(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_source(int argc, char **argv, struct stitch_ctx *ctx);

@@ -44,13 +44,22 @@ static const char *const action_done[STITCH_ACTION__COUNT] = {
 static const char *const change_word[STITCH_CHANGE__COUNT] = {
     [STITCH_CHANGE_INSTALL] = "install",     [STITCH_CHANGE_UPGRADE] = "upgrade",
     [STITCH_CHANGE_DOWNGRADE] = "downgrade", [STITCH_CHANGE_REMOVE] = "remove",
-    [STITCH_CHANGE_REBUILD] = "rebuild",
+    [STITCH_CHANGE_REBUILD] = "rebuild",     [STITCH_CHANGE_PIN] = "pin",
+    [STITCH_CHANGE_UNPIN] = "unpin",
 };
 static const char *const change_past[STITCH_CHANGE__COUNT] = {
     [STITCH_CHANGE_INSTALL] = "installed",    [STITCH_CHANGE_UPGRADE] = "upgraded",
     [STITCH_CHANGE_DOWNGRADE] = "downgraded", [STITCH_CHANGE_REMOVE] = "removed",
-    [STITCH_CHANGE_REBUILD] = "rebuilt",
+    [STITCH_CHANGE_REBUILD] = "rebuilt",      [STITCH_CHANGE_PIN] = "pinned",
+    [STITCH_CHANGE_UNPIN] = "unpinned",
 };
+
+const char *cmd_change_past(int change)
+{
+	if (change < 0 || change >= STITCH_CHANGE__COUNT)
+		return "changed";
+	return change_past[change];
+}
 
 /* Why: the format of each cause (%s its subject; FILES_CHANGED has its own). */
 static const char *const cause_fmt[STITCH_CAUSE__COUNT] = {
@@ -259,7 +268,7 @@ static void print_json(const struct cmd_events *ce, const struct stitch_event *e
 		json_error_fields(o, ev->err);
 		break;
 	case STITCH_EV_PLAN:
-		if (!ce->dry_run)
+		if (!ce->dry_run && !ce->show_plan)
 			return;
 		/* fall through */
 	default:
@@ -346,7 +355,7 @@ static void print_text(const struct cmd_events *ce, const struct stitch_event *e
 
 	switch (ev->kind) {
 	case STITCH_EV_PLAN:
-		if (ce->dry_run)
+		if (ce->dry_run || ce->show_plan)
 			print_plan_line(ev);
 		break;
 	case STITCH_EV_FETCH:

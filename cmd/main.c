@@ -124,6 +124,18 @@ static const struct cmd_entry commands[] = {
      "             lock is stale (a different compiler or repository content\n"
      "             is only noted)\n"
      "  --json     one JSON object a line\n"},
+    {"log", cmd_log, NEED_ROOT | NEED_SWITCH_RO, "list the operations done on the switch",
+     "usage: stitch log [-n N] [--reverse] [--json]\n"
+     "\n"
+     "Every operation that changed the switch, newest first as in git log: its\n"
+     "number (for stitch rollback), when (local time), the command line, and\n"
+     "what it did to each package: installed, upgraded OLD -> NEW, downgraded,\n"
+     "removed, rebuilt, pinned, unpinned.  An operation recorded by an older\n"
+     "stitch is listed with its changes only and cannot be rolled back to.\n"
+     "\n"
+     "  -n, --max-count N  only the newest N operations\n"
+     "  --reverse          oldest first (after -n)\n"
+     "  --json             one JSON object a line: each operation, then its changes\n"},
     {"pin", cmd_pin, NEED_ROOT | NEED_INDEX, "work on a library from a local checkout",
      "usage: stitch pin add PKG [DIR] [--json]\n"
      "       stitch pin remove PKG [--json]\n"
@@ -166,6 +178,21 @@ static const struct cmd_entry commands[] = {
      "  check    list every problem of a repository (a directory or a document),\n"
      "           each with file:line:column; exits 1 when there is any\n"
      "  --json   one JSON object a line\n"},
+    {"rollback", cmd_rollback, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
+     "return the switch to its state after an operation",
+     "usage: stitch rollback N [--dry-run] [--json] [-j N]\n"
+     "\n"
+     "Brings the switch back to the state operation N (see stitch log) left\n"
+     "it in: the same packages at the same versions, and the same pins.  The\n"
+     "plan comes first: each package kept, taken from the artifact cache\n"
+     "(cached) or built again (build), and what is removed.  Refused, naming\n"
+     "the package and changing nothing, when that state cannot be reached: a\n"
+     "version no repository in use lists, or a pin whose checkout is gone.\n"
+     "The rollback is an operation of the log itself, so it can be undone.\n"
+     "\n"
+     "  --dry-run  show the plan, change nothing\n"
+     "  --json     one JSON object a line\n"
+     "  -j, --jobs N  parallel jobs inside each build\n"},
     {"run", cmd_run, NEED_ROOT, "run the project's image",
      "usage: stitch run [--net TAP] [-- ARGS]\n"
      "\n"

@@ -248,6 +248,31 @@ static int unpack_for_pin(struct stitch_ctx *ctx, bool json, const char *name,
 	return EXIT_OK;
 }
 
+/* The pin with its tree hash, and its entry in the history, in one transaction. */
+static int put_pin_logged(struct stitch_ctx *ctx, const struct stitch_pin *pin,
+                          struct stitch_err *err)
+{
+	struct stitch_change ch = {STITCH_CHANGE_PIN, pin->name, NULL, pin->version};
+	struct stitch_history h = {0};
+	char summary[64];
+	int rc;
+
+	snprintf(summary, sizeof(summary), "pin: 1 change");
+	h.command = ctx->command_line;
+	h.summary = summary;
+	h.changes = &ch;
+	h.n_changes = 1;
+	if ((rc = stitch_state_begin(ctx->sw->st, err)) != 0)
+		return rc;
+	rc = stitch_state_pin_put(ctx->sw->st, pin, err);
+	if (rc == 0)
+		rc = stitch_state_history_append(ctx->sw->st, &h, NULL, err);
+	if (rc == 0)
+		return stitch_state_commit(ctx->sw->st, err);
+	stitch_state_rollback(ctx->sw->st, NULL);
+	return rc;
+}
+
 /* The scan fills the pin's stat cache: the pin goes in first, its tree hash after. */
 static int record_pin(struct stitch_ctx *ctx, bool json, const char *name, const char *version,
                       const char *abs)
@@ -260,7 +285,7 @@ static int record_pin(struct stitch_ctx *ctx, bool json, const char *name, const
 	    stitch_tree_scan(ctx->sw->st, name, abs, &scan, &err) != 0)
 		return cmd_fail(&err);
 	pin.tree_hash = scan.tree_hash;
-	if (stitch_state_pin_put(ctx->sw->st, &pin, &err) != 0) {
+	if (put_pin_logged(ctx, &pin, &err) != 0) {
 		stitch_tree_scan_release(&scan);
 		return cmd_fail(&err);
 	}
@@ -345,6 +370,7 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
 	struct cmd_op op;
+	struct stitch_change unpin;
 	struct stitch_pin *pins = NULL;
 	const char *version = NULL, *path = NULL;
 	bool json = false;
@@ -383,6 +409,12 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 		goto out;
 	/* Back to the release: from the artifact cache when it holds that build. */
 	cmd_op_init(ctx, &op, json, false, 0);
+	if (path) {
+		/* The history entry of the operation says the pin went first. */
+		unpin = (struct stitch_change){STITCH_CHANGE_UNPIN, ops[0], (char *)version, NULL};
+		op.oo.pre_changes = &unpin;
+		op.oo.n_pre_changes = 1;
+	}
 	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &op.oo, &why, &err);
 	if (rc)
 		rc = cmd_fail_solve(&err, &why);

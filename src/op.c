@@ -20,6 +20,8 @@ struct op {
 	char cc_id[320];
 	struct stitch_pin *pins;
 	size_t n_pins;
+	struct stitch_pin *old_pins; /* rollback: the pins before, named by the history */
+	size_t n_old_pins;
 	struct stitch_tree_scan *scans; /* of each pin's tree, when part of the plan */
 	char **local_sha; /* per chosen version without a SHA-256 in the index */
 };
@@ -103,34 +105,41 @@ static void op_release(struct op *op)
 		free(op->local_sha[i]);
 	stitch_exec_release(&op->x);
 	stitch_pins_free(op->pins, op->n_pins);
+	stitch_pins_free(op->old_pins, op->n_old_pins);
 	free(op->scans);
 	free(op->local_sha);
 }
 
 static int record_history(struct op *op, const char *verb, struct stitch_err *err)
 {
+	const struct stitch_op_opts *o = op->x.o;
 	struct stitch_history h = {0};
 	char summary[128];
+	size_t n = o->n_pre_changes + op->x.n_changes;
 	int rc;
 
-	if (!op->x.n_changes)
+	if (!n)
 		return 0;
-	snprintf(summary, sizeof(summary), "%s: %zu change%s", verb, op->x.n_changes,
-	         op->x.n_changes == 1 ? "" : "s");
-	h.command = (char *)(op->x.o->command_line ? op->x.o->command_line : verb);
+	snprintf(summary, sizeof(summary), "%s: %zu change%s", verb, n, n == 1 ? "" : "s");
+	h.command = (char *)(o->command_line ? o->command_line : verb);
 	h.summary = summary;
-	h.changes = op->x.changes;
-	h.n_changes = op->x.n_changes;
-	if (stitch_state_in_transaction(op->x.sw->st))
-		return stitch_state_history_append(op->x.sw->st, &h, NULL, err);
-	/* The history is a record, not state: it need not wait for the disk. */
-	if ((rc = stitch_state_begin_lazy(op->x.sw->st, err)) != 0)
-		return rc;
-	if ((rc = stitch_state_history_append(op->x.sw->st, &h, NULL, err)) != 0) {
-		stitch_state_rollback(op->x.sw->st, NULL);
-		return rc;
+	h.changes = xcalloc(n, sizeof(*h.changes));
+	for (size_t i = 0; i < o->n_pre_changes; i++)
+		h.changes[h.n_changes++] = o->pre_changes[i];
+	for (size_t i = 0; i < op->x.n_changes; i++)
+		h.changes[h.n_changes++] = op->x.changes[i];
+	if (stitch_state_in_transaction(op->x.sw->st)) {
+		rc = stitch_state_history_append(op->x.sw->st, &h, NULL, err);
+	} else if ((rc = stitch_state_begin_lazy(op->x.sw->st, err)) == 0) {
+		/* The history is a record, not state: it need not wait for the disk. */
+		rc = stitch_state_history_append(op->x.sw->st, &h, NULL, err);
+		if (rc == 0)
+			rc = stitch_state_commit(op->x.sw->st, err);
+		else
+			stitch_state_rollback(op->x.sw->st, NULL);
 	}
-	return stitch_state_commit(op->x.sw->st, err);
+	free(h.changes);
+	return rc;
 }
 
 static int solve_for(struct op *op, const struct stitch_index *idx, const char *const *reqs,
@@ -324,6 +333,207 @@ int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
 	rc = commit_removal(&op, err);
 out:
 	op_release(&op);
+	stitch_installed_free(inst, n_inst);
+	return rc;
+}
+
+/* ---- bringing a switch to a given state (rollback) ---- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static const struct stitch_pin *pin_named(const struct stitch_pin *pins, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(pins[i].name, name))
+			return &pins[i];
+	return NULL;
+}
+
+static bool same_pin(const struct stitch_pin *a, const struct stitch_pin *b)
+{
+	return a && b && !strcmp(a->path, b->path) &&
+	       !strcmp(a->version ? a->version : "", b->version ? b->version : "");
+}
+
+static void add_pin_change(struct op *op, enum stitch_change_action a, const struct stitch_pin *p)
+{
+	XGROW(op->x.changes, op->x.cap_changes, op->x.n_changes + 1);
+	op->x.changes[op->x.n_changes++] =
+	    (struct stitch_change){a, p->name, a == STITCH_CHANGE_UNPIN ? p->version : NULL,
+	                           a == STITCH_CHANGE_PIN ? p->version : NULL};
+}
+
+/*
+ * Make the switch's pins those of op->pins (the target's), inside the
+ * caller's transaction, noting each pin removed and added for the history.
+ */
+static int set_pins(struct op *op, const struct stitch_pin *old, size_t n_old,
+                    struct stitch_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n_old && rc == 0; i++) {
+		if (same_pin(&old[i], pin_named(op->pins, op->n_pins, old[i].name)))
+			continue;
+		rc = stitch_state_pin_remove(op->x.sw->st, old[i].name, err);
+		add_pin_change(op, STITCH_CHANGE_UNPIN, &old[i]);
+	}
+	for (size_t i = 0; i < op->n_pins && rc == 0; i++) {
+		struct stitch_pin p = op->pins[i];
+		if (same_pin(&p, pin_named(old, n_old, p.name)))
+			continue;
+		p.pinned_at = 0;
+		rc = stitch_state_pin_put(op->x.sw->st, &p, err);
+		add_pin_change(op, STITCH_CHANGE_PIN, &op->pins[i]);
+	}
+	return rc;
+}
+
+/* The installed packages the target leaves out. */
+static const char **unwanted(const struct stitch_installed *inst, size_t n_inst,
+                             const struct stitch_op_target *t, size_t *n)
+{
+	const char **names = xcalloc(n_inst + 1, sizeof(char *));
+
+	*n = 0;
+	for (size_t i = 0; i < n_inst; i++) {
+		bool wanted = false;
+		for (size_t k = 0; k < t->n_versions && !wanted; k++)
+			wanted = !strcmp(t->versions[k]->pkg->name, inst[i].name);
+		if (!wanted)
+			names[(*n)++] = inst[i].name;
+	}
+	return names;
+}
+
+/* What the plan shows for the packages that go: in the removal's order. */
+static void emit_removals(const struct op *op, const struct stitch_installed *inst, size_t n_inst,
+                          const struct stitch_op_target *t)
+{
+	struct stitch_plan rm = STITCH_PLAN_INIT;
+	size_t n;
+	const char **names = unwanted(inst, n_inst, t, &n);
+
+	if (n && stitch_plan_remove(inst, n_inst, names, n, true, &rm, NULL) == 0)
+		for (size_t k = 0; k < rm.n; k++)
+			stitch_exec_emit(&op->x, STITCH_EV_PLAN, &rm.items[rm.order[k]], 0, NULL);
+	stitch_plan_release(&rm);
+	free(names);
+}
+
+/*
+ * Remove what the target leaves out, now that its own packages are in, and
+ * write the history entry (its changes name packages of inst).
+ */
+static int remove_unwanted(struct op *op, const struct stitch_op_target *t, struct stitch_err *err)
+{
+	struct stitch_plan rm = STITCH_PLAN_INIT;
+	struct stitch_installed *inst = NULL;
+	const char **names = NULL, **order = NULL;
+	size_t n_inst = 0, n = 0;
+	int rc;
+
+	if ((rc = stitch_state_list_packages(op->x.sw->st, &inst, &n_inst, err)) != 0)
+		return rc;
+	names = unwanted(inst, n_inst, t, &n);
+	if (n && (rc = stitch_plan_remove(inst, n_inst, names, n, false, &rm, err)) == 0) {
+		order = xcalloc(rm.n + 1, sizeof(char *));
+		for (size_t k = 0; k < rm.n; k++)
+			order[k] = rm.items[rm.order[k]].name;
+		rc = stitch_switch_commit_remove(op->x.sw, order, rm.n, NULL, err);
+		for (size_t k = 0; rc == 0 && k < rm.n; k++) {
+			stitch_exec_add_change(&op->x, &rm.items[rm.order[k]]);
+			stitch_exec_emit(&op->x, STITCH_EV_DONE, &rm.items[rm.order[k]], 0, NULL);
+		}
+	}
+	if (rc == 0)
+		rc = record_history(op, "rollback", err);
+	free(order);
+	free(names);
+	stitch_plan_release(&rm);
+	stitch_installed_free(inst, n_inst);
+	return rc;
+}
+
+/* Each package of the target is asked for exactly when it was. */
+static void set_requested(struct op *op, const struct stitch_op_target *t)
+{
+	for (size_t k = 0; k < t->n_versions; k++) {
+		const char *name = t->versions[k]->pkg->name;
+		bool req = false;
+		for (size_t i = 0; i < t->n_requested && !req; i++)
+			req = !strcmp(t->requested[i], name);
+		stitch_state_set_requested(op->x.sw->st, name, req, NULL);
+	}
+}
+
+/* Pins first and the plan made in one transaction: a plan that fails leaves the pins. */
+static int plan_target(struct op *op, const struct stitch_op_target *t,
+                       const struct stitch_solution *sol, const struct stitch_installed *inst,
+                       size_t n_inst, struct stitch_err *err)
+{
+	int rc;
+
+	if (op->x.o->dry_run)
+		return make_plan(op, sol, inst, n_inst, t->requested, t->n_requested, err);
+	if ((rc = stitch_state_pin_list(op->x.sw->st, &op->old_pins, &op->n_old_pins, err)) != 0)
+		return rc;
+	if ((rc = stitch_state_begin(op->x.sw->st, err)) != 0)
+		return rc;
+	rc = set_pins(op, op->old_pins, op->n_old_pins, err);
+	if (rc == 0)
+		rc = make_plan(op, sol, inst, n_inst, t->requested, t->n_requested, err);
+	if (rc == 0)
+		return stitch_state_commit(op->x.sw->st, err);
+	stitch_state_rollback(op->x.sw->st, NULL);
+	return rc;
+}
+
+int stitch_op_apply(struct stitch_switch *sw, const struct stitch_index *idx,
+                    const struct stitch_op_target *t, const struct stitch_op_opts *opts,
+                    struct stitch_err *err)
+{
+	struct op op = {.x = {.sw = sw, .o = opts}};
+	struct stitch_solution sol = STITCH_SOLUTION_INIT;
+	struct stitch_installed *inst = NULL;
+	size_t n_inst = 0;
+	int rc;
+
+	(void)idx;
+	if ((rc = stitch_state_list_packages(sw->st, &inst, &n_inst, err)) != 0)
+		return rc;
+	op.pins = xcalloc(t->n_pins + 1, sizeof(*op.pins));
+	for (size_t i = 0; i < t->n_pins; i++)
+		op.pins[i] = (struct stitch_pin){
+		    xstrdup(t->pins[i].name), dup_or_null(t->pins[i].version),
+		    xstrdup(t->pins[i].path), dup_or_null(t->pins[i].tree_hash), 0};
+	op.n_pins = t->n_pins;
+	sol.chosen = xcalloc(t->n_versions + 1, sizeof(*sol.chosen));
+	for (size_t i = 0; i < t->n_versions; i++)
+		sol.chosen[i] = t->versions[i];
+	sol.n = t->n_versions;
+	if ((rc = plan_target(&op, t, &sol, inst, n_inst, err)) != 0)
+		goto out;
+	emit_plan(&op);
+	emit_removals(&op, inst, n_inst, t);
+	if (opts->dry_run)
+		goto out;
+	stitch_exec_run(&op.x, err);
+	report_pins(&op);
+	set_requested(&op, t);
+	if (op.x.first.code) {
+		record_history(&op, "rollback", NULL);
+		*err = op.x.first;
+		rc = op.x.first.code;
+	} else {
+		rc = remove_unwanted(&op, t, err);
+	}
+out:
+	op_release(&op);
+	stitch_solution_release(&sol);
 	stitch_installed_free(inst, n_inst);
 	return rc;
 }

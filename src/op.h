@@ -53,6 +53,13 @@ struct stitch_op_opts {
 	 * (stitch_pkgtest_run without prepare); by default it is removed.
 	 */
 	bool keep_trees;
+	/*
+	 * Changes the command made before the operation (a pin removed): they
+	 * come first in its history entry, which is written even when the
+	 * operation itself changes nothing.
+	 */
+	const struct stitch_change *pre_changes;
+	size_t n_pre_changes;
 };
 
 /*
@@ -74,5 +81,31 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
                      const char *const *names, size_t n, bool recursive,
                      const struct stitch_op_opts *opts, struct stitch_err *err);
+
+/*
+ * What a switch is to become (stitch rollback): exactly these versions
+ * installed (closed under their depends; the caller checked), exactly these
+ * pins in force, and every other package removed.
+ */
+struct stitch_op_target {
+	const struct stitch_version *const *versions;
+	size_t n_versions;
+	const char *const *requested; /* names of the packages asked for */
+	size_t n_requested;
+	const struct stitch_pin *pins;
+	size_t n_pins;
+};
+
+/*
+ * Bring sw to target as one operation with one history entry: the pins
+ * first, then each package kept, taken from the artifact cache or built,
+ * then the packages that are no longer wanted removed.  The plan events
+ * come first (the removals last); with opts->dry_run nothing else happens.
+ * A failed build is reported as in stitch_op_install and the removals are
+ * then left out.
+ */
+int stitch_op_apply(struct stitch_switch *sw, const struct stitch_index *idx,
+                    const struct stitch_op_target *target, const struct stitch_op_opts *opts,
+                    struct stitch_err *err);
 
 #endif

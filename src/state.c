@@ -110,6 +110,28 @@ static const char *const migrations[STITCH_STATE_SCHEMA] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
     "  path TEXT NOT NULL\n"
     ");\n",
+    /*
+     * 2 -> 3: the switch as each operation left it, to roll back to.  Rows
+     * written before have snapshot 0 and no rows in the two tables.
+     */
+    "ALTER TABLE history ADD COLUMN snapshot INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE history_packages (\n"
+    "  history_id INTEGER NOT NULL REFERENCES history(id) ON DELETE CASCADE,\n"
+    "  name TEXT NOT NULL,\n"
+    "  version TEXT NOT NULL,\n"
+    "  build_hash TEXT,\n"
+    "  pinned INTEGER NOT NULL,\n"
+    "  requested INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (history_id, name)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE history_pins (\n"
+    "  history_id INTEGER NOT NULL REFERENCES history(id) ON DELETE CASCADE,\n"
+    "  name TEXT NOT NULL,\n"
+    "  version TEXT,\n"
+    "  path TEXT NOT NULL,\n"
+    "  tree_hash TEXT,\n"
+    "  PRIMARY KEY (history_id, name)\n"
+    ") WITHOUT ROWID;\n",
 };
 
 #define PKG_COLS                                                                              \
@@ -155,10 +177,22 @@ static const char *const stmt_sql[S__COUNT] = {
                  "sha256 = excluded.sha256",
     [S_TS_DEL] = "DELETE FROM tree_stat WHERE pin = ?1 AND relpath = ?2",
     [S_TS_CLEAR] = "DELETE FROM tree_stat WHERE pin = ?1",
-    [S_HIST_INS] = "INSERT INTO history (time, command, summary) VALUES (?1, ?2, ?3)",
+    [S_HIST_INS] = "INSERT INTO history (time, command, summary, snapshot) "
+                   "VALUES (?1, ?2, ?3, 1)",
+    [S_HIST_SNAP_PKGS] = "INSERT INTO history_packages (history_id, name, version, build_hash, "
+                         "pinned, requested) SELECT ?1, name, version, build_hash, pinned, "
+                         "requested FROM packages",
+    [S_HIST_SNAP_PINS] = "INSERT INTO history_pins (history_id, name, version, path, tree_hash) "
+                         "SELECT ?1, name, version, path, tree_hash FROM pins",
+    [S_HIST_GET] = "SELECT id, time, command, summary, snapshot FROM history WHERE id = ?1",
+    [S_HIST_PKGS] = "SELECT name, version, build_hash, pinned, requested FROM history_packages "
+                    "WHERE history_id = ?1 ORDER BY name",
+    [S_HIST_PINS] = "SELECT name, version, path, tree_hash FROM history_pins "
+                    "WHERE history_id = ?1 ORDER BY name",
     [S_HIST_CHG_INS] = "INSERT INTO history_changes (history_id, seq, action, name, "
                        "old_version, new_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [S_HIST_LIST] = "SELECT id, time, command, summary FROM history ORDER BY id DESC LIMIT ?1",
+    [S_HIST_LIST] = "SELECT id, time, command, summary, snapshot FROM history "
+                    "ORDER BY id DESC LIMIT ?1",
     [S_HIST_CHG_LIST] = "SELECT action, name, old_version, new_version FROM history_changes "
                         "WHERE history_id = ?1 ORDER BY seq",
     [S_HIST_LAST] = "SELECT h.id, h.time, h.command, h.summary, c.action, c.name, "

@@ -53,7 +53,7 @@
 struct stitch_state;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STITCH_STATE_SCHEMA 2
+#define STITCH_STATE_SCHEMA 3
 
 enum {
 	/* Create SW and SW/.stitch and an empty state when missing. */
@@ -275,10 +275,15 @@ enum stitch_change_action {
 	STITCH_CHANGE_DOWNGRADE,
 	STITCH_CHANGE_REMOVE,
 	STITCH_CHANGE_REBUILD, /* same version, new build hash */
+	STITCH_CHANGE_PIN, /* a pin added: new_version is the version it provides */
+	STITCH_CHANGE_UNPIN, /* a pin removed: old_version is the one it provided */
 	STITCH_CHANGE__COUNT
 };
 
-/* "install", "upgrade", "downgrade", "remove", "rebuild" (stored as such). */
+/*
+ * "install", "upgrade", "downgrade", "remove", "rebuild", "pin", "unpin"
+ * (stored as such).
+ */
 const char *stitch_change_action_name(enum stitch_change_action a);
 
 struct stitch_change {
@@ -295,9 +300,19 @@ struct stitch_history {
 	char *summary; /* one line, e.g. "installed 3 packages" */
 	struct stitch_change *changes;
 	size_t n_changes;
+	/*
+	 * Filled on output: the entry has a snapshot of the switch as the
+	 * operation left it (false for entries written before stitch kept one).
+	 */
+	bool snapshot;
 };
 
-/* Append one entry with its changes; *id (may be NULL) receives its id. */
+/*
+ * Append one entry with its changes, and a snapshot of the packages and
+ * pins the state holds now (so append once the operation's changes are
+ * recorded, in the same transaction when there is one); *id (may be NULL)
+ * receives its id.
+ */
 int stitch_state_history_append(struct stitch_state *st, const struct stitch_history *h,
                                 int64_t *id, struct stitch_err *err);
 /* The newest `limit` entries (0: all), newest first. Free with stitch_history_free. */
@@ -312,6 +327,33 @@ int stitch_state_history_last(struct stitch_state *st, const char *name, struct 
                               struct stitch_err *err);
 void stitch_history_release(struct stitch_history *h);
 void stitch_history_free(struct stitch_history *h, size_t n);
+
+/* One package of a snapshot: what was installed, and how it was built. */
+struct stitch_snap_pkg {
+	char *name;
+	char *version;
+	char *build_hash; /* may be NULL */
+	bool pinned; /* built from a pin's tree */
+	bool requested;
+};
+
+/* The switch as one operation left it: its packages and its pins, by name. */
+struct stitch_snapshot {
+	struct stitch_history entry; /* the operation, with its changes */
+	struct stitch_snap_pkg *pkgs;
+	size_t n_pkgs;
+	struct stitch_pin *pins;
+	size_t n_pins;
+};
+
+/*
+ * The entry `id` with its snapshot (release with stitch_snapshot_release).
+ * STITCH_E_NOTFOUND when there is no entry `id`; an entry written before
+ * snapshots were kept is returned with entry.snapshot false and no rows.
+ */
+int stitch_state_history_snapshot(struct stitch_state *st, int64_t id, struct stitch_snapshot *out,
+                                  struct stitch_err *err);
+void stitch_snapshot_release(struct stitch_snapshot *snap);
 
 /* ---- journal of an operation that moves files ---- */
 

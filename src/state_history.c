@@ -13,7 +13,8 @@
 static const char *const action_names[STITCH_CHANGE__COUNT] = {
     [STITCH_CHANGE_INSTALL] = "install",     [STITCH_CHANGE_UPGRADE] = "upgrade",
     [STITCH_CHANGE_DOWNGRADE] = "downgrade", [STITCH_CHANGE_REMOVE] = "remove",
-    [STITCH_CHANGE_REBUILD] = "rebuild",
+    [STITCH_CHANGE_REBUILD] = "rebuild",     [STITCH_CHANGE_PIN] = "pin",
+    [STITCH_CHANGE_UNPIN] = "unpin",
 };
 
 const char *stitch_change_action_name(enum stitch_change_action a)
@@ -49,6 +50,23 @@ static int put_changes(struct stitch_state *st, int64_t id, const struct stitch_
 	return 0;
 }
 
+/* The packages and pins the state holds now, as the entry's snapshot. */
+static int put_snapshot(struct stitch_state *st, int64_t id, struct stitch_err *err)
+{
+	static const enum stmt_id ids[] = {S_HIST_SNAP_PKGS, S_HIST_SNAP_PINS};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		sqlite3_stmt *s = state_stmt(st, ids[i], err);
+		if (!s)
+			return STITCH_E_STATE;
+		sqlite3_bind_int64(s, 1, id);
+		if (state_step_done(s) != SQLITE_OK)
+			return state_db_fail(st, err, "record the snapshot of history entry %lld",
+			                     (long long)id);
+	}
+	return 0;
+}
+
 int stitch_state_history_append(struct stitch_state *st, const struct stitch_history *h,
                                 int64_t *id, struct stitch_err *err)
 {
@@ -70,6 +88,8 @@ int stitch_state_history_append(struct stitch_state *st, const struct stitch_his
 		rowid = sqlite3_last_insert_rowid(st->db);
 	if (!rc)
 		rc = put_changes(st, rowid, h, err);
+	if (!rc)
+		rc = put_snapshot(st, rowid, err);
 	if ((rc = state_sp_end(st, rc, what, err)))
 		return rc;
 	if (id)
@@ -123,12 +143,21 @@ static int read_entry(sqlite3_stmt *row, void *elem, struct stitch_err *err)
 	return 0;
 }
 
+/* An entry of S_HIST_LIST or S_HIST_GET: read_entry's columns, then snapshot. */
+static int read_listed(sqlite3_stmt *row, void *elem, struct stitch_err *err)
+{
+	struct stitch_history *h = elem;
+
+	h->snapshot = sqlite3_column_int(row, 4) != 0;
+	return read_entry(row, elem, err);
+}
+
 static void release_entries(void *v, size_t n)
 {
 	stitch_history_free(v, n);
 }
 
-static const struct state_rows_kind entry_rows = {sizeof(struct stitch_history), read_entry,
+static const struct state_rows_kind entry_rows = {sizeof(struct stitch_history), read_listed,
                                                   release_entries};
 
 int stitch_state_history_list(struct stitch_state *st, size_t limit, struct stitch_history **out,
@@ -205,4 +234,98 @@ void stitch_history_free(struct stitch_history *h, size_t n)
 		free(h[i].summary);
 	}
 	free(h);
+}
+
+/* ---- snapshots ---- */
+
+static int read_snap_pkg(sqlite3_stmt *row, void *elem, struct stitch_err *err)
+{
+	struct stitch_snap_pkg *p = elem;
+
+	(void)err;
+	p->name = state_col_str(row, 0);
+	p->version = state_col_str(row, 1);
+	p->build_hash = state_col_str(row, 2);
+	p->pinned = sqlite3_column_int(row, 3) != 0;
+	p->requested = sqlite3_column_int(row, 4) != 0;
+	return 0;
+}
+
+static void free_snap_pkgs(void *v, size_t n)
+{
+	struct stitch_snap_pkg *p = v;
+
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].name);
+		free(p[i].version);
+		free(p[i].build_hash);
+	}
+	free(p);
+}
+
+static int read_snap_pin(sqlite3_stmt *row, void *elem, struct stitch_err *err)
+{
+	struct stitch_pin *p = elem;
+
+	(void)err;
+	p->name = state_col_str(row, 0);
+	p->version = state_col_str(row, 1);
+	p->path = state_col_str(row, 2);
+	p->tree_hash = state_col_str(row, 3);
+	return 0;
+}
+
+static void free_snap_pins(void *v, size_t n)
+{
+	stitch_pins_free(v, n);
+}
+
+static const struct state_rows_kind snap_pkg_rows = {sizeof(struct stitch_snap_pkg), read_snap_pkg,
+                                                     free_snap_pkgs};
+static const struct state_rows_kind snap_pin_rows = {sizeof(struct stitch_pin), read_snap_pin,
+                                                     free_snap_pins};
+
+int stitch_state_history_snapshot(struct stitch_state *st, int64_t id, struct stitch_snapshot *out,
+                                  struct stitch_err *err)
+{
+	struct state_arg arg = {NULL, id};
+	struct stitch_history *h = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = state_query_rows(st, S_HIST_GET, &arg, 1, &entry_rows, &h, &n, "read history", NULL,
+	                      err);
+	if (rc == 0 && n == 0)
+		rc =
+		    stitch_error(err, STITCH_E_NOTFOUND, "no operation %lld in the history of '%s'",
+		                 (long long)id, st->switch_dir);
+	if (rc) {
+		stitch_history_free(h, n);
+		return rc;
+	}
+	out->entry = h[0];
+	free(h);
+	{
+		struct changes c = {st, &out->entry, 0};
+		rc = state_query(st, S_HIST_CHG_LIST, &arg, 1, change_row, &c, "read history", NULL,
+		                 err);
+	}
+	if (rc == 0)
+		rc = state_query_rows(st, S_HIST_PKGS, &arg, 1, &snap_pkg_rows, &out->pkgs,
+		                      &out->n_pkgs, "read history", NULL, err);
+	if (rc == 0)
+		rc = state_query_rows(st, S_HIST_PINS, &arg, 1, &snap_pin_rows, &out->pins,
+		                      &out->n_pins, "read history", NULL, err);
+	if (rc)
+		stitch_snapshot_release(out);
+	return rc;
+}
+
+void stitch_snapshot_release(struct stitch_snapshot *snap)
+{
+	stitch_history_release(&snap->entry);
+	free_snap_pkgs(snap->pkgs, snap->n_pkgs);
+	stitch_pins_free(snap->pins, snap->n_pins);
+	memset(snap, 0, sizeof(*snap));
 }

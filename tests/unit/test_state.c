@@ -639,9 +639,10 @@ static void test_history_order(void)
 	                             {STITCH_CHANGE_INSTALL, "tcp", NULL, "1.0.0"}};
 	struct stitch_change c2[] = {{STITCH_CHANGE_UPGRADE, "tcp", "1.0.0", "1.1.0"}};
 	struct stitch_change c3[] = {{STITCH_CHANGE_REMOVE, "tcp", "1.1.0", NULL}};
-	struct stitch_history h1 = {0, 1700000000, "stitch install tcp", "installed 2", c1, 2};
-	struct stitch_history h2 = {0, 1700000000, "stitch upgrade", "upgraded 1", c2, 1};
-	struct stitch_history h3 = {0, 0, "stitch remove tcp", "removed 1", c3, 1};
+	struct stitch_history h1 = {0, 1700000000, "stitch install tcp", "installed 2", c1,
+	                            2, false};
+	struct stitch_history h2 = {0, 1700000000, "stitch upgrade", "upgraded 1", c2, 1, false};
+	struct stitch_history h3 = {0, 0, "stitch remove tcp", "removed 1", c3, 1, false};
 	struct stitch_history *list;
 	int64_t id1, id2, id3;
 	size_t n;
@@ -681,6 +682,48 @@ static void test_history_order(void)
 	free(sw);
 }
 
+/* Each entry keeps the packages and pins as they were when it was appended. */
+static void test_history_snapshot(void)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *sw = new_switch();
+	struct stitch_state *st = create(sw);
+	struct stitch_pin p = {"tcp", "1.0", "/src/tcp", "t1", 0};
+	struct stitch_change c = {STITCH_CHANGE_PIN, "tcp", NULL, "1.0"};
+	struct stitch_history h = {0, 0, "stitch pin add tcp", "pin", &c, 1, false};
+	struct stitch_snapshot snap;
+	int64_t id1, id2;
+
+	CHECK_INT(put_tcp(st, "1.0", &err), 0);
+	CHECK_INT(stitch_state_history_append(st, &h, &id1, &err), 0);
+	CHECK_INT(stitch_state_pin_put(st, &p, &err), 0);
+	CHECK_INT(stitch_state_remove_package(st, "tcp", &err), 0);
+	CHECK_INT(stitch_state_history_append(st, &h, &id2, &err), 0);
+	CHECK_INT(stitch_state_history_snapshot(st, id1, &snap, &err), 0);
+	CHECK(snap.entry.snapshot);
+	CHECK_INT(snap.n_pkgs, 1);
+	CHECK_INT(snap.n_pins, 0);
+	if (snap.n_pkgs == 1) {
+		CHECK_STR(snap.pkgs[0].name, "tcp");
+		CHECK_STR(snap.pkgs[0].build_hash, "b1");
+		CHECK(snap.pkgs[0].requested && !snap.pkgs[0].pinned);
+	}
+	CHECK_INT(snap.entry.n_changes, 1);
+	CHECK_STR(stitch_change_action_name(snap.entry.changes[0].action), "pin");
+	stitch_snapshot_release(&snap);
+	CHECK_INT(stitch_state_history_snapshot(st, id2, &snap, &err), 0);
+	CHECK_INT(snap.n_pkgs, 0);
+	CHECK_INT(snap.n_pins, 1);
+	if (snap.n_pins == 1) {
+		CHECK_STR(snap.pins[0].path, "/src/tcp");
+		CHECK_STR(snap.pins[0].tree_hash, "t1");
+	}
+	stitch_snapshot_release(&snap);
+	CHECK_INT(stitch_state_history_snapshot(st, id2 + 1, &snap, &err), STITCH_E_NOTFOUND);
+	stitch_state_close(st);
+	free(sw);
+}
+
 /* ---- transactions ---- */
 
 static void test_rollback_leaves_nothing(void)
@@ -689,7 +732,7 @@ static void test_rollback_leaves_nothing(void)
 	char *sw = new_switch();
 	struct stitch_state *st = create(sw);
 	struct stitch_pin p = {"tcp", "1.0.0", "/src/tcp", NULL, 0};
-	struct stitch_history h = {0, 0, "stitch install tcp", "x", NULL, 0};
+	struct stitch_history h = {0, 0, "stitch install tcp", "x", NULL, 0, false};
 	struct stitch_installed other = pkg("tcp2", "1.0.0"), got;
 	struct stitch_file clash[] = {file("include/tcp.h", "y")};
 	struct stitch_history *hist;
@@ -957,7 +1000,7 @@ static void test_errors_name_database(void)
 	struct stitch_err err = STITCH_ERR_INIT;
 	char *sw = new_switch();
 	struct stitch_state *st = create(sw);
-	struct stitch_history bad = {0, 0, "x", "y", NULL, 0};
+	struct stitch_history bad = {0, 0, "x", "y", NULL, 0, false};
 
 	stitch_state_close(st);
 	/* Break the schema behind stitch's back: every write to history now fails in sqlite. */
@@ -987,8 +1030,12 @@ static void test_path_and_migration_from_one(void)
 	CHECK_STR(path, "/new/_stitch");
 	free(path);
 	stitch_state_close(st);
-	/* A switch made by the stitch of schema 1 has no path: it gets the table, empty. */
-	raw_sql(sw, "DROP TABLE switch; PRAGMA user_version = 1");
+	/*
+	 * A switch made by the stitch of schema 1 has no path (nor snapshots):
+	 * it gets the table, empty.
+	 */
+	raw_sql(sw, "DROP TABLE switch; DROP TABLE history_packages; DROP TABLE history_pins; "
+	            "ALTER TABLE history DROP COLUMN snapshot; PRAGMA user_version = 1");
 	CHECK_INT(stitch_state_open(&st, sw, STITCH_STATE_READONLY, &err), 0);
 	CHECK_INT(stitch_state_path_get(st, &path, &err), 0);
 	CHECK(path == NULL);
@@ -1029,8 +1076,8 @@ static void test_history_last(void)
 	struct stitch_change in[] = {{STITCH_CHANGE_INSTALL, "tcp", NULL, "1.0"},
 	                             {STITCH_CHANGE_INSTALL, "arp", NULL, "1.0"}};
 	struct stitch_change out[] = {{STITCH_CHANGE_REMOVE, "arp", "1.0", NULL}};
-	struct stitch_history h1 = {0, 0, "stitch install tcp arp", "install", in, 2};
-	struct stitch_history h2 = {0, 0, "stitch remove arp", "remove", out, 1};
+	struct stitch_history h1 = {0, 0, "stitch install tcp arp", "install", in, 2, false};
+	struct stitch_history h2 = {0, 0, "stitch remove arp", "remove", out, 1, false};
 	struct stitch_history last;
 
 	CHECK_INT(stitch_state_history_append(st, &h1, NULL, &err), 0);
@@ -1068,6 +1115,7 @@ int main(void)
 	RUN(test_pins);
 	RUN(test_tree_stat_bulk);
 	RUN(test_history_order);
+	RUN(test_history_snapshot);
 	RUN(test_rollback_leaves_nothing);
 	RUN(test_journal_survives_reopen);
 	RUN(test_lock_waits_for_holder);
