@@ -81,7 +81,7 @@ static int find_target(struct stitch_ctx *ctx, const char *name, const struct st
 int cmd_test_packages(struct stitch_ctx *ctx, char **names, int n, bool json, int jobs)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
-	struct cmd_events ce = {json, false, 0, 0, 0, 0};
+	struct cmd_events ce = {.json = json};
 	struct stitch_pkgtest_opts o;
 	int rc, tested = 0;
 
