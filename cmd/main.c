@@ -215,6 +215,18 @@ static const struct cmd_entry commands[] = {
      "  --json  the build's events, then {\"event\": \"test\", \"result\": \"passed\",\n"
      "          \"failed\" or \"skipped\", ...}, one JSON object a line; the test's\n"
      "          own output goes to stderr\n"},
+    {"tree", cmd_tree, NEED_ROOT | NEED_INDEX, "the dependency tree of the switch or project",
+     "usage: stitch tree [PKG] [--invert] [--dot | --json]\n"
+     "\n"
+     "The installed packages as a tree, each with its version, each edge with\n"
+     "the requirement that made it; in a project (without --switch), its\n"
+     "resolved set rooted at the project.  A subtree already shown is marked\n"
+     "(*) when it comes again.  PKG: only its subtree.\n"
+     "\n"
+     "  --invert  who needs PKG, up to the roots (also: stitch why PKG)\n"
+     "  --dot     a Graphviz digraph (dot -Tsvg)\n"
+     "  --json    {\"project\", \"switch\", \"roots\", \"packages\": [{\"name\",\n"
+     "            \"version\", \"depends\", \"needed_by\", ...}]}\n"},
     {"update", cmd_update, NEED_ROOT, "refresh remote repositories",
      "usage: stitch update [--json]\n"
      "\n"
@@ -246,6 +258,10 @@ static const struct cmd_entry commands[] = {
      "\n"
      "WHAT is a path (relative to the switch, or absolute inside it), a header\n"
      "name such as tcp.h, or a symbol defined in a package's static library.\n"},
+    {"why", cmd_why, NEED_ROOT | NEED_INDEX, "who needs a package (tree --invert)",
+     "usage: stitch why PKG [--dot | --json]\n"
+     "\n"
+     "The same as stitch tree --invert PKG.\n"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
