@@ -70,6 +70,17 @@ static const struct cmd_entry commands[] = {
      "Checks every file of every installed package against the SHA-256 and\n"
      "mode recorded when it was installed, and lists what is missing or changed.\n"
      "Exit status 1 when anything is wrong.\n"},
+    {"env", cmd_env, NEED_ROOT | NEED_SWITCH_RO, "the switch's variables for eval \"$(stitch env)\"",
+     "usage: stitch env [--shell sh|fish] [--json]\n"
+     "\n"
+     "Prints PKG_CONFIG_PATH, CPATH, LIBRARY_PATH and PATH with the switch's\n"
+     "directories first, before the current values (without the switch's own\n"
+     "entries, so evaluating it twice adds nothing), quoted for the shell.\n"},
+    {"exec", cmd_exec, NEED_ROOT | NEED_SWITCH_RO, "run a command with the switch's variables",
+     "usage: stitch exec -- CMD [ARGS...]\n"
+     "\n"
+     "Runs CMD with the variables of stitch env; its exit status is stitch's.\n"
+     "A command that cannot be found exits 127, as in a shell.\n"},
     {"init", cmd_init, NEED_ROOT, "create a switch",
      "usage: stitch init [--switch DIR] [--json]\n"
      "\n"
