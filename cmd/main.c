@@ -70,7 +70,8 @@ static const struct cmd_entry commands[] = {
      "Checks every file of every installed package against the SHA-256 and\n"
      "mode recorded when it was installed, and lists what is missing or changed.\n"
      "Exit status 1 when anything is wrong.\n"},
-    {"env", cmd_env, NEED_ROOT | NEED_SWITCH_RO, "the switch's variables for eval \"$(stitch env)\"",
+    {"env", cmd_env, NEED_ROOT | NEED_SWITCH_RO,
+     "the switch's variables for eval \"$(stitch env)\"",
      "usage: stitch env [--shell sh|fish] [--json]\n"
      "\n"
      "Prints PKG_CONFIG_PATH, CPATH, LIBRARY_PATH and PATH with the switch's\n"
