@@ -217,6 +217,15 @@ static const struct cmd_entry commands[] = {
      "\n"
      "  --json  print {\"event\": \"source\", \"action\": \"unpacked\", \"name\", \"version\",\n"
      "          \"path\"}\n"},
+    {"switch", cmd_switch, NEED_ROOT, "list or remove the switches this root knows",
+     "usage: stitch switch list [--json]\n"
+     "       stitch switch remove DIR [--json]\n"
+     "\n"
+     "list: every switch a command of this root has created or opened, and those\n"
+     "in <root>/switches/, with how many packages each holds, or (gone).\n"
+     "remove: deletes a switch this root knows and forgets it; refuses a\n"
+     "directory that is not a stitch switch, or a switch in use.  A switch\n"
+     "whose directory is already gone is forgotten.\n"},
     {"test", cmd_test, NEED_ROOT | NEED_INDEX, "build the project, then run its test",
      "usage: stitch test [--target T] [-j N] [--json]\n"
      "\n"
