@@ -155,6 +155,25 @@ int cmd_env(int argc, char **argv, struct stitch_ctx *ctx)
 	return EXIT_OK;
 }
 
+/* Is there a file called name in a directory of $PATH (or at name, with a '/')? */
+static bool exists_in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+
+	if (strchr(name, '/'))
+		return access(name, F_OK) == 0;
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+		char *cand = xasprintf("%.*s/%s", (int)len, path, name);
+		bool yes = access(cand, F_OK) == 0;
+		free(cand);
+		if (yes)
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
 int cmd_exec(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	int first = 1;
@@ -176,7 +195,8 @@ int cmd_exec(int argc, char **argv, struct stitch_ctx *ctx)
 	ctx->sw = NULL;
 	fflush(stdout);
 	execvp(argv[first], argv + first);
-	if (errno == ENOENT) {
+	/* execvp says EACCES when a directory of $PATH is closed to us, found or not. */
+	if (errno == ENOENT || !exists_in_path(argv[first])) {
 		cmd_error("cannot run '%s': command not found", argv[first]);
 		return 127;
 	}
