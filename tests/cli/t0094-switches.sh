@@ -45,3 +45,13 @@ run "list after forget" 0 st switch list
 lacks "gone switch forgotten" "$OUT" "$TMP/other"
 run "remove it again" 1 st switch remove "$TMP/other"
 run "bad usage" 2 st switch frobnicate
+
+# A switch made before the root kept records: listed once a command opens it.
+st init --switch "$TMP/old" >/dev/null
+rm -rf "$ROOT/known-switches"
+run "list without records" 0 st switch list
+lacks "unrecorded switch not listed" "$OUT" "$TMP/old"
+has "root's own switches still listed" "$OUT" "$ROOT/switches/default"
+st --switch "$TMP/old" list >/dev/null 2>&1
+run "list after opening it" 0 st switch list
+has "opened switch recorded" "$OUT" "$TMP/old"
