@@ -189,5 +189,10 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_search(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_show(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_solve(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_env(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_exec(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_switch(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_tree(int argc, char **argv, struct stitch_ctx *ctx);
+int cmd_why(int argc, char **argv, struct stitch_ctx *ctx);
 
 #endif

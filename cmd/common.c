@@ -12,6 +12,7 @@
 #include "state.h"
 #include <jansson.h>
 #include "project.h"
+#include "registry.h"
 #include "util.h"
 
 #ifndef STITCH_DATADIR
@@ -336,6 +337,8 @@ int cmd_open_switch(struct stitch_ctx *ctx, bool readonly)
 	free(dir);
 	if (rc != 0)
 		return cmd_fail(&err);
+	/* The root keeps a record of its switches (stitch switch list). */
+	stitch_registry_add(ctx->root, ctx->sw->dir, NULL);
 	if (ctx->sw->recovered)
 		fprintf(stderr, "note: finished the interrupted %s\n", ctx->sw->recovered_what);
 	if (ctx->sw->relocated)

@@ -2,9 +2,11 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "cmd.h"
+#include "registry.h"
 #include "switch.h"
 #include "util.h"
 
@@ -40,6 +42,12 @@ int cmd_init(int argc, char **argv, struct stitch_ctx *ctx)
 	if (rc != 0 && rc != STITCH_E_EXISTS) {
 		free(dir);
 		return cmd_fail(&err);
+	}
+	{
+		char *real = realpath(dir, NULL);
+		if (real)
+			stitch_registry_add(ctx->root, real, NULL);
+		free(real);
 	}
 	if (json)
 		cmd_print_json(json_pack("{s:s, s:s, s:s}", "event", "init", "switch", dir,

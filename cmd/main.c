@@ -74,6 +74,18 @@ static const struct cmd_entry commands[] = {
      "Checks every file of every installed package against the SHA-256 and\n"
      "mode recorded when it was installed, and lists what is missing or changed.\n"
      "Exit status 1 when anything is wrong.\n"},
+    {"env", cmd_env, NEED_ROOT | NEED_SWITCH_RO,
+     "the switch's variables for eval \"$(stitch env)\"",
+     "usage: stitch env [--shell sh|fish] [--json]\n"
+     "\n"
+     "Prints PKG_CONFIG_PATH, CPATH, LIBRARY_PATH and PATH with the switch's\n"
+     "directories first, before the current values (without the switch's own\n"
+     "entries, so evaluating it twice adds nothing), quoted for the shell.\n"},
+    {"exec", cmd_exec, NEED_ROOT | NEED_SWITCH_RO, "run a command with the switch's variables",
+     "usage: stitch exec -- CMD [ARGS...]\n"
+     "\n"
+     "Runs CMD with the variables of stitch env; its exit status is stitch's.\n"
+     "A command that cannot be found exits 127, as in a shell.\n"},
     {"init", cmd_init, NEED_ROOT, "create a switch",
      "usage: stitch init [--switch DIR] [--json]\n"
      "\n"
@@ -236,6 +248,15 @@ static const struct cmd_entry commands[] = {
      "\n"
      "  --json  print {\"event\": \"source\", \"action\": \"unpacked\", \"name\", \"version\",\n"
      "          \"path\"}\n"},
+    {"switch", cmd_switch, NEED_ROOT, "list or remove the switches this root knows",
+     "usage: stitch switch list [--json]\n"
+     "       stitch switch remove DIR [--json]\n"
+     "\n"
+     "list: every switch a command of this root has created or opened, and those\n"
+     "in <root>/switches/, with how many packages each holds, or (gone).\n"
+     "remove: deletes a switch this root knows and forgets it; refuses a\n"
+     "directory that is not a stitch switch, or a switch in use.  A switch\n"
+     "whose directory is already gone is forgotten.\n"},
     {"test", cmd_test, NEED_ROOT | NEED_INDEX,
      "build the project and run its test, or packages' tests",
      "usage: stitch test [--target T] [-j N] [--json] [--with-test[=pinned]]\n"
@@ -257,6 +278,18 @@ static const struct cmd_entry commands[] = {
      "install builds it.  Stops at the first failure, showing the last lines\n"
      "of the test's log.  A package without tests is said so; that is an error\n"
      "only when none of the packages named has tests.\n"},
+    {"tree", cmd_tree, NEED_ROOT | NEED_INDEX, "the dependency tree of the switch or project",
+     "usage: stitch tree [PKG] [--invert] [--dot | --json]\n"
+     "\n"
+     "The installed packages as a tree, each with its version, each edge with\n"
+     "the requirement that made it; in a project (without --switch), its\n"
+     "resolved set rooted at the project.  A subtree already shown is marked\n"
+     "(*) when it comes again.  PKG: only its subtree.\n"
+     "\n"
+     "  --invert  who needs PKG, up to the roots (also: stitch why PKG)\n"
+     "  --dot     a Graphviz digraph (dot -Tsvg)\n"
+     "  --json    {\"project\", \"switch\", \"roots\", \"packages\": [{\"name\",\n"
+     "            \"version\", \"depends\", \"needed_by\", ...}]}\n"},
     {"update", cmd_update, NEED_ROOT, "refresh remote repositories",
      "usage: stitch update [--json]\n"
      "\n"
@@ -289,6 +322,10 @@ static const struct cmd_entry commands[] = {
      "\n"
      "WHAT is a path (relative to the switch, or absolute inside it), a header\n"
      "name such as tcp.h, or a symbol defined in a package's static library.\n"},
+    {"why", cmd_why, NEED_ROOT | NEED_INDEX, "who needs a package (tree --invert)",
+     "usage: stitch why PKG [--dot | --json]\n"
+     "\n"
+     "The same as stitch tree --invert PKG.\n"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
