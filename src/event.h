@@ -23,6 +23,8 @@ enum stitch_event_kind {
 	STITCH_EV_EXPLAIN, /* why the artifact cache could not serve it: .explain */
 	STITCH_EV_CACHE, /* the artifact cache stored, uploaded or rejected it: .cache */
 	STITCH_EV_PIN, /* where a pin stands: .pin */
+	STITCH_EV_DOWNLOAD, /* a source is being downloaded: .download (throttled) */
+	STITCH_EV_LINK, /* the project's image is being linked: name, .link */
 	STITCH_EV__COUNT
 };
 
@@ -71,6 +73,13 @@ struct stitch_event {
 			enum stitch_pin_state state;
 			const char *path;
 		} pin;
+		struct {
+			long long bytes; /* received so far (0 again after a retry) */
+			long long total; /* announced by the server; -1 when unknown */
+		} download;
+		struct {
+			const char *target;
+		} link;
 	};
 };
 

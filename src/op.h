@@ -48,6 +48,8 @@ struct stitch_op_opts {
 	bool explain;
 	/* Build without bubblewrap (network still cut off): --no-sandbox. */
 	bool no_sandbox;
+	/* When > 0, each command a build runs is also written there (stitch -v). */
+	int command_fd;
 };
 
 /*
