@@ -82,3 +82,80 @@ run "-v install works" 0 $CMD -v install slowb
 has "-v: the commands of the builds" "$ERR" "slowa 1.0.0: \$ make PREFIX="
 run "--color with a bad word" 2 $CMD --color=sometimes list
 has "--color: says what it takes" "$ERR" "--color takes auto, always or never, not 'sometimes'"
+
+# screen_run NAME CMD: run CMD in a tmux pane; SEEN holds the first screen
+# matching $WANT, FINAL the screen once CMD printed EXIT=<status>.  With
+# INTERRUPT set, Ctrl-C is typed as soon as WANT shows.
+screen_run() {
+	local sock=$TMP/tmux-$1.sock screen
+	SEEN="" FINAL=""
+	# The pane's shell survives Ctrl-C (a trap, which stitch does not inherit).
+	tmux -S "$sock" new-session -d -x 150 -y 40 \
+		"trap true INT; cd $TMP && $2; echo EXIT=\$?; sleep 60"
+	for _ in $(seq 1 200); do
+		screen=$(tmux -S "$sock" capture-pane -p 2>/dev/null)
+		if [ -z "$SEEN" ] && [[ "$screen" == *"$WANT"* ]]; then
+			SEEN=$screen
+			[ -n "${INTERRUPT:-}" ] && tmux -S "$sock" send-keys C-c
+		fi
+		[[ "$screen" == *EXIT=* ]] && break
+		sleep 0.1
+	done
+	FINAL=$(tmux -S "$sock" capture-pane -p)
+	tmux -S "$sock" kill-server 2>/dev/null
+}
+
+# A download that shows its bytes and rate, then fails on the time limit,
+# from a loopback server sending 80 KiB/s without a length.
+WWW=$TMP/www
+mkdir -p "$WWW"
+python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$WWW" >"$TMP/port" 2>"$TMP/server.err" &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+URL=http://127.0.0.1:$(head -n1 "$TMP/port")
+cp -R "$R" "$WWW/repo"
+python3 - "$WWW/repo/packages/slowa.json" "$URL" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for v in d["versions"].values():
+    v["source"]["url"] = sys.argv[2] + "/ok/repo/" + v["source"]["url"]
+json.dump(d, open(sys.argv[1], "w"))
+PY
+cp -R "$WWW/repo" "$WWW/slowrepo"
+python3 - "$WWW/slowrepo/packages/slowa.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for v in d["versions"].values():
+    v["source"]["url"] = v["source"]["url"].replace("/ok/repo/", "/endless-slow/")
+json.dump(d, open(sys.argv[1], "w"))
+PY
+fresh
+run "--json: install with a download" 0 "$STITCH" --root "$ROOT" --repo "$WWW/repo" --no-sandbox install slowa --json
+size=$(stat -c %s "$R/archives/slowa-1.0.0.tar.gz")
+has "--json: the download's last line, whole" "$OUT" "{\"event\":\"download\",\"name\":\"slowa\",\"version\":\"1.0.0\",\"bytes\":$size,\"total\":$size}"
+has "--json: then fetch" "$OUT" '{"event":"fetch","count":1'
+
+if command -v tmux >/dev/null; then
+	fresh
+	WANT="KiB/s (slowa 1.0.0)" screen_run dl \
+		"STITCH_FETCH_SECONDS=3 $STITCH --root $ROOT --repo $WWW/slowrepo --no-sandbox install slowa"
+	if [[ "$SEEN" =~ downloading\ 1\ source:\ [0-9.]+\ [KM]iB,\ [0-9.]+\ KiB/s\ \(slowa\ 1.0.0\) ]]; then
+		pass "tty: download shows bytes and rate"
+	else
+		fail "tty: download shows bytes and rate" "$SEEN"
+	fi
+	[[ "$FINAL" == *EXIT=1* && "$FINAL" == *"error: cannot fetch 'slowa 1.0.0'"* ]] &&
+		pass "tty: the failed download is an error" || fail "tty: the failed download is an error" "$FINAL"
+	[[ "$FINAL" == *downloading* ]] && fail "tty: no status line left after the error" "$FINAL" ||
+		pass "tty: no status line left after the error"
+
+	fresh
+	WANT="building 1 of 2: slowa 1.0.0" INTERRUPT=1 screen_run int "$CMD install slowb"
+	[ -n "$SEEN" ] && pass "tty: Ctrl-C during a build" || fail "tty: Ctrl-C during a build" "never saw the build"
+	[[ "$FINAL" == *EXIT=130* ]] && pass "tty: Ctrl-C kills stitch" || fail "tty: Ctrl-C kills stitch" "$FINAL"
+	[[ "$FINAL" == *building* ]] && fail "tty: no status line left after Ctrl-C" "$FINAL" ||
+		pass "tty: no status line left after Ctrl-C"
+else
+	skip "status line of downloads, errors and Ctrl-C" "tmux is not installed"
+fi
