@@ -71,6 +71,14 @@ PY
 	NO_COLOR=1 script -qfec "$CMD --color=always install slowb" "$TMP/always.raw" >/dev/null 2>&1
 	has "--color=always beats NO_COLOR" "$TMP/always.raw" $'\e[32m'
 	fresh
+	# What verify does for the builds it runs: output to a log, the status
+	# line to the terminal named by STITCH_STATUS_FD.
+	script -qfec "sh -c 'exec 9>&2; STITCH_STATUS_FD=9 $CMD install slowb >$TMP/fd.out 2>$TMP/fd.err'" \
+		"$TMP/fd.raw" >/dev/null 2>&1
+	has "STITCH_STATUS_FD: the status line on that terminal" "$TMP/fd.raw" "building 1 of 2"
+	has "STITCH_STATUS_FD: the lines where stdout goes" "$TMP/fd.out" "slowb 1.0.0: installed in"
+	lacks "STITCH_STATUS_FD: no status line in the log" "$TMP/fd.err" "building"
+	fresh
 	script -qfec "$CMD -q install slowb" "$TMP/quiet.raw" >/dev/null 2>&1
 	lacks "-q: no status line" "$TMP/quiet.raw" "building"
 	lacks "-q: no package lines" "$TMP/quiet.raw" "installed in"
