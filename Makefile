@@ -9,7 +9,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKGS    := libcurl libarchive jansson sqlite3 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs jansson sqlite3 libcrypto 2>/dev/null) -ldl
+PKG_LIBS   := $(shell pkg-config --libs jansson sqlite3 libcrypto 2>/dev/null) -ldl -pthread
 
 # SAN=1: AddressSanitizer and UndefinedBehaviorSanitizer.  Everything it
 # builds goes under _san/ (_san/stitch, _san/tests/unit/test_*), so a
@@ -43,7 +43,7 @@ FUZZ_TIME ?= 60
 DEPS_BUILD := gcc make pkg-config bubblewrap libcurl4-openssl-dev libarchive-dev libjansson-dev \
 	libsqlite3-dev libssl-dev
 DEPS_TEST  := python3 graphviz fish gzip xz-utils zstd binutils iproute2 curl iputils-ping nginx libnginx-mod-http-dav-ext \
-              valgrind
+              valgrind tmux
 DEPS_BENCH := libsolv-tools time
 DEPS_FUZZ  := clang libclang-rt-14-dev
 

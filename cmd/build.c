@@ -19,6 +19,7 @@
 #include "link.h"
 #include "lock.h"
 #include "op.h"
+#include "progress.h"
 #include "project.h"
 #include "req.h"
 #include "state.h"
@@ -118,9 +119,23 @@ static int install_depends(struct stitch_ctx *ctx, const struct stitch_project *
 	return rc;
 }
 
+/* The link starts: an event like the packages' (the status line, --json). */
+static void announce_link(struct cmd_op *op, const struct stitch_project *p,
+                          const struct stitch_target *t)
+{
+	struct stitch_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = STITCH_EV_LINK;
+	ev.name = p->name;
+	ev.change = STITCH_PLAN_KEEP;
+	ev.link.target = t->name;
+	cmd_print_event(&op->ce, &ev);
+}
+
 /* Link the image against the installed libraries; pinned trees are not the project's. */
 static int link_project(struct stitch_ctx *ctx, const struct stitch_project *p,
-                        const struct stitch_target *t, const struct cmd_op *op,
+                        const struct stitch_target *t, struct cmd_op *op,
                         struct stitch_link_result *res, struct stitch_err *err)
 {
 	struct stitch_pin *pins = NULL;
@@ -136,6 +151,7 @@ static int link_project(struct stitch_ctx *ctx, const struct stitch_project *p,
 	for (size_t i = 0; i < n_pins; i++)
 		excl[i] = pins[i].path;
 	stitch_cc_identity(stitch_state_dir(ctx->sw->st), cc_id, sizeof(cc_id));
+	announce_link(op, p, t);
 	lo = (struct stitch_link_opts){p,   t,    ctx->sw->dir, (const char *const *)pkgs, n_pkgs,
 	                               key, excl, n_pins,       op->oo.artifacts,          cc_id};
 	rc = stitch_link(&lo, res, err);
@@ -157,13 +173,14 @@ static void report_link(const struct build_opts *o, const struct stitch_link_res
 		    "compiled", (int)res->compiled, "cached", (int)res->from_cache, "seconds",
 		    (double)(long)(res->link_seconds * 1000) / 1000));
 	} else {
-		if (res->relinked)
+		if (res->relinked && cmd_verbosity() != CMD_QUIET)
 			printf("image relinked in %.2f s (%zu source%s compiled%s)\n",
 			       res->link_seconds, res->compiled, res->compiled == 1 ? "" : "s",
 			       res->from_cache ? ", the others from the artifact cache" : "");
-		else
+		else if (cmd_verbosity() != CMD_QUIET)
 			printf("image up to date\n");
-		printf("image: %s\nsha256: %s\n", res->image, res->sha256);
+		cmd_paint(stdout, CMD_STYLE_GOOD, "image:");
+		printf(" %s\nsha256: %s\n", res->image, res->sha256);
 	}
 	fflush(stdout);
 }
@@ -325,7 +342,7 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 	}
 	if ((rc = build_project(ctx, &o, &p, &image)) != EXIT_OK)
 		goto out;
-	if (!o.json)
+	if (!o.json && cmd_verbosity() != CMD_QUIET)
 		printf("testing: %s\n", p.test.argv[0]);
 	fflush(stdout);
 	pid = fork();
@@ -349,8 +366,10 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 			printf("test skipped (the test said why above)\n");
 		rc = 77;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		if (!o.json)
-			printf("test passed\n");
+		if (!o.json) {
+			cmd_paint(stdout, CMD_STYLE_GOOD, "test passed");
+			putchar('\n');
+		}
 		rc = EXIT_OK;
 	} else {
 		rc = cmd_error("test '%s' failed (%s %d)", p.test.argv[0],

@@ -11,6 +11,7 @@
 #include "fetch.h"
 #include "state.h"
 #include <jansson.h>
+#include "progress.h"
 #include "project.h"
 #include "registry.h"
 #include "util.h"
@@ -306,10 +307,13 @@ void cmd_op_init(struct stitch_ctx *ctx, struct cmd_op *op, bool json, bool dry_
 	/* A plan says what the cache would serve, so a dry run asks it too. */
 	op->oo.artifacts = cmd_artifacts(ctx);
 	op->oo.no_sandbox = ctx->no_sandbox || !cmd_sandbox_configured(ctx);
+	op->oo.command_fd = cmd_verbosity() == CMD_VERBOSE ? STDERR_FILENO : 0;
 }
 
+/* The operation is over: what follows is its result, without the status line. */
 void cmd_op_release(struct cmd_op *op)
 {
+	cmd_status_stop();
 	stitch_artifacts_free(op->oo.artifacts);
 	free((char *)op->oo.source_cache);
 	memset(op, 0, sizeof(*op));

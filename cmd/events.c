@@ -11,6 +11,8 @@
 
 #include "cmd.h"
 #include "op.h"
+#include "progress.h"
+#include "util.h"
 
 void cmd_print_json(json_t *o)
 {
@@ -184,7 +186,8 @@ static const char *const json_kind[STITCH_EV__COUNT] = {
     [STITCH_EV_FAILED] = "package",  [STITCH_EV_SKIPPED] = "package",
     [STITCH_EV_EXPLAIN] = "explain", [STITCH_EV_CACHE] = "cache",
     [STITCH_EV_PIN] = "pin",         [STITCH_EV_TEST_START] = "testing",
-    [STITCH_EV_TESTED] = "test",
+    [STITCH_EV_TESTED] = "test",     [STITCH_EV_DOWNLOAD] = "download",
+    [STITCH_EV_LINK] = "linking",
 };
 
 /* The "action" of a "package" event: what happened to it. */
@@ -228,7 +231,7 @@ static json_t *json_package(const struct stitch_event *ev, const char *reason)
 	return o;
 }
 
-static void print_json(const struct cmd_events *ce, const struct stitch_event *ev)
+static void print_json(const struct stitch_event *ev)
 {
 	char why[1200];
 	json_t *o;
@@ -267,10 +270,16 @@ static void print_json(const struct cmd_events *ce, const struct stitch_event *e
 			json_object_set_new(o, "seconds", json_real(ms(ev->test.seconds)));
 		json_error_fields(o, ev->err);
 		break;
-	case STITCH_EV_PLAN:
-		if (!ce->dry_run && !ce->show_plan)
-			return;
-		/* fall through */
+	case STITCH_EV_DOWNLOAD:
+		o = json_pack(
+		    "{s:s, s:s, s:s, s:I, s:o}", "event", "download", "name", ev->name, "version",
+		    ev->version, "bytes", (json_int_t)ev->download.bytes, "total",
+		    ev->download.total < 0 ? json_null() : json_integer(ev->download.total));
+		break;
+	case STITCH_EV_LINK:
+		o = json_pack("{s:s, s:s, s:s}", "event", "linking", "name", ev->name, "target",
+		              ev->link.target);
+		break;
 	default:
 		o = json_package(ev, cause_text(ev, why, sizeof(why)));
 	}
@@ -306,15 +315,19 @@ static void print_done_line(const struct stitch_event *ev)
 	const char *c = cause_text(ev, why, sizeof(why));
 	double s = ev->build.seconds;
 
-	if (ev->action == STITCH_ACTION_REMOVE)
-		printf("%s %s: removed\n", ev->name, ev->version);
-	else if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
-		printf("%s %s: %s from %s in %.2f s\n", ev->name, ev->version, change_done(ev),
-		       ev->old_version, s);
+	printf("%s %s: ", ev->name, ev->version);
+	if (ev->action == STITCH_ACTION_REMOVE) {
+		cmd_paint(stdout, CMD_STYLE_GOOD, "removed");
+		putchar('\n');
+		return;
+	}
+	cmd_paint(stdout, CMD_STYLE_GOOD, change_done(ev));
+	if (ev->old_version && strcmp(ev->old_version, ev->version) != 0)
+		printf(" from %s in %.2f s\n", ev->old_version, s);
 	else if (c && ev->cause.kind != STITCH_CAUSE_NEW)
-		printf("%s %s: %s in %.2f s (%s)\n", ev->name, ev->version, change_done(ev), s, c);
+		printf(" in %.2f s (%s)\n", s, c);
 	else
-		printf("%s %s: %s in %.2f s\n", ev->name, ev->version, change_done(ev), s);
+		printf(" in %.2f s\n", s);
 }
 
 static void print_cache_line(const struct stitch_event *ev)
@@ -322,17 +335,20 @@ static void print_cache_line(const struct stitch_event *ev)
 	const char *then = cache_then[ev->cache.what];
 
 	/* Storing is silent; what went wrong is a warning, not a failure. */
-	if (ev->err)
-		fprintf(stderr, "warning: artifact cache, %s %s: %s%s%s\n", ev->name, ev->version,
-		        ev->err->msg, then ? "; " : "", then ? then : "");
+	if (!ev->err)
+		return;
+	cmd_paint(stderr, CMD_STYLE_WARNING, "warning:");
+	fprintf(stderr, " artifact cache, %s %s: %s%s%s\n", ev->name, ev->version, ev->err->msg,
+	        then ? "; " : "", then ? then : "");
 }
 
 static void print_pin_line(const struct stitch_event *ev)
 {
-	if (ev->pin.state == STITCH_PIN_UNUSED)
-		fprintf(stderr, "warning: pin %s %s at %s: not part of what gets built\n", ev->name,
+	if (ev->pin.state == STITCH_PIN_UNUSED) {
+		cmd_paint(stderr, CMD_STYLE_WARNING, "warning:");
+		fprintf(stderr, " pin %s %s at %s: not part of what gets built\n", ev->name,
 		        ev->version, ev->pin.path);
-	else
+	} else
 		printf("pin %s %s: %s (%s since pinned)\n", ev->name, ev->version, ev->pin.path,
 		       pin_word[ev->pin.state]);
 }
@@ -363,7 +379,9 @@ static void print_text(const struct cmd_events *ce, const struct stitch_event *e
 		       ev->fetch.count == 1 ? "" : "s", ev->fetch.seconds);
 		break;
 	case STITCH_EV_START:
-		/* The result line says it all; a start line would be noise. */
+	case STITCH_EV_DOWNLOAD:
+	case STITCH_EV_LINK:
+		/* The result line says it all; these feed the status line only. */
 		break;
 	case STITCH_EV_DONE:
 		print_done_line(ev);
@@ -377,7 +395,9 @@ static void print_text(const struct cmd_events *ce, const struct stitch_event *e
 			printf("%s %s: kept (%s)\n", ev->name, ev->version, c);
 		break;
 	case STITCH_EV_FAILED:
-		printf("%s %s: failed after %.2f s\n", ev->name, ev->version, ev->build.seconds);
+		printf("%s %s: ", ev->name, ev->version);
+		cmd_paint(stdout, CMD_STYLE_BAD, "failed");
+		printf(" after %.2f s\n", ev->build.seconds);
 		break;
 	case STITCH_EV_SKIPPED:
 		printf("%s %s: %s\n", ev->name, ev->version, c ? c : "not built");
@@ -403,6 +423,42 @@ static void print_text(const struct cmd_events *ce, const struct stitch_event *e
 	fflush(stdout);
 }
 
+/*
+ * Whether ev prints no line, so that the status line is left alone: as
+ * text, the events that only feed it; with -q, all but failures and
+ * warnings; with --json, plans without --dry-run and downloads between
+ * their lines (one a second, and the last, when the body is whole).
+ */
+static bool prints_nothing(const struct cmd_events *ce, const struct stitch_event *ev)
+{
+	static double last_download;
+
+	if (ev->kind == STITCH_EV_PLAN)
+		return !ce->dry_run && !ce->show_plan;
+	if (ce->json && ev->kind == STITCH_EV_DOWNLOAD) {
+		if (ev->download.bytes != ev->download.total && stitch_now() - last_download < 1)
+			return true;
+		last_download = stitch_now();
+		return false;
+	}
+	if (ce->json)
+		return false;
+	switch (ev->kind) {
+	case STITCH_EV_START:
+	case STITCH_EV_DOWNLOAD:
+	case STITCH_EV_LINK:
+		return true;
+	case STITCH_EV_CACHE:
+		return !ev->err;
+	case STITCH_EV_FAILED:
+		return false;
+	case STITCH_EV_PIN:
+		return cmd_verbosity() == CMD_QUIET && ev->pin.state != STITCH_PIN_UNUSED;
+	default:
+		return cmd_verbosity() == CMD_QUIET;
+	}
+}
+
 void cmd_print_event(void *data, const struct stitch_event *ev)
 {
 	struct cmd_events *ce = data;
@@ -413,8 +469,13 @@ void cmd_print_event(void *data, const struct stitch_event *ev)
 		ce->cached++;
 	else if (ev->kind == STITCH_EV_FAILED)
 		ce->failed++;
+	cmd_status_event(ev);
+	if (prints_nothing(ce, ev))
+		return;
+	cmd_status_begin_line();
 	if (ce->json)
-		print_json(ce, ev);
+		print_json(ev);
 	else
 		print_text(ce, ev);
+	cmd_status_end_line();
 }

@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "fetch.h"
+#include "progress.h"
 #include "util.h"
 
 #ifndef STITCH_VERSION
@@ -342,6 +343,10 @@ static const char main_usage[] =
     "                from here up, else <root>/switches/default)\n"
     "  --no-sandbox  run package builds without bubblewrap (they still have no\n"
     "                network); also \"sandbox\": false in <root>/config.json\n"
+    "  -q, --quiet   print only errors and the final result\n"
+    "  -v, --verbose print each command a build runs (and no status line)\n"
+    "  --color WHEN  colour errors, warnings and results: auto (on a terminal,\n"
+    "                unless $NO_COLOR is set), always or never\n"
     "  --help        this text; `stitch COMMAND --help` describes a command\n"
     "  --version     print the version\n"
     "\n"
@@ -435,8 +440,10 @@ static int load_index(struct stitch_ctx *ctx)
 	/* Packages and versions left out of a repository: say why, every time. */
 	for (size_t i = 0; i < ctx->index->n_repos; i++)
 		for (const char *w = stitch_repo_next_warning(ctx->index->repos[i], NULL); w;
-		     w = stitch_repo_next_warning(ctx->index->repos[i], w))
-			fprintf(stderr, "warning: %s\n", w);
+		     w = stitch_repo_next_warning(ctx->index->repos[i], w)) {
+			cmd_paint(stderr, CMD_STYLE_WARNING, "warning:");
+			fprintf(stderr, " %s\n", w);
+		}
 	if (getenv("STITCH_DEBUG") && strstr(getenv("STITCH_DEBUG"), "index")) {
 		for (size_t i = 0; i < ctx->index->n_repos; i++)
 			fprintf(stderr, "debug: repository '%s' (%zu packages) read from %s\n",
@@ -482,6 +489,8 @@ int main(int argc, char **argv)
 	static struct stitch_ctx ctx;
 	static char **rest;
 	const struct cmd_entry *cmd = NULL;
+	enum cmd_verbosity verbosity = CMD_NORMAL;
+	enum cmd_color color = CMD_COLOR_AUTO;
 	char *root = NULL;
 	int n_rest = 0, status;
 	bool dashdash = false;
@@ -507,6 +516,18 @@ int main(int argc, char **argv)
 				ctx.repo_args[ctx.n_repo_args++] = argv[++i];
 		} else if (!dashdash && strcmp(a, "--no-sandbox") == 0) {
 			ctx.no_sandbox = true;
+		} else if (!dashdash && (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)) {
+			verbosity = CMD_QUIET;
+		} else if (!dashdash && (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)) {
+			verbosity = CMD_VERBOSE;
+		} else if (!dashdash &&
+		           (strcmp(a, "--color") == 0 || strncmp(a, "--color=", 8) == 0)) {
+			const char *w = a[7] == '=' ? a + 8 : i + 1 < argc ? argv[++i] : NULL;
+			if (!w)
+				return cmd_usage_error(NULL, "option '--color' needs a value");
+			if (!cmd_color_parse(w, &color))
+				return cmd_usage_error(
+				    NULL, "--color takes auto, always or never, not '%s'", w);
 		} else if (!dashdash && strncmp(a, "--switch=", 9) == 0) {
 			ctx.switch_arg = argv[i] + 9;
 		} else if (!dashdash && strncmp(a, "--root=", 7) == 0) {
@@ -537,6 +558,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ctx.cmd = cmd;
+	cmd_output_init(verbosity, color);
 	for (int i = 1; i < n_rest; i++) {
 		if (strcmp(rest[i], "--") == 0)
 			break;

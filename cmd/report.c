@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "progress.h"
 #include "util.h"
 
 int cmd_exit_code(int code)
@@ -36,9 +37,18 @@ static void print_lines(const char *text, const char *indent)
 	}
 }
 
+/* "error:" starts every failure: the status line goes first, for good. */
+static void error_prefix(void)
+{
+	cmd_status_stop();
+	cmd_paint(stderr, CMD_STYLE_ERROR, "error:");
+	fputc(' ', stderr);
+}
+
 int cmd_fail(const struct stitch_err *err)
 {
-	fprintf(stderr, "error: %s\n", err->msg[0] ? err->msg : stitch_strerror(err->code));
+	error_prefix();
+	fprintf(stderr, "%s\n", err->msg[0] ? err->msg : stitch_strerror(err->code));
 	if (err->cause[0])
 		print_lines(err->cause, "    ");
 	if (err->code == STITCH_E_INTERNAL)
@@ -51,14 +61,15 @@ int cmd_fail_solve(const struct stitch_err *err, const struct stitch_buf *why)
 {
 	if (err->code != STITCH_E_UNSAT)
 		return cmd_fail(err);
-	fprintf(stderr, "error: %s\n", err->msg);
+	error_prefix();
+	fprintf(stderr, "%s\n", err->msg);
 	print_lines(why->buf, "  ");
 	return EXIT_UNSAT;
 }
 
 static void verror(const char *fmt, va_list ap)
 {
-	fputs("error: ", stderr);
+	error_prefix();
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "progress.h"
 #include "project.h"
 #include "tree.h"
 #include "util.h"
@@ -41,11 +42,13 @@ static int on_opt(int val, const char *arg, void *data)
 }
 
 /*
- * Run this stitch with args in dir; its output goes to log (appended).
- * With fresh set, the artifact cache is off (STITCH_NO_CACHE).
+ * Run this stitch with args in dir; its output goes to log (appended), its
+ * status line to our terminal, if we have one (STITCH_STATUS_FD).  With
+ * fresh set, the artifact cache is off (STITCH_NO_CACHE).
  */
 static int run_self(char **args, const char *dir, const char *log, bool fresh)
 {
+	int tty = cmd_status_fd();
 	pid_t pid = fork();
 	int status;
 
@@ -53,8 +56,13 @@ static int run_self(char **args, const char *dir, const char *log, bool fresh)
 		return -1;
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int status_fd = tty >= 0 ? fcntl(tty, F_DUPFD, 10) : -1;
+		char num[16];
 		if (fd < 0 || chdir(dir) != 0)
 			_exit(126);
+		snprintf(num, sizeof(num), "%d", status_fd);
+		if (status_fd >= 0)
+			setenv("STITCH_STATUS_FD", num, 1);
 		dup2(fd, 1);
 		dup2(fd, 2);
 		if (fresh)
@@ -237,7 +245,7 @@ static int build_twice(const struct stitch_ctx *ctx, const struct stitch_project
 		rc = make_fresh_copy(p, v, err);
 	if (rc == EXIT_OK) {
 		locked_build_args(ctx, v->fresh_root, NULL, args);
-		if (!v->o.json)
+		if (!v->o.json && cmd_verbosity() != CMD_QUIET)
 			printf("rebuilding from stitch.lock in a fresh root (%s), no cache...\n",
 			       v->tmp);
 		fflush(stdout);
@@ -252,7 +260,9 @@ static void print_comparison(const struct verify_run *v, bool same, json_t *diff
 {
 	json_t *ev;
 
-	if (!v->o.json) {
+	if (!v->o.json && cmd_verbosity() == CMD_QUIET) {
+		return;
+	} else if (!v->o.json) {
 		printf("here:        %s (%.2f s)\n", jstr(v->ml, "sha256"), v->t_local);
 		printf("fresh root:  %s (%.2f s)\n", jstr(v->mf, "sha256"), v->t_fresh);
 		return;
@@ -283,9 +293,10 @@ static int compare_images(const struct stitch_project *p, struct verify_run *v)
 		diff = first_difference(v->ml, v->mf, &what);
 	print_comparison(v, same, diff, what);
 	if (same) {
-		if (!v->o.json)
-			printf("verified: stitch.lock rebuilds %s.%s bit for bit\n", p->name,
-			       p->target);
+		if (!v->o.json) {
+			cmd_paint(stdout, CMD_STYLE_GOOD, "verified:");
+			printf(" stitch.lock rebuilds %s.%s bit for bit\n", p->name, p->target);
+		}
 		return EXIT_OK;
 	}
 	v->o.keep = true;

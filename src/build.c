@@ -484,6 +484,8 @@ static int run_command(const struct stitch_command *c, const char *what,
 		goto out;
 	describe(&line, argv);
 	dprintf(log_fd, "$ %s\n", line.buf);
+	if (env->echo_fd > 0)
+		dprintf(env->echo_fd, "%s %s: $ %s\n", env->name, env->version, line.buf);
 	prog = stitch_build_find_program(argv[0], path);
 	if (!prog) {
 		dprintf(log_fd, "stitch: '%s' not found in PATH=%s\n", argv[0], path);

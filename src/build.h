@@ -32,6 +32,8 @@ struct stitch_build_env {
 	bool sandbox;
 	/* In the sandbox, hidden under an empty directory (the switch's own data), or NULL. */
 	const char *hidden;
+	/* When > 0, each command is also written to this descriptor: "NAME VERSION: $ CMD". */
+	int echo_fd;
 };
 
 /*

@@ -25,6 +25,8 @@ enum stitch_event_kind {
 	STITCH_EV_PIN, /* where a pin stands: .pin */
 	STITCH_EV_TEST_START, /* a package's own tests start */
 	STITCH_EV_TESTED, /* they passed or failed (err), or it has none: .test */
+	STITCH_EV_DOWNLOAD, /* a source is being downloaded: .download (throttled) */
+	STITCH_EV_LINK, /* the project's image is being linked: name, .link */
 	STITCH_EV__COUNT
 };
 
@@ -84,6 +86,13 @@ struct stitch_event {
 			enum stitch_test_result result;
 			double seconds;
 		} test;
+		struct {
+			long long bytes; /* received so far (0 again after a retry) */
+			long long total; /* announced by the server; -1 when unknown */
+		} download;
+		struct {
+			const char *target;
+		} link;
 	};
 };
 

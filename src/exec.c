@@ -124,6 +124,25 @@ bool stitch_exec_report_remote(const struct stitch_exec *x, const struct stitch_
 /* The plan's question to the artifact cache. */
 /* ---- fetching ---- */
 
+/* Which plan item each fetch item is, for their download events. */
+struct fetch_map {
+	const struct stitch_exec *x;
+	const struct stitch_fetch_item *items;
+	const size_t *which;
+};
+
+static void on_download(void *data, const struct stitch_fetch_item *fi, long long bytes,
+                        long long total)
+{
+	const struct fetch_map *fm = data;
+	struct stitch_event ev =
+	    item_event(STITCH_EV_DOWNLOAD, &fm->x->plan.items[fm->which[fi - fm->items]]);
+
+	ev.download.bytes = bytes;
+	ev.download.total = total;
+	stitch_exec_emit_ev(fm->x, &ev);
+}
+
 static int fetch_sources(struct stitch_exec *x, size_t *n_fetched, struct stitch_err *err)
 {
 	struct stitch_plan *p = &x->plan;
@@ -131,6 +150,7 @@ static int fetch_sources(struct stitch_exec *x, size_t *n_fetched, struct stitch
 	char **labels = xcalloc(p->n + 1, sizeof(char *));
 	size_t *which = xcalloc(p->n + 1, sizeof(size_t));
 	struct stitch_fetch_opts fo = {0};
+	struct fetch_map fm = {x, items, which};
 	size_t m = 0;
 	int rc;
 
@@ -148,6 +168,8 @@ static int fetch_sources(struct stitch_exec *x, size_t *n_fetched, struct stitch
 	fo.cache_dir = x->o->source_cache;
 	fo.parallel = x->o->fetch_parallel;
 	fo.archives = true;
+	fo.on_progress = on_download;
+	fo.data = &fm;
 	rc = m ? stitch_fetch_all(items, m, &fo, err) : 0;
 	for (size_t k = 0; k < m; k++) {
 		struct stitch_plan_item *it = &p->items[which[k]];
@@ -168,6 +190,7 @@ static int fetch_sources(struct stitch_exec *x, size_t *n_fetched, struct stitch
 	return rc;
 }
 
+/* In the build's child: no download events, which the parent alone reports. */
 static int fetch_one(struct stitch_exec *x, size_t i, struct stitch_err *err)
 {
 	struct stitch_plan_item *it = &x->plan.items[i];
@@ -268,6 +291,7 @@ static struct stitch_build_env build_env(const struct stitch_exec *x,
 	env.sandbox = !x->o->no_sandbox;
 	/* Its database, logs and other packages' trees are none of a build's business. */
 	env.hidden = stitch_state_dir(x->sw->st);
+	env.echo_fd = x->o->command_fd;
 	return env;
 }
 

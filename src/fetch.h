@@ -97,6 +97,15 @@ struct stitch_fetch_opts {
 	 * "cached" (already in the cache) and "failed" (it->err says why).
 	 */
 	void (*on_event)(void *data, const struct stitch_fetch_item *it, const char *event);
+	/*
+	 * Called (when not NULL) while an http(s) transfer runs, at most every
+	 * 100 ms for each item, and once more when its body is complete: the
+	 * body bytes of this attempt (back to 0 on a retry) and the total the
+	 * server announced, or -1 when it announced none.  Not called for
+	 * local files nor for items already in the cache.
+	 */
+	void (*on_progress)(void *data, const struct stitch_fetch_item *it, long long bytes,
+	                    long long total);
 	void *data;
 };
 

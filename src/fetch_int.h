@@ -62,8 +62,11 @@ int fetch_hash_file(const char *path, char hex[65]);
 
 enum xfer_state { X_WAITING, X_ACTIVE, X_DONE };
 
+struct fetcher;
+
 /* One item being fetched, over however many attempts. */
 struct xfer {
+	struct fetcher *f; /* the fetcher it belongs to, for on_progress */
 	struct stitch_fetch_item *it;
 	const char *label;
 	char *tmp_prefix; /* where sink files are created */
@@ -76,6 +79,8 @@ struct xfer {
 	bool too_big; /* the body passed max_bytes */
 	long long max_bytes; /* the fetcher's o.max_bytes, for the write callback */
 	long long deadline; /* monotonic ms: the item's time is up */
+	long long progress_at; /* monotonic ms of the last on_progress */
+	long long total; /* the body's announced size, -1 when unknown */
 	char errbuf[CURL_ERROR_SIZE];
 
 	/* documents only (dest != NULL) */

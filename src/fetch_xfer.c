@@ -310,6 +310,29 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
 	return len;
 }
 
+#define PROGRESS_MS 100 /* on_progress at most this often for one item */
+
+static void report_progress(struct xfer *x)
+{
+	x->progress_at = now_ms();
+	x->f->o.on_progress(x->f->o.data, x->it, x->got, x->total);
+}
+
+/* libcurl's progress meter, throttled into on_progress. */
+static int on_xferinfo(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	struct xfer *x = data;
+
+	(void)dlnow; /* it counts error pages too; x->got counts the content only */
+	(void)ultotal;
+	(void)ulnow;
+	x->total = dltotal > 0 ? (long long)dltotal : -1;
+	if (now_ms() - x->progress_at >= PROGRESS_MS)
+		report_progress(x);
+	return 0;
+}
+
 static CURL *new_handle(struct fetcher *f, struct xfer *x)
 {
 	CURL *h = curl_easy_init();
@@ -336,6 +359,12 @@ static CURL *new_handle(struct fetcher *f, struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, f->o.low_speed_time_s);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->o.max_bytes);
+	if (f->o.on_progress) {
+		x->f = f;
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (x->dest) {
 		/* an index document may come compressed in transit; sources never are */
 		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
@@ -356,6 +385,8 @@ static int xfer_start(struct fetcher *f, struct xfer *x, CURLM *m)
 	if (x->attempts++ == 0)
 		x->deadline = now_ms() + f->o.total_timeout_s * 1000;
 	x->got = 0;
+	x->total = -1;
+	x->progress_at = 0;
 	x->too_big = false;
 	x->max_bytes = f->o.max_bytes;
 	if ((e = fetch_sink_open(&x->sink, x->tmp_prefix)) != 0) {
@@ -523,6 +554,10 @@ static void xfer_complete(struct fetcher *f, struct xfer *x, CURLcode rc)
 
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
 	if (rc == CURLE_OK && (code / 100 == 2 || (x->dest && code == 304))) {
+		if (f->o.on_progress) {
+			x->total = x->got; /* whole: whatever was announced, this is all */
+			report_progress(x);
+		}
 		f->finish(f, x, code);
 		return;
 	}

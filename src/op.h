@@ -60,6 +60,8 @@ struct stitch_op_opts {
 	 */
 	const struct stitch_change *pre_changes;
 	size_t n_pre_changes;
+	/* When > 0, each command a build runs is also written there (stitch -v). */
+	int command_fd;
 };
 
 /*
