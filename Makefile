@@ -3,6 +3,7 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/stitch
+MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC      ?= cc
@@ -43,7 +44,7 @@ FUZZ_TIME ?= 60
 DEPS_BUILD := gcc make pkg-config bubblewrap libcurl4-openssl-dev libarchive-dev libjansson-dev \
 	libsqlite3-dev libssl-dev
 DEPS_TEST  := python3 graphviz fish gzip xz-utils zstd binutils iproute2 curl iputils-ping nginx libnginx-mod-http-dav-ext \
-              valgrind tmux
+              valgrind tmux groff-base mandoc zsh
 DEPS_BENCH := libsolv-tools time
 DEPS_FUZZ  := clang libclang-rt-14-dev
 
@@ -134,6 +135,12 @@ install: $(O)stitch
 	install -m 755 $(O)stitch $(DESTDIR)$(BINDIR)/stitch
 	cp -R repo-index/. $(DESTDIR)$(DATADIR)/repo-index/
 	cp -R share/. $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 644 share/man/man1/stitch.1 $(DESTDIR)$(MANDIR)/man1/stitch.1
+	install -m 644 share/completion/stitch.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/stitch
+	install -m 644 share/completion/_stitch $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_stitch
 
 check-style:
 	@tests/check-style

@@ -31,6 +31,7 @@ enum {
 	NEED_INDEX = 1 << 1, /* ctx->index holds the repositories in use */
 	NEED_SWITCH = 1 << 2, /* ctx->sw is the switch in use, locked for writing */
 	NEED_SWITCH_RO = 1 << 3, /* ctx->sw is the switch in use, locked for reading */
+	CMD_HIDDEN = 1 << 4, /* for scripts: not in the help, man page or completion */
 };
 
 struct stitch_ctx {
@@ -52,6 +53,24 @@ struct cmd_entry {
 	const char *summary; /* one line for `stitch --help` */
 	const char *usage; /* the full text for `stitch NAME --help` */
 };
+
+/*
+ * The command table of cmd/main.c, sorted by name (*n entries; n may be
+ * NULL), and in *main_text (when not NULL) the global usage text printed
+ * above the list of commands.
+ */
+const struct cmd_entry *cmd_commands(size_t *n, const char **main_text);
+
+/* Help made from the table (cmd/help.c, cmd/complete.c). */
+#include <stdio.h>
+void cmd_print_help(FILE *out, const struct cmd_entry *cmd);
+/* The visible command closest to word (see suggest.h), or NULL. */
+const char *cmd_suggest_command(const char *word);
+/* "error: unknown command 'X'; did you mean 'Y'?"; returns EXIT_USAGE. */
+int cmd_unknown_command(const char *word);
+void cmd_print_man(FILE *out);
+/* The completion script for shell (bash or zsh); EXIT_USAGE for another. */
+int cmd_print_completion(FILE *out, const char *shell);
 
 /*
  * Print "error: <msg>" and the cause lines to stderr; returns the exit
@@ -166,6 +185,7 @@ bool cmd_sandbox_configured(const struct stitch_ctx *ctx);
 /* <root>/cache/index: where compiled repositories are kept. */
 char *cmd_index_cache_dir(const struct stitch_ctx *ctx);
 
+int cmd_complete(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_build(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx);
 int cmd_cache(int argc, char **argv, struct stitch_ctx *ctx);

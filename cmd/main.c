@@ -24,6 +24,8 @@
 #endif
 
 static const struct cmd_entry commands[] = {
+    {"__complete", cmd_complete, NEED_ROOT | NEED_INDEX | CMD_HIDDEN,
+     "package names for shell completion", "usage: stitch __complete packages\n"},
     {"build", cmd_build, NEED_ROOT | NEED_INDEX, "build the unikernel project here into an image",
      "usage: stitch build [--target T] [--json] [-j N] [--locked [--allow-pins]]\n"
      "                    [--explain] [--with-test[=pinned]]\n"
@@ -356,7 +358,17 @@ static void print_main_usage(FILE *out)
 {
 	fputs(main_usage, out);
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		if (!(commands[i].flags & CMD_HIDDEN))
+			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+const struct cmd_entry *cmd_commands(size_t *n, const char **main_text)
+{
+	if (n)
+		*n = N_COMMANDS;
+	if (main_text)
+		*main_text = main_usage;
+	return commands;
 }
 
 static char *default_root(void)
@@ -537,18 +549,33 @@ int main(int argc, char **argv)
 		} else if (!cmd && (strcmp(a, "--version") == 0)) {
 			printf("stitch %s\n", STITCH_VERSION);
 			return EXIT_OK;
-		} else if (!cmd && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
-		                    strcmp(a, "help") == 0)) {
+		} else if (!cmd && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
 			print_main_usage(stdout);
 			return EXIT_OK;
+		} else if (!cmd && strcmp(a, "help") == 0) {
+			/* stitch help [COMMAND] */
+			if (i + 1 >= argc) {
+				print_main_usage(stdout);
+				return EXIT_OK;
+			}
+			if (!(cmd = find_command(argv[i + 1])))
+				return cmd_unknown_command(argv[i + 1]);
+			cmd_print_help(stdout, cmd);
+			return EXIT_OK;
+		} else if (!cmd && strcmp(a, "--print-man") == 0) {
+			cmd_print_man(stdout);
+			return EXIT_OK;
+		} else if (!cmd && strcmp(a, "--print-completion") == 0) {
+			if (i + 1 >= argc)
+				return cmd_usage_error(NULL, "option '%s' needs a value", a);
+			return cmd_print_completion(stdout, argv[i + 1]);
 		} else if (!cmd && a[0] == '-') {
 			return cmd_usage_error(NULL, "unknown option '%s'", a);
 		} else {
 			if (!cmd) {
 				cmd = find_command(a);
 				if (!cmd)
-					return cmd_usage_error(NULL, "'%s' is not a stitch command",
-					                       a);
+					return cmd_unknown_command(a);
 			}
 			rest[n_rest++] = argv[i];
 		}
@@ -563,7 +590,7 @@ int main(int argc, char **argv)
 		if (strcmp(rest[i], "--") == 0)
 			break;
 		if (strcmp(rest[i], "--help") == 0 || strcmp(rest[i], "-h") == 0) {
-			fputs(cmd->usage, stdout);
+			cmd_print_help(stdout, cmd);
 			return EXIT_OK;
 		}
 	}

@@ -18,6 +18,7 @@
 #include "req.h"
 #include "solve.h"
 #include "state.h"
+#include "suggest.h"
 #include "tree.h"
 #include "util.h"
 #include "version.h"
@@ -303,6 +304,7 @@ static int record_pin(struct stitch_ctx *ctx, bool json, const char *name, const
 
 static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 {
+	struct stitch_err err = STITCH_ERR_INIT;
 	const struct stitch_pkg *pkg;
 	const char *version = NULL;
 	bool json = false;
@@ -316,8 +318,8 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 		free(ops);
 		return cmd_usage_error(ctx, "pin add takes PKG and optionally DIR");
 	}
-	if (!(pkg = stitch_index_find(ctx->index, ops[0]))) {
-		rc = cmd_error("no package '%s' in the repositories in use", ops[0]);
+	if (stitch_index_need(ctx->index, ops[0], &pkg, &err) != 0) {
+		rc = cmd_fail(&err);
 		goto out;
 	}
 	if ((rc = open_for_pins(ctx, false)) != EXIT_OK)
@@ -489,6 +491,7 @@ int cmd_pin(int argc, char **argv, struct stitch_ctx *ctx)
 
 int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
 {
+	struct stitch_err err = STITCH_ERR_INIT;
 	const struct stitch_pkg *pkg;
 	const struct stitch_version *v = NULL;
 	bool json = false;
@@ -506,8 +509,11 @@ int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
 		char *eq = strchr(ops[0], '=');
 		if (eq)
 			*eq = '\0';
-		pkg = stitch_index_find(ctx->index, ops[0]);
-		if (pkg && pkg->n_versions)
+		if (stitch_index_need(ctx->index, ops[0], &pkg, &err) != 0) {
+			free(ops);
+			return cmd_fail(&err);
+		}
+		if (pkg->n_versions)
 			v = eq ? stitch_pkg_find_version(pkg, eq + 1) : &pkg->versions[0];
 		if (!v) {
 			rc = cmd_error("no package '%s'%s%s in the repositories in use", ops[0],

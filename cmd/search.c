@@ -1,4 +1,4 @@
-/* stitch search TERM [--json] */
+/* stitch search [TERM] [--json]: without TERM, every package. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@ int cmd_search(int argc, char **argv, struct stitch_ctx *ctx)
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
 	const struct stitch_index *idx = ctx->index;
 	json_t *arr = NULL;
+	const char *term;
 	bool json = false;
 	size_t hits = 0;
 	char **ops;
@@ -29,17 +30,17 @@ int cmd_search(int argc, char **argv, struct stitch_ctx *ctx)
 
 	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, json_opt, &json, &ops, &n_ops)) != EXIT_OK)
 		return rc;
-	if (n_ops != 1) {
+	if (n_ops > 1) {
 		free(ops);
-		return cmd_usage_error(ctx, "search takes one TERM");
+		return cmd_usage_error(ctx, "search takes at most one TERM");
 	}
+	term = n_ops ? ops[0] : "";
 	if (json)
 		arr = json_array();
 	for (size_t i = 0; i < idx->n_visible; i++) {
 		const struct stitch_pkg *p = idx->visible[i];
 		const char *latest = p->n_versions ? p->versions[0].version : "-";
-		if (!strcasestr(p->name, ops[0]) &&
-		    !(p->synopsis && strcasestr(p->synopsis, ops[0])))
+		if (!strcasestr(p->name, term) && !(p->synopsis && strcasestr(p->synopsis, term)))
 			continue;
 		hits++;
 		if (json) {
@@ -58,8 +59,10 @@ int cmd_search(int argc, char **argv, struct stitch_ctx *ctx)
 		free(text);
 		json_decref(arr);
 	}
-	if (!hits && !json)
-		fprintf(stderr, "no package matches '%s'\n", ops[0]);
+	if (!hits && !json && *term)
+		fprintf(stderr, "no package matches '%s'\n", term);
+	else if (!hits && !json)
+		fprintf(stderr, "no package in the repositories in use\n");
 	free(ops);
 	return hits ? EXIT_OK : EXIT_ERROR;
 }

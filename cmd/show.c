@@ -1,4 +1,4 @@
-/* stitch show PKG [--json] */
+/* stitch show PKG [--json]: the package, its versions, and which one is installed. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "state.h"
+#include "suggest.h"
 #include "util.h"
 
 static int json_opt(int val, const char *arg, void *data)
@@ -25,7 +27,29 @@ static json_t *str_array(const char *const *items, size_t n)
 	return a;
 }
 
-static void print_json(const struct stitch_pkg *p)
+/*
+ * The version of name installed in the switch in use (malloc'd), or NULL
+ * when it is not installed or there is no switch.  Opened read-only and
+ * closed at once: show changes nothing.
+ */
+static char *installed_version(struct stitch_ctx *ctx, const char *name)
+{
+	struct stitch_installed inst = {0};
+	struct stitch_switch *sw = NULL;
+	char *dir = cmd_switch_dir(ctx), *version = NULL;
+
+	if (stitch_switch_open(&sw, dir, true, NULL, NULL, NULL) == 0 &&
+	    stitch_state_get_package(sw->st, name, &inst, NULL) == 0) {
+		version = inst.version;
+		inst.version = NULL;
+		stitch_installed_release(&inst);
+	}
+	stitch_switch_close(sw);
+	free(dir);
+	return version;
+}
+
+static void print_json(const struct stitch_pkg *p, const char *installed)
 {
 	json_t *o = json_object(), *vs = json_array();
 	char *text;
@@ -38,6 +62,7 @@ static void print_json(const struct stitch_pkg *p)
 		json_object_set_new(o, "license", json_string(p->license));
 	if (p->homepage)
 		json_object_set_new(o, "homepage", json_string(p->homepage));
+	json_object_set_new(o, "installed", installed ? json_string(installed) : json_null());
 	for (size_t i = 0; i < p->n_versions; i++) {
 		const struct stitch_version *v = &p->versions[i];
 		json_t *src = json_pack("{s:s}", "url", v->url);
@@ -65,7 +90,8 @@ static void print_list(const char *label, const char *const *items, size_t n)
 	putchar('\n');
 }
 
-static void print_text(const struct stitch_index *idx, const struct stitch_pkg *p)
+static void print_text(const struct stitch_index *idx, const struct stitch_pkg *p,
+                       const char *installed)
 {
 	printf("%s\n", p->name);
 	if (p->synopsis)
@@ -95,6 +121,7 @@ static void print_text(const struct stitch_index *idx, const struct stitch_pkg *
 				hi = mid;
 		}
 	}
+	printf("  installed:  %s\n", installed ? installed : "no");
 	printf("  versions:   %zu\n", p->n_versions);
 	for (size_t i = 0; i < p->n_versions; i++) {
 		const struct stitch_version *v = &p->versions[i];
@@ -107,7 +134,9 @@ static void print_text(const struct stitch_index *idx, const struct stitch_pkg *
 int cmd_show(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
+	struct stitch_err err = STITCH_ERR_INIT;
 	const struct stitch_pkg *p;
+	char *installed;
 	bool json = false;
 	char **ops;
 	int n_ops, rc;
@@ -118,17 +147,19 @@ int cmd_show(int argc, char **argv, struct stitch_ctx *ctx)
 		free(ops);
 		return cmd_usage_error(ctx, "show takes one package name");
 	}
-	p = stitch_index_find(ctx->index, ops[0]);
-	if (!p) {
-		cmd_error("no package '%s' in the repositories in use", ops[0]);
-		fprintf(stderr, "hint: try 'stitch search %s'\n", ops[0]);
+	if (stitch_index_need(ctx->index, ops[0], &p, &err) != 0) {
+		rc = cmd_fail(&err);
+		if (!err.cause[0])
+			fprintf(stderr, "hint: try 'stitch search %s'\n", ops[0]);
 		free(ops);
-		return EXIT_ERROR;
+		return rc;
 	}
+	installed = installed_version(ctx, p->name);
 	if (json)
-		print_json(p);
+		print_json(p, installed);
 	else
-		print_text(ctx->index, p);
+		print_text(ctx->index, p, installed);
+	free(installed);
 	free(ops);
 	return EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "plan.h"
 #include "state.h"
+#include "suggest.h"
 #include "tree.h"
 
 struct op {
@@ -319,8 +320,14 @@ int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
 		for (size_t k = 0; k < n_inst; k++)
 			found |= !strcmp(inst[k].name, names[i]);
 		if (!found) {
+			struct stitch_suggest near;
+			stitch_suggest_init(&near, names[i]);
+			for (size_t k = 0; k < n_inst; k++)
+				stitch_suggest_consider(&near, inst[k].name);
 			rc = stitch_error(err, STITCH_E_NOTFOUND, "'%s' is not installed in '%s'",
 			                  names[i], sw->dir);
+			if (near.best)
+				stitch_error_cause(err, "hint: did you mean '%s'?", near.best);
 			goto out;
 		}
 	}

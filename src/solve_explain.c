@@ -19,6 +19,7 @@
 #include "solve_rules.h"
 #include "solve_store.h"
 #include "solve_types.h"
+#include "suggest.h"
 
 struct block {
 	int learn; /* learn id, or -1 for the final conflict */
@@ -474,11 +475,20 @@ static void print_hints(struct explainer *e)
 		    p->name, p->pkg->versions[p->pin].version, origin ? " (" : "",
 		    origin ? origin : "", origin ? ")" : "", p->name);
 	}
-	for (size_t i = 0; i < e->missing.n; i++)
-		stitch_buf_addf(e->out,
-		                "hint: no repository has a package named '%s'; check the name, "
-		                "or add a repository with 'stitch repo add'\n",
-		                s->pkgs[e->missing.a[i]].name);
+	for (size_t i = 0; i < e->missing.n; i++) {
+		const char *name = s->pkgs[e->missing.a[i]].name;
+		const char *near = stitch_index_suggest(s->idx, name);
+		if (near)
+			stitch_buf_addf(e->out,
+			                "hint: no repository has a package named '%s'; did you "
+			                "mean '%s'?\n",
+			                name, near);
+		else
+			stitch_buf_addf(e->out,
+			                "hint: no repository has a package named '%s'; check the "
+			                "name, or add a repository with 'stitch repo add'\n",
+			                name);
+	}
 }
 
 void solve_explain(struct solver *s, int confl, struct stitch_buf *why, struct stitch_err *err)

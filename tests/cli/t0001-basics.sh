@@ -14,7 +14,7 @@ for c in repo search show; do
 done
 run "no command is a usage error" 2 "$STITCH"
 run "unknown command exits 2" 2 st frobnicate
-has "unknown command is named" "$ERR" "'frobnicate' is not a stitch command"
+has "unknown command is named" "$ERR" "unknown command 'frobnicate'"
 run "unknown global option exits 2" 2 "$STITCH" --frob
 run "unknown command option exits 2" 2 st show --frob tcp
 has "unknown option is named" "$ERR" "unknown option '--frob'"
