@@ -140,6 +140,18 @@ static int note_entry(struct unpack *u, struct archive_entry *e, struct stitch_e
 		                    "%s: entry '%s' is %s; only files, directories and links can "
 		                    "be unpacked",
 		                    u->what, name, bad_type(e));
+	/*
+	 * A set-id program in a source archive has no use but to be run with
+	 * privileges it should not have: refused.  A directory's setgid or
+	 * sticky bit (a shared workspace) only loses its bit, in disk_perm.
+	 */
+	if (type != ENT_DIR && (archive_entry_perm(e) & (S_ISUID | S_ISGID)))
+		return stitch_error(err, STITCH_E_ARCHIVE,
+		                    "%s: entry '%s' is set-%s (mode %04o); a source archive "
+		                    "has no use for that",
+		                    u->what, name,
+		                    archive_entry_perm(e) & S_ISUID ? "user-id" : "group-id",
+		                    (unsigned)archive_entry_perm(e) & 07777);
 	ent = archive_ents_add(&u->es, name, type);
 	ent->perm = archive_entry_perm(e);
 	ent->path = archive_normalize(name);

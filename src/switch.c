@@ -698,6 +698,11 @@ static int walk(struct collect *c, const char *dir)
 			rc = stitch_error(c->err, STITCH_E_BUILD,
 			                  "install of '%s' made a special file '%s'", c->label,
 			                  full + c->base_len + 1);
+		} else if (S_ISREG(st.st_mode) && (st.st_mode & (S_ISUID | S_ISGID))) {
+			rc = stitch_error(c->err, STITCH_E_BUILD,
+			                  "install of '%s' made a set-id file '%s' (mode %04o)",
+			                  c->label, full + c->base_len + 1,
+			                  (unsigned)st.st_mode & 07777);
 		} else {
 			struct stitch_file *f;
 			XGROW(c->files, c->cap, c->n + 1);

@@ -109,4 +109,24 @@ unchanged "nodest: the switch is unchanged" "$TMP/snap.links"
 run "without the sandbox the empty staging is caught" 1 s --no-sandbox install nodest
 has "and named" "$ERR" "install of 'nodest 1.0.0' installed no files into the staging directory"
 rm -f "$SW/share/nodest"
+
+# An install that makes a set-id program.
+snapshot "$TMP/snap.suid"
+mkdir -p "$TMP/src/suid-1.0.0"
+echo x >"$TMP/src/suid-1.0.0/file"
+tar -C "$TMP/src" -czf "$R/archives/suid-1.0.0.tar.gz" suid-1.0.0
+python3 - "$R" <<'PY'
+import hashlib, json, sys
+repo = sys.argv[1]
+arc = "archives/suid-1.0.0.tar.gz"
+sha = hashlib.sha256(open(repo + "/" + arc, "rb").read()).hexdigest()
+inst = 'mkdir -p "$DESTDIR$PREFIX/bin" && cp file "$DESTDIR$PREFIX/bin/suid" && chmod 4755 "$DESTDIR$PREFIX/bin/suid"'
+d = {"name": "suid", "synopsis": "suid", "versions": {"1.0.0": {
+    "source": {"url": arc, "sha256": sha}, "depends": [], "build": [],
+    "install": [["sh", "-c", inst]]}}}
+json.dump(d, open(repo + "/packages/suid.json", "w"))
+PY
+run "an install that makes a set-user-id program fails" 1 s install suid
+has "it names the package, the file and the mode" "$ERR" "install of 'suid 1.0.0' made a set-id file 'bin/suid' (mode 4755)"
+unchanged "suid: the switch is unchanged" "$TMP/snap.suid"
 run "doctor is clean after the failed installs" 0 s doctor
