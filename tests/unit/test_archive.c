@@ -401,11 +401,36 @@ static void test_unpack_allows_inner_links(void)
 	free(dest);
 }
 
+/* A set-user-id or set-group-id file is refused, naming the entry. */
+static void test_unpack_setid(void)
+{
+	static const struct tent suid[] = {{'f', "p/ok", "x", 0644}, {'f', "p/suid", "x", 04755}};
+	static const struct tent sgid[] = {{'f', "p/sgid", "x", 02711}};
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *arc = TGZ("suid.tgz", suid), *dest = tpath("suid"), *p;
+
+	CHECK_INT(stitch_archive_unpack(arc, dest, &err), STITCH_E_ARCHIVE);
+	CHECK(strstr(err.msg, "entry 'p/suid' is set-user-id (mode 4755)"));
+	p = tpath("suid/ok");
+	CHECK(access(p, F_OK) != 0);
+	free(p);
+	stitch_err_clear(&err);
+	free(arc);
+	free(dest);
+	arc = TGZ("sgid.tgz", sgid);
+	dest = tpath("sgid");
+	CHECK_INT(stitch_archive_unpack(arc, dest, &err), STITCH_E_ARCHIVE);
+	CHECK(strstr(err.msg, "entry 'p/sgid' is set-group-id (mode 2711)"));
+	stitch_err_clear(&err);
+	free(arc);
+	free(dest);
+}
+
 static void test_unpack_modes(void)
 {
 	static const struct tent t[] = {
-	    {'d', "p/", NULL, 03777},       {'f', "p/suid", "x", 04755},
-	    {'f', "p/sgid", "x", 02775},    {'f', "p/all", "x", 0777},
+	    {'d', "p/", NULL, 03777},       {'d', "p/sgid", NULL, 02775},
+	    {'f', "p/all", "x", 0777},
 	    {'f', "p/rw", "x", 0666},       {'f', "p/ro", "x", 0444},
 	    {'d', "p/d", NULL, 01777},      {'d', "p/locked", NULL, 0555},
 	    {'f', "p/locked/f", "x", 0400},
@@ -422,7 +447,6 @@ static void test_unpack_modes(void)
 		CHECK_INT(mode_of(p), m); \
 		free(p);                  \
 	} while (0)
-	MODE("modes/suid", 0755);
 	MODE("modes/sgid", 0755);
 	MODE("modes/all", 0755);
 	MODE("modes/rw", 0644);
@@ -871,6 +895,7 @@ int main(void)
 	RUN_CLEAN(test_unpack_refuses_escapes);
 	RUN_CLEAN(test_unpack_allows_inner_links);
 	RUN_CLEAN(test_unpack_modes);
+	RUN_CLEAN(test_unpack_setid);
 	RUN_CLEAN(test_unpack_bad_input);
 	RUN_CLEAN(test_unpack_target_not_empty);
 	RUN_CLEAN(test_unpack_cleans_up_after_write_error);
