@@ -429,11 +429,10 @@ static void test_unpack_setid(void)
 static void test_unpack_modes(void)
 {
 	static const struct tent t[] = {
-	    {'d', "p/", NULL, 03777},       {'d', "p/sgid", NULL, 02775},
-	    {'f', "p/all", "x", 0777},
-	    {'f', "p/rw", "x", 0666},       {'f', "p/ro", "x", 0444},
-	    {'d', "p/d", NULL, 01777},      {'d', "p/locked", NULL, 0555},
-	    {'f', "p/locked/f", "x", 0400},
+	    {'d', "p/", NULL, 03777},      {'d', "p/sgid", NULL, 02775},
+	    {'f', "p/all", "x", 0777},     {'f', "p/rw", "x", 0666},
+	    {'f', "p/ro", "x", 0444},      {'d', "p/d", NULL, 01777},
+	    {'d', "p/locked", NULL, 0555}, {'f', "p/locked/f", "x", 0400},
 	};
 	struct stitch_err err = STITCH_ERR_INIT;
 	char *arc = TGZ("modes.tgz", t), *dest = tpath("modes"), *p;
