@@ -112,7 +112,7 @@ import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 pk = {e["name"]: e for e in ev if e["event"] == "package"}
 assert pk["tcp"]["version"] == "1.2.0" and pk["tcp"]["action"] == "built", pk
-assert pk["http"]["action"] == "rebuilt" and pk["http"]["reason"] == "interface of tcp changed", pk
+assert pk["http"]["action"] == "rebuilt" and pk["http"]["reason"] == "interface of tcp changed in include/tcp.h", pk
 assert pk["ipv4"]["action"] == "kept" and pk["ipv4"]["reason"] == "up to date", pk
 ' "$OUT"; then pass "new interface: dependent rebuilt"; else fail "new interface: dependent rebuilt" "$(cat "$OUT")"; fi
 
