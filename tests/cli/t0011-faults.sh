@@ -68,8 +68,10 @@ run "install converges" 0 st --repo "$R" install tcp
 has "nothing left to do" "$OUT" "nothing to do"
 
 # kill -9 during a build: the switch is as it was.
-SRC_BUILD_EXTRA="sleep 30" src_pkg "$R" arp 1.1.0
-st --repo "$R" install arp >"$OUT" 2>"$ERR" &
+# The sleep's argument is this test's own, so that pgrep finds no other.
+NAP="sleep 30.$$"
+SRC_BUILD_EXTRA="$NAP" src_pkg "$R" arp 1.1.0
+"$STITCH" --root "$ROOT" --repo "$R" install arp >"$OUT" 2>"$ERR" & # $! is stitch itself
 pid=$!
 for _ in $(seq 1 100); do
 	[ -d "$SW/.stitch/build/arp-1.1.0" ] && break
@@ -78,7 +80,8 @@ done
 sleep 0.5
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
-pkill -f "sleep 30" 2>/dev/null
+for _ in $(seq 30); do pgrep -fx "$NAP" >/dev/null || break; sleep 0.1; done
+if ! pgrep -fx "$NAP" >/dev/null; then pass "the killed build's commands died with it"; else fail "the killed build's commands died with it" "$(pgrep -afx "$NAP")"; pkill -fx "$NAP"; fi
 run "after a killed build" 0 st list
 lacks "arp not recorded" "$OUT" "arp"
 run "doctor clean after a killed build" 0 st doctor

@@ -159,16 +159,16 @@ killed_build() { # killed_build NAME [GLOBAL OPTION]
 	env STITCH_NO_CACHE=1 "$STITCH" --root "$ROOT" --repo "$R" --switch "$SW" ${2:-} install slow >/dev/null 2>&1 &
 	pid=$!
 	disown $pid
-	for _ in $(seq 100); do pgrep -f "^$SLOW" >/dev/null && break; sleep 0.1; done
-	if ! pgrep -f "^$SLOW" >/dev/null; then
+	for _ in $(seq 100); do pgrep -f "^$SLOW " >/dev/null && break; sleep 0.1; done
+	if ! pgrep -f "^$SLOW " >/dev/null; then
 		fail "$1" "the slow build never started"
 		kill -9 $pid
 		return
 	fi
 	kill -9 $pid
-	for _ in $(seq 30); do pgrep -f "^$SLOW" >/dev/null || break; sleep 0.1; done
-	n=$(pgrep -f "^$SLOW" | wc -l)
-	if [ "$n" -eq 0 ]; then pass "$1"; else fail "$1" "$n processes left"; pkill -9 -f "^$SLOW"; fi
+	for _ in $(seq 30); do pgrep -f "^$SLOW " >/dev/null || break; sleep 0.1; done
+	n=$(pgrep -f "^$SLOW " | wc -l)
+	if [ "$n" -eq 0 ]; then pass "$1"; else fail "$1" "$n processes left"; pkill -9 -f "^$SLOW "; fi
 }
 killed_build "kill -9 of stitch: the sandboxed build dies with it"
 killed_build "kill -9 of stitch: the build without a sandbox dies with it" --no-sandbox
