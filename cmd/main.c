@@ -347,6 +347,8 @@ static const char main_usage[] =
     "                network); also \"sandbox\": false in <root>/config.json\n"
     "  -q, --quiet   print only errors and the final result\n"
     "  -v, --verbose print each command a build runs (and no status line)\n"
+    "  -y, --yes     go ahead without asking when install, upgrade, remove or\n"
+    "                pin would downgrade or remove a package installed by name\n"
     "  --color WHEN  colour errors, warnings and results: auto (on a terminal,\n"
     "                unless $NO_COLOR is set), always or never\n"
     "  --help        this text; `stitch COMMAND --help` describes a command\n"
@@ -530,6 +532,8 @@ int main(int argc, char **argv)
 			ctx.no_sandbox = true;
 		} else if (!dashdash && (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)) {
 			verbosity = CMD_QUIET;
+		} else if (!dashdash && (strcmp(a, "-y") == 0 || strcmp(a, "--yes") == 0)) {
+			ctx.yes = true;
 		} else if (!dashdash && (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)) {
 			verbosity = CMD_VERBOSE;
 		} else if (!dashdash &&
