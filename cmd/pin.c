@@ -483,6 +483,9 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 	u.name = ops[0];
 	op.oo.confirm = confirm_unpin;
 	op.oo.confirm_data = &u;
+	/* Back to the release is what it asks for, even to an older version. */
+	op.oo.on_purpose = (const char *const *)ops;
+	op.oo.n_on_purpose = 1;
 	if (path) {
 		/* The history entry of the operation says the pin went first. */
 		unpin = (struct stitch_change){STITCH_CHANGE_UNPIN, ops[0], (char *)version, NULL};

@@ -234,7 +234,12 @@ static int confirm_plan(const struct op *op, const char *const *reqs, size_t n_r
                         struct stitch_err *err)
 {
 	const struct stitch_op_opts *o = op->x.o;
-	struct stitch_asked asked = {reqs, n_reqs, o->pins, o->n_pins};
+	struct stitch_asked asked = {.reqs = reqs,
+	                             .n_reqs = n_reqs,
+	                             .pins = o->pins,
+	                             .n_pins = o->n_pins,
+	                             .names = o->on_purpose,
+	                             .n_names = o->n_on_purpose};
 	struct stitch_event *changes;
 	size_t n;
 	bool yes;
@@ -247,9 +252,8 @@ static int confirm_plan(const struct op *op, const char *const *reqs, size_t n_r
 	if (yes)
 		return 0;
 	return stitch_error(err, STITCH_E_DECLINED,
-	                    "%zu change%s to packages installed by name "
-	                    "not confirmed: nothing changed",
-	                    n, n == 1 ? "" : "s");
+	                    "%zu change%s to packages installed by name not confirmed", n,
+	                    n == 1 ? "" : "s");
 }
 
 static void emit_plan(const struct op *op)

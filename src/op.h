@@ -72,6 +72,9 @@ struct stitch_op_opts {
 	 */
 	bool (*confirm)(void *data, const struct stitch_event *changes, size_t n);
 	void *confirm_data;
+	/* Packages the command changes on purpose whatever their version: no question. */
+	const char *const *on_purpose;
+	size_t n_on_purpose;
 };
 
 /*

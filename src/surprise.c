@@ -15,6 +15,8 @@ static bool forced(const struct stitch_asked *asked, const char *name, const cha
 
 	if (!asked)
 		return false;
+	for (size_t i = 0; i < asked->n_names && !yes; i++)
+		yes = !strcmp(asked->names[i], name);
 	for (size_t i = 0; i < asked->n_pins && !yes; i++)
 		yes = !strcmp(asked->pins[i].name, name) &&
 		      stitch_version_cmp(asked->pins[i].version, version) != 0;
@@ -50,7 +52,8 @@ size_t stitch_surprise_plan(const struct stitch_plan *p, const struct stitch_ask
 		const struct stitch_plan_item *it = &p->items[p->order[k]];
 		bool removal = it->action == STITCH_ACTION_REMOVE;
 		struct stitch_event *ev;
-		if (!it->inst || (removal && it->cause.kind == STITCH_CAUSE_REQUESTED))
+		/* A pinned build has the version its checkout says: pin add asked. */
+		if (!it->inst || it->pin || (removal && it->cause.kind == STITCH_CAUSE_REQUESTED))
 			continue;
 		if (!removal && it->change != STITCH_CHANGE_DOWNGRADE)
 			continue;

@@ -20,13 +20,17 @@
 /*
  * What the command itself asked for: its requirement strings (which may
  * force a package's own downgrade, as 'tcp {< 1.1}' does when tcp 1.1.0 is
- * installed) and its extra pins (install --pin NAME=VERSION).
+ * installed), its extra pins (install --pin NAME=VERSION), and the packages
+ * it changes on purpose whatever their version (pin remove's, which goes
+ * back to the release).
  */
 struct stitch_asked {
 	const char *const *reqs;
 	size_t n_reqs;
 	const struct stitch_solve_pin *pins;
 	size_t n_pins;
+	const char *const *names;
+	size_t n_names;
 };
 
 /*
@@ -34,8 +38,9 @@ struct stitch_asked {
  * surprise the user?  Yes when the switch records in as installed by name
  * (requested) and the change is a downgrade or a removal that asked (which
  * may be NULL) does not force: a requirement naming the package that its
- * installed version does not meet, or a pin naming it at another version,
- * forces it.  A requirement that does not parse forces nothing.
+ * installed version does not meet, a pin naming it at another version, or
+ * its name in asked->names forces it.  A requirement that does not parse
+ * forces nothing.
  */
 bool stitch_surprise_is(const struct stitch_installed *in, const char *version,
                         const struct stitch_asked *asked);
@@ -45,7 +50,8 @@ bool stitch_surprise_is(const struct stitch_installed *in, const char *version,
  * (their strings belong to p) in *out, malloc'd; returns how many (*out is
  * NULL when none).  A removal whose cause is STITCH_CAUSE_REQUESTED (named
  * in stitch remove) is never one; one that goes because a package it needs
- * goes is, when the user installed it by name.
+ * goes is, when the user installed it by name.  A package built from a pin
+ * is not one either: the pin chose its version (pin add asks about that).
  */
 size_t stitch_surprise_plan(const struct stitch_plan *p, const struct stitch_asked *asked,
                             struct stitch_event **out);
