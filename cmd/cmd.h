@@ -44,6 +44,7 @@ struct stitch_ctx {
 	char *command_line; /* argv joined, for the switch's history */
 	const struct cmd_entry *cmd; /* the running command */
 	bool no_sandbox; /* --no-sandbox: builds run without bubblewrap */
+	bool yes; /* -y, --yes: go ahead without asking (cmd/ask.c) */
 };
 
 struct cmd_entry {
@@ -154,6 +155,26 @@ struct cmd_op {
 };
 void cmd_op_init(struct stitch_ctx *ctx, struct cmd_op *op, bool json, bool dry_run, int jobs);
 void cmd_op_release(struct cmd_op *op);
+
+/*
+ * Asking before a surprising change (cmd/ask.c): cmd_ask_confirm is the
+ * confirm callback of struct stitch_op_opts.  No changes, or -y: yes.  On a
+ * terminal (stdin and stderr): the changes and "go ahead? [y/N]".  Off a
+ * terminal: no, after an error listing the changes with the hint to pass -y.
+ * Whenever the answer is no, --json prints one "refused" event.  The caller
+ * exits EXIT_ERROR for STITCH_E_DECLINED, printing nothing more.
+ */
+struct cmd_ask {
+	struct stitch_ctx *ctx;
+	const char *what; /* the command, for the message: "install", "pin add" */
+	bool json;
+};
+bool cmd_ask_confirm(void *data, const struct stitch_event *changes, size_t n);
+/* Fill a; when op is not NULL, make it ask through a (which must outlive it). */
+void cmd_ask_init(struct cmd_ask *a, struct stitch_ctx *ctx, const char *what, bool json,
+                  struct cmd_op *op);
+/* A change of version in words, to do: "install", ..., "remove" (cmd/events.c). */
+const char *cmd_change_word(int change);
 
 /*
  * Print o on stdout as one compact JSON line, keys in the order they were

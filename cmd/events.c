@@ -56,6 +56,13 @@ static const char *const change_past[STITCH_CHANGE__COUNT] = {
     [STITCH_CHANGE_UNPIN] = "unpinned",
 };
 
+const char *cmd_change_word(int change)
+{
+	if (change < 0 || change >= STITCH_CHANGE__COUNT)
+		return "change";
+	return change_word[change];
+}
+
 const char *cmd_change_past(int change)
 {
 	if (change < 0 || change >= STITCH_CHANGE__COUNT)

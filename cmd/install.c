@@ -56,12 +56,14 @@ static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
 	struct cmd_op op;
+	struct cmd_ask ask;
 	int rc;
 
 	if ((rc = cmd_open_switch(ctx, a->dry_run)) != EXIT_OK ||
 	    (rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		return rc;
 	cmd_op_init(ctx, &op, a->json, a->dry_run, jobs);
+	cmd_ask_init(&ask, ctx, "install", a->json, &op);
 	op.oo.upgrade = a->upgrade;
 	op.oo.pins = a->pins;
 	op.oo.n_pins = a->n_pins;
@@ -71,6 +73,8 @@ static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int
 	if (rc == STITCH_E_PARSE) {
 		cmd_fail(&err);
 		rc = EXIT_USAGE;
+	} else if (rc == STITCH_E_DECLINED) {
+		rc = EXIT_ERROR;
 	} else if (rc != 0) {
 		if ((op.ce.built || op.ce.cached) && !a->json)
 			fprintf(stderr,

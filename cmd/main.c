@@ -109,6 +109,11 @@ static const struct cmd_entry commands[] = {
      "Installed packages stay installed, at their version unless --upgrade; a\n"
      "package is rebuilt when the interface of a dependency changed.\n"
      "\n"
+     "A plan that downgrades a package installed by name, other than by a REQ\n"
+     "that names it and excludes its version, is shown first and asked about\n"
+     "on a terminal; -y (a global option) goes ahead; off a terminal it is\n"
+     "refused and nothing changes.\n"
+     "\n"
      "  --dry-run                 show the actions (install, upgrade, downgrade,\n"
      "                            keep), change nothing\n"
      "  --json                    one JSON object a line for each event\n"
@@ -122,7 +127,8 @@ static const struct cmd_entry commands[] = {
      "\n"
      "Downloads run 8 at once ($STITCH_FETCH_JOBS to change it).\n"
      "\n"
-     "Exit status: 0 done, 1 error, 2 usage error, 3 no solution (explained on stderr).\n"},
+     "Exit status: 0 done, 1 error or not confirmed, 2 usage error, 3 no solution\n"
+     "(explained on stderr).\n"},
     {"list", cmd_list, NEED_ROOT | NEED_SWITCH_RO, "list installed or pinned packages",
      "usage: stitch list [--installed | --pinned] [--json]\n"},
     {"lock", cmd_lock, NEED_ROOT | NEED_INDEX, "write or check the project's stitch.lock",
@@ -163,15 +169,20 @@ static const struct cmd_entry commands[] = {
      "           which version it is.  A pin that breaks resolution is refused\n"
      "           with the explanation, and nothing changes.\n"
      "  remove   go back to the release, rebuilding what needs it\n"
+
      "  list     each pin's version, path and whether it changed since pinned\n"
      "  --json   one JSON object a line, the rebuilds of pin remove included\n"
      "\n"
-     "In a project the pins belong to its switch (_stitch/).\n"},
+     "In a project the pins belong to its switch (_stitch/).  A checkout older\n"
+     "than the installed version of a package installed by name (add), or a\n"
+     "return to the release that downgrades another such package (remove), is\n"
+     "asked about on a terminal and refused off one; -y goes ahead.\n"},
     {"remove", cmd_remove, NEED_ROOT | NEED_INDEX | NEED_SWITCH, "remove installed packages",
      "usage: stitch remove PKG... [--recursive] [--dry-run] [--json]\n"
      "\n"
      "Refuses when an installed package needs one of them, naming it, unless\n"
-     "--recursive, which removes those too.\n"},
+     "--recursive, which removes those too; when one of those was installed by\n"
+     "name, asks first on a terminal and refuses off one (-y goes ahead).\n"},
     {"repo", cmd_repo, NEED_ROOT, "add, list, remove and export package repositories",
      "usage: stitch repo add NAME PATH [--priority N] [--json]\n"
      "       stitch repo list [--json]\n"
@@ -302,7 +313,11 @@ static const struct cmd_entry commands[] = {
      "  --json  one {\"event\": \"update\", \"name\", \"url\", \"changed\"} a repository\n"},
     {"upgrade", cmd_upgrade, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
      "upgrade installed packages to the newest versions that fit",
-     "usage: stitch upgrade [--dry-run] [--json] [-j N]\n"},
+     "usage: stitch upgrade [--dry-run] [--json] [-j N]\n"
+     "\n"
+     "Moves every installed package to the newest version that fits.  When that\n"
+     "downgrades a package installed by name (to upgrade another), the change is\n"
+     "asked about on a terminal and refused off one; -y goes ahead.\n"},
     {"verify", cmd_verify, NEED_ROOT, "rebuild stitch.lock in a fresh root and compare images",
      "usage: stitch verify [--keep] [--json]\n"
      "\n"
@@ -347,6 +362,8 @@ static const char main_usage[] =
     "                network); also \"sandbox\": false in <root>/config.json\n"
     "  -q, --quiet   print only errors and the final result\n"
     "  -v, --verbose print each command a build runs (and no status line)\n"
+    "  -y, --yes     go ahead without asking when install, upgrade, remove or\n"
+    "                pin would downgrade or remove a package installed by name\n"
     "  --color WHEN  colour errors, warnings and results: auto (on a terminal,\n"
     "                unless $NO_COLOR is set), always or never\n"
     "  --help        this text; `stitch COMMAND --help` describes a command\n"
@@ -530,6 +547,8 @@ int main(int argc, char **argv)
 			ctx.no_sandbox = true;
 		} else if (!dashdash && (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)) {
 			verbosity = CMD_QUIET;
+		} else if (!dashdash && (strcmp(a, "-y") == 0 || strcmp(a, "--yes") == 0)) {
+			ctx.yes = true;
 		} else if (!dashdash && (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)) {
 			verbosity = CMD_VERBOSE;
 		} else if (!dashdash &&

@@ -19,6 +19,7 @@
 #include "solve.h"
 #include "state.h"
 #include "suggest.h"
+#include "surprise.h"
 #include "tree.h"
 #include "util.h"
 #include "version.h"
@@ -96,12 +97,46 @@ static const char **switch_roots(struct stitch_ctx *ctx, struct stitch_project *
 }
 
 /*
+ * The packages installed by name that sol would take to a lower version
+ * (the pinned one among them: its checkout says which version it is, the
+ * user did not), asked about through ask.  EXIT_ERROR when the answer is no.
+ */
+static int confirm_pin(struct cmd_ask *ask, const struct stitch_solution *sol,
+                       const struct stitch_installed *inst, size_t n_inst)
+{
+	struct stitch_event *evs = xcalloc(n_inst + 1, sizeof(*evs));
+	size_t n = 0;
+	bool yes;
+
+	for (size_t i = 0; i < n_inst; i++)
+		for (size_t k = 0; k < sol->n; k++) {
+			const struct stitch_version *v = sol->chosen[k];
+			if (strcmp(v->pkg->name, inst[i].name) != 0 ||
+			    !stitch_surprise_is(&inst[i], v->version, NULL))
+				continue;
+			evs[n] = (struct stitch_event){.kind = STITCH_EV_PLAN,
+			                               .name = inst[i].name,
+			                               .version = v->version,
+			                               .old_version = inst[i].version,
+			                               .action = STITCH_ACTION_BUILD,
+			                               .change = STITCH_CHANGE_DOWNGRADE};
+			evs[n].cause =
+			    (struct stitch_cause){STITCH_CAUSE_VERSION, inst[i].version, 0, NULL};
+			n++;
+		}
+	yes = cmd_ask_confirm(ask, evs, n);
+	free(evs);
+	return yes ? EXIT_OK : EXIT_ERROR;
+}
+
+/*
  * Solve for the switch with the pins it has plus (name, version, path);
  * version NULL asks which version name would get.  Prints the explanation
- * when nothing fits.
+ * when nothing fits.  With ask, a solution that downgrades a package
+ * installed by name is asked about first (confirm_pin).
  */
 static int check_resolution(struct stitch_ctx *ctx, const char *name, const char **version,
-                            const char *path)
+                            const char *path, struct cmd_ask *ask)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
@@ -136,6 +171,8 @@ static int check_resolution(struct stitch_ctx *ctx, const char *name, const char
 		                  *version ? *version : "");
 	if (rc) {
 		rc = cmd_fail_solve(&err, &why);
+	} else if (ask) {
+		rc = confirm_pin(ask, &sol, inst, n_inst);
 	} else if (!*version) {
 		for (size_t i = 0; i < sol.n; i++)
 			if (strcmp(sol.chosen[i]->pkg->name, name) == 0)
@@ -225,7 +262,7 @@ static int choose_version(struct stitch_ctx *ctx, const char *name, const struct
 		*version = v ? v->version : NULL;
 		stitch_installed_release(&in);
 	}
-	if (!*version && (rc = check_resolution(ctx, name, version, NULL)) != EXIT_OK)
+	if (!*version && (rc = check_resolution(ctx, name, version, NULL, NULL)) != EXIT_OK)
 		return rc;
 	if (!*version)
 		return cmd_error("cannot tell which version of '%s' to pin", name);
@@ -309,6 +346,7 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 	const char *version = NULL;
 	bool json = false;
 	char **ops, *dir = NULL, *abs = NULL;
+	struct cmd_ask ask;
 	int n_ops, rc;
 
 	if ((rc = cmd_parse_opts(ctx, argc, argv, json_opts, on_opt, &json, &ops, &n_ops)) !=
@@ -334,7 +372,8 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 		rc = cmd_error("cannot pin '%s' to '%s': %s", ops[0], dir, strerror(errno));
 		goto out;
 	}
-	if ((rc = check_resolution(ctx, ops[0], &version, abs)) == EXIT_OK)
+	cmd_ask_init(&ask, ctx, "pin add", json, NULL);
+	if ((rc = check_resolution(ctx, ops[0], &version, abs, &ask)) == EXIT_OK)
 		rc = record_pin(ctx, json, ops[0], version, abs);
 out:
 	free(abs);
@@ -367,6 +406,39 @@ static bool unpinned_before(struct stitch_ctx *ctx, const char *name)
 	return true;
 }
 
+/* What pin remove says once the plan back to the release is confirmed. */
+struct unpin_ask {
+	struct cmd_ask ask;
+	const char *name;
+	const struct stitch_pin *pin; /* as it was; NULL when there was none */
+	bool said;
+};
+
+/* Say, once, that the pin went (before the operation's own lines). */
+static void say_unpinned(struct unpin_ask *u)
+{
+	if (u->said || !u->pin)
+		return;
+	u->said = true;
+	if (u->ask.json)
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "event", "pin", "action",
+		                         "removed", "name", u->name, "version", u->pin->version,
+		                         "path", u->pin->path));
+	else
+		printf("unpinned %s; going back to the release\n", u->name);
+}
+
+/* The confirm callback of pin remove: ask, then say the pin went. */
+static bool confirm_unpin(void *data, const struct stitch_event *changes, size_t n)
+{
+	struct unpin_ask *u = data;
+
+	if (!cmd_ask_confirm(&u->ask, changes, n))
+		return false;
+	say_unpinned(u);
+	return true;
+}
+
 static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
@@ -374,6 +446,7 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 	struct cmd_op op;
 	struct stitch_change unpin;
 	struct stitch_pin *pins = NULL;
+	struct unpin_ask u = {0};
 	const char *version = NULL, *path = NULL;
 	bool json = false;
 	size_t n_pins = 0;
@@ -395,22 +468,24 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 		if (!strcmp(pins[i].name, ops[0])) {
 			version = pins[i].version;
 			path = pins[i].path;
+			u.pin = &pins[i];
 		}
 	if (stitch_state_pin_remove(ctx->sw->st, ops[0], &err) != 0 &&
 	    !(err.code == STITCH_E_NOTFOUND && unpinned_before(ctx, ops[0]))) {
 		rc = cmd_fail(&err);
 		goto out;
 	}
-	if (json && path)
-		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "event", "pin", "action",
-		                         "removed", "name", ops[0], "version", version, "path",
-		                         path));
-	else if (path)
-		printf("unpinned %s; going back to the release\n", ops[0]);
 	if ((rc = cmd_load_pin_overlays(ctx, NULL, NULL)) != EXIT_OK)
 		goto out;
 	/* Back to the release: from the artifact cache when it holds that build. */
 	cmd_op_init(ctx, &op, json, false, 0);
+	cmd_ask_init(&u.ask, ctx, "pin remove", json, NULL);
+	u.name = ops[0];
+	op.oo.confirm = confirm_unpin;
+	op.oo.confirm_data = &u;
+	/* Back to the release is what it asks for, even to an older version. */
+	op.oo.on_purpose = (const char *const *)ops;
+	op.oo.n_on_purpose = 1;
 	if (path) {
 		/* The history entry of the operation says the pin went first. */
 		unpin = (struct stitch_change){STITCH_CHANGE_UNPIN, ops[0], (char *)version, NULL};
@@ -418,8 +493,14 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 		op.oo.n_pre_changes = 1;
 	}
 	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &op.oo, &why, &err);
-	if (rc)
+	if (rc == STITCH_E_DECLINED) {
+		/* Nothing changed: the pin is as it was. */
+		rc = u.pin && stitch_state_pin_put(ctx->sw->st, u.pin, &err) != 0 ? cmd_fail(&err)
+		                                                                  : EXIT_ERROR;
+	} else if (rc) {
+		say_unpinned(&u);
 		rc = cmd_fail_solve(&err, &why);
+	}
 	cmd_op_release(&op);
 	stitch_buf_release(&why);
 out:

@@ -81,6 +81,7 @@ int cmd_remove(int argc, char **argv, struct stitch_ctx *ctx)
 	struct remove_opts o = {false, false, false};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct cmd_op op;
+	struct cmd_ask ask;
 	char **ops;
 	int n_ops, rc;
 
@@ -97,9 +98,12 @@ int cmd_remove(int argc, char **argv, struct stitch_ctx *ctx)
 		return EXIT_OK;
 	}
 	cmd_op_init(ctx, &op, o.json, o.dry_run, 0);
+	cmd_ask_init(&ask, ctx, "remove", o.json, &op);
 	rc = stitch_op_remove(ctx->sw, ctx->index, (const char *const *)ops, (size_t)n_ops,
 	                      o.recursive, &op.oo, &err);
 	cmd_op_release(&op);
 	free(ops);
+	if (rc == STITCH_E_DECLINED)
+		return EXIT_ERROR;
 	return rc ? cmd_fail(&err) : EXIT_OK;
 }

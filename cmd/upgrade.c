@@ -42,6 +42,7 @@ int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx)
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
 	struct cmd_op op;
+	struct cmd_ask ask;
 	char **ops;
 	int n_ops, rc;
 
@@ -54,8 +55,11 @@ int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx)
 		return rc;
 	cmd_op_init(ctx, &op, o.json, o.dry_run, o.jobs);
 	op.oo.upgrade = true;
+	cmd_ask_init(&ask, ctx, "upgrade", o.json, &op);
 	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &op.oo, &why, &err);
-	if (rc)
+	if (rc == STITCH_E_DECLINED)
+		rc = EXIT_ERROR;
+	else if (rc)
 		rc = cmd_fail_solve(&err, &why);
 	else if (!o.json && !o.dry_run && !op.ce.built && !op.ce.cached)
 		printf("everything is up to date\n");

@@ -22,6 +22,7 @@ static const char *const messages[STITCH_E__COUNT] = {
     [STITCH_E_STATE] = "switch state error",
     [STITCH_E_CONFLICT] = "would break installed packages",
     [STITCH_E_INTERNAL] = "internal error",
+    [STITCH_E_DECLINED] = "not confirmed",
 };
 
 const char *stitch_strerror(enum stitch_code code)

@@ -34,6 +34,7 @@ enum stitch_code {
 	STITCH_E_STATE, /* the switch's database failed or is locked */
 	STITCH_E_CONFLICT, /* the operation would break installed packages */
 	STITCH_E_INTERNAL, /* a bug in stitch: a check of its own work failed */
+	STITCH_E_DECLINED, /* the caller was asked to go ahead and said no: nothing changed */
 	STITCH_E__COUNT
 };
 

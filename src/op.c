@@ -14,6 +14,7 @@
 #include "plan.h"
 #include "state.h"
 #include "suggest.h"
+#include "surprise.h"
 #include "tree.h"
 
 struct op {
@@ -228,6 +229,33 @@ static int make_plan(struct op *op, const struct stitch_solution *sol,
 	return rc;
 }
 
+/* The caller's answer about the plan's surprising changes (op.h: confirm). */
+static int confirm_plan(const struct op *op, const char *const *reqs, size_t n_reqs,
+                        struct stitch_err *err)
+{
+	const struct stitch_op_opts *o = op->x.o;
+	struct stitch_asked asked = {.reqs = reqs,
+	                             .n_reqs = n_reqs,
+	                             .pins = o->pins,
+	                             .n_pins = o->n_pins,
+	                             .names = o->on_purpose,
+	                             .n_names = o->n_on_purpose};
+	struct stitch_event *changes;
+	size_t n;
+	bool yes;
+
+	if (!o->confirm || o->dry_run)
+		return 0;
+	n = stitch_surprise_plan(&op->x.plan, &asked, &changes);
+	yes = o->confirm(o->confirm_data, changes, n);
+	free(changes);
+	if (yes)
+		return 0;
+	return stitch_error(err, STITCH_E_DECLINED,
+	                    "%zu change%s to packages installed by name not confirmed", n,
+	                    n == 1 ? "" : "s");
+}
+
 static void emit_plan(const struct op *op)
 {
 	for (size_t k = 0; k < op->x.plan.n; k++)
@@ -257,7 +285,8 @@ int stitch_op_install(struct stitch_switch *sw, const struct stitch_index *idx,
 	} else if ((rc = solve_for(&op, idx, reqs, n_reqs, inst, n_inst, &sol, why, err)) != 0) {
 		goto out;
 	}
-	if ((rc = make_plan(&op, &sol, inst, n_inst, reqs, n_reqs, err)) != 0)
+	if ((rc = make_plan(&op, &sol, inst, n_inst, reqs, n_reqs, err)) != 0 ||
+	    (rc = confirm_plan(&op, reqs, n_reqs, err)) != 0)
 		goto out;
 	emit_plan(&op);
 	if (opts->dry_run)
@@ -331,7 +360,8 @@ int stitch_op_remove(struct stitch_switch *sw, const struct stitch_index *idx,
 			goto out;
 		}
 	}
-	if ((rc = stitch_plan_remove(inst, n_inst, names, n, recursive, &op.x.plan, err)) != 0)
+	if ((rc = stitch_plan_remove(inst, n_inst, names, n, recursive, &op.x.plan, err)) != 0 ||
+	    (rc = confirm_plan(&op, NULL, 0, err)) != 0)
 		goto out;
 	if (opts->dry_run) {
 		emit_plan(&op);

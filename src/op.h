@@ -62,6 +62,19 @@ struct stitch_op_opts {
 	size_t n_pre_changes;
 	/* When > 0, each command a build runs is also written there (stitch -v). */
 	int command_fd;
+	/*
+	 * Install and remove call this once the plan is made, before anything
+	 * changes (never with dry_run), with its surprising changes (surprise.h:
+	 * downgrades and removals of packages installed by name that the
+	 * command did not ask for) as PLAN events, n == 0 when there are none.
+	 * False stops the operation with STITCH_E_DECLINED, nothing changed.
+	 * NULL: go ahead.
+	 */
+	bool (*confirm)(void *data, const struct stitch_event *changes, size_t n);
+	void *confirm_data;
+	/* Packages the command changes on purpose whatever their version: no question. */
+	const char *const *on_purpose;
+	size_t n_on_purpose;
 };
 
 /*

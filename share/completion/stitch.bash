@@ -7,7 +7,7 @@
 _stitch_data() {
 	subs='' opts='' vals='' operands='' rep=''
 	case "$1/$2" in
-	/*) subs='build cache doctor env exec init install list lock log pin remove repo rollback run search show solve source switch test tree update upgrade verify watch which why' opts='--root --repo --switch --no-sandbox -q --quiet --color --help --version' vals='--root:file --repo:file --switch:file --color:none' ;;
+	/*) subs='build cache doctor env exec init install list lock log pin remove repo rollback run search show solve source switch test tree update upgrade verify watch which why' opts='--root --repo --switch --no-sandbox -q --quiet -y --yes --color --help --version' vals='--root:file --repo:file --switch:file --color:none' ;;
 	build/*) subs='' opts='--locked --allow-pins --explain --with-test --json --target -j --help' vals='--target:none -j:none' operands='' rep='' ;;
 	cache/status) opts='--json --help' vals='' operands='' rep='' ;;
 	cache/remote) opts='--read-only --json --off --help' vals='' operands='none' rep='' ;;

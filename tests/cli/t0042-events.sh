@@ -1,8 +1,8 @@
 #!/bin/bash
 # Every --json line stitch prints is in share/doc/events.md: the commands of
 # a CI job (init, repo, update, cache, source, pin, build with a pin,
-# install, upgrade, remove, log, rollback, lock, build --locked, test,
-# test PKG, build --with-test, verify) run with
+# install, upgrade, remove (and one refused), log, rollback, lock, build
+# --locked, test, test PKG, build --with-test, verify) run with
 # --json, and each line of their stdout is checked against the schema
 # blocks of the document: the event is documented, each field is
 # documented with its type (and, for a closed set, one of its words), and
@@ -259,6 +259,7 @@ jrun "install --json, a downgrade" 0 s install "udp {= 1.0.0}" --json
 jrun "remove --dry-run --json" 0 s remove udp --dry-run --json
 jrun "remove --json" 0 s remove udp --json
 jrun "install --json, from the artifact cache" 0 s install udp --json
+jrun "remove --json, refused: packages installed by name would go" 1 s remove ipv4 --recursive --json
 jrun "log --json" 0 s log --json
 jrun "rollback --dry-run --json" 0 s rollback 1 --dry-run --json
 jrun "rollback --json, to the newest operation" 0 s rollback "$(s log -n 1 --json | sed -n '1s/^{"event":"log","id":\([0-9]*\),.*/\1/p')" --json
