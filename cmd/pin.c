@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -489,6 +490,30 @@ int cmd_pin(int argc, char **argv, struct stitch_ctx *ctx)
 	return cmd_usage_error(ctx, "unknown pin subcommand '%s'", argv[1]);
 }
 
+/*
+ * stitch source unpacks into a new directory only: into one that exists
+ * (even empty) the tree would mix with what is there.  dir is the DIR
+ * given, or NULL for ./name.
+ */
+static int source_dir_free(const char *name, const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir ? dir : name, &st) != 0)
+		return EXIT_OK;
+	if (dir) {
+		cmd_error("'%s' already exists", dir);
+		fprintf(stderr,
+		        "hint: name a directory that does not exist yet: 'stitch source %s "
+		        "DIR'\n",
+		        name);
+	} else {
+		cmd_error("'./%s' already exists", name);
+		fprintf(stderr, "hint: unpack it elsewhere with 'stitch source %s DIR'\n", name);
+	}
+	return EXIT_ERROR;
+}
+
 int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
@@ -521,6 +546,10 @@ int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
 			free(ops);
 			return rc;
 		}
+	}
+	if ((rc = source_dir_free(v->pkg->name, n_ops == 2 ? ops[1] : NULL)) != EXIT_OK) {
+		free(ops);
+		return rc;
 	}
 	rc = unpack_release(ctx, v, n_ops == 2 ? ops[1] : ops[0]);
 	if (rc == EXIT_OK)
