@@ -101,8 +101,8 @@ static const char **switch_roots(struct stitch_ctx *ctx, struct stitch_project *
  * version NULL asks which version name would get.  Prints the explanation
  * when nothing fits.
  */
-static int check_resolution(struct stitch_ctx *ctx, const char *name, const char **version,
-                            const char *path)
+static int check_resolution(struct stitch_ctx *ctx, bool json, const char *name,
+                            const char **version, const char *path)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
@@ -136,7 +136,7 @@ static int check_resolution(struct stitch_ctx *ctx, const char *name, const char
 		stitch_error_wrap(&err, "pinning %s %s breaks the resolution", name,
 		                  *version ? *version : "");
 	if (rc) {
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, json, &err, &why);
 	} else if (!*version) {
 		for (size_t i = 0; i < sol.n; i++)
 			if (strcmp(sol.chosen[i]->pkg->name, name) == 0)
@@ -215,8 +215,8 @@ static int load_overlays(struct stitch_ctx *ctx, const char *name, const char *d
 }
 
 /* When the checkout does not say: the installed version, else what a resolution picks. */
-static int choose_version(struct stitch_ctx *ctx, const char *name, const struct stitch_pkg *pkg,
-                          const char **version)
+static int choose_version(struct stitch_ctx *ctx, bool json, const char *name,
+                          const struct stitch_pkg *pkg, const char **version)
 {
 	struct stitch_installed in;
 	int rc;
@@ -226,7 +226,7 @@ static int choose_version(struct stitch_ctx *ctx, const char *name, const struct
 		*version = v ? v->version : NULL;
 		stitch_installed_release(&in);
 	}
-	if (!*version && (rc = check_resolution(ctx, name, version, NULL)) != EXIT_OK)
+	if (!*version && (rc = check_resolution(ctx, json, name, version, NULL)) != EXIT_OK)
 		return rc;
 	if (!*version)
 		return cmd_error("cannot tell which version of '%s' to pin", name);
@@ -327,7 +327,7 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 		goto out;
 	dir = xstrdup(n_ops == 2 ? ops[1] : ops[0]);
 	if ((rc = load_overlays(ctx, ops[0], dir, n_ops == 2, &pkg, &version)) != EXIT_OK ||
-	    (rc = choose_version(ctx, ops[0], pkg, &version)) != EXIT_OK)
+	    (rc = choose_version(ctx, json, ops[0], pkg, &version)) != EXIT_OK)
 		goto out;
 	if (n_ops == 1 && (rc = unpack_for_pin(ctx, json, ops[0], pkg, version, dir)) != EXIT_OK)
 		goto out;
@@ -335,7 +335,7 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 		rc = cmd_error("cannot pin '%s' to '%s': %s", ops[0], dir, strerror(errno));
 		goto out;
 	}
-	if ((rc = check_resolution(ctx, ops[0], &version, abs)) == EXIT_OK)
+	if ((rc = check_resolution(ctx, json, ops[0], &version, abs)) == EXIT_OK)
 		rc = record_pin(ctx, json, ops[0], version, abs);
 out:
 	free(abs);
@@ -420,7 +420,7 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 	}
 	rc = stitch_op_install(ctx->sw, ctx->index, NULL, 0, &op.oo, &why, &err);
 	if (rc)
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, json, &err, &why);
 	cmd_op_release(&op);
 	stitch_buf_release(&why);
 out:
