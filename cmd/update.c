@@ -69,7 +69,7 @@ static void print_json(const struct stitch_repo_conf *r, enum update_result res,
 	json_t *o =
 	    json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "event", "update", "name", r->name, "url",
 	              r->location, "result", result_word[res], "changed", res == UPDATE_UPDATED,
-	              have_count ? json_integer((json_int_t)n_pkgs) : json_null());
+	              "packages", have_count ? json_integer((json_int_t)n_pkgs) : json_null());
 
 	if (res == UPDATE_FAILED)
 		json_object_set_new(
