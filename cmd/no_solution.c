@@ -6,6 +6,7 @@
  * lines are steps, STITCH_SOLVE_CANDIDATES lines or "hint:" lines.
  */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
