@@ -218,7 +218,7 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	rc = install_depends(ctx, p, t, &op, &why, &err);
 	free(fixed);
 	if (rc)
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, o->json, &err, &why);
 	else
 		rc = cmd_rebuilt_test(ctx, &rebuilt, o->jobs); /* before the image: it needs them */
 	cmd_rebuilt_release(ctx, &rebuilt);

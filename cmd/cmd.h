@@ -86,6 +86,12 @@ int cmd_fail(const struct stitch_err *err);
  */
 struct stitch_buf;
 int cmd_fail_solve(const struct stitch_err *err, const struct stitch_buf *why);
+/*
+ * The same, and with json, for STITCH_E_UNSAT, first one "no-solution" line
+ * on stdout (share/doc/events.md) whose candidates come from ctx->index.
+ */
+int cmd_fail_solve_json(const struct stitch_ctx *ctx, bool json, const struct stitch_err *err,
+                        const struct stitch_buf *why);
 /* Print "error: <formatted>" and a usage hint; returns EXIT_USAGE. */
 int cmd_usage_error(struct stitch_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -204,7 +204,7 @@ static int open_switch_ro(struct stitch_ctx *ctx)
 }
 
 /* In a project (and without --switch): its resolved set; else the switch's packages. */
-static int load_graph(struct stitch_ctx *ctx, struct stitch_graph *g, bool *is_project)
+static int load_graph(struct stitch_ctx *ctx, bool json, struct stitch_graph *g, bool *is_project)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
@@ -241,7 +241,7 @@ static int load_graph(struct stitch_ctx *ctx, struct stitch_graph *g, bool *is_p
 	}
 	if (stitch_graph_from_project(g, ctx->index, ctx->sw ? ctx->sw->st : NULL, &p, t, &why,
 	                              &err) != 0)
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, json, &err, &why);
 	stitch_buf_release(&why);
 	stitch_project_release(&p);
 	return rc;
@@ -275,7 +275,7 @@ static int tree(struct stitch_ctx *ctx, const struct tree_opts *o, const char *p
 	size_t at = 0;
 	int rc;
 
-	if ((rc = load_graph(ctx, &g, &is_project)) != EXIT_OK)
+	if ((rc = load_graph(ctx, o->json, &g, &is_project)) != EXIT_OK)
 		return rc;
 	if (pkg && (rc = find_pkg(ctx, &g, is_project, pkg, &at)) != EXIT_OK) {
 		stitch_graph_release(&g);

@@ -79,7 +79,7 @@ static int install_into_switch(struct stitch_ctx *ctx, struct solve_args *a, int
 		if ((op.ce.built || op.ce.cached) && !a->json)
 			fprintf(stderr,
 			        "note: the packages reported as installed above are in place\n");
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, a->json, &err, &why);
 	} else if (!a->json && !a->dry_run && !op.ce.built && !op.ce.cached) {
 		printf("nothing to do: everything requested is installed\n");
 	}
@@ -146,7 +146,7 @@ int cmd_install(int argc, char **argv, struct stitch_ctx *ctx)
 	    .installed = a.installed,
 	    .upgrade = a.upgrade,
 	};
-	rc = solve_run(ctx, &req, &sol);
+	rc = solve_run(ctx, &req, &sol, a.json);
 	if (rc == EXIT_OK)
 		print_actions(&sol, a.installed, a.n_installed);
 	free(roots);

@@ -173,7 +173,7 @@ int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx)
 	if ((rc = stitch_lock_compute(ctx->index, ctx->sw ? ctx->sw->st : NULL, &p, t,
 	                              have_old && !o.upgrade ? &old : NULL, o.upgrade, &now, &why,
 	                              &err)) != 0) {
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, o.json, &err, &why);
 		goto out1;
 	}
 	if (have_old)

@@ -128,7 +128,8 @@ static const struct cmd_entry commands[] = {
      "Downloads run 8 at once ($STITCH_FETCH_JOBS to change it).\n"
      "\n"
      "Exit status: 0 done, 1 error or not confirmed, 2 usage error, 3 no solution\n"
-     "(explained on stderr).\n"},
+     "(explained on stderr, with the versions that exist; with --json also as a\n"
+     "\"no-solution\" line).\n"},
     {"list", cmd_list, NEED_ROOT | NEED_SWITCH_RO, "list installed or pinned packages",
      "usage: stitch list [--installed | --pinned] [--json]\n"},
     {"lock", cmd_lock, NEED_ROOT | NEED_INDEX, "write or check the project's stitch.lock",
@@ -235,8 +236,9 @@ static const struct cmd_entry commands[] = {
     {"show", cmd_show, NEED_ROOT | NEED_INDEX, "describe a package and its versions",
      "usage: stitch show [--json] PKG\n"
      "\n"
-     "Prints the package's description and every version, newest first, with\n"
-     "its depends and conflicts in canonical form.\n"},
+     "Prints the package's description and homepage, and every version, newest\n"
+     "first, with its depends and conflicts in canonical form; the version\n"
+     "installed in the switch is marked (installed).\n"},
     {"solve", cmd_solve, NEED_ROOT | NEED_INDEX, "choose package versions for requirements",
      "usage: stitch solve REQ... [--json] [--upgrade] [--pin NAME=VERSION]...\n"
      "                   [--installed NAME=VERSION]...\n"
@@ -254,11 +256,13 @@ static const struct cmd_entry commands[] = {
      "  --installed NAME=VERSION  treat NAME VERSION as installed (repeatable)\n"
      "\n"
      "Exit status: 0 solved, 1 error, 2 usage error or invalid REQ,\n"
-     "3 no solution (explained on stderr).\n"},
+     "3 no solution (explained on stderr, with the versions that exist; with\n"
+     "--json a \"no-solution\" line instead of the document).\n"},
     {"source", cmd_source, NEED_ROOT | NEED_INDEX, "unpack a package's release source",
      "usage: stitch source PKG[=VERSION] [DIR] [--json]\n"
      "\n"
-     "Fetches (SHA-256 verified) and unpacks the source into DIR (default ./PKG).\n"
+     "Fetches (SHA-256 verified) and unpacks the source into DIR (default ./PKG),\n"
+     "which must not exist yet.\n"
      "\n"
      "  --json  print {\"event\": \"source\", \"action\": \"unpacked\", \"name\", \"version\",\n"
      "          \"path\"}\n"},
@@ -308,9 +312,12 @@ static const struct cmd_entry commands[] = {
      "usage: stitch update [--json]\n"
      "\n"
      "Fetches every remote (http, https) repository again, with a conditional\n"
-     "request: an unchanged index costs one round trip.\n"
+     "request: an unchanged index costs one round trip.  One line a repository:\n"
+     "updated, unchanged or failed (the previous copy stays in use), with the\n"
+     "number of packages the copy in use lists.\n"
      "\n"
-     "  --json  one {\"event\": \"update\", \"name\", \"url\", \"changed\"} a repository\n"},
+     "  --json  one {\"event\": \"update\", \"name\", \"url\", \"result\", \"changed\",\n"
+     "          \"packages\"} a repository\n"},
     {"upgrade", cmd_upgrade, NEED_ROOT | NEED_INDEX | NEED_SWITCH,
      "upgrade installed packages to the newest versions that fit",
      "usage: stitch upgrade [--dry-run] [--json] [-j N]\n"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -135,8 +136,8 @@ static int confirm_pin(struct cmd_ask *ask, const struct stitch_solution *sol,
  * when nothing fits.  With ask, a solution that downgrades a package
  * installed by name is asked about first (confirm_pin).
  */
-static int check_resolution(struct stitch_ctx *ctx, const char *name, const char **version,
-                            const char *path, struct cmd_ask *ask)
+static int check_resolution(struct stitch_ctx *ctx, bool json, const char *name,
+                            const char **version, const char *path, struct cmd_ask *ask)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
@@ -170,7 +171,7 @@ static int check_resolution(struct stitch_ctx *ctx, const char *name, const char
 		stitch_error_wrap(&err, "pinning %s %s breaks the resolution", name,
 		                  *version ? *version : "");
 	if (rc) {
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, json, &err, &why);
 	} else if (ask) {
 		rc = confirm_pin(ask, &sol, inst, n_inst);
 	} else if (!*version) {
@@ -251,8 +252,8 @@ static int load_overlays(struct stitch_ctx *ctx, const char *name, const char *d
 }
 
 /* When the checkout does not say: the installed version, else what a resolution picks. */
-static int choose_version(struct stitch_ctx *ctx, const char *name, const struct stitch_pkg *pkg,
-                          const char **version)
+static int choose_version(struct stitch_ctx *ctx, bool json, const char *name,
+                          const struct stitch_pkg *pkg, const char **version)
 {
 	struct stitch_installed in;
 	int rc;
@@ -262,7 +263,7 @@ static int choose_version(struct stitch_ctx *ctx, const char *name, const struct
 		*version = v ? v->version : NULL;
 		stitch_installed_release(&in);
 	}
-	if (!*version && (rc = check_resolution(ctx, name, version, NULL, NULL)) != EXIT_OK)
+	if (!*version && (rc = check_resolution(ctx, json, name, version, NULL, NULL)) != EXIT_OK)
 		return rc;
 	if (!*version)
 		return cmd_error("cannot tell which version of '%s' to pin", name);
@@ -364,7 +365,7 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 		goto out;
 	dir = xstrdup(n_ops == 2 ? ops[1] : ops[0]);
 	if ((rc = load_overlays(ctx, ops[0], dir, n_ops == 2, &pkg, &version)) != EXIT_OK ||
-	    (rc = choose_version(ctx, ops[0], pkg, &version)) != EXIT_OK)
+	    (rc = choose_version(ctx, json, ops[0], pkg, &version)) != EXIT_OK)
 		goto out;
 	if (n_ops == 1 && (rc = unpack_for_pin(ctx, json, ops[0], pkg, version, dir)) != EXIT_OK)
 		goto out;
@@ -373,7 +374,7 @@ static int pin_add(struct stitch_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	cmd_ask_init(&ask, ctx, "pin add", json, NULL);
-	if ((rc = check_resolution(ctx, ops[0], &version, abs, &ask)) == EXIT_OK)
+	if ((rc = check_resolution(ctx, json, ops[0], &version, abs, &ask)) == EXIT_OK)
 		rc = record_pin(ctx, json, ops[0], version, abs);
 out:
 	free(abs);
@@ -499,7 +500,7 @@ static int pin_remove(struct stitch_ctx *ctx, int argc, char **argv)
 		                                                                  : EXIT_ERROR;
 	} else if (rc) {
 		say_unpinned(&u);
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, json, &err, &why);
 	}
 	cmd_op_release(&op);
 	stitch_buf_release(&why);
@@ -570,6 +571,30 @@ int cmd_pin(int argc, char **argv, struct stitch_ctx *ctx)
 	return cmd_usage_error(ctx, "unknown pin subcommand '%s'", argv[1]);
 }
 
+/*
+ * stitch source unpacks into a new directory only: into one that exists
+ * (even empty) the tree would mix with what is there.  dir is the DIR
+ * given, or NULL for ./name.
+ */
+static int source_dir_free(const char *name, const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir ? dir : name, &st) != 0)
+		return EXIT_OK;
+	if (dir) {
+		cmd_error("'%s' already exists", dir);
+		fprintf(stderr,
+		        "hint: name a directory that does not exist yet: 'stitch source %s "
+		        "DIR'\n",
+		        name);
+	} else {
+		cmd_error("'./%s' already exists", name);
+		fprintf(stderr, "hint: unpack it elsewhere with 'stitch source %s DIR'\n", name);
+	}
+	return EXIT_ERROR;
+}
+
 int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
@@ -602,6 +627,10 @@ int cmd_source(int argc, char **argv, struct stitch_ctx *ctx)
 			free(ops);
 			return rc;
 		}
+	}
+	if ((rc = source_dir_free(v->pkg->name, n_ops == 2 ? ops[1] : NULL)) != EXIT_OK) {
+		free(ops);
+		return rc;
 	}
 	rc = unpack_release(ctx, v, n_ops == 2 ? ops[1] : ops[0]);
 	if (rc == EXIT_OK)

@@ -1,4 +1,7 @@
-/* stitch show PKG [--json]: the package, its versions, and which one is installed. */
+/*
+ * stitch show PKG [--json]: the package, its homepage, its versions, and
+ * which one is installed (marked in the list too).
+ */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include "state.h"
 #include "suggest.h"
 #include "util.h"
+#include "version.h"
 
 static int json_opt(int val, const char *arg, void *data)
 {
@@ -69,9 +73,10 @@ static void print_json(const struct stitch_pkg *p, const char *installed)
 		if (v->sha256)
 			json_object_set_new(src, "sha256", json_string(v->sha256));
 		json_array_append_new(
-		    vs, json_pack("{s:s, s:o, s:o, s:o}", "version", v->version, "source", src,
-		                  "depends", str_array(v->depends, v->n_depends), "conflicts",
-		                  str_array(v->conflicts, v->n_conflicts)));
+		    vs, json_pack("{s:s, s:b, s:o, s:o, s:o}", "version", v->version, "installed",
+		                  installed && stitch_version_cmp(v->version, installed) == 0,
+		                  "source", src, "depends", str_array(v->depends, v->n_depends),
+		                  "conflicts", str_array(v->conflicts, v->n_conflicts)));
 	}
 	json_object_set_new(o, "versions", vs);
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -125,7 +130,10 @@ static void print_text(const struct stitch_index *idx, const struct stitch_pkg *
 	printf("  versions:   %zu\n", p->n_versions);
 	for (size_t i = 0; i < p->n_versions; i++) {
 		const struct stitch_version *v = &p->versions[i];
-		printf("  %s\n", v->version);
+		if (installed && stitch_version_cmp(v->version, installed) == 0)
+			printf("  %s (installed)\n", v->version);
+		else
+			printf("  %s\n", v->version);
 		print_list("depends:", v->depends, v->n_depends);
 		print_list("conflicts:", v->conflicts, v->n_conflicts);
 	}

@@ -200,7 +200,7 @@ int cmd_solve(int argc, char **argv, struct stitch_ctx *ctx)
 	    .installed = a.installed,
 	    .upgrade = a.upgrade,
 	};
-	rc = solve_run(ctx, &req, &sol);
+	rc = solve_run(ctx, &req, &sol, a.json);
 	if (rc == EXIT_OK)
 		warn_cycle(&sol);
 	if (rc == EXIT_OK) {

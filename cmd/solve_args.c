@@ -103,7 +103,7 @@ void solve_args_release(struct solve_args *a)
 }
 
 int solve_run(struct stitch_ctx *ctx, const struct stitch_solve_request *req,
-              struct stitch_solution *sol)
+              struct stitch_solution *sol, bool json)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
@@ -121,7 +121,7 @@ int solve_run(struct stitch_ctx *ctx, const struct stitch_solve_request *req,
 		cmd_fail(&err);
 		rc = EXIT_USAGE;
 	} else {
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, json, &err, &why);
 	}
 	stitch_buf_release(&why);
 	return rc;

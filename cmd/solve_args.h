@@ -32,9 +32,10 @@ void solve_args_release(struct solve_args *a);
 
 /*
  * Run the resolver on req; on failure print what the user needs (the
- * explanation for STITCH_E_UNSAT) and return the exit status, else 0.
+ * explanation for STITCH_E_UNSAT, with json also as a "no-solution" line
+ * on stdout) and return the exit status, else 0.
  */
 int solve_run(struct stitch_ctx *ctx, const struct stitch_solve_request *req,
-              struct stitch_solution *sol);
+              struct stitch_solution *sol, bool json);
 
 #endif

@@ -60,7 +60,7 @@ int cmd_upgrade(int argc, char **argv, struct stitch_ctx *ctx)
 	if (rc == STITCH_E_DECLINED)
 		rc = EXIT_ERROR;
 	else if (rc)
-		rc = cmd_fail_solve(&err, &why);
+		rc = cmd_fail_solve_json(ctx, o.json, &err, &why);
 	else if (!o.json && !o.dry_run && !op.ce.built && !op.ce.cached)
 		printf("everything is up to date\n");
 	cmd_op_release(&op);

@@ -98,9 +98,17 @@ struct stitch_solution {
  *   STITCH_E_UNSAT     no choice satisfies the request: err->msg is a
  *                      one-line summary, and when why is not NULL the full
  *                      explanation is appended to it: one fact a line, each
- *                      following from the lines before, then "hint:" lines
+ *                      following from the lines before; then, for each
+ *                      package whose versions a fact restricts (a range, a
+ *                      pin), in the order first named, a line
+ *                      STITCH_SOLVE_CANDIDATES "NAME: V, V, ..." listing
+ *                      the versions that exist, newest first (the first 10,
+ *                      then ", ... (N in all)"); then "hint:" lines
  * out->stats is filled in every case that reaches the search.
  */
+/* How an explanation's line listing a package's versions starts. */
+#define STITCH_SOLVE_CANDIDATES "candidate versions of "
+
 int stitch_solve(const struct stitch_index *idx, const struct stitch_solve_request *req,
                  struct stitch_solution *out, struct stitch_buf *why, struct stitch_err *err);
 

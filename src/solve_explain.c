@@ -37,6 +37,7 @@ struct explainer {
 	struct ivec pins; /* spkg ids of pins used */
 	struct ivec roots; /* root numbers used */
 	struct ivec missing; /* spkg ids of packages no repository has */
+	struct ivec cands; /* spkg ids whose versions a fact restricts, in order named */
 	struct ivec rl;
 	int *in_block; /* per clause id: the block serial that has it as a fact */
 	int *ref_block; /* per learn id: the block serial that refers to it */
@@ -301,6 +302,21 @@ static void render_req(struct stitch_buf *o, const struct stitch_req *r)
 	}
 }
 
+/*
+ * The packages of r's alternatives that carry a version range, for the
+ * "candidate versions" lines (cargo's "candidate versions found which
+ * didn't match"): the versions that exist, next to the ranges that ruled
+ * them out.  Packages no repository has get a hint instead.
+ */
+static void note_candidates(struct explainer *e, const struct stitch_req *r)
+{
+	for (size_t i = 0; i < r->n_alts; i++) {
+		int pid = solve_find_pkg(e->s, r->alts[i].name);
+		if (r->alts[i].formula && pid >= 0 && e->s->pkgs[pid].pkg && e->s->pkgs[pid].n)
+			push_unique(&e->cands, pid);
+	}
+}
+
 /* " (there is no package 'foo'; no version of bar matches >= 9)" */
 static void render_unmatched(struct explainer *e, struct stitch_buf *o, const struct stitch_req *r,
                              int n_cand)
@@ -352,10 +368,12 @@ static void render_fact(struct explainer *e, struct stitch_buf *o, int cid)
 		stitch_req_print(s->root_reqs[c->info], o);
 		stitch_buf_addch(o, '\'');
 		render_unmatched(e, o, s->root_reqs[c->info], s->root_n_cand[c->info]);
+		note_candidates(e, s->root_reqs[c->info]);
 		break;
 	case CL_PIN:
 		p = &s->pkgs[c->info];
 		push_unique(&e->pins, c->info);
+		push_unique(&e->cands, c->info);
 		stitch_buf_addf(o, "%s is pinned to %s", p->name, p->pkg->versions[p->pin].version);
 		if (s->rq->pins[p->pin_no].origin)
 			stitch_buf_addf(o, " (%s)", s->rq->pins[p->pin_no].origin);
@@ -374,6 +392,7 @@ static void render_fact(struct explainer *e, struct stitch_buf *o, int cid)
 			render_req(o, req);
 			if (c->kind == CL_DEP)
 				render_unmatched(e, o, req, a->n_cand);
+			note_candidates(e, req);
 			stitch_req_free(req);
 		} else {
 			stitch_buf_adds(o, a->str);
@@ -461,6 +480,23 @@ static void print_block(struct explainer *e, int learn)
 	stitch_buf_release(&concl);
 }
 
+/* At most this many versions a "candidate versions" line (--json has them all). */
+#define CANDIDATES_SHOWN 10
+
+/* "candidate versions of tcp: 1.1.0, 1.0.0", newest first. */
+static void print_candidates(struct explainer *e)
+{
+	for (size_t i = 0; i < e->cands.n; i++) {
+		const struct spkg *p = &e->s->pkgs[e->cands.a[i]];
+		stitch_buf_addf(e->out, "%s%s:", STITCH_SOLVE_CANDIDATES, p->name);
+		for (int k = 0; k < p->n && k < CANDIDATES_SHOWN; k++)
+			stitch_buf_addf(e->out, "%s %s", k ? "," : "", p->pkg->versions[k].version);
+		if (p->n > CANDIDATES_SHOWN)
+			stitch_buf_addf(e->out, ", ... (%d in all)", p->n);
+		stitch_buf_addch(e->out, '\n');
+	}
+}
+
 static void print_hints(struct explainer *e)
 {
 	struct solver *s = e->s;
@@ -518,6 +554,7 @@ void solve_explain(struct solver *s, int confl, struct stitch_buf *why, struct s
 		stitch_buf_release(&t);
 	}
 	print_body(&e, &b, NULL, 0, &concl);
+	print_candidates(&e);
 	print_hints(&e);
 	stitch_error(err, STITCH_E_UNSAT, "no solution: %s", concl.buf);
 
@@ -531,6 +568,7 @@ void solve_explain(struct solver *s, int confl, struct stitch_buf *why, struct s
 	free(e.pins.a);
 	free(e.roots.a);
 	free(e.missing.a);
+	free(e.cands.a);
 	free(e.rl.a);
 	stitch_buf_release(&local);
 	stitch_buf_release(&concl);

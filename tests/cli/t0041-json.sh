@@ -109,14 +109,14 @@ run "update --json without remotes" 0 st update --json
 empty "update without remotes: stdout empty" "$OUT"
 st repo add web "$URL/etag/index.json" >/dev/null 2>&1
 run "update --json, unchanged" 0 st update --json
-jcheck "update: unchanged" "E == [{'event': 'update', 'name': 'web', 'url': '$URL/etag/index.json', 'changed': False}]"
+jcheck "update: unchanged" "E == [{'event': 'update', 'name': 'web', 'url': '$URL/etag/index.json', 'result': 'unchanged', 'changed': False, 'packages': 2}]"
 echo >>"$WWW/index.json"
 run "update --json, changed" 0 st update --json
-jcheck "update: changed" "E == [{'event': 'update', 'name': 'web', 'url': '$URL/etag/index.json', 'changed': True}]"
+jcheck "update: changed" "E == [{'event': 'update', 'name': 'web', 'url': '$URL/etag/index.json', 'result': 'updated', 'changed': True, 'packages': 2}]"
 st repo add gone "$URL/etag/gone.json" >/dev/null 2>&1
 rm "$WWW/gone.json"
 run "update --json with a failing repository" 1 st update --json
-jcheck "update: the failure is an event" "len(E) == 2 and [e['name'] for e in E] == ['gone', 'web'] and E[0]['changed'] is False and E[0]['error'] and 'error' not in E[1]"
+jcheck "update: the failure is an event" "len(E) == 2 and [e['name'] for e in E] == ['gone', 'web'] and E[0]['changed'] is False and E[0]['result'] == 'failed' and E[0]['error'] and 'error' not in E[1]"
 has "update failure on stderr as text" "$ERR" "error: "
 st repo remove gone >/dev/null 2>&1
 st repo remove web >/dev/null 2>&1

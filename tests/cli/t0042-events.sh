@@ -44,7 +44,7 @@ def parse(path):
             continue
         fields = {}
         for l in lines[1:]:
-            f = re.fullmatch(r"([\w.]+)(\??): ([\w\[\]|]+)(?: \[(.*)\])?", l)
+            f = re.fullmatch(r"([\w.]+(?:\.\*)?)(\??): ([\w\[\]|]+)(?: \[(.*)\])?", l)
             if not f:
                 bad.append("event %s: bad schema line %r" % (m.group(1), l))
                 continue
@@ -68,6 +68,9 @@ def check_variant(o, fields):
     for k, v in flat.items():
         if k == "event":
             continue
+        # A key that is data (it may hold dots): typed by its parent's "*".
+        if k not in fields and "." in k and k.split(".", 1)[0] + ".*" in fields:
+            k = k.split(".", 1)[0] + ".*"
         if k not in fields:
             errs.append("field %r: not documented" % k)
             continue
@@ -77,6 +80,8 @@ def check_variant(o, fields):
         elif values is not None and isinstance(v, str) and v not in values:
             errs.append("field %r: %r is not one of [%s]" % (k, v, " ".join(values)))
     for k, (opt, types, values) in fields.items():
+        if k.endswith(".*"):
+            continue
         parent = k.rsplit(".", 1)[0] if "." in k else None
         if parent is not None and not isinstance(o.get(parent), dict):
             continue
@@ -277,11 +282,13 @@ jrun "lock --upgrade --json" 0 s lock --upgrade --json
 jrun "build --locked --explain --json" 0 s build --locked --explain --json
 jrun "verify --json" 0 s verify --json
 
-# ---- failures: a broken library, a dead cache, a broken project ----
+# ---- failures: a broken library, a dead cache, no solution, a broken project ----
 SRC_BUILD_EXTRA="false" src_pkg "$R" ipv4 1.1.0
 s cache remote http://127.0.0.1:9/cache >/dev/null 2>&1
 jrun "install --json, a build fails, the remote cache unreachable" 1 s install "ipv4 {>= 1.1}" --json
 s cache remote --off >/dev/null 2>&1
+jrun "install --json, no solution" 3 s install "udp {> 9}" --json
+jrun "solve --json, no solution" 3 s solve "udp {> 9}" tpc --json
 cp main.c "$TMP/main.c"
 echo 'syntax error' >>main.c
 jrun "build --json, the link fails" 1 s build --json

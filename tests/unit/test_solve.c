@@ -222,6 +222,8 @@ static void test_pin_explanation(void)
 	                   "tcp is pinned to 1.0 (./tcp)\n"
 	                   "http 2.0 depends on tcp >= 1.1\n"
 	                   "so the root requirement 'http {>= 2}' cannot be satisfied\n"
+	                   "candidate versions of http: 2.0, 1.0\n"
+	                   "candidate versions of tcp: 1.1, 1.0\n"
 	                   "hint: tcp is pinned to 1.0 (./tcp); pin another version of tcp or "
 	                   "remove the pin\n");
 	CHECK_STR(err.msg, "no solution: the root requirement 'http {>= 2}' cannot be satisfied");
