@@ -304,6 +304,8 @@ static int build_stage(struct stitch_exec *x, size_t i, struct stitch_err *err)
 {
 	const struct stitch_plan_item *it = &x->plan.items[i];
 	char *parent = xasprintf("%s/build", stitch_state_dir(x->sw->st));
+	const struct stitch_build_step steps[] = {{&it->v->build, "build", false},
+	                                          {&it->v->install, "install", true}};
 	struct build_paths bp;
 	struct stitch_build_env env;
 	int rc;
@@ -328,10 +330,9 @@ static int build_stage(struct stitch_exec *x, size_t i, struct stitch_err *err)
 	 */
 	if (it->pin)
 		stitch_write_file(bp.mark, "", 0, false);
-	if ((rc = stitch_build_run(&it->v->build, "build", &env, err)) == 0) {
-		env.staging = bp.staging;
-		rc = stitch_build_run(&it->v->install, "install", &env, err);
-	}
+	/* Both steps in one sandbox; only the install's commands get DESTDIR. */
+	env.staging = bp.staging;
+	rc = stitch_build_run_steps(steps, 2, &env, err);
 	if (it->pin)
 		unlink(bp.mark);
 out:
