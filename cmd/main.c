@@ -531,6 +531,9 @@ int main(int argc, char **argv)
 	int n_rest = 0, status;
 	bool dashdash = false;
 
+	/* stitch itself, run in a build's sandbox: nothing else of main applies. */
+	if (argc > 1 && strcmp(argv[1], STITCH_BUILD_DRIVER) == 0)
+		return stitch_build_driver_main(argc, argv);
 	set_test_hooks();
 	rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	ctx.repo_args = xcalloc((size_t)argc + 1, sizeof(char *));

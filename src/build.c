@@ -7,17 +7,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "build_driver.h"
 #include "util.h"
 
 static int lookup_var(const char *name, size_t len, const struct stitch_build_env *env,
@@ -101,24 +99,6 @@ char *stitch_build_log_tail(const char *path, int n)
 	return stitch_buf_detach(&b, NULL);
 }
 
-char *stitch_build_find_program(const char *prog, const char *path)
-{
-	const char *p = path;
-
-	if (strchr(prog, '/'))
-		return xstrdup(prog);
-	while (*p) {
-		const char *colon = strchr(p, ':');
-		size_t len = colon ? (size_t)(colon - p) : strlen(p);
-		char *cand = xasprintf("%.*s/%s", (int)len, p, prog);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-		p += len + (colon ? 1 : 0);
-	}
-	return NULL;
-}
-
 static char **make_envp(const struct stitch_build_env *env, char **path_out)
 {
 	char **envp = xcalloc(16, sizeof(char *));
@@ -133,9 +113,8 @@ static char **make_envp(const struct stitch_build_env *env, char **path_out)
 	envp[n++] = xasprintf(
 	    "CFLAGS=-O2 -ffile-prefix-map=%s=/stitch/src/%s-%s -ffile-prefix-map=%s=/stitch/prefix",
 	    env->work_dir, env->name, env->version, env->prefix);
+	/* DESTDIR comes after it for install commands (build_driver.c). */
 	envp[n++] = xasprintf("PREFIX=%s", env->prefix);
-	if (env->staging)
-		envp[n++] = xasprintf("DESTDIR=%s", env->staging);
 	envp[n++] = xasprintf("MAKEFLAGS=-j%d", env->jobs > 0 ? env->jobs : 1);
 	envp[n++] = xstrdup("LC_ALL=C");
 	envp[n++] = xstrdup("TZ=UTC");
@@ -160,48 +139,6 @@ static void describe(struct stitch_buf *b, char *const *argv)
 			stitch_buf_addch(b, ' ');
 		stitch_buf_adds(b, argv[i]);
 	}
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(text);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, len);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
-/*
- * Take the calling process off the network.  Root gets a new network
- * namespace directly.  Anyone else needs a user namespace first, and in it
- * the process keeps its own uid and gid: without a map it would run as the
- * overflow id, and exec of the compiler fails ("make: cc: Invalid
- * argument").  A new PID namespace comes with it when it can (extra:
- * CLONE_NEWPID), for the children to come.  Returns 0, or -1 with errno
- * set when neither works.
- */
-static int leave_network(int extra)
-{
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	char map[64];
-
-	if (unshare(CLONE_NEWNET | extra) == 0)
-		return 0;
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | extra) != 0)
-		return -1;
-	/* An unprivileged gid_map needs setgroups denied first. */
-	if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
-		return -1;
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-	if (write_file("/proc/self/uid_map", map) != 0)
-		return -1;
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-	return write_file("/proc/self/gid_map", map);
 }
 
 static const char *bwrap_override;
@@ -234,18 +171,19 @@ static void push_mount(char ***v, size_t *n, size_t *cap, const char *how, const
 }
 
 /*
- * bwrap's command line running argv in env's sandbox, its status to fd 3.
- * Order matters: the empty directories hide what lies below them, then the
- * switch (read-only) and the build's own directories (writable) come back
- * at their paths, wherever they live.  argv NULL: no command (the caller
- * adds one).
+ * bwrap's command line for env's sandbox, up to its "--": the driver
+ * (self, stitch itself) runs there as pid 1.  Order matters: the empty
+ * directories hide what lies below them, then stitch (read-only, wherever
+ * it is installed), the switch (read-only) and the build's own directories
+ * (writable) come back at their paths, wherever they live.
  */
-static char **sandbox_argv(const char *bwrap, const struct stitch_build_env *env, char *const *argv)
+static char **sandbox_argv(const char *bwrap, const struct stitch_build_env *env, const char *self)
 {
 	static const char *const hidden[] = {"/tmp", "/var/tmp", "/run", "/home", "/root"};
 	static const char *const fixed[] = {"--die-with-parent",
 	                                    "--new-session",
 	                                    "--unshare-all",
+	                                    "--as-pid-1",
 	                                    "--ro-bind",
 	                                    "/",
 	                                    "/",
@@ -267,154 +205,15 @@ static char **sandbox_argv(const char *bwrap, const struct stitch_build_env *env
 	push_mount(&v, &n, &cap, "--ro-bind", env->prefix);
 	if (env->hidden)
 		push_mount(&v, &n, &cap, "--tmpfs", env->hidden);
+	push_mount(&v, &n, &cap, "--ro-bind", self);
 	if (env->work_dir)
 		push_mount(&v, &n, &cap, "--bind", env->work_dir);
 	if (env->staging)
 		push_mount(&v, &n, &cap, "--bind", env->staging);
 	push_arg(&v, &n, &cap, "--chdir");
 	push_arg(&v, &n, &cap, env->work_dir ? env->work_dir : "/");
-	push_arg(&v, &n, &cap, "--json-status-fd");
-	push_arg(&v, &n, &cap, "3");
 	push_arg(&v, &n, &cap, "--");
-	for (size_t i = 0; argv && argv[i]; i++)
-		push_arg(&v, &n, &cap, argv[i]);
 	return v;
-}
-
-/*
- * In the child: stdin from /dev/null, stdout and stderr to the log, the
- * sandbox's status (if any) on 3, and nothing else open, whatever the
- * parent had (sqlite, curl's connections, other builds' pipes).
- */
-static void child_fds(int log_fd, int status_fd)
-{
-	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	if (devnull >= 0)
-		dup2(devnull, 0);
-	dup2(log_fd, 1);
-	dup2(log_fd, 2);
-	if (status_fd == 3)
-		fcntl(3, F_SETFD, 0);
-	else if (status_fd >= 0)
-		dup2(status_fd, 3);
-	close_range(status_fd >= 0 ? 4 : 3, ~0U, 0);
-}
-
-/* What one command did: its wait status, and whether its sandbox started. */
-struct run_result {
-	int status; /* -1: it could not be started */
-	bool sandbox_failed; /* bubblewrap ran but never started the command */
-};
-
-/*
- * Once in a new PID namespace: the command runs as its first process, so
- * that whatever it starts dies with it, and it dies with this one, which
- * waits and passes its status on.
- */
-static void run_as_init(void)
-{
-	pid_t pid = fork();
-	int status;
-
-	if (pid < 0) {
-		dprintf(2, "stitch: cannot start the build: %s\n", strerror(errno));
-		_exit(126);
-	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		return;
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			_exit(126);
-	if (WIFSIGNALED(status)) {
-		signal(WTERMSIG(status), SIG_DFL);
-		kill(getpid(), WTERMSIG(status));
-		_exit(128 + WTERMSIG(status));
-	}
-	_exit(WEXITSTATUS(status));
-}
-
-static void exec_child(char *const *argv, char *const *envp, const char *prog, char *const *sargv,
-                       const struct stitch_build_env *env)
-{
-	umask(022);
-	if (sargv) {
-		execve(sargv[0], sargv, envp);
-		dprintf(2, "stitch: cannot run '%s': %s\n", sargv[0], strerror(errno));
-		_exit(127);
-	}
-	if (env->isolate_network) {
-		if (leave_network(CLONE_NEWPID) == 0)
-			run_as_init();
-		else if (leave_network(0) != 0) {
-			dprintf(2, "stitch: cannot take the build off the network: %s\n",
-			        strerror(errno));
-			_exit(126);
-		}
-	}
-	if (chdir(env->work_dir) != 0) {
-		dprintf(2, "stitch: cannot enter '%s': %s\n", env->work_dir, strerror(errno));
-		_exit(126);
-	}
-	execve(prog, argv, envp);
-	dprintf(2, "stitch: cannot run '%s': %s\n", prog, strerror(errno));
-	_exit(127);
-}
-
-/* Did bwrap's status (read from fd until EOF) say the command ran? */
-static bool sandbox_ran(int fd)
-{
-	struct stitch_buf b = STITCH_BUF_INIT;
-	char chunk[1024];
-	ssize_t n;
-	bool ran;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || b.len > 65536)
-			break;
-		stitch_buf_add(&b, chunk, (size_t)n);
-	}
-	ran = b.len && strstr(b.buf, "\"exit-code\"") != NULL;
-	stitch_buf_release(&b);
-	return ran;
-}
-
-/* Run one command (in the sandbox when sargv is set, else argv directly). */
-static struct run_result run_one(char *const *argv, char *const *envp, const char *prog,
-                                 char *const *sargv, const struct stitch_build_env *env, int log_fd)
-{
-	struct run_result r = {-1, false};
-	int fds[2] = {-1, -1};
-	pid_t parent = getpid(), pid;
-
-	if (sargv && pipe2(fds, O_CLOEXEC) != 0)
-		return r;
-	pid = fork();
-	if (pid == 0) {
-		/* Dies with us, even when we are killed with no chance to clean up. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(126);
-		child_fds(log_fd, fds[1]);
-		exec_child(argv, envp, prog, sargv, env);
-	}
-	if (fds[1] >= 0)
-		close(fds[1]);
-	while (pid > 0 && waitpid(pid, &r.status, 0) < 0) {
-		if (errno != EINTR) {
-			r.status = -1;
-			break;
-		}
-	}
-	if (pid > 0 && sargv && r.status != -1 && !WIFSIGNALED(r.status))
-		r.sandbox_failed = !sandbox_ran(fds[0]);
-	if (fds[0] >= 0)
-		close(fds[0]);
-	return r;
 }
 
 static void add_sandbox_hint(struct stitch_err *err)
@@ -467,102 +266,166 @@ static int command_failed(const char *what, const struct stitch_build_env *env, 
 	return STITCH_E_BUILD;
 }
 
-/* Expand and run command c, logged to log_fd. */
-static int run_command(const struct stitch_command *c, const char *what,
-                       const struct stitch_build_env *env, const char *bwrap, char *const *envp,
-                       const char *path, int log_fd, struct stitch_err *err)
+/* One step's commands expanded, with what a failure says about them. */
+struct expanded {
+	struct stitch_build_cmd *cmds;
+	const char **what; /* per command: "build", "install", ... */
+	char **lines; /* per command: as the log shows it */
+	size_t n;
+};
+
+static void expanded_release(struct expanded *e)
 {
-	char **argv = xcalloc(c->argc + 1, sizeof(char *)), **sargv = NULL;
-	struct stitch_buf line = STITCH_BUF_INIT;
-	struct run_result r = {127 << 8, false};
-	char *prog = NULL;
+	for (size_t i = 0; i < e->n; i++) {
+		free_strv(e->cmds[i].argv);
+		free(e->lines[i]);
+	}
+	free(e->cmds);
+	free(e->what);
+	free(e->lines);
+}
+
+/* Expand every command of every step, before any runs. */
+static int expand_steps(const struct stitch_build_step *steps, size_t n_steps,
+                        const struct stitch_build_env *env, struct expanded *e,
+                        struct stitch_err *err)
+{
+	size_t total = 0;
+
+	memset(e, 0, sizeof(*e));
+	for (size_t s = 0; s < n_steps; s++)
+		total += steps[s].list->n;
+	e->cmds = xcalloc(total + 1, sizeof(*e->cmds));
+	e->what = xcalloc(total + 1, sizeof(*e->what));
+	e->lines = xcalloc(total + 1, sizeof(*e->lines));
+	for (size_t s = 0; s < n_steps; s++) {
+		for (size_t i = 0; i < steps[s].list->n; i++) {
+			const struct stitch_command *c = &steps[s].list->cmds[i];
+			struct stitch_build_cmd *bc = &e->cmds[e->n];
+			struct stitch_buf line = STITCH_BUF_INIT;
+			bc->argv = xcalloc(c->argc + 1, sizeof(char *));
+			bc->destdir = steps[s].install;
+			e->what[e->n] = steps[s].what;
+			e->n++;
+			for (size_t k = 0; k < c->argc; k++)
+				if (stitch_build_expand(c->argv[k], env, &bc->argv[k], err) != 0)
+					return STITCH_E_BUILD;
+			describe(&line, bc->argv);
+			e->lines[e->n - 1] = stitch_buf_detach(&line, NULL);
+		}
+	}
+	return 0;
+}
+
+struct echo {
+	const struct stitch_build_env *env;
+	const struct expanded *e;
+};
+
+static void echo_start(void *data, size_t i)
+{
+	const struct echo *o = data;
+
+	if (o->env->echo_fd > 0)
+		dprintf(o->env->echo_fd, "%s %s: $ %s\n", o->env->name, o->env->version,
+		        o->e->lines[i]);
+}
+
+/*
+ * Run e's commands in one sandbox (bwrap set) or one network namespace;
+ * with probe, the sandbox is started even for no command.
+ */
+static int run_expanded(const struct expanded *e, const struct stitch_build_env *env,
+                        const char *bwrap, bool probe, struct stitch_err *err)
+{
+	struct stitch_build_script s = {0};
+	struct stitch_build_outcome out;
+	struct echo o = {env, e};
+	char *path = NULL, *self = NULL, **envp = make_envp(env, &path), **sargv = NULL;
 	int rc = 0;
 
-	for (size_t k = 0; k < c->argc && rc == 0; k++)
-		rc = stitch_build_expand(c->argv[k], env, &argv[k], err);
-	if (rc)
+	s.log_fd = open(env->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (s.log_fd < 0) {
+		rc = stitch_error(err, STITCH_E_IO, "cannot write build log '%s': %s",
+		                  env->log_path, strerror(errno));
 		goto out;
-	describe(&line, argv);
-	dprintf(log_fd, "$ %s\n", line.buf);
-	if (env->echo_fd > 0)
-		dprintf(env->echo_fd, "%s %s: $ %s\n", env->name, env->version, line.buf);
-	prog = stitch_build_find_program(argv[0], path);
-	if (!prog) {
-		dprintf(log_fd, "stitch: '%s' not found in PATH=%s\n", argv[0], path);
-	} else {
-		if (bwrap)
-			sargv = sandbox_argv(bwrap, env, argv);
-		r = run_one(argv, envp, prog, sargv, env, log_fd);
 	}
-	if (r.sandbox_failed)
-		rc = sandbox_failed(env, bwrap, r.status, err);
-	else if (r.status != 0)
-		rc = command_failed(what, env, line.buf, r.status, err);
+	if (!e->n && !probe)
+		goto out;
+	s.cmds = e->cmds;
+	s.n = e->n;
+	s.destdir = env->staging;
+	s.envp = envp;
+	s.work_dir = env->work_dir;
+	s.isolate_network = env->isolate_network;
+	s.on_start = echo_start;
+	s.data = &o;
+	if (bwrap) {
+		/* Never run outside the sandbox, whatever happens. */
+		if (!(self = stitch_build_self())) {
+			rc = sandbox_failed(env, bwrap, -1, err);
+			goto out;
+		}
+		sargv = sandbox_argv(bwrap, env, self);
+	}
+	stitch_build_script_run(&s, sargv, &out);
+	if (bwrap && !out.started)
+		rc = sandbox_failed(env, bwrap, out.status, err);
+	else if (out.failed < e->n)
+		rc =
+		    command_failed(e->what[out.failed], env, e->lines[out.failed], out.status, err);
 out:
-	free(prog);
-	stitch_buf_release(&line);
-	free_strv(argv);
+	if (s.log_fd >= 0)
+		close(s.log_fd);
+	free_strv(envp);
 	free_strv(sargv);
+	free(path);
+	free(self);
 	return rc;
 }
 
 int stitch_build_sandbox_check(const struct stitch_build_env *env, struct stitch_err *err)
 {
-	char *bwrap = find_bwrap(), *path = NULL;
-	char *argv[] = {"true", NULL}, **envp, **sargv;
 	struct stitch_build_env probe = *env;
-	struct run_result r;
-	int log_fd;
+	struct expanded none;
+	char *bwrap = find_bwrap();
+	int rc;
 
 	if (!bwrap)
 		return no_bwrap(env, err);
+	memset(&none, 0, sizeof(none));
 	probe.work_dir = probe.staging = NULL;
-	envp = make_envp(env, &path);
-	sargv = sandbox_argv(bwrap, &probe, argv);
-	log_fd = open(env->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (log_fd < 0)
-		log_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	r = run_one(argv, envp, "/bin/true", sargv, &probe, log_fd);
-	close(log_fd);
-	free_strv(envp);
-	free_strv(sargv);
-	free(path);
-	if (r.sandbox_failed || r.status != 0) {
-		int rc = sandbox_failed(env, bwrap, r.status, err);
-		free(bwrap);
-		return rc;
-	}
+	rc = run_expanded(&none, &probe, bwrap, true, err);
+	if (rc == STITCH_E_IO) /* no log: the check itself says nothing of the sandbox */
+		rc = 0;
 	free(bwrap);
-	return 0;
+	return rc;
+}
+
+int stitch_build_run_steps(const struct stitch_build_step *steps, size_t n,
+                           const struct stitch_build_env *env, struct stitch_err *err)
+{
+	struct expanded e;
+	char *bwrap = NULL;
+	int rc;
+
+	if (env->sandbox && !(bwrap = find_bwrap()))
+		return no_bwrap(env, err);
+	rc = expand_steps(steps, n, env, &e, err);
+	if (rc == 0)
+		rc = run_expanded(&e, env, bwrap, false, err);
+	expanded_release(&e);
+	free(bwrap);
+	return rc;
 }
 
 int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
                      const struct stitch_build_env *env, struct stitch_err *err)
 {
-	char *path = NULL, *bwrap = NULL;
-	char **envp = make_envp(env, &path);
-	int log_fd = -1, rc = 0;
+	struct stitch_build_step step = {list, what, env->staging != NULL};
 
-	if (env->sandbox && !(bwrap = find_bwrap())) {
-		rc = no_bwrap(env, err);
-		goto out;
-	}
-	log_fd = open(env->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (log_fd < 0) {
-		rc = stitch_error(err, STITCH_E_IO, "cannot write build log '%s': %s",
-		                  env->log_path, strerror(errno));
-		goto out;
-	}
-	for (size_t i = 0; i < list->n && rc == 0; i++)
-		rc = run_command(&list->cmds[i], what, env, bwrap, envp, path, log_fd, err);
-	close(log_fd);
-out:
-	free_strv(envp);
-	free(path);
-	free(bwrap);
-	return rc;
+	return stitch_build_run_steps(&step, 1, env, err);
 }
-
 void stitch_cc_identity(const char *cache_dir, char *out, size_t len)
 {
 	char *argv[] = {"cc", "--version", NULL};

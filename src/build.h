@@ -23,7 +23,7 @@ struct stitch_build_env {
 	long long source_date_epoch;
 	bool isolate_network; /* run commands in a new network namespace when possible */
 	/*
-	 * Run each command under bubblewrap: the system read-only, a fresh
+	 * Run the commands under bubblewrap: the system read-only, a fresh
 	 * /tmp, /home, /root and /run empty, the switch (prefix) read-only,
 	 * only work_dir and staging writable (at their real paths), no network,
 	 * its own PID namespace, killed with its parent.  isolate_network plays
@@ -44,24 +44,50 @@ struct stitch_build_env {
 int stitch_build_expand(const char *s, const struct stitch_build_env *env, char **out,
                         struct stitch_err *err);
 
+/* One step of a build: its commands, what a failure calls it, DESTDIR or not. */
+struct stitch_build_step {
+	const struct stitch_cmdlist *list;
+	const char *what; /* "build", "install", "test" */
+	bool install; /* its commands get DESTDIR=env->staging */
+};
+
 /*
- * Run every command of list in order (argv arrays, no shell).  Stops at the
- * first failure: STITCH_E_BUILD with a message naming the package, version,
- * which step (what) and the failing command and its status, and a cause
- * holding the last 30 lines of the log and the log's path.  A command sees
- * only descriptors 0 (/dev/null), 1 and 2 (the log), and is killed when
- * the process that runs it dies.  With env->sandbox, a sandbox that cannot
- * be set up (bubblewrap missing, user namespaces disabled) is
- * STITCH_E_BUILD saying so, with a hint about --no-sandbox; the command is
- * never run outside it.
+ * Run every command of every step in order (argv arrays, no shell), all
+ * in one sandbox (or, without one, one network namespace): one process
+ * tree for the whole package, not one per command.  Every variable is
+ * expanded before the first command runs.  Stops at the first failure:
+ * STITCH_E_BUILD with a message naming the package, version, which step
+ * (what) and the failing command and its status, and a cause holding the
+ * last 30 lines of the log and the log's path.  A command sees only
+ * descriptors 0 (/dev/null), 1 and 2 (the log); what it leaves running is
+ * killed when it ends (when a PID namespace could be had), and everything
+ * is killed when the process that runs the build dies.  With env->sandbox,
+ * a sandbox that cannot be set up (bubblewrap missing, user namespaces
+ * disabled) is STITCH_E_BUILD saying so, with a hint about --no-sandbox;
+ * no command is ever run outside it.  env->staging, when set, is writable
+ * in the sandbox for every step.
  */
+int stitch_build_run_steps(const struct stitch_build_step *steps, size_t n,
+                           const struct stitch_build_env *env, struct stitch_err *err);
+
+/* stitch_build_run_steps with one step; DESTDIR when env->staging is set. */
 int stitch_build_run(const struct stitch_cmdlist *list, const char *what,
                      const struct stitch_build_env *env, struct stitch_err *err);
 
 /*
- * Can builds of env's package be sandboxed?  Starts one empty sandbox
- * (about as costly as one command); 0, or the error stitch_build_run would
- * give.  Lets a caller say it once for many packages.
+ * What stitch runs in a build's sandbox: `stitch __build-driver ...`, its
+ * commands in its arguments, its reports on descriptor 3 (build_driver.h).
+ * main() hands such a command line to stitch_build_driver_main first of all;
+ * it returns the process's exit status (2 when not started by stitch).
+ */
+#define STITCH_BUILD_DRIVER "__build-driver"
+int stitch_build_driver_main(int argc, char **argv);
+
+/*
+ * Can builds of env's package be sandboxed?  Starts one sandbox running
+ * no command (about as costly as a build's); 0, or the error
+ * stitch_build_run would give.  Lets a caller say it once for many
+ * packages.
  */
 int stitch_build_sandbox_check(const struct stitch_build_env *env, struct stitch_err *err);
 

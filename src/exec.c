@@ -304,6 +304,8 @@ static int build_stage(struct stitch_exec *x, size_t i, struct stitch_err *err)
 {
 	const struct stitch_plan_item *it = &x->plan.items[i];
 	char *parent = xasprintf("%s/build", stitch_state_dir(x->sw->st));
+	const struct stitch_build_step steps[] = {{&it->v->build, "build", false},
+	                                          {&it->v->install, "install", true}};
 	struct build_paths bp;
 	struct stitch_build_env env;
 	int rc;
@@ -328,10 +330,9 @@ static int build_stage(struct stitch_exec *x, size_t i, struct stitch_err *err)
 	 */
 	if (it->pin)
 		stitch_write_file(bp.mark, "", 0, false);
-	if ((rc = stitch_build_run(&it->v->build, "build", &env, err)) == 0) {
-		env.staging = bp.staging;
-		rc = stitch_build_run(&it->v->install, "install", &env, err);
-	}
+	/* Both steps in one sandbox; only the install's commands get DESTDIR. */
+	env.staging = bp.staging;
+	rc = stitch_build_run_steps(steps, 2, &env, err);
 	if (it->pin)
 		unlink(bp.mark);
 out:
@@ -419,8 +420,14 @@ static int build_commit(struct stitch_exec *x, size_t i, const struct stitch_art
 		if (rc)
 			goto out;
 	}
-	if ((rc = stitch_switch_collect(x->sw, bp.staging, bp.label, &sp, it->interface_hash, &root,
-	                                err)) != 0)
+	/*
+	 * A pin rebuilt with its headers as they were keeps its interface hash
+	 * without preprocessing them again.  Only a pin: its builds never go to
+	 * the shared cache, where the hash is checked against the files.
+	 */
+	if ((rc = stitch_switch_collect(x->sw, bp.staging, bp.label,
+	                                it->pin && !art ? it->inst : NULL, &sp, it->interface_hash,
+	                                &root, err)) != 0)
 		goto out;
 	/* What changed for its dependents, to say why they are kept or rebuilt. */
 	if (it->inst)
@@ -519,10 +526,24 @@ static enum stitch_sched_state keep(struct stitch_exec *x, size_t i)
 	return STITCH_SCHED_DONE;
 }
 
+/* How many packages the plan may build: cached ones too (the cache may fail). */
+static size_t planned_builds(const struct stitch_plan *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		n += p->items[i].action == STITCH_ACTION_BUILD ||
+		     p->items[i].action == STITCH_ACTION_REBUILD ||
+		     p->items[i].action == STITCH_ACTION_CACHED;
+	return n;
+}
+
 /*
  * Can builds be sandboxed?  Asked once, before the first build: when they
  * cannot, the first package says why and how to opt out, the others only
- * that they were not built.
+ * that they were not built.  A lone build says it itself, and costs no
+ * second sandbox; a package that becomes a build later does so once a
+ * dependency built (in a sandbox, then) or failed.
  */
 static int check_sandbox(struct stitch_exec *x, const struct stitch_plan_item *it,
                          struct stitch_err *err)
@@ -531,7 +552,7 @@ static int check_sandbox(struct stitch_exec *x, const struct stitch_plan_item *i
 	struct stitch_build_env env;
 	int rc;
 
-	if (x->o->no_sandbox || x->sandbox > 0)
+	if (x->o->no_sandbox || x->sandbox > 0 || (!x->sandbox && planned_builds(&x->plan) <= 1))
 		return 0;
 	if (x->sandbox < 0)
 		return stitch_error(err, STITCH_E_BUILD,
@@ -661,6 +682,8 @@ static enum stitch_sched_state on_finish(void *data, size_t i, int status)
 		stitch_exec_emit(x, STITCH_EV_FAILED, it, stitch_now() - jb->t0, &err);
 		return STITCH_SCHED_FAILED;
 	}
+	if (!x->sandbox)
+		x->sandbox = 1; /* it built: builds can be sandboxed (or need not be) */
 	stitch_exec_emit(x, STITCH_EV_DONE, it, stitch_now() - jb->t0, NULL);
 	stitch_exec_add_change(x, it);
 	return STITCH_SCHED_DONE;

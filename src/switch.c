@@ -822,14 +822,53 @@ dedupe:
 	}
 }
 
+/*
+ * Do the staged files (sorted by path) give dependents what prev's
+ * installed files gave them: the same interface members, each with the
+ * same contents and mode?
+ */
+static bool same_interface(struct stitch_state *st, const struct stitch_installed *prev,
+                           const struct stitch_file *files, size_t n)
+{
+	struct stitch_file *old = NULL;
+	size_t n_old = 0, i = 0, j = 0;
+	bool same = true;
+
+	if (!prev->interface_hash || strlen(prev->interface_hash) != 64 ||
+	    stitch_state_files_of(st, prev->name, &old, &n_old, NULL) != 0)
+		return false;
+	if (n_old > 1)
+		qsort(old, n_old, sizeof(*old), cmp_file);
+	for (;;) {
+		while (i < n_old && !stitch_iface_member(old[i].path))
+			i++;
+		while (j < n && !stitch_iface_member(files[j].path))
+			j++;
+		if (i == n_old || j == n) {
+			same = i == n_old && j == n;
+			break;
+		}
+		if (strcmp(old[i].path, files[j].path) != 0 ||
+		    strcmp(old[i].sha256, files[j].sha256) != 0 || old[i].mode != files[j].mode) {
+			same = false;
+			break;
+		}
+		i++;
+		j++;
+	}
+	stitch_files_free(old, n_old);
+	return same;
+}
+
 int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, const char *label,
-                          struct stitch_staged *out, char interface_hash[65], char **root,
-                          struct stitch_err *err)
+                          const struct stitch_installed *prev, struct stitch_staged *out,
+                          char interface_hash[65], char **root, struct stitch_err *err)
 {
 	char *base = xasprintf("%s%s", staging, sw->dir);
 	struct collect c = {sw, base, strlen(base), staging, label, NULL, 0, 0, err};
 	struct stitch_buf iface = STITCH_BUF_INIT;
 	size_t sym_cap = 0;
+	bool reuse;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -842,11 +881,15 @@ int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, c
 		qsort(c.files, c.n, sizeof(*c.files), cmp_file);
 	out->files = c.files;
 	out->n_files = c.n;
+	/* The same files as prev's give its interface hash: no header is preprocessed again. */
+	reuse = prev && same_interface(sw->st, prev, c.files, c.n);
+	if (reuse)
+		snprintf(interface_hash, 65, "%s", prev->interface_hash);
 	/* What dependents compile against (iface.h): everything but archives and objects. */
 	for (size_t i = 0; i < c.n; i++) {
 		const struct stitch_file *f = &c.files[i];
 		char *full, sum[65];
-		if (!stitch_iface_member(f->path)) {
+		if (!stitch_iface_member(f->path) || reuse) {
 			if (ends_with(f->path, ".a") && S_ISREG(f->mode)) {
 				char *full = xasprintf("%s/%s", base, f->path);
 				archive_symbols(full, f->path, out, &sym_cap);
@@ -859,7 +902,8 @@ int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, c
 		free(full);
 		stitch_buf_addf(&iface, "%s %s %o\n", f->path, sum, (unsigned)(f->mode & 0777));
 	}
-	stitch_sha256_hex(iface.buf, iface.len, interface_hash);
+	if (!reuse)
+		stitch_sha256_hex(iface.buf, iface.len, interface_hash);
 	stitch_buf_release(&iface);
 	*root = base;
 	return 0;

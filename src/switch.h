@@ -60,11 +60,13 @@ struct stitch_staged {
  * Collect the files an install step left under staging (DESTDIR), which
  * must all lie under staging/<switch dir>; fills files (sorted by path,
  * with hashes and modes), symbols of the static archives (via nm), the
- * interface hash (everything but .a and .o files) and *root.
+ * interface hash (everything but .a and .o files) and *root.  prev, when
+ * given, is the build installed now: if the interface files are the same
+ * (paths, contents, modes), its interface hash is taken as it is.
  */
 int stitch_switch_collect(const struct stitch_switch *sw, const char *staging, const char *label,
-                          struct stitch_staged *out, char interface_hash[65], char **root,
-                          struct stitch_err *err);
+                          const struct stitch_installed *prev, struct stitch_staged *out,
+                          char interface_hash[65], char **root, struct stitch_err *err);
 void stitch_staged_release(struct stitch_staged *sp);
 
 /*

@@ -41,44 +41,12 @@ fi
 printf '  %-46s %8s ms  (floor 30 ms: %s)\n' "no-op stitch build, tcp pinned" "$noop" \
 	"$(python3 -c "print('PASS' if $noop < 30 else 'FAIL')")"
 
-# One .c edit in tcp, against the same compiler, archiver and linker commands run directly.
-c_edit() { echo "/* edit $1 */" >>tcp/src/tcp_output.c; }
-c_edit 0
-s build >/dev/null 2>&1 || die "build after a .c edit failed"
-mirror=$tmp/site/_stitch/.stitch/build/pin-tcp
-log=$tmp/site/_stitch/.stitch/logs/tcp-1.1.0.log
-compile=$(grep -E '^(cc|gcc) .* -c .*tcp_output' "$log" | tail -n1)
-archive=$(grep -E '^ar ' "$log" | tail -n1)
-link=$(grep -E '^\$ cc -o ' "$tmp/site/_build/build.log" | tail -n1 | sed 's/^\$ //')
-[ -n "$compile" ] && [ -n "$archive" ] && [ -n "$link" ] || die "could not read the commands from the logs"
-cat >"$tmp/direct.sh" <<SH
-set -e
-cd "$mirror"
-$compile
-$archive
-cp libtcp.a "$tmp/site/_stitch/lib/libtcp.a"
-cd "$tmp/site"
-$link
-SH
-# Interleaved, so that both see the same machine; medians of 9.
-runs=9
-: >"$tmp/t_stitch"
-: >"$tmp/t_direct"
-for i in $(seq 1 $runs); do
-	c_edit "$i"
-	t0=$(now); s build >/dev/null 2>&1 || die "build after a .c edit failed"; t1=$(now)
-	python3 -c "print($t1 - $t0)" >>"$tmp/t_stitch"
-	touch "$mirror/src/tcp_output.c"
-	t0=$(now); bash "$tmp/direct.sh" >/dev/null 2>&1 || die "the direct commands failed"; t1=$(now)
-	python3 -c "print($t1 - $t0)" >>"$tmp/t_direct"
-done
-med() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'; }
-stitch_c=$(med "$tmp/t_stitch")
-direct=$(med "$tmp/t_direct")
-printf '  %-46s %8s s\n' "one .c edit in tcp -> relinked image" "$stitch_c"
-printf '  %-46s %8s s\n' "  the same cc, ar and link commands alone" "$direct"
-printf '  %-46s %8sx  (floor 1.25: %s)\n' "  ratio" "$(python3 -c "print('%.2f' % ($stitch_c / $direct))")" \
-	"$(python3 -c "print('PASS' if $stitch_c / $direct <= 1.25 else 'FAIL')")"
+# A code edit of tcp against the hand-made floor (the same image SHA-256),
+# and the no-op against make -q on the same graph: floor.sh, on its own tree.
+STITCH=$STITCH "$top/tests/bench/floor.sh" >"$tmp/floor.out"
+rc=$?
+sed 's/^/  /' "$tmp/floor.out"
+[ "$rc" -eq 0 ] || die "floor.sh failed"
 
 # One header edit in tcp, against rebuilding every package from scratch.
 echo "/* header edit */" >>tcp/tcp.h
