@@ -287,7 +287,7 @@ pid_t stitch_harness_spawn(const struct stitch_harness *h, char *const *argv, co
 int stitch_harness_capture_start(struct stitch_harness *h, const char *tap, const char *pcap,
                                  struct stitch_err *err)
 {
-	char *argv[] = {"tcpdump", "-i", (char *)tap, "-U", "-w", "-", NULL};
+	char *argv[] = {"tcpdump", "-i", (char *)tap, "--immediate-mode", "-U", "-w", "-", NULL};
 	struct stitch_buf said = STITCH_BUF_INIT;
 	int errp[2], out, status;
 	long end = now_ms() + 5000;
