@@ -215,7 +215,7 @@ c_400() {
 		>"$tmp/bad" 2>&1
 	st=$?
 	first=$(head -n 1 "$tmp/bad" | tr -d '\r')
-	if [ "$first" = "HTTP/1.1 400 Bad Request" ] && [ $st -eq 0 ]; then
+	if [ "$first" = "HTTP/1.1 400 Bad Request" ] && [ "$st" -eq 0 ]; then
 		ok "malformed request: 400 and close"
 	else
 		not_ok "malformed request: 400 and close" "status line: '$first', exit $st"
@@ -270,7 +270,7 @@ c_ten() {
 		cmp -s "$tmp/big.$i" htdocs/big.bin && same=$((same + 1))
 	done
 	check "ten concurrent downloads of big.bin: $same of 10 identical, $conns connections" \
-		test $same -eq 10 -a "$conns" -eq 10
+		test "$same" -eq 10 -a "$conns" -eq 10
 }
 
 # The start line, from the console the image writes.
