@@ -347,6 +347,11 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 		stitch_project_release(&p);
 		return cmd_error("the project has no \"test\" command in unikernel.json");
 	}
+	if (o.pcap && !p.test_network) {
+		rc = cmd_usage_error(ctx, "--pcap needs the image on a tap: set \"test_network\": "
+		                          "true in unikernel.json");
+		goto out;
+	}
 	if ((rc = build_project(ctx, &o, &p, &image)) != EXIT_OK)
 		goto out;
 	it.pcap = o.pcap;

@@ -81,20 +81,23 @@ static void print_log(const char *log)
 	fclose(f);
 }
 
-/* Run the test command beside the image; its wait status. */
+/* Run the test command (beside the image when log is set); its wait status. */
 static int run_command(const struct stitch_harness *h, const struct stitch_project *p,
                        const char *image, const char *log, bool json)
 {
-	char *env[] = {xasprintf("STITCH_IMAGE=%s", image),
-	               xstrdup("STITCH_TEST_ADDR=" STITCH_HARNESS_ADDR),
-	               xstrdup("STITCH_TEST_HOST=" STITCH_HARNESS_HOST),
-	               xstrdup("STITCH_TEST_TAP=" STITCH_HARNESS_TAP),
-	               xasprintf("STITCH_TEST_NETNS=%s", h->netns),
-	               xasprintf("STITCH_TEST_LOG=%s", log),
-	               NULL};
+	char *env[7] = {NULL};
+	size_t n = 0;
 	int status = W_EXITCODE(127, 0);
 	pid_t pid;
 
+	env[n++] = xasprintf("STITCH_IMAGE=%s", image);
+	if (log) {
+		env[n++] = xstrdup("STITCH_TEST_ADDR=" STITCH_HARNESS_ADDR);
+		env[n++] = xstrdup("STITCH_TEST_HOST=" STITCH_HARNESS_HOST);
+		env[n++] = xstrdup("STITCH_TEST_TAP=" STITCH_HARNESS_TAP);
+		env[n++] = xasprintf("STITCH_TEST_NETNS=%s", h->netns);
+		env[n++] = xasprintf("STITCH_TEST_LOG=%s", log);
+	}
 	fflush(stdout);
 	pid = stitch_harness_spawn(h, p->test.argv, p->dir, env, json ? STDERR_FILENO : -1);
 	if (pid < 0)
@@ -166,6 +169,13 @@ int cmd_image_test(const struct stitch_project *p, const char *image,
 
 	*status = W_EXITCODE(1, 0);
 	*trace = NULL;
+	if (!p->test_network) {
+		if (!o->json && cmd_verbosity() != CMD_QUIET)
+			printf("testing: %s\n", p->test.argv[0]);
+		*status = run_command(&h, p, image, NULL, o->json);
+		free(log);
+		return EXIT_OK;
+	}
 	if ((rc = get_namespace(&h, status)) != EXIT_OK || WEXITSTATUS(*status) == 77) {
 		free(log);
 		stitch_harness_close(&h);

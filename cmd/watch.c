@@ -215,7 +215,8 @@ int cmd_watch(int argc, char **argv, struct stitch_ctx *ctx)
 	 * and restarts only the image.  When it cannot be made, each test
 	 * says why itself.
 	 */
-	if (test && !getenv("STITCH_TEST_NETNS") && stitch_harness_open(&h, NULL) == 0)
+	if (test && p.test_network && !getenv("STITCH_TEST_NETNS") &&
+	    stitch_harness_open(&h, NULL) == 0)
 		setenv("STITCH_TEST_NETNS", h.netns, 1);
 	cycle(ctx, test, "start");
 	while (!stop) {

@@ -213,6 +213,8 @@ int stitch_harness_open(struct stitch_harness *h, struct stitch_err *err)
 	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		while (out.len && out.buf[out.len - 1] == '\n')
 			out.buf[--out.len] = '\0';
+		for (char *nl = strchr(out.buf, '\n'); nl; nl = strchr(nl, '\n'))
+			*nl = ';';
 		h->denied = denied_text(out.buf);
 		rc = stitch_error(err, STITCH_E_IO, "cannot set up %s in the network namespace",
 		                  STITCH_HARNESS_TAP);

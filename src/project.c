@@ -143,6 +143,12 @@ int stitch_project_load(const char *dir, struct stitch_project *p, struct stitch
 	v = json_object_get(root, "test");
 	if (v && (rc = argv_of(p, v, "test", &p->test, err)) != 0)
 		goto out;
+	v = json_object_get(root, "test_network");
+	if (v && !json_is_boolean(v)) {
+		rc = bad(p, "test_network", "expected true or false", err);
+		goto out;
+	}
+	p->test_network = json_is_true(v);
 out:
 	json_decref(root);
 	return rc;
