@@ -9,6 +9,74 @@
 run "--pcap is for the project's test" 2 st test tcp --pcap "$TMP/x.pcap"
 has "--pcap with packages: says why" "$ERR" "--pcap is for the project's test, not with packages"
 
+# A small image with a stand-in platform: how it starts and stops is up to
+# HARNESS_MODE (the image inherits stitch's environment).
+R=$TMP/repo
+make_repo "$R" test
+src_pkg "$R" ipv4 1.0.0
+src_pkg "$R" platform-unix 1.0.0
+P=$TMP/src/platform-unix-1.0.0
+cat >>"$P/platform-unix.c" <<'C'
+int plat_app_main(void);
+int main(void) { return plat_app_main(); }
+C
+st repo pack "$P" -o "$R/archives/platform-unix-1.0.0.tar.gz" >"$TMP/pack.out"
+python3 - "$R" "$(cut -d' ' -f1 "$TMP/pack.out")" <<'PY'
+import json, sys
+p = sys.argv[1] + "/packages/platform-unix.json"
+d = json.load(open(p))
+d["versions"]["1.0.0"]["source"]["sha256"] = sys.argv[2]
+json.dump(d, open(p, "w"))
+PY
+mkdir -p "$TMP/small"
+cat >"$TMP/small/unikernel.json" <<'J'
+{"name": "small", "depends": ["ipv4"], "sources": ["main.c"], "test_network": true,
+ "test": ["sh", "-c", "test \"$STITCH_TEST_ADDR\" = 10.0.0.2 && grep -q '^up 1$' \"$STITCH_TEST_LOG\""]}
+J
+cat >"$TMP/small/main.c" <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ipv4.h>
+static volatile sig_atomic_t term;
+static void on_term(int sig) { (void)sig; term = 1; }
+int plat_app_main(void)
+{
+	const char *m = getenv("HARNESS_MODE");
+	if (m && strcmp(m, "exit") == 0)
+		return 3;
+	signal(SIGTERM, on_term);
+	printf("up %d\n", ipv4_hello());
+	fflush(stdout);
+	while (!term)
+		pause();
+	return m && strcmp(m, "badstop") == 0 ? 3 : 0;
+}
+C
+cd "$TMP/small" || exit 1
+st --repo "$R" test >"$OUT" 2>"$ERR"
+rc=$?
+if [ $rc -eq 77 ]; then
+	has "small image: no namespace, says why it skipped" "$ERR" "test skipped: cannot"
+	skip "small image: ready, stopped, failures of either" "$(head -n 1 "$ERR")"
+elif [ $rc -eq 0 ]; then
+	pass "small image: ready at its first console line, tested, stopped"
+	has "small image: the ready time is said" "$OUT" "image ready in"
+	HARNESS_MODE="exit" st --repo "$R" test >"$OUT" 2>"$ERR"
+	rc=$?
+	if [ $rc -eq 1 ]; then pass "an image that exits at once fails the test"; else fail "an image that exits at once fails the test" "exit $rc"; fi
+	has "it says the image exited before it was ready" "$ERR" "error: the image '$TMP/small/_build/small.unix' exited before it was ready"
+	has "with its exit status and console" "$ERR" "exit status 3; its console is in '$TMP/small/_build/test-console.log'"
+	HARNESS_MODE=badstop st --repo "$R" test >"$OUT" 2>"$ERR"
+	rc=$?
+	if [ $rc -eq 1 ]; then pass "an image that ends badly on SIGTERM fails the test"; else fail "an image that ends badly on SIGTERM fails the test" "exit $rc"; fi
+	has "it says how the image ended" "$ERR" "the image ended with status 3 on SIGTERM, not exit status 0"
+else
+	fail "small image: ready at its first console line, tested, stopped" "exit $rc"
+fi
+
 SITE=$TMP/site
 cp -R "$TOP/share/examples/static-website" "$SITE"
 cd "$SITE" || exit 1
