@@ -45,6 +45,7 @@ struct stitch_project {
 
 /* Find unikernel.json in start or the nearest parent; STITCH_E_NOTFOUND if none. */
 int stitch_project_find(const char *start, char **dir, struct stitch_err *err);
+/* Read dir/unikernel.json into *p; on failure *p holds nothing to release. */
 int stitch_project_load(const char *dir, struct stitch_project *p, struct stitch_err *err);
 void stitch_project_release(struct stitch_project *p);
 
