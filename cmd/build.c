@@ -15,6 +15,7 @@
 #include "build.h"
 #include "cmd.h"
 #include "image.h"
+#include "imagetest.h"
 #include "libtest.h"
 #include "link.h"
 #include "lock.h"
@@ -32,6 +33,7 @@ struct build_opts {
 	bool explain;
 	bool locked, allow_pins;
 	enum cmd_with_test with_test; /* --with-test: test what the build rebuilt */
+	const char *pcap; /* stitch test --pcap FILE */
 };
 
 static int on_opt(int val, const char *arg, void *data)
@@ -49,6 +51,8 @@ static int on_opt(int val, const char *arg, void *data)
 		o->locked = true;
 	else if (val == 'P')
 		o->allow_pins = true;
+	else if (val == 'p')
+		o->pcap = arg;
 	else if (val == 'W')
 		return cmd_with_test_parse(arg, &o->with_test);
 	else if (val == 'j') {
@@ -291,7 +295,7 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
  * {"event": "test", "result": passed | failed | skipped, "command", "status"
  * (the exit status, null when killed), "signal" (when killed)}.
  */
-static void print_test(const char *command, int status)
+static void print_test(const char *command, int status, const char *trace)
 {
 	bool skipped = WIFEXITED(status) && WEXITSTATUS(status) == 77;
 	bool passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -304,30 +308,33 @@ static void print_test(const char *command, int status)
 
 	if (WIFSIGNALED(status))
 		json_object_set_new(o, "signal", json_integer(WTERMSIG(status)));
+	if (trace)
+		json_object_set_new(o, "pcap", json_string(trace));
 	cmd_print_json(o);
 }
 
 int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = {{"target", required_argument, NULL, 't'},
-	                                     {"jobs", required_argument, NULL, 'j'},
-	                                     {"json", no_argument, NULL, 'J'},
-	                                     {"with-test", optional_argument, NULL, 'W'},
-	                                     {0}};
+	static const struct option opts[] = {
+	    {"target", required_argument, NULL, 't'}, {"jobs", required_argument, NULL, 'j'},
+	    {"json", no_argument, NULL, 'J'},         {"with-test", optional_argument, NULL, 'W'},
+	    {"pcap", required_argument, NULL, 'p'},   {0}};
 	struct build_opts o = {0};
+	struct cmd_image_test it;
 	struct stitch_project p;
-	char **ops, *image = NULL;
+	char **ops, *image = NULL, *trace = NULL;
 	int n_ops, rc, status;
-	pid_t pid;
 
 	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, on_opt, &o, &ops, &n_ops)) != EXIT_OK)
 		return rc;
 	if (n_ops) {
-		if (o.target || o.with_test) {
+		if (o.target || o.with_test || o.pcap) {
 			free(ops);
 			return cmd_usage_error(ctx,
 			                       "%s is for the project's test, not with packages",
-			                       o.target ? "--target" : "--with-test");
+			                       o.target      ? "--target"
+			                       : o.with_test ? "--with-test"
+			                                     : "--pcap");
 		}
 		rc = cmd_test_packages(ctx, ops, n_ops, o.json, o.jobs);
 		free(ops);
@@ -340,27 +347,19 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 		stitch_project_release(&p);
 		return cmd_error("the project has no \"test\" command in unikernel.json");
 	}
+	if (o.pcap && !p.test_network) {
+		rc = cmd_usage_error(ctx, "--pcap needs the image on a tap: set \"test_network\": "
+		                          "true in unikernel.json");
+		goto out;
+	}
 	if ((rc = build_project(ctx, &o, &p, &image)) != EXIT_OK)
 		goto out;
-	if (!o.json && cmd_verbosity() != CMD_QUIET)
-		printf("testing: %s\n", p.test.argv[0]);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		/* With --json, stdout carries only events: the test's output goes to stderr. */
-		if (o.json && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-			_exit(126);
-		if (chdir(p.dir) != 0)
-			_exit(126);
-		setenv("STITCH_IMAGE", image, 1);
-		execvp(p.test.argv[0], p.test.argv);
-		fprintf(stderr, "error: cannot run test command '%s'\n", p.test.argv[0]);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		;
+	it.pcap = o.pcap;
+	it.json = o.json;
+	if ((rc = cmd_image_test(&p, image, &it, &status, &trace)) != EXIT_OK)
+		goto out;
 	if (o.json)
-		print_test(p.test.argv[0], status);
+		print_test(p.test.argv[0], status, trace);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
 		if (!o.json)
 			printf("test skipped (the test said why above)\n");
@@ -375,8 +374,11 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 		rc = cmd_error("test '%s' failed (%s %d)", p.test.argv[0],
 		               WIFSIGNALED(status) ? "signal" : "status",
 		               WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		if (trace && !o.json)
+			fprintf(stderr, "packet trace of the failed run: %s\n", trace);
 	}
 out:
+	free(trace);
 	free(image);
 	stitch_project_release(&p);
 	return rc;

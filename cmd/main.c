@@ -221,13 +221,16 @@ static const struct cmd_entry commands[] = {
      "  --json     one JSON object a line\n"
      "  -j, --jobs N  parallel jobs inside each build\n"},
     {"run", cmd_run, NEED_ROOT, "run the project's image",
-     "usage: stitch run [--net TAP] [-- ARGS]\n"
+     "usage: stitch run [--net TAP] [--pcap FILE] [-- ARGS]\n"
      "\n"
      "With --net, the image attaches to the tap device TAP that you made.\n"
      "Without, stitch makes a throwaway network namespace with a tap device\n"
      "(10.0.0.1, the image is 10.0.0.2), runs the image there, prints the\n"
      "command that reaches it from inside, and removes the namespace when the\n"
-     "image stops (Ctrl-C).  ARGS go to the image (e.g. --ipv4=ADDR/N).\n"},
+     "image stops (Ctrl-C).  ARGS go to the image (e.g. --ipv4=ADDR/N).\n"
+     "\n"
+     "  --pcap FILE  write every frame on the image's tap to FILE (tcpdump),\n"
+     "               capturing before the image starts\n"},
     {"search", cmd_search, NEED_ROOT | NEED_INDEX, "find packages by name or synopsis",
      "usage: stitch search [--json] TERM\n"
      "\n"
@@ -278,13 +281,25 @@ static const struct cmd_entry commands[] = {
     {"test", cmd_test, NEED_ROOT | NEED_INDEX,
      "build the project and run its test, or packages' tests",
      "usage: stitch test [--target T] [-j N] [--json] [--with-test[=pinned]]\n"
+     "                   [--pcap FILE]\n"
      "       stitch test PKG... [-j N] [--json]\n"
      "\n"
      "Builds like stitch build, then runs the project's \"test\" command in its\n"
-     "directory with STITCH_IMAGE set to the image.  Exit status 77 means the\n"
-     "test was skipped (for example: creating a network namespace needs root).\n"
+     "directory with STITCH_IMAGE set to the image.  With \"test_network\": true\n"
+     "in unikernel.json, stitch first makes a network namespace with a tap\n"
+     "(10.0.0.1; as a user, inside a user namespace), starts the image there as\n"
+     "10.0.0.2 and waits until it writes its first console line; the command\n"
+     "runs inside that namespace with STITCH_TEST_ADDR (the image's address),\n"
+     "STITCH_TEST_HOST, STITCH_TEST_TAP, STITCH_TEST_NETNS and STITCH_TEST_LOG\n"
+     "(its console) set too, and the image must then stop with status 0 on\n"
+     "SIGTERM.  Every frame on the tap is captured (tcpdump); when the test\n"
+     "fails the trace is kept as _build/last-failure.pcap.  Exit status 77\n"
+     "means the test was skipped (for example: the namespace cannot be made\n"
+     "without privilege).\n"
      "\n"
      "  --with-test  as for stitch build: the packages' own tests first\n"
+     "  --pcap FILE  keep the trace of the run in FILE, passed or failed\n"
+     "               (\"test_network\" projects)\n"
      "  --json  the build's events, then {\"event\": \"test\", \"result\": \"passed\",\n"
      "          \"failed\" or \"skipped\", ...}, one JSON object a line; the test's\n"
      "          own output goes to stderr\n"
@@ -340,7 +355,9 @@ static const struct cmd_entry commands[] = {
      "Watches the project and its pinned trees; on a change (debounced) runs\n"
      "stitch build, or with --test stitch test --with-test=pinned (the tests of\n"
      "each changed pinned package, then the image's), and prints each cycle's\n"
-     "result and time.  Keeps going after failures; Ctrl-C stops it.\n"},
+     "result and time.  Keeps going after failures; Ctrl-C stops it.  With\n"
+     "--test the network namespace and tap stay up between cycles and only\n"
+     "the image restarts.\n"},
     {"which", cmd_which, NEED_ROOT | NEED_SWITCH_RO,
      "which installed package owns a file, a header or a symbol",
      "usage: stitch which WHAT [--json]\n"

@@ -1,7 +1,8 @@
 /*
- * stitch run [--net TAP] [-- ARGS]: run the project's image.  Without
- * --net, in a throwaway network namespace with a tap device, so nothing the
- * image sends can leave the namespace.
+ * stitch run [--net TAP] [--pcap FILE] [-- ARGS]: run the project's image.
+ * Without --net, in a throwaway network namespace with a tap device, so
+ * nothing the image sends can leave the namespace.  With --pcap, every
+ * frame on its tap is written to FILE by tcpdump.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "harness.h"
 #include "link.h"
 #include "project.h"
 #include "util.h"
@@ -25,12 +27,38 @@ static void forward(int sig)
 		kill(child, sig);
 }
 
-static int tap_opt(int val, const char *arg, void *data)
+struct run_opts {
+	const char *tap; /* --net */
+	const char *pcap; /* --pcap */
+};
+
+static int run_opt(int val, const char *arg, void *data)
 {
-	if (val != 'n')
+	struct run_opts *o = data;
+
+	if (val == 'n')
+		o->tap = arg;
+	else if (val == 'p')
+		o->pcap = arg;
+	else
 		return EXIT_USAGE;
-	*(const char **)data = arg;
 	return EXIT_OK;
+}
+
+/* tcpdump on the image's tap (in ns, when there is one) before it starts. */
+static int start_capture(struct stitch_harness *h, const char *ns, const char *tap,
+                         const char *pcap)
+{
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *path = ns ? xasprintf("/run/netns/%s", ns) : NULL;
+	int rc = 0;
+
+	if (path)
+		rc = stitch_harness_join(h, path, &err);
+	if (!rc)
+		rc = stitch_harness_capture_start(h, tap, pcap, &err);
+	free(path);
+	return rc ? cmd_fail(&err) : EXIT_OK;
 }
 
 static int ip_cmd(const char *const *args)
@@ -137,7 +165,10 @@ static int run_image(char **cmd, const char *image)
 
 int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = {{"net", required_argument, NULL, 'n'}, {0}};
+	static const struct option opts[] = {
+	    {"net", required_argument, NULL, 'n'}, {"pcap", required_argument, NULL, 'p'}, {0}};
+	struct stitch_harness h = STITCH_HARNESS_INIT;
+	struct run_opts o = {NULL, NULL};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_project p;
 	const struct stitch_target *t;
@@ -145,8 +176,9 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 	char **ops, *dir = NULL, *image, *ns = NULL, **cmd, *net;
 	int n_ops, rc;
 
-	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, tap_opt, &tap, &ops, &n_ops)) != EXIT_OK)
+	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, run_opt, &o, &ops, &n_ops)) != EXIT_OK)
 		return rc;
+	tap = o.tap;
 	if (stitch_project_find(".", &dir, &err) != 0 || stitch_project_load(dir, &p, &err) != 0) {
 		free(dir);
 		free(ops);
@@ -182,10 +214,18 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 		printf("reach it with: ip netns exec %s curl http://10.0.0.2/\n", ns);
 		fflush(stdout);
 	}
+	if (o.pcap && (rc = start_capture(&h, ns, tap, o.pcap)) != EXIT_OK)
+		goto del;
 	cmd = image_command(image, ns, tap, ops, n_ops, &net);
 	rc = run_image(cmd, image);
 	free(net);
 	free(cmd);
+	if (o.pcap) {
+		stitch_harness_capture_stop(&h);
+		printf("packet trace: %s\n", o.pcap);
+	}
+del:
+	stitch_harness_close(&h);
 	if (ns) {
 		const char *del[] = {"netns", "del", ns, NULL};
 		ip_cmd(del);

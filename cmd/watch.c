@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "harness.h"
 #include "project.h"
 #include "state.h"
 #include "tree.h"
@@ -167,6 +168,7 @@ int cmd_watch(int argc, char **argv, struct stitch_ctx *ctx)
 	struct stitch_project p;
 	struct watches w = {-1, NULL, 0};
 	struct stitch_pin *pins = NULL;
+	struct stitch_harness h = STITCH_HARNESS_INIT;
 	struct sigaction sa;
 	size_t n_pins = 0, n_trees = 1;
 	bool test = false;
@@ -208,6 +210,14 @@ int cmd_watch(int argc, char **argv, struct stitch_ctx *ctx)
 	sigaction(SIGTERM, &sa, NULL);
 	printf("watching %s and %zu pinned tree%s; Ctrl-C stops\n", p.dir, n_pins,
 	       n_pins == 1 ? "" : "s");
+	/*
+	 * One namespace and tap for every cycle: each `stitch test` joins it
+	 * and restarts only the image.  When it cannot be made, each test
+	 * says why itself.
+	 */
+	if (test && p.test_network && !getenv("STITCH_TEST_NETNS") &&
+	    stitch_harness_open(&h, NULL) == 0)
+		setenv("STITCH_TEST_NETNS", h.netns, 1);
 	cycle(ctx, test, "start");
 	while (!stop) {
 		struct pollfd pfd = {w.fd, POLLIN, 0};
@@ -231,6 +241,7 @@ int cmd_watch(int argc, char **argv, struct stitch_ctx *ctx)
 		free(what);
 	}
 	printf("stopped watching\n");
+	stitch_harness_close(&h);
 	for (size_t i = 0; i < w.cap; i++)
 		free(w.dirs[i]);
 	free(w.dirs);

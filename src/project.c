@@ -95,9 +95,12 @@ int stitch_project_load(const char *dir, struct stitch_project *p, struct stitch
 		return stitch_error(err, STITCH_E_NOTFOUND, "cannot find project '%s'", dir);
 	p->manifest = xasprintf("%s/unikernel.json", p->dir);
 	root = json_load_file(p->manifest, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return stitch_error(err, STITCH_E_PARSE, "%s:%d:%d: invalid JSON: %s", p->manifest,
-		                    jerr.line, jerr.column, jerr.text);
+	if (!root) {
+		rc = stitch_error(err, STITCH_E_PARSE, "%s:%d:%d: invalid JSON: %s", p->manifest,
+		                  jerr.line, jerr.column, jerr.text);
+		stitch_project_release(p);
+		return rc;
+	}
 	v = json_object_get(root, "name");
 	if (!json_is_string(v) || !stitch_name_valid(json_string_value(v), json_string_length(v))) {
 		rc = bad(p, "name", "expected a name like [A-Za-z0-9][A-Za-z0-9_+.-]*", err);
@@ -143,8 +146,16 @@ int stitch_project_load(const char *dir, struct stitch_project *p, struct stitch
 	v = json_object_get(root, "test");
 	if (v && (rc = argv_of(p, v, "test", &p->test, err)) != 0)
 		goto out;
+	v = json_object_get(root, "test_network");
+	if (v && !json_is_boolean(v)) {
+		rc = bad(p, "test_network", "expected true or false", err);
+		goto out;
+	}
+	p->test_network = json_is_true(v);
 out:
 	json_decref(root);
+	if (rc)
+		stitch_project_release(p); /* the caller gets nothing to release */
 	return rc;
 }
 

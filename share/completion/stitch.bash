@@ -34,7 +34,7 @@ _stitch_data() {
 	repo/check) opts='--json --help' vals='' operands='file' rep='' ;;
 	repo/*) subs='add list remove export pack check' opts='--json --priority -o --update-index --help' vals='--priority:none -o:file' operands='' rep='' ;;
 	rollback/*) subs='' opts='--dry-run --json -j --jobs --help' vals='-j:none --jobs:none' operands='none' rep='' ;;
-	run/*) subs='' opts='--net --help' vals='--net:none' operands='none' rep='' ;;
+	run/*) subs='' opts='--pcap --net --help' vals='--pcap:file --net:none' operands='none' rep='' ;;
 	search/*) subs='' opts='--json --help' vals='' operands='none' rep='' ;;
 	show/*) subs='' opts='--json --help' vals='' operands='pkg' rep='' ;;
 	solve/*) subs='' opts='--json --upgrade --pin --installed --help' vals='--pin:none --installed:none' operands='pkg' rep='1' ;;
@@ -42,7 +42,7 @@ _stitch_data() {
 	switch/list) opts='--json --help' vals='' operands='' rep='' ;;
 	switch/remove) opts='--json --help' vals='' operands='file' rep='' ;;
 	switch/*) subs='list remove' opts='--json --help' vals='' operands='' rep='' ;;
-	test/*) subs='' opts='--with-test --json --target -j --help' vals='--target:none -j:none' operands='pkg' rep='1' ;;
+	test/*) subs='' opts='--with-test --pcap --json --target -j --help' vals='--pcap:file --target:none -j:none' operands='pkg' rep='1' ;;
 	tree/*) subs='' opts='--invert --dot --json --help' vals='' operands='pkg' rep='' ;;
 	update/*) subs='' opts='--json --help' vals='' operands='' rep='' ;;
 	upgrade/*) subs='' opts='--dry-run --json -j --help' vals='-j:none' operands='' rep='' ;;
