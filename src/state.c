@@ -297,9 +297,12 @@ int64_t state_now_or(int64_t t)
 	return t ? t : (int64_t)time(NULL);
 }
 
+/* Bind args to ?1, ?2, ...; those past the statement's parameters are left out. */
 static void bind_args(sqlite3_stmt *s, const struct state_arg *args, size_t n_args)
 {
-	for (size_t i = 0; i < n_args; i++) {
+	size_t n_params = (size_t)sqlite3_bind_parameter_count(s);
+
+	for (size_t i = 0; i < n_args && i < n_params; i++) {
 		if (args[i].text)
 			sqlite3_bind_text(s, (int)i + 1, args[i].text, -1, SQLITE_STATIC);
 		else
@@ -429,8 +432,13 @@ int state_sp_end(struct stitch_state *st, int rc, const char *what, struct stitc
 	return rc;
 }
 
-int state_exec(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
-               size_t n_args, const char *what, const char *subject, struct stitch_err *err)
+/*
+ * state_exec, and when kind is not NULL, STITCH_E_NOTFOUND naming kind and
+ * args[0] when no row changed.
+ */
+static int exec_changing(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
+                         size_t n_args, const char *what, const char *subject, const char *kind,
+                         struct stitch_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -443,29 +451,25 @@ int state_exec(struct stitch_state *st, enum stmt_id id, const struct state_arg 
 	if (state_step_done(s) != SQLITE_OK)
 		rc = subject ? state_db_fail(st, err, "%s '%s'", what, subject)
 		             : state_db_fail(st, err, "%s", what);
+	else if (kind && sqlite3_changes(st->db) == 0)
+		rc = stitch_error(err, STITCH_E_NOTFOUND, "%s '%s' is not in switch '%s'", kind,
+		                  args[0].text, st->switch_dir);
 	sqlite3_clear_bindings(s);
 	return state_sp_end(st, rc, what, err);
+}
+
+int state_exec(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
+               size_t n_args, const char *what, const char *subject, struct stitch_err *err)
+{
+	return exec_changing(st, id, args, n_args, what, subject, NULL, err);
 }
 
 int state_change_by_name(struct stitch_state *st, enum stmt_id id, const char *kind,
                          const char *name, int arg, const char *what, struct stitch_err *err)
 {
-	sqlite3_stmt *s;
-	int rc;
+	struct state_arg args[2] = {{name, 0}, {NULL, arg}};
 
-	if ((rc = state_sp_begin(st, what, err)))
-		return rc;
-	if (!(s = state_stmt(st, id, err)))
-		return state_sp_end(st, STITCH_E_STATE, what, err);
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(s) >= 2)
-		sqlite3_bind_int(s, 2, arg);
-	if (state_step_done(s) != SQLITE_OK)
-		rc = state_db_fail(st, err, "%s '%s'", what, name);
-	else if (sqlite3_changes(st->db) == 0)
-		rc = stitch_error(err, STITCH_E_NOTFOUND, "%s '%s' is not in switch '%s'", kind,
-		                  name, st->switch_dir);
-	return state_sp_end(st, rc, what, err);
+	return exec_changing(st, id, args, 2, what, name, kind, err);
 }
 
 /* ---- opening, locking, migrating ---- */

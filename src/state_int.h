@@ -199,7 +199,7 @@ int state_exec(struct stitch_state *st, enum stmt_id id, const struct state_arg 
 
 /*
  * Run statement id, which changes the row keyed by name (?1) and takes arg
- * as ?2 if it has one, in its own savepoint.  STITCH_E_NOTFOUND, naming
+ * as ?2 if it has one, in its own savepoint (state_exec).  STITCH_E_NOTFOUND, naming
  * `kind` ("pin", "package"), when no row changed.
  */
 int state_change_by_name(struct stitch_state *st, enum stmt_id id, const char *kind,

@@ -276,6 +276,25 @@ int stitch_state_files_of(struct stitch_state *st, const char *name, struct stit
 	                        "list the files of a package", NULL, err);
 }
 
+int stitch_state_each_file(struct stitch_state *st, stitch_file_fn *fn, void *data,
+                           struct stitch_err *err)
+{
+	struct stitch_installed *pkgs = NULL;
+	size_t n_pkgs = 0;
+	int rc = stitch_state_list_packages(st, &pkgs, &n_pkgs, err);
+
+	for (size_t p = 0; p < n_pkgs && rc == 0; p++) {
+		struct stitch_file *files = NULL;
+		size_t nf = 0;
+		rc = stitch_state_files_of(st, pkgs[p].name, &files, &nf, err);
+		for (size_t i = 0; i < nf && rc == 0; i++)
+			rc = fn(&files[i], data, err);
+		stitch_files_free(files, nf);
+	}
+	stitch_installed_free(pkgs, n_pkgs);
+	return rc;
+}
+
 int stitch_state_find_file_by_name(struct stitch_state *st, const char *name,
                                    struct stitch_file **out, size_t *n, struct stitch_err *err)
 {

@@ -630,57 +630,65 @@ int stitch_switch_commit_remove(struct stitch_switch *sw, const char *const *nam
 
 /* ---- doctor ---- */
 
+struct doctor {
+	const struct stitch_switch *sw;
+	struct stitch_doctor_issue *v;
+	size_t n, cap, checked;
+};
+
+/* What is wrong with an installed file, or NULL. */
+static const char *file_problem(const struct stitch_switch *sw, const struct stitch_file *f)
+{
+	char *full = path_in(sw, f->path), sum[65];
+	const char *what = NULL;
+	struct stat st;
+
+	if (lstat(full, &st) != 0) {
+		what = "missing";
+	} else if ((st.st_mode & S_IFMT) != (f->mode & S_IFMT)) {
+		what = "not the recorded kind of file";
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t len = readlink(full, target, sizeof(target) - 1);
+		target[len > 0 ? len : 0] = '\0';
+		stitch_sha256_hex(target, strlen(target), sum);
+		if (strcmp(sum, f->sha256) != 0)
+			what = "modified";
+	} else if (stitch_sha256_file(full, sum) != 0 || strcmp(sum, f->sha256) != 0) {
+		what = "modified";
+	} else if ((st.st_mode & 07777) != (f->mode & 07777)) {
+		what = "mode changed";
+	}
+	free(full);
+	return what;
+}
+
+static int doctor_file(const struct stitch_file *f, void *data, struct stitch_err *err)
+{
+	struct doctor *d = data;
+	const char *what = file_problem(d->sw, f);
+
+	(void)err;
+	d->checked++;
+	if (what) {
+		XGROW(d->v, d->cap, d->n + 1);
+		d->v[d->n].package = xstrdup(f->package);
+		d->v[d->n].path = xstrdup(f->path);
+		d->v[d->n].what = what;
+		d->n++;
+	}
+	return 0;
+}
+
 int stitch_switch_doctor(struct stitch_switch *sw, struct stitch_doctor_issue **out, size_t *n,
                          size_t *n_checked, struct stitch_err *err)
 {
-	struct stitch_installed *pkgs = NULL;
-	size_t n_pkgs = 0, cap = 0;
-	int rc;
+	struct doctor d = {sw, NULL, 0, 0, 0};
+	int rc = stitch_state_each_file(sw->st, doctor_file, &d, err);
 
-	*out = NULL;
-	*n = 0;
-	*n_checked = 0;
-	if ((rc = stitch_state_list_packages(sw->st, &pkgs, &n_pkgs, err)) != 0)
-		return rc;
-	for (size_t p = 0; p < n_pkgs && rc == 0; p++) {
-		struct stitch_file *files = NULL;
-		size_t nf = 0;
-		if ((rc = stitch_state_files_of(sw->st, pkgs[p].name, &files, &nf, err)) != 0)
-			break;
-		for (size_t i = 0; i < nf; i++) {
-			char *full = path_in(sw, files[i].path), sum[65];
-			const char *what = NULL;
-			struct stat st;
-			(*n_checked)++;
-			if (lstat(full, &st) != 0) {
-				what = "missing";
-			} else if ((st.st_mode & S_IFMT) != (files[i].mode & S_IFMT)) {
-				what = "not the recorded kind of file";
-			} else if (S_ISLNK(st.st_mode)) {
-				char target[4096];
-				ssize_t len = readlink(full, target, sizeof(target) - 1);
-				target[len > 0 ? len : 0] = '\0';
-				stitch_sha256_hex(target, strlen(target), sum);
-				if (strcmp(sum, files[i].sha256) != 0)
-					what = "modified";
-			} else if (stitch_sha256_file(full, sum) != 0 ||
-			           strcmp(sum, files[i].sha256) != 0) {
-				what = "modified";
-			} else if ((st.st_mode & 07777) != (files[i].mode & 07777)) {
-				what = "mode changed";
-			}
-			if (what) {
-				XGROW(*out, cap, *n + 1);
-				(*out)[*n].package = xstrdup(pkgs[p].name);
-				(*out)[*n].path = xstrdup(files[i].path);
-				(*out)[*n].what = what;
-				(*n)++;
-			}
-			free(full);
-		}
-		stitch_files_free(files, nf);
-	}
-	stitch_installed_free(pkgs, n_pkgs);
+	*out = d.v;
+	*n = d.n;
+	*n_checked = d.checked;
 	return rc;
 }
 
