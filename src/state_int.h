@@ -1,9 +1,9 @@
 /*
  * Private to the state module.  state.c provides the database: the schema,
- * the statements, the savepoints and the row loop; state_pkgs.c,
- * state_pins.c, state_history.c and state_journal.c use it and never each
- * other, and state.c
- * calls none of them.
+ * the statements, the savepoints and the row loop; state_rows.c reads rows
+ * into typed arrays on that loop.  state_pkgs.c, state_pins.c,
+ * state_history.c and state_journal.c use both and never each other, and
+ * neither state.c nor state_rows.c calls them.
  */
 #ifndef STITCH_STATE_INT_H
 #define STITCH_STATE_INT_H

@@ -226,11 +226,7 @@ WWW=$TMP/www
 mkdir -p "$WWW"
 cp "$TMP/index.json" "$WWW/index.json"
 cp "$TMP/index.json" "$WWW/gone.json"
-python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$WWW" >"$TMP/port" 2>"$TMP/server.err" &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-URL=http://127.0.0.1:$(head -n1 "$TMP/port")
+faulty_server "$WWW"
 st repo add web "$URL/etag/index.json" >/dev/null 2>&1
 st repo add gone "$URL/etag/gone.json" >/dev/null 2>&1
 echo >>"$WWW/index.json"

@@ -177,3 +177,14 @@ value_project() {
 int plat_app_main(void) { printf("value %d\\n", ${dep//[-.+]/_}_hello()); return 0; }
 C
 }
+
+# faulty_server DIR: tests/server/faulty.py serving DIR on a free loopback
+# port; sets server (its pid), PORT and URL, and the EXIT trap stops it.
+faulty_server() {
+	python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$1" >"$TMP/port" 2>"$TMP/server.err" &
+	server=$!
+	trap 'kill $server 2>/dev/null; rm -rf "$TMP"' EXIT
+	for _ in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+	PORT=$(head -n1 "$TMP/port")
+	URL=http://127.0.0.1:$PORT
+}
