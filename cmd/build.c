@@ -171,11 +171,11 @@ static int link_project(struct stitch_ctx *ctx, const struct stitch_project *p,
 static void report_link(const struct build_opts *o, const struct stitch_link_result *res)
 {
 	if (o->json) {
-		cmd_print_json(json_pack(
-		    "{s:s, s:s, s:s, s:s, s:i, s:i, s:f}", "event", "link", "action",
-		    res->relinked ? "linked" : "kept", "image", res->image, "sha256", res->sha256,
-		    "compiled", (int)res->compiled, "cached", (int)res->from_cache, "seconds",
-		    (double)(long)(res->link_seconds * 1000) / 1000));
+		cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:f}", "event", "link",
+		                         "action", res->relinked ? "linked" : "kept", "image",
+		                         res->image, "sha256", res->sha256, "compiled",
+		                         (int)res->compiled, "cached", (int)res->from_cache,
+		                         "seconds", cmd_json_seconds(res->link_seconds)));
 	} else {
 		if (res->relinked && cmd_verbosity() != CMD_QUIET)
 			printf("image relinked in %.2f s (%zu source%s compiled%s)\n",

@@ -146,6 +146,10 @@ struct stitch_event;
 void cmd_print_event(void *data, const struct stitch_event *ev);
 /* A change of the history in words, done: "installed", ..., "pinned", "unpinned". */
 const char *cmd_change_past(int change);
+/* A pin's state in the words of the events: "unchanged", "changed", "unused", "missing". */
+const char *cmd_pin_word(int state);
+/* Seconds as every JSON field of seconds gives them: rounded down to the millisecond. */
+double cmd_json_seconds(double s);
 
 /*
  * What every command that changes a switch shares, filled one way: the

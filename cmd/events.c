@@ -106,7 +106,13 @@ static const char *const pin_word[STITCH_PIN__COUNT] = {
     [STITCH_PIN_UNCHANGED] = "unchanged",
     [STITCH_PIN_CHANGED] = "changed",
     [STITCH_PIN_UNUSED] = "unused",
+    [STITCH_PIN_MISSING] = "missing",
 };
+
+const char *cmd_pin_word(int state)
+{
+	return pin_word[state];
+}
 
 /* The "result" of a package's "test" event. */
 static const char *const test_word[STITCH_TEST__COUNT] = {
@@ -171,7 +177,7 @@ static const char *cause_text(const struct stitch_event *ev, char *buf, size_t l
 	return buf;
 }
 
-static double ms(double s)
+double cmd_json_seconds(double s)
 {
 	return (double)(long)(s * 1000) / 1000;
 }
@@ -231,7 +237,7 @@ static json_t *json_package(const struct stitch_event *ev, const char *reason)
 		json_object_set_new(o, "reason", json_string(reason));
 	if ((ev->kind == STITCH_EV_DONE && ev->action != STITCH_ACTION_REMOVE) ||
 	    ev->kind == STITCH_EV_FAILED || ev->kind == STITCH_EV_CACHED)
-		json_object_set_new(o, "seconds", json_real(ms(ev->build.seconds)));
+		json_object_set_new(o, "seconds", json_real(cmd_json_seconds(ev->build.seconds)));
 	if (ev->kind == STITCH_EV_CACHED)
 		json_object_set_new(o, "from", json_string(ev->build.where));
 	json_error_fields(o, ev->err);
@@ -246,7 +252,7 @@ static void print_json(const struct stitch_event *ev)
 	switch (ev->kind) {
 	case STITCH_EV_FETCH:
 		o = json_pack("{s:s, s:i, s:f}", "event", "fetch", "count", (int)ev->fetch.count,
-		              "seconds", ms(ev->fetch.seconds));
+		              "seconds", cmd_json_seconds(ev->fetch.seconds));
 		json_error_fields(o, ev->err);
 		break;
 	case STITCH_EV_EXPLAIN:
@@ -274,7 +280,8 @@ static void print_json(const struct stitch_event *ev)
 		              ev->name, "version", ev->version, "result",
 		              test_word[ev->test.result]);
 		if (ev->test.result != STITCH_TEST_NONE)
-			json_object_set_new(o, "seconds", json_real(ms(ev->test.seconds)));
+			json_object_set_new(o, "seconds",
+			                    json_real(cmd_json_seconds(ev->test.seconds)));
 		json_error_fields(o, ev->err);
 		break;
 	case STITCH_EV_DOWNLOAD:

@@ -39,10 +39,11 @@ static int list_pins(struct stitch_ctx *ctx, bool json)
 	for (size_t i = 0; i < n; i++) {
 		if (json)
 			json_array_append_new(
-			    arr, json_pack("{s:s, s:s, s:s}", "name", pins[i].name, "version",
+			    arr, json_pack("{s:s, s:s?, s:s}", "name", pins[i].name, "version",
 			                   pins[i].version, "path", pins[i].path));
 		else
-			printf("%-24s %-12s %s\n", pins[i].name, pins[i].version, pins[i].path);
+			printf("%-24s %-12s %s\n", pins[i].name,
+			       pins[i].version ? pins[i].version : "-", pins[i].path);
 	}
 	if (json) {
 		char *text = json_dumps(arr, JSON_INDENT(2));

@@ -116,8 +116,8 @@ static int write_lock(const struct lock_opts *o, const char *path, const struct 
 		return cmd_fail(err);
 	if (o->json) {
 		cmd_print_json(json_pack("{s:s, s:s, s:s, s:i, s:o}", "event", "lock", "lock", path,
-		                         "action", action, "packages", (int)now->n_pkgs, "changes",
-		                         json_strings(c->diffs, c->n_diffs)));
+		                         "action", action, "packages", (int)now->n_pkgs,
+		                         "differences", json_strings(c->diffs, c->n_diffs)));
 	} else {
 		print_lines(stdout, "  ", c->diffs, c->n_diffs);
 		printf("%s: %zu packages, %s\n", path, now->n_pkgs, action);

@@ -535,6 +535,42 @@ static void set_test_hooks(void)
 		stitch_switch_fault_after_moves((int)n);
 }
 
+/*
+ * The set-up ctx->cmd's flags ask for (the root, the index, the switch),
+ * then the command on its arguments rest, and the tear-down.
+ */
+static int run_command(struct stitch_ctx *ctx, const char *root, int n_rest, char **rest, int argc,
+                       char **argv)
+{
+	const struct cmd_entry *cmd = ctx->cmd;
+	int status;
+
+	ctx->root = root ? xstrdup(root) : default_root();
+	if (!ctx->root)
+		return cmd_error("no root: set $HOME or $STITCH_ROOT, or pass --root DIR");
+	if ((cmd->flags & NEED_ROOT) && ensure_root(ctx->root) != EXIT_OK)
+		return EXIT_ERROR;
+	apply_limits(ctx->root);
+	if ((cmd->flags & NEED_INDEX) && load_index(ctx) != EXIT_OK)
+		return EXIT_ERROR;
+	if ((cmd->flags & (NEED_SWITCH | NEED_SWITCH_RO)) &&
+	    cmd_open_switch(ctx, !(cmd->flags & NEED_SWITCH)) != EXIT_OK) {
+		stitch_index_free(ctx->index);
+		return EXIT_ERROR;
+	}
+	ctx->command_line = join_args(argc, argv);
+
+	status = cmd->fn(n_rest, rest, ctx);
+	if (fflush(stdout) != 0 && status == EXIT_OK)
+		status = cmd_error("cannot write output: %s", strerror(errno));
+	stitch_switch_close(ctx->sw);
+	stitch_fetch_global_cleanup();
+	free(ctx->command_line);
+	stitch_index_free(ctx->index);
+	free((char *)ctx->root);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	/* Static: they live for the whole run, and stay reachable (not leaked, to
@@ -641,29 +677,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	ctx.root = root ? xstrdup(root) : default_root();
-	if (!ctx.root)
-		return cmd_error("no root: set $HOME or $STITCH_ROOT, or pass --root DIR");
-	if ((cmd->flags & NEED_ROOT) && ensure_root(ctx.root) != EXIT_OK)
-		return EXIT_ERROR;
-	apply_limits(ctx.root);
-	if ((cmd->flags & NEED_INDEX) && load_index(&ctx) != EXIT_OK)
-		return EXIT_ERROR;
-	if ((cmd->flags & (NEED_SWITCH | NEED_SWITCH_RO)) &&
-	    cmd_open_switch(&ctx, !(cmd->flags & NEED_SWITCH)) != EXIT_OK) {
-		stitch_index_free(ctx.index);
-		return EXIT_ERROR;
-	}
-	ctx.command_line = join_args(argc, argv);
-
-	status = cmd->fn(n_rest, rest, &ctx);
-	if (fflush(stdout) != 0 && status == EXIT_OK)
-		status = cmd_error("cannot write output: %s", strerror(errno));
-	stitch_switch_close(ctx.sw);
-	stitch_fetch_global_cleanup();
-	free(ctx.command_line);
-	stitch_index_free(ctx.index);
-	free((char *)ctx.root);
+	status = run_command(&ctx, root, n_rest, rest, argc, argv);
 	free(ctx.repo_args);
 	free(rest);
 	return status;

@@ -531,7 +531,8 @@ static int pin_list(struct stitch_ctx *ctx, int argc, char **argv)
 		return cmd_fail(&err);
 	for (size_t i = 0; i < n; i++) {
 		struct stitch_tree_scan scan;
-		const char *state = "missing", *text = "missing";
+		enum stitch_pin_state state = STITCH_PIN_MISSING;
+		const char *text = "missing";
 		if (access(pins[i].path, F_OK) == 0) {
 			if (stitch_tree_scan(ctx->sw->st, pins[i].name, pins[i].path, &scan,
 			                     &err) != 0) {
@@ -540,14 +541,15 @@ static int pin_list(struct stitch_ctx *ctx, int argc, char **argv)
 			}
 			bool same =
 			    pins[i].tree_hash && strcmp(scan.tree_hash, pins[i].tree_hash) == 0;
-			state = same ? "unchanged" : "changed";
+			state = same ? STITCH_PIN_UNCHANGED : STITCH_PIN_CHANGED;
 			text = same ? "unchanged since pinned" : "changed since pinned";
 			stitch_tree_scan_release(&scan);
 		}
 		if (json)
 			cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "pin",
 			                         "name", pins[i].name, "version", pins[i].version,
-			                         "path", pins[i].path, "state", state));
+			                         "path", pins[i].path, "state",
+			                         cmd_pin_word(state)));
 		else
 			printf("%-20s %-10s %s (%s)\n", pins[i].name, pins[i].version, pins[i].path,
 			       text);

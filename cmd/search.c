@@ -39,18 +39,19 @@ int cmd_search(int argc, char **argv, struct stitch_ctx *ctx)
 		arr = json_array();
 	for (size_t i = 0; i < idx->n_visible; i++) {
 		const struct stitch_pkg *p = idx->visible[i];
-		const char *latest = p->n_versions ? p->versions[0].version : "-";
+		const char *latest = p->n_versions ? p->versions[0].version : NULL;
 		if (!strcasestr(p->name, term) && !(p->synopsis && strcasestr(p->synopsis, term)))
 			continue;
 		hits++;
 		if (json) {
-			json_t *o = json_pack("{s:s, s:s, s:s}", "name", p->name, "version", latest,
-			                      "repository", p->repo->name);
+			json_t *o = json_pack("{s:s, s:s?, s:s}", "name", p->name, "version",
+			                      latest, "repository", p->repo->name);
 			if (p->synopsis)
 				json_object_set_new(o, "synopsis", json_string(p->synopsis));
 			json_array_append_new(arr, o);
 		} else {
-			printf("%-24s %-12s %s\n", p->name, latest, p->synopsis ? p->synopsis : "");
+			printf("%-24s %-12s %s\n", p->name, latest ? latest : "-",
+			       p->synopsis ? p->synopsis : "");
 		}
 	}
 	if (json) {

@@ -269,7 +269,8 @@ static void print_comparison(const struct verify_run *v, bool same, json_t *diff
 	}
 	ev = json_pack("{s:s, s:s, s:s, s:b, s:f, s:f}", "event", "verify", "local",
 	               jstr(v->ml, "sha256"), "fresh", jstr(v->mf, "sha256"), "identical", same,
-	               "local_seconds", v->t_local, "fresh_seconds", v->t_fresh);
+	               "local_seconds", cmd_json_seconds(v->t_local), "fresh_seconds",
+	               cmd_json_seconds(v->t_fresh));
 	if (diff)
 		json_object_set_new(ev, "first_difference",
 		                    json_pack("{s:s, s:s, s:s}", "name", jstr(diff, "name"),

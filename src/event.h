@@ -44,6 +44,7 @@ enum stitch_pin_state {
 	STITCH_PIN_UNCHANGED, /* its tree is as when pinned */
 	STITCH_PIN_CHANGED,
 	STITCH_PIN_UNUSED, /* the package is not part of what gets built */
+	STITCH_PIN_MISSING, /* its directory is gone (stitch pin list) */
 	STITCH_PIN__COUNT
 };
 

@@ -20,7 +20,6 @@
 #include "archive.h"
 #include "build.h"
 #include "fetch.h"
-#include "pkgtest.h"
 #include "sched.h"
 #include "state.h"
 #include "tree.h"
@@ -218,6 +217,13 @@ static int fetch_one(struct stitch_exec *x, size_t i, struct stitch_err *err)
 }
 
 /* ---- building ---- */
+
+char *stitch_build_tree(const char *meta, const char *name, const char *version, bool pinned)
+{
+	/* A pin builds in a persistent mirror of its tree, so make sees mtimes. */
+	return pinned ? xasprintf("%s/build/pin-%s", meta, name)
+	              : xasprintf("%s/build/%s-%s", meta, name, version);
+}
 
 /* Where a package is built: its tree, its staging directory, its log. */
 struct build_paths {

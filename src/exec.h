@@ -47,6 +47,12 @@ void stitch_exec_add_change(struct stitch_exec *x, const struct stitch_plan_item
 void stitch_exec_note_failure(struct stitch_exec *x, const struct stitch_err *err);
 /* Say once, about it, that the shared cache cannot be reached; true if so. */
 bool stitch_exec_report_remote(const struct stitch_exec *x, const struct stitch_plan_item *it);
+/*
+ * Where a package of the switch whose metadata directory is meta
+ * (stitch_state_dir) is built: a pin's persistent mirror
+ * (meta/build/pin-NAME), else meta/build/NAME-VERSION.  Malloc'd.
+ */
+char *stitch_build_tree(const char *meta, const char *name, const char *version, bool pinned);
 /* v's source as a URL: absolute, or resolved against its repository. */
 char *stitch_exec_source_url(const struct stitch_version *v);
 /* Whether v comes from a remote (http or https) repository. */

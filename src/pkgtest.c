@@ -19,13 +19,6 @@
 #include "tree.h"
 #include "util.h"
 
-char *stitch_build_tree(const char *meta, const char *name, const char *version, bool pinned)
-{
-	/* A pin builds in a persistent mirror of its tree, so make sees mtimes. */
-	return pinned ? xasprintf("%s/build/pin-%s", meta, name)
-	              : xasprintf("%s/build/%s-%s", meta, name, version);
-}
-
 static void emit(const struct stitch_pkgtest_opts *o, enum stitch_event_kind k,
                  const struct stitch_version *v, enum stitch_test_result result, double secs,
                  const struct stitch_err *err)

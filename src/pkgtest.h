@@ -9,15 +9,9 @@
 
 #include "error.h"
 #include "event.h"
+#include "exec.h"
 #include "index.h"
 #include "switch.h"
-
-/*
- * Where a package of the switch whose metadata directory is meta
- * (stitch_state_dir) is built: a pin's persistent mirror
- * (meta/build/pin-NAME), else meta/build/NAME-VERSION.  Malloc'd.
- */
-char *stitch_build_tree(const char *meta, const char *name, const char *version, bool pinned);
 
 struct stitch_pkgtest_opts {
 	const char *source_cache; /* <root>/cache/sources, for a release's source */

@@ -1,8 +1,9 @@
 /*
  * The state database itself: the schema and its migrations, every statement
  * on it, opening and locking, transactions and savepoints, the row loop the
- * readers share (state_int.h), and the journal.  What is stored lives in
- * state_pkgs.c, state_pins.c and state_history.c, which use this file.
+ * readers share (state_int.h); rows read into typed arrays are
+ * state_rows.c's.  What is stored lives in state_pkgs.c, state_pins.c,
+ * state_history.c and state_journal.c, which use both.
  */
 #include "state.h"
 
@@ -297,6 +298,19 @@ int64_t state_now_or(int64_t t)
 	return t ? t : (int64_t)time(NULL);
 }
 
+/* Bind args to ?1, ?2, ...; those past the statement's parameters are left out. */
+static void bind_args(sqlite3_stmt *s, const struct state_arg *args, size_t n_args)
+{
+	size_t n_params = (size_t)sqlite3_bind_parameter_count(s);
+
+	for (size_t i = 0; i < n_args && i < n_params; i++) {
+		if (args[i].text)
+			sqlite3_bind_text(s, (int)i + 1, args[i].text, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(s, (int)i + 1, args[i].num);
+	}
+}
+
 int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
                 size_t n_args, state_row_fn *on_row, void *data, const char *what,
                 const char *subject, struct stitch_err *err)
@@ -306,12 +320,7 @@ int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg
 
 	if (!s)
 		return STITCH_E_STATE;
-	for (size_t i = 0; i < n_args; i++) {
-		if (args[i].text)
-			sqlite3_bind_text(s, (int)i + 1, args[i].text, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_int64(s, (int)i + 1, args[i].num);
-	}
+	bind_args(s, args, n_args);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && !(stop = on_row(s, data, err)))
 		;
 	if (stop)
@@ -325,42 +334,6 @@ int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg
 	sqlite3_reset(s);
 	/* the arguments are borrowed: unbind them before they go */
 	sqlite3_clear_bindings(s);
-	return rc;
-}
-
-int state_rows_add(sqlite3_stmt *row, void *data, struct stitch_err *err)
-{
-	struct state_rows *r = data;
-	size_t size = r->kind->size;
-	void *elem;
-
-	if (r->n == r->cap)
-		r->v = xgrow(r->v, &r->cap, r->n + 1, size);
-	elem = (char *)r->v + r->n++ * size;
-	memset(elem, 0, size);
-	return r->kind->read(row, elem, err);
-}
-
-int state_rows_end(struct state_rows *r, int rc)
-{
-	if (rc) {
-		r->kind->release(r->v, r->n);
-		r->v = NULL;
-		r->n = 0;
-	}
-	return rc;
-}
-
-int state_query_rows(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
-                     size_t n_args, const struct state_rows_kind *kind, void *out, size_t *n,
-                     const char *what, const char *subject, struct stitch_err *err)
-{
-	struct state_rows r = STATE_ROWS_INIT(kind);
-	int rc = state_query(st, id, args, n_args, state_rows_add, &r, what, subject, err);
-
-	rc = state_rows_end(&r, rc);
-	memcpy(out, &r.v, sizeof(r.v)); /* out is a T **: store the array as one */
-	*n = r.n;
 	return rc;
 }
 
@@ -392,8 +365,13 @@ int state_sp_end(struct stitch_state *st, int rc, const char *what, struct stitc
 	return rc;
 }
 
-int state_change_by_name(struct stitch_state *st, enum stmt_id id, const char *kind,
-                         const char *name, int arg, const char *what, struct stitch_err *err)
+/*
+ * state_exec, and when kind is not NULL, STITCH_E_NOTFOUND naming kind and
+ * args[0] when no row changed.
+ */
+static int exec_changing(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
+                         size_t n_args, const char *what, const char *subject, const char *kind,
+                         struct stitch_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -402,15 +380,29 @@ int state_change_by_name(struct stitch_state *st, enum stmt_id id, const char *k
 		return rc;
 	if (!(s = state_stmt(st, id, err)))
 		return state_sp_end(st, STITCH_E_STATE, what, err);
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(s) >= 2)
-		sqlite3_bind_int(s, 2, arg);
+	bind_args(s, args, n_args);
 	if (state_step_done(s) != SQLITE_OK)
-		rc = state_db_fail(st, err, "%s '%s'", what, name);
-	else if (sqlite3_changes(st->db) == 0)
+		rc = subject ? state_db_fail(st, err, "%s '%s'", what, subject)
+		             : state_db_fail(st, err, "%s", what);
+	else if (kind && sqlite3_changes(st->db) == 0)
 		rc = stitch_error(err, STITCH_E_NOTFOUND, "%s '%s' is not in switch '%s'", kind,
-		                  name, st->switch_dir);
+		                  args[0].text, st->switch_dir);
+	sqlite3_clear_bindings(s);
 	return state_sp_end(st, rc, what, err);
+}
+
+int state_exec(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
+               size_t n_args, const char *what, const char *subject, struct stitch_err *err)
+{
+	return exec_changing(st, id, args, n_args, what, subject, NULL, err);
+}
+
+int state_change_by_name(struct stitch_state *st, enum stmt_id id, const char *kind,
+                         const char *name, int arg, const char *what, struct stitch_err *err)
+{
+	struct state_arg args[2] = {{name, 0}, {NULL, arg}};
+
+	return exec_changing(st, id, args, 2, what, name, kind, err);
 }
 
 /* ---- opening, locking, migrating ---- */
@@ -751,82 +743,4 @@ int stitch_state_rollback(struct stitch_state *st, struct stitch_err *err)
 	if (!stitch_state_in_transaction(st))
 		return 0;
 	return end_tx(st, "ROLLBACK", "roll back", err);
-}
-
-/* ---- journal ---- */
-
-int stitch_state_journal_put(struct stitch_state *st, const char *op_json, struct stitch_err *err)
-{
-	const char *what = "write the journal";
-	sqlite3_stmt *s;
-	int rc;
-
-	if ((rc = state_sp_begin(st, what, err)))
-		return rc;
-	if (!(s = state_stmt(st, S_JRN_PUT, err)))
-		return state_sp_end(st, STITCH_E_STATE, what, err);
-	state_bind_text(s, 1, op_json);
-	sqlite3_bind_int64(s, 2, state_now_or(0));
-	rc = state_step_done(s);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		rc = stitch_error(
-		    err, STITCH_E_EXISTS,
-		    "cannot write the journal in '%s': an operation is already pending",
-		    st->db_path);
-	else if (rc != SQLITE_OK)
-		rc = state_db_fail(st, err, "%s", what);
-	return state_sp_end(st, rc, what, err);
-}
-
-static int str_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
-{
-	(void)err;
-	*(char **)data = state_col_str(row, 0);
-	return 0;
-}
-
-int stitch_state_journal_get(struct stitch_state *st, char **op_json, struct stitch_err *err)
-{
-	*op_json = NULL;
-	return state_query(st, S_JRN_GET, NULL, 0, str_row, op_json, "read the journal", NULL, err);
-}
-
-int stitch_state_journal_clear(struct stitch_state *st, struct stitch_err *err)
-{
-	const char *what = "clear the journal";
-	sqlite3_stmt *s;
-	int rc;
-
-	if ((rc = state_sp_begin(st, what, err)))
-		return rc;
-	if (!(s = state_stmt(st, S_JRN_CLEAR, err)))
-		return state_sp_end(st, STITCH_E_STATE, what, err);
-	if (state_step_done(s) != SQLITE_OK)
-		rc = state_db_fail(st, err, "%s", what);
-	return state_sp_end(st, rc, what, err);
-}
-
-/* ---- where the switch is ---- */
-
-int stitch_state_path_get(struct stitch_state *st, char **path, struct stitch_err *err)
-{
-	*path = NULL;
-	return state_query(st, S_PATH_GET, NULL, 0, str_row, path, "read the switch's path", NULL,
-	                   err);
-}
-
-int stitch_state_path_set(struct stitch_state *st, const char *path, struct stitch_err *err)
-{
-	const char *what = "record the switch's path";
-	sqlite3_stmt *s;
-	int rc;
-
-	if ((rc = state_sp_begin(st, what, err)))
-		return rc;
-	if (!(s = state_stmt(st, S_PATH_SET, err)))
-		return state_sp_end(st, STITCH_E_STATE, what, err);
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	if (state_step_done(s) != SQLITE_OK)
-		rc = state_db_fail(st, err, "%s", what);
-	return state_sp_end(st, rc, what, err);
 }

@@ -176,6 +176,15 @@ int stitch_state_dependents_of(struct stitch_state *st, const char *name, char *
 /* A package's files sorted by path (empty when not installed). Free with stitch_files_free. */
 int stitch_state_files_of(struct stitch_state *st, const char *name, struct stitch_file **out,
                           size_t *n, struct stitch_err *err);
+/*
+ * Call fn for every installed file: the packages by name, each one's files
+ * by path (f->package names the owner).  fn returns 0 to go on, or a code
+ * (err filled) that stops the walk and is returned.  The file is borrowed
+ * for the call.
+ */
+typedef int stitch_file_fn(const struct stitch_file *f, void *data, struct stitch_err *err);
+int stitch_state_each_file(struct stitch_state *st, stitch_file_fn *fn, void *data,
+                           struct stitch_err *err);
 /* The package owning path, or *pkg = NULL when no package does. Free *pkg. */
 int stitch_state_owner_of(struct stitch_state *st, const char *path, char **pkg,
                           struct stitch_err *err);

@@ -131,34 +131,25 @@ static int change_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 	return change_row_at(row, 0, data, err);
 }
 
-static int read_entry(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	struct stitch_history *h = elem;
-
-	(void)err;
-	h->id = sqlite3_column_int64(row, 0);
-	h->time = sqlite3_column_int64(row, 1);
-	h->command = state_col_str(row, 2);
-	h->summary = state_col_str(row, 3);
-	return 0;
-}
-
-/* An entry of S_HIST_LIST or S_HIST_GET: read_entry's columns, then snapshot. */
-static int read_listed(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	struct stitch_history *h = elem;
-
-	h->snapshot = sqlite3_column_int(row, 4) != 0;
-	return read_entry(row, elem, err);
-}
+/*
+ * An entry of S_HIST_LIST or S_HIST_GET; S_HIST_LAST has the first four
+ * columns, then a change.
+ */
+static const struct state_col entry_cols[] = {
+    STATE_COL(I64, struct stitch_history, id),
+    STATE_COL(I64, struct stitch_history, time),
+    STATE_COL(STR, struct stitch_history, command),
+    STATE_COL(STR, struct stitch_history, summary),
+    STATE_COL(BOOL, struct stitch_history, snapshot),
+};
 
 static void release_entries(void *v, size_t n)
 {
 	stitch_history_free(v, n);
 }
 
-static const struct state_rows_kind entry_rows = {sizeof(struct stitch_history), read_listed,
-                                                  release_entries};
+static const struct state_rows_kind entry_rows =
+    STATE_ROWS_KIND(struct stitch_history, entry_cols, release_entries);
 
 int stitch_state_history_list(struct stitch_state *st, size_t limit, struct stitch_history **out,
                               size_t *n, struct stitch_err *err)
@@ -200,7 +191,7 @@ static int last_row(sqlite3_stmt *row, void *data, struct stitch_err *err)
 {
 	struct changes *r = data;
 
-	read_entry(row, r->h, err);
+	state_read_cols(row, r->h, entry_cols, 4);
 	return change_row_at(row, 4, r, err);
 }
 
@@ -238,18 +229,13 @@ void stitch_history_free(struct stitch_history *h, size_t n)
 
 /* ---- snapshots ---- */
 
-static int read_snap_pkg(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	struct stitch_snap_pkg *p = elem;
-
-	(void)err;
-	p->name = state_col_str(row, 0);
-	p->version = state_col_str(row, 1);
-	p->build_hash = state_col_str(row, 2);
-	p->pinned = sqlite3_column_int(row, 3) != 0;
-	p->requested = sqlite3_column_int(row, 4) != 0;
-	return 0;
-}
+static const struct state_col snap_pkg_cols[] = {
+    STATE_COL(STR, struct stitch_snap_pkg, name),
+    STATE_COL(STR, struct stitch_snap_pkg, version),
+    STATE_COL(STR, struct stitch_snap_pkg, build_hash),
+    STATE_COL(BOOL, struct stitch_snap_pkg, pinned),
+    STATE_COL(BOOL, struct stitch_snap_pkg, requested),
+};
 
 static void free_snap_pkgs(void *v, size_t n)
 {
@@ -263,27 +249,23 @@ static void free_snap_pkgs(void *v, size_t n)
 	free(p);
 }
 
-static int read_snap_pin(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	struct stitch_pin *p = elem;
-
-	(void)err;
-	p->name = state_col_str(row, 0);
-	p->version = state_col_str(row, 1);
-	p->path = state_col_str(row, 2);
-	p->tree_hash = state_col_str(row, 3);
-	return 0;
-}
+/* A pin of a snapshot: the columns of a pin but the time it was pinned. */
+static const struct state_col snap_pin_cols[] = {
+    STATE_COL(STR, struct stitch_pin, name),
+    STATE_COL(STR, struct stitch_pin, version),
+    STATE_COL(STR, struct stitch_pin, path),
+    STATE_COL(STR, struct stitch_pin, tree_hash),
+};
 
 static void free_snap_pins(void *v, size_t n)
 {
 	stitch_pins_free(v, n);
 }
 
-static const struct state_rows_kind snap_pkg_rows = {sizeof(struct stitch_snap_pkg), read_snap_pkg,
-                                                     free_snap_pkgs};
-static const struct state_rows_kind snap_pin_rows = {sizeof(struct stitch_pin), read_snap_pin,
-                                                     free_snap_pins};
+static const struct state_rows_kind snap_pkg_rows =
+    STATE_ROWS_KIND(struct stitch_snap_pkg, snap_pkg_cols, free_snap_pkgs);
+static const struct state_rows_kind snap_pin_rows =
+    STATE_ROWS_KIND(struct stitch_pin, snap_pin_cols, free_snap_pins);
 
 int stitch_state_history_snapshot(struct stitch_state *st, int64_t id, struct stitch_snapshot *out,
                                   struct stitch_err *err)

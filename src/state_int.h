@@ -1,8 +1,9 @@
 /*
  * Private to the state module.  state.c provides the database: the schema,
- * the statements, the savepoints and the row loop; state_pkgs.c,
- * state_pins.c and state_history.c use it and never each other, and state.c
- * calls none of them.
+ * the statements, the savepoints and the row loop; state_rows.c reads rows
+ * into typed arrays on that loop.  state_pkgs.c, state_pins.c,
+ * state_history.c and state_journal.c use both and never each other, and
+ * neither state.c nor state_rows.c calls them.
  */
 #ifndef STITCH_STATE_INT_H
 #define STITCH_STATE_INT_H
@@ -114,16 +115,46 @@ int state_query(struct stitch_state *st, enum stmt_id id, const struct state_arg
                 size_t n_args, state_row_fn *on_row, void *data, const char *what,
                 const char *subject, struct stitch_err *err);
 
+/* What a column holds, and how it is stored in its field. */
+enum state_col_type {
+	STATE_COL_STR, /* char *, malloc'd (NULL for NULL) */
+	STATE_COL_I64, /* int64_t or uint64_t, as stored */
+	STATE_COL_U32, /* uint32_t */
+	STATE_COL_BOOL, /* bool: the column is not 0 */
+	STATE_COL_HASH, /* char[65], as state_col_hash */
+};
+
+/* Column i of a row goes to the field at offset off of an element. */
+struct state_col {
+	enum state_col_type type;
+	size_t off;
+};
+
+#define STATE_COL(type, T, field)                    \
+	{                                            \
+		STATE_COL_##type, offsetof(T, field) \
+	}
+
+/* Fill the fields of elem from columns 0 to n - 1 of row, as cols[0..n) say. */
+void state_read_cols(sqlite3_stmt *row, void *elem, const struct state_col *cols, size_t n);
+
 /*
- * Rows of one type: the size of an element, a function filling a zeroed
- * element from a row (0, or a code to stop), and one freeing n elements
- * with their array (the type's _free function).
+ * Rows of one type: the size of an element, its columns (the row's first
+ * n_cols, in order), and a function freeing n elements with their array
+ * (the type's _free function).
  */
 struct state_rows_kind {
 	size_t size;
-	int (*read)(sqlite3_stmt *row, void *elem, struct stitch_err *err);
+	const struct state_col *cols;
+	size_t n_cols;
 	void (*release)(void *v, size_t n);
 };
+
+/* The kind of rows of type T read as cols (an array) and freed by release. */
+#define STATE_ROWS_KIND(T, cols, release)                                  \
+	{                                                                  \
+		sizeof(T), cols, sizeof(cols) / sizeof((cols)[0]), release \
+	}
 
 /* Rows being collected: pass state_rows_add as on_row and this as data. */
 struct state_rows {
@@ -159,8 +190,16 @@ int state_sp_begin(struct stitch_state *st, const char *what, struct stitch_err 
 int state_sp_end(struct stitch_state *st, int rc, const char *what, struct stitch_err *err);
 
 /*
+ * Run statement id, which returns no rows, with args bound to ?1, ?2, ...
+ * (borrowed for the call) in its own savepoint; a failure of sqlite is
+ * reported as state_query reports it.
+ */
+int state_exec(struct stitch_state *st, enum stmt_id id, const struct state_arg *args,
+               size_t n_args, const char *what, const char *subject, struct stitch_err *err);
+
+/*
  * Run statement id, which changes the row keyed by name (?1) and takes arg
- * as ?2 if it has one, in its own savepoint.  STITCH_E_NOTFOUND, naming
+ * as ?2 if it has one, in its own savepoint (state_exec).  STITCH_E_NOTFOUND, naming
  * `kind` ("pin", "package"), when no row changed.
  */
 int state_change_by_name(struct stitch_state *st, enum stmt_id id, const char *kind,

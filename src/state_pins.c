@@ -48,25 +48,19 @@ int stitch_state_pin_remove(struct stitch_state *st, const char *name, struct st
 	return state_change_by_name(st, S_PIN_DEL, "pin", name, 0, "remove pin", err);
 }
 
-static int read_pin(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	struct stitch_pin *p = elem;
-
-	(void)err;
-	p->name = state_col_str(row, 0);
-	p->version = state_col_str(row, 1);
-	p->path = state_col_str(row, 2);
-	p->tree_hash = state_col_str(row, 3);
-	p->pinned_at = sqlite3_column_int64(row, 4);
-	return 0;
-}
+static const struct state_col pin_cols[] = {
+    STATE_COL(STR, struct stitch_pin, name),      STATE_COL(STR, struct stitch_pin, version),
+    STATE_COL(STR, struct stitch_pin, path),      STATE_COL(STR, struct stitch_pin, tree_hash),
+    STATE_COL(I64, struct stitch_pin, pinned_at),
+};
 
 static void release_pins(void *v, size_t n)
 {
 	stitch_pins_free(v, n);
 }
 
-static const struct state_rows_kind pin_rows = {sizeof(struct stitch_pin), read_pin, release_pins};
+static const struct state_rows_kind pin_rows =
+    STATE_ROWS_KIND(struct stitch_pin, pin_cols, release_pins);
 
 int stitch_state_pin_get(struct stitch_state *st, const char *name, struct stitch_pin *out,
                          struct stitch_err *err)
@@ -114,28 +108,23 @@ void stitch_pins_free(struct stitch_pin *pins, size_t n)
 
 /* ---- stat cache of pinned trees ---- */
 
-static int read_tree_stat(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	struct stitch_tree_stat *t = elem;
-
-	(void)err;
-	t->relpath = state_col_str(row, 0);
-	t->size = (uint64_t)sqlite3_column_int64(row, 1);
-	t->mtime_ns = sqlite3_column_int64(row, 2);
-	t->ctime_ns = sqlite3_column_int64(row, 3);
-	t->inode = (uint64_t)sqlite3_column_int64(row, 4);
-	t->mode = (uint32_t)sqlite3_column_int64(row, 5);
-	state_col_hash(row, 6, t->sha256);
-	return 0;
-}
+static const struct state_col tree_stat_cols[] = {
+    STATE_COL(STR, struct stitch_tree_stat, relpath),
+    STATE_COL(I64, struct stitch_tree_stat, size),
+    STATE_COL(I64, struct stitch_tree_stat, mtime_ns),
+    STATE_COL(I64, struct stitch_tree_stat, ctime_ns),
+    STATE_COL(I64, struct stitch_tree_stat, inode),
+    STATE_COL(U32, struct stitch_tree_stat, mode),
+    STATE_COL(HASH, struct stitch_tree_stat, sha256),
+};
 
 static void release_tree_stats(void *v, size_t n)
 {
 	stitch_tree_stats_free(v, n);
 }
 
-static const struct state_rows_kind tree_stat_rows = {sizeof(struct stitch_tree_stat),
-                                                      read_tree_stat, release_tree_stats};
+static const struct state_rows_kind tree_stat_rows =
+    STATE_ROWS_KIND(struct stitch_tree_stat, tree_stat_cols, release_tree_stats);
 
 int stitch_state_tree_stat_get(struct stitch_state *st, const char *pin,
                                struct stitch_tree_stat **out, size_t *n, struct stitch_err *err)
@@ -212,18 +201,9 @@ int stitch_state_tree_stat_delete(struct stitch_state *st, const char *pin,
 
 int stitch_state_tree_stat_clear(struct stitch_state *st, const char *pin, struct stitch_err *err)
 {
-	const char *what = "clear a stat cache";
-	sqlite3_stmt *s;
-	int rc;
+	struct state_arg arg = {pin, 0};
 
-	if ((rc = state_sp_begin(st, what, err)))
-		return rc;
-	if (!(s = state_stmt(st, S_TS_CLEAR, err)))
-		return state_sp_end(st, STITCH_E_STATE, what, err);
-	sqlite3_bind_text(s, 1, pin, -1, SQLITE_STATIC);
-	if (state_step_done(s) != SQLITE_OK)
-		rc = state_db_fail(st, err, "clear the stat cache of pin '%s'", pin);
-	return state_sp_end(st, rc, what, err);
+	return state_exec(st, S_TS_CLEAR, &arg, 1, "clear the stat cache of pin", pin, err);
 }
 
 void stitch_tree_stats_free(struct stitch_tree_stat *rows, size_t n)

@@ -159,44 +159,35 @@ int stitch_state_set_requested(struct stitch_state *st, const char *name, bool r
 	return state_change_by_name(st, S_PKG_REQ, "package", name, requested, "mark package", err);
 }
 
-static int read_string(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	(void)err;
-	*(char **)elem = state_col_str(row, 0);
-	return 0;
-}
+static const struct state_col string_cols[] = {{STATE_COL_STR, 0}};
 
 static void release_strings(void *v, size_t n)
 {
 	stitch_strings_free(v, n);
 }
 
-static const struct state_rows_kind string_rows = {sizeof(char *), read_string, release_strings};
+static const struct state_rows_kind string_rows =
+    STATE_ROWS_KIND(char *, string_cols, release_strings);
 
-static int read_pkg(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	struct stitch_installed *p = elem;
-
-	(void)err;
-	p->name = state_col_str(row, 0);
-	p->version = state_col_str(row, 1);
-	p->source_sha256 = state_col_str(row, 2);
-	p->build_hash = state_col_str(row, 3);
-	p->interface_hash = state_col_str(row, 4);
-	p->repo = state_col_str(row, 5);
-	p->pinned = sqlite3_column_int(row, 6) != 0;
-	p->requested = sqlite3_column_int(row, 7) != 0;
-	p->installed_at = sqlite3_column_int64(row, 8);
-	return 0;
-}
+static const struct state_col pkg_cols[] = {
+    STATE_COL(STR, struct stitch_installed, name),
+    STATE_COL(STR, struct stitch_installed, version),
+    STATE_COL(STR, struct stitch_installed, source_sha256),
+    STATE_COL(STR, struct stitch_installed, build_hash),
+    STATE_COL(STR, struct stitch_installed, interface_hash),
+    STATE_COL(STR, struct stitch_installed, repo),
+    STATE_COL(BOOL, struct stitch_installed, pinned),
+    STATE_COL(BOOL, struct stitch_installed, requested),
+    STATE_COL(I64, struct stitch_installed, installed_at),
+};
 
 static void release_pkgs(void *v, size_t n)
 {
 	stitch_installed_free(v, n);
 }
 
-static const struct state_rows_kind pkg_rows = {sizeof(struct stitch_installed), read_pkg,
-                                                release_pkgs};
+static const struct state_rows_kind pkg_rows =
+    STATE_ROWS_KIND(struct stitch_installed, pkg_cols, release_pkgs);
 
 /* The packages of query id (keyed by name unless NULL), with their depends. */
 static int query_pkgs(struct stitch_state *st, enum stmt_id id, const char *name,
@@ -262,26 +253,19 @@ int stitch_state_dependents_of(struct stitch_state *st, const char *name, char *
 
 /* ---- files and symbols ---- */
 
-static int read_file(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	struct stitch_file *f = elem;
-
-	(void)err;
-	f->path = state_col_str(row, 0);
-	f->package = state_col_str(row, 1);
-	state_col_hash(row, 2, f->sha256);
-	f->mode = (uint32_t)sqlite3_column_int64(row, 3);
-	f->size = (uint64_t)sqlite3_column_int64(row, 4);
-	return 0;
-}
+static const struct state_col file_cols[] = {
+    STATE_COL(STR, struct stitch_file, path),    STATE_COL(STR, struct stitch_file, package),
+    STATE_COL(HASH, struct stitch_file, sha256), STATE_COL(U32, struct stitch_file, mode),
+    STATE_COL(I64, struct stitch_file, size),
+};
 
 static void release_files(void *v, size_t n)
 {
 	stitch_files_free(v, n);
 }
 
-static const struct state_rows_kind file_rows = {sizeof(struct stitch_file), read_file,
-                                                 release_files};
+static const struct state_rows_kind file_rows =
+    STATE_ROWS_KIND(struct stitch_file, file_cols, release_files);
 
 int stitch_state_files_of(struct stitch_state *st, const char *name, struct stitch_file **out,
                           size_t *n, struct stitch_err *err)
@@ -290,6 +274,25 @@ int stitch_state_files_of(struct stitch_state *st, const char *name, struct stit
 
 	return state_query_rows(st, S_FILE_OF, &arg, 1, &file_rows, out, n,
 	                        "list the files of a package", NULL, err);
+}
+
+int stitch_state_each_file(struct stitch_state *st, stitch_file_fn *fn, void *data,
+                           struct stitch_err *err)
+{
+	struct stitch_installed *pkgs = NULL;
+	size_t n_pkgs = 0;
+	int rc = stitch_state_list_packages(st, &pkgs, &n_pkgs, err);
+
+	for (size_t p = 0; p < n_pkgs && rc == 0; p++) {
+		struct stitch_file *files = NULL;
+		size_t nf = 0;
+		rc = stitch_state_files_of(st, pkgs[p].name, &files, &nf, err);
+		for (size_t i = 0; i < nf && rc == 0; i++)
+			rc = fn(&files[i], data, err);
+		stitch_files_free(files, nf);
+	}
+	stitch_installed_free(pkgs, n_pkgs);
+	return rc;
 }
 
 int stitch_state_find_file_by_name(struct stitch_state *st, const char *name,
@@ -319,24 +322,19 @@ int stitch_state_owner_of(struct stitch_state *st, const char *path, char **pkg,
 	return rc;
 }
 
-static int read_symbol(sqlite3_stmt *row, void *elem, struct stitch_err *err)
-{
-	struct stitch_symbol *y = elem;
-
-	(void)err;
-	y->symbol = state_col_str(row, 0);
-	y->package = state_col_str(row, 1);
-	y->file = state_col_str(row, 2);
-	return 0;
-}
+static const struct state_col symbol_cols[] = {
+    STATE_COL(STR, struct stitch_symbol, symbol),
+    STATE_COL(STR, struct stitch_symbol, package),
+    STATE_COL(STR, struct stitch_symbol, file),
+};
 
 static void release_symbols(void *v, size_t n)
 {
 	stitch_symbols_free(v, n);
 }
 
-static const struct state_rows_kind symbol_rows = {sizeof(struct stitch_symbol), read_symbol,
-                                                   release_symbols};
+static const struct state_rows_kind symbol_rows =
+    STATE_ROWS_KIND(struct stitch_symbol, symbol_cols, release_symbols);
 
 int stitch_state_find_symbol(struct stitch_state *st, const char *symbol,
                              struct stitch_symbol **out, size_t *n, struct stitch_err *err)

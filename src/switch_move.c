@@ -38,37 +38,37 @@ static bool rewritten(const char *full, const char *from, const char *to, struct
 	return names;
 }
 
+struct plan {
+	const struct stitch_switch *sw;
+	const char *from;
+	json_t *out;
+};
+
+/* A file that names the old place: its path, and the sha256 and size it will have. */
+static int plan_file(const struct stitch_file *f, void *data, struct stitch_err *err)
+{
+	struct plan *pl = data;
+	struct stitch_buf b = STITCH_BUF_INIT;
+	char *full = xasprintf("%s/%s", pl->sw->dir, f->path), sum[65];
+
+	(void)err;
+	if (S_ISREG(f->mode) && f->size <= MOVE_MAX_FILE &&
+	    rewritten(full, pl->from, pl->sw->dir, &b)) {
+		stitch_sha256_hex(b.buf, b.len, sum);
+		json_array_append_new(pl->out, json_pack("{s:s, s:s, s:I}", "path", f->path,
+		                                         "sha256", sum, "size", (json_int_t)b.len));
+	}
+	stitch_buf_release(&b);
+	free(full);
+	return 0;
+}
+
 static int plan_files(struct stitch_switch *sw, const char *from, json_t *out,
                       struct stitch_err *err)
 {
-	struct stitch_installed *pkgs = NULL;
-	size_t n_pkgs = 0;
-	int rc;
+	struct plan pl = {sw, from, out};
 
-	if ((rc = stitch_state_list_packages(sw->st, &pkgs, &n_pkgs, err)) != 0)
-		return rc;
-	for (size_t p = 0; p < n_pkgs && rc == 0; p++) {
-		struct stitch_file *files = NULL;
-		size_t nf = 0;
-		if ((rc = stitch_state_files_of(sw->st, pkgs[p].name, &files, &nf, err)) != 0)
-			break;
-		for (size_t i = 0; i < nf; i++) {
-			struct stitch_buf b = STITCH_BUF_INIT;
-			char *full = xasprintf("%s/%s", sw->dir, files[i].path), sum[65];
-			if (S_ISREG(files[i].mode) && files[i].size <= MOVE_MAX_FILE &&
-			    rewritten(full, from, sw->dir, &b)) {
-				stitch_sha256_hex(b.buf, b.len, sum);
-				json_array_append_new(out, json_pack("{s:s, s:s, s:I}", "path",
-				                                     files[i].path, "sha256", sum,
-				                                     "size", (json_int_t)b.len));
-			}
-			stitch_buf_release(&b);
-			free(full);
-		}
-		stitch_files_free(files, nf);
-	}
-	stitch_installed_free(pkgs, n_pkgs);
-	return rc;
+	return stitch_state_each_file(sw->st, plan_file, &pl, err);
 }
 
 /* The parent directory of an absolute path ("/" for "/x"). */

@@ -10,12 +10,7 @@ src_pkg "$R" tcp 1.0.0 "ipv4"
 st repo export "$R" "$WWW/index.json" >/dev/null 2>&1
 cp -R "$R/archives" "$WWW/archives"
 
-python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$WWW" >"$TMP/port" 2>"$TMP/server.err" &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-PORT=$(head -n1 "$TMP/port")
-URL=http://127.0.0.1:$PORT
+faulty_server "$WWW"
 stats() { curl -s "$URL/_stats"; }
 count() { stats | python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"; }
 

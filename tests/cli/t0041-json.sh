@@ -36,6 +36,25 @@ empty() {
 	if [ ! -s "$2" ]; then pass "$1"; else fail "$1" "$(basename "$2") has: $(head -c 200 "$2")"; fi
 }
 
+# dcheck NAME PYEXPR: the whole of $OUT is one JSON document D (not events:
+# no "event" key in it or in its elements) and PYEXPR holds.
+dcheck() {
+	local msg
+	if msg=$(python3 - "$OUT" "$2" 2>&1 <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+try:
+    D = json.loads(text)
+except ValueError as e:
+    sys.exit("stdout is not one JSON document (%s): %r" % (e, text[:200]))
+if any(isinstance(x, dict) and "event" in x for x in (D if isinstance(D, list) else [D])):
+    sys.exit("a document holds an \"event\" key: %r" % text[:200])
+if not eval(sys.argv[2]):
+    sys.exit("false: %s\n# stdout: %s" % (sys.argv[2], text[:400]))
+PY
+	); then pass "$1"; else fail "$1" "$msg"; fi
+}
+
 # Each command's usage names --json.
 while IFS='|' read -r c usage; do
 	"$STITCH" $c --help >"$TMP/help" 2>&1
@@ -100,11 +119,7 @@ WWW=$TMP/www
 mkdir -p "$WWW"
 cp "$TMP/index.json" "$WWW/index.json"
 cp "$TMP/index.json" "$WWW/gone.json"
-python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$WWW" >"$TMP/port" 2>"$TMP/server.err" &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-URL=http://127.0.0.1:$(head -n1 "$TMP/port")
+faulty_server "$WWW"
 run "update --json without remotes" 0 st update --json
 empty "update without remotes: stdout empty" "$OUT"
 st repo add web "$URL/etag/index.json" >/dev/null 2>&1
@@ -130,30 +145,9 @@ run "cache remote --json, not a URL" 2 st cache remote /tmp/x --json
 empty "cache remote error: stdout empty" "$OUT"
 
 # A project with a test, for source, pin, test and cache clean.
-src_pkg "$R" platform-unix 1.0.0
-P=$TMP/src/platform-unix-1.0.0
-cat >>"$P/platform-unix.c" <<'C'
-int plat_app_main(void);
-int main(void) { return plat_app_main(); }
-C
-st repo pack "$P" -o "$R/archives/platform-unix-1.0.0.tar.gz" >"$TMP/pack.out"
-python3 - "$R" "$(cut -d' ' -f1 "$TMP/pack.out")" <<'PY'
-import json, sys
-p = sys.argv[1] + "/packages/platform-unix.json"
-d = json.load(open(p))
-d["versions"]["1.0.0"]["source"]["sha256"] = sys.argv[2]
-json.dump(d, open(p, "w"))
-PY
+platform_pkg "$R"
 PROJ=$TMP/proj
-mkdir -p "$PROJ"
-cat >"$PROJ/unikernel.json" <<'J'
-{"name": "app", "depends": ["tcp"], "sources": ["main.c"], "test": ["sh", "-c", "$STITCH_IMAGE"]}
-J
-cat >"$PROJ/main.c" <<'C'
-#include <stdio.h>
-#include <tcp.h>
-int plat_app_main(void) { printf("value %d\n", tcp_hello()); return 0; }
-C
+value_project "$PROJ" tcp '{"name": "app", "depends": ["tcp"], "sources": ["main.c"], "test": ["sh", "-c", "$STITCH_IMAGE"]}'
 cd "$PROJ" || exit 1
 s() { st --repo "$R" "$@"; }
 
@@ -192,6 +186,30 @@ sed -i 's/return 1/return 5/' ipv4/ipv4.c
 run "pin list --json after an edit" 0 s pin list --json
 jcheck "pin list: changed" "[e['state'] for e in E] == ['changed']"
 run "build with the pin" 0 s build
+
+# list, search, show: one document each, the same words for the same things
+run "list --json" 0 s list --json
+dcheck "list: one array, one object a package" "isinstance(D, list) and {'ipv4', 'tcp'} <= {x['name'] for x in D} and all(set(x) == {'name', 'version', 'repository', 'pinned', 'requested'} for x in D)"
+dcheck "list: the pin and the requested package" "[x['pinned'] for x in D if x['name'] == 'ipv4'] == [True] and [x['requested'] for x in D if x['name'] == 'tcp'] == [True]"
+run "list --pinned --json" 0 s list --pinned --json
+dcheck "list --pinned: name, version, path" "D == [{'name': 'ipv4', 'version': '1.0.0', 'path': '$PROJ/ipv4'}]"
+run "search --json" 0 s search --json tcp
+dcheck "search: name, version, repository, synopsis" "[{k: x[k] for k in ('name', 'version', 'repository')} for x in D] == [{'name': 'tcp', 'version': '1.0.0', 'repository': 'test'}] and set(D[0]) == {'name', 'version', 'repository', 'synopsis'}"
+run "search --json, no match" 1 s search --json nosuchthing
+dcheck "search, no match: an empty array" "D == []"
+run "show --json" 0 s show --json tcp
+dcheck "show: one object, the words of list and search" "D['name'] == 'tcp' and D['repository'] == 'test' and D['installed'] == '1.0.0' and [v['version'] for v in D['versions']] == ['1.0.0'] and D['versions'][0]['depends'] == ['ipv4']"
+src_pkg "$R" udp 1.0.0 "ipv4"
+run "show --json of a package not installed" 0 s show --json udp
+dcheck "show: installed is null when it is not" "D['installed'] is None"
+run "show --json of no package" 1 s show --json nosuch
+empty "show error: stdout empty" "$OUT"
+
+# a pin whose directory is gone: the word of the events' table
+mv ipv4 "$TMP/ipv4.away"
+run "pin list --json, the directory gone" 0 s pin list --json
+jcheck "pin list: missing" "E == [{'event': 'pin', 'name': 'ipv4', 'version': '1.0.0', 'path': '$PROJ/ipv4', 'state': 'missing'}]"
+mv "$TMP/ipv4.away" ipv4
 run "pin remove --json" 0 s pin remove ipv4 --json
 jcheck "pin remove: the pin event first" "E[0] == {'event': 'pin', 'action': 'removed', 'name': 'ipv4', 'version': '1.0.0', 'path': '$PROJ/ipv4'}"
 jcheck "pin remove: the release build comes from the cache, as package events" "any(e['event'] == 'package' and e['name'] == 'ipv4' and e['action'] == 'cached' and e['from'] == 'local' for e in E)"

@@ -5,9 +5,11 @@
 # --locked, test, test PKG, build --with-test, verify) run with
 # --json, and each line of their stdout is checked against the schema
 # blocks of the document: the event is documented, each field is
-# documented with its type (and, for a closed set, one of its words), and
-# no required field is missing.  The document's own examples are checked
-# the same way.  Loopback only; no root needed.
+# documented with its type (and, for a closed set, one of its words), no
+# required field is missing, and every seconds field is rounded to the
+# millisecond.  The document's own examples are checked the same way.
+# list, search and show print one JSON document each, checked against the
+# document's "document:" blocks.  Loopback only; no root needed.
 . "$(dirname "$0")/testlib.sh"
 export TMPDIR=$TMP # what verify keeps goes away with the test
 
@@ -26,12 +28,19 @@ TYPES = {
     "null": lambda v: v is None,
     "object": lambda v: isinstance(v, dict),
     "string[]": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "object[]": lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
 }
+
+def is_seconds(k):
+    return k == "seconds" or k.endswith("_seconds") or k.endswith(".seconds")
+
+def rounded(v):
+    return isinstance(v, (int, float)) and abs(v * 1000 - round(v * 1000)) < 1e-6
 
 def parse(path):
     text = open(path).read()
     blocks = re.findall(r"^```(\w+)\n(.*?)^```", text, re.S | re.M)
-    schemas, examples, bad = {}, [], []
+    schemas, docs, examples, bad = {}, {}, [], []
     for kind, body in blocks:
         if kind == "json":
             examples += [l for l in body.splitlines() if l.strip()]
@@ -39,7 +48,10 @@ def parse(path):
             continue
         lines = [l.strip() for l in body.splitlines() if l.strip() and not l.strip().startswith("#")]
         m = re.fullmatch(r"event: (\S+)(?: \((.+)\))?", lines[0]) if lines else None
-        if not m:
+        d = re.fullmatch(r"document: (\S+) \((array|object)\)", lines[0]) if lines else None
+        if d:
+            m = d
+        elif not m:
             bad.append("schema block without an 'event: NAME' first line: %r" % body[:60])
             continue
         fields = {}
@@ -54,8 +66,11 @@ def parse(path):
                     bad.append("event %s: unknown type %r in %r" % (m.group(1), t, l))
             fields[f.group(1)] = (f.group(2) == "?", types,
                                   f.group(4).split() if f.group(4) is not None else None)
-        schemas.setdefault(m.group(1), []).append((m.group(2) or m.group(1), fields))
-    return schemas, examples, bad
+        if d:
+            docs[d.group(1)] = (d.group(2), fields)
+        else:
+            schemas.setdefault(m.group(1), []).append((m.group(2) or m.group(1), fields))
+    return schemas, docs, examples, bad
 
 def check_variant(o, fields):
     errs = []
@@ -77,6 +92,8 @@ def check_variant(o, fields):
         opt, types, values = fields[k]
         if not any(TYPES[t](v) for t in types):
             errs.append("field %r: %s is not of type %s" % (k, json.dumps(v), "|".join(types)))
+        elif is_seconds(k) and not rounded(v):
+            errs.append("field %r: %s is not rounded to the millisecond" % (k, json.dumps(v)))
         elif values is not None and isinstance(v, str) and v not in values:
             errs.append("field %r: %r is not one of [%s]" % (k, v, " ".join(values)))
     for k, (opt, types, values) in fields.items():
@@ -110,6 +127,21 @@ def check(line, schemas):
         return ["matches no form of %r; closest, %r: %s" % (ev, best[0], e) for e in best[1]]
     return best[1]
 
+def check_document(text, doc):
+    try:
+        o = json.loads(text)
+    except ValueError:
+        return ["stdout is not one JSON document"]
+    shape, fields = doc
+    if shape == "array":
+        if not isinstance(o, list):
+            return ["not an array"]
+        return ["element %d: %s" % (i, e) for i, x in enumerate(o, 1)
+                for e in (check_variant(x, fields) if isinstance(x, dict) else ["not an object"])]
+    if not isinstance(o, dict):
+        return ["not an object"]
+    return check_variant(o, fields)
+
 def ok(name, errs):
     if errs:
         print("\n".join("# " + e for e in errs))
@@ -117,7 +149,7 @@ def ok(name, errs):
     else:
         print("ok - " + name)
 
-schemas, examples, bad = parse(sys.argv[1])
+schemas, docs, examples, bad = parse(sys.argv[1])
 if bad:
     ok("events.md parses", bad)
     sys.exit(0)
@@ -133,12 +165,21 @@ if missing:
 for n, line in enumerate(examples, 1):
     errs += ["example %d: %s\n#   %s" % (n, e, line) for e in check(line, schemas)]
 ok("every example in events.md follows its schema", errs)
-# Each command: a line "want<TAB>rc<TAB>name" in runs, its stdout in N.out.
+# Each command: a line "want<TAB>rc<TAB>document<TAB>name" in runs (document
+# "-" for events), its stdout in N.out.
 for n, run in enumerate(open(sys.argv[2] + "/runs").read().splitlines(), 1):
-    want, rc, name = run.split("\t", 2)
-    lines = open("%s/%d.out" % (sys.argv[2], n)).read().splitlines()
+    want, rc, doc, name = run.split("\t", 3)
+    text = open("%s/%d.out" % (sys.argv[2], n)).read()
+    lines = text.splitlines()
     errs = [] if want == rc else ["exit %s, expected %s" % (rc, want)] + [
         "  stderr: " + l for l in open("%s/%d.err" % (sys.argv[2], n)).read().splitlines()[:8]]
+    if doc != "-":
+        if doc not in docs:
+            errs.append("document %r: not in events.md" % doc)
+        else:
+            errs += check_document(text, docs[doc])
+        ok(name, errs)
+        continue
     if not lines:
         errs.append("no JSON lines on stdout")
     for i, line in enumerate(lines, 1):
@@ -148,16 +189,19 @@ PY
 
 # jrun NAME EXPECTED_EXIT CMD...: run CMD, keep its exit status and stdout
 # for the check at the end (one python3 for all: it is slow to start).
+# drun DOCUMENT NAME EXPECTED_EXIT CMD...: the same for a command printing
+# the document DOCUMENT of events.md.
 RUNS=$TMP/runs
 mkdir -p "$RUNS"
 : >"$RUNS/runs"
-jrun() {
-	local name=$1 want=$2 rc n
-	shift 2
+jrun() { drun - "$@"; }
+drun() {
+	local doc=$1 name=$2 want=$3 rc n
+	shift 3
 	n=$(($(wc -l <"$RUNS/runs") + 1))
 	"$@" >"$RUNS/$n.out" 2>"$RUNS/$n.err"
 	rc=$?
-	printf '%s\t%s\t%s\n' "$want" "$rc" "$name" >>"$RUNS/runs"
+	printf '%s\t%s\t%s\t%s\n' "$want" "$rc" "$doc" "$name" >>"$RUNS/runs"
 	[ -n "${EVENTS_DEBUG:-}" ] && { echo "== $name ($rc)"; cat "$RUNS/$n.out" "$RUNS/$n.err"; } >>"$EVENTS_DEBUG"
 }
 
@@ -168,20 +212,7 @@ src_pkg "$R" ipv4 1.0.0
 src_pkg "$R" tcp 1.0.0 "ipv4"
 src_pkg "$R" udp 1.0.0 "ipv4"
 src_pkg "$R" arp 1.0.0
-src_pkg "$R" platform-unix 1.0.0
-P=$TMP/src/platform-unix-1.0.0
-cat >>"$P/platform-unix.c" <<'C'
-int plat_app_main(void);
-int main(void) { return plat_app_main(); }
-C
-st repo pack "$P" -o "$R/archives/platform-unix-1.0.0.tar.gz" >"$TMP/pack.out"
-python3 - "$R" "$(cut -d' ' -f1 "$TMP/pack.out")" <<'PY'
-import json, sys
-p = sys.argv[1] + "/packages/platform-unix.json"
-d = json.load(open(p))
-d["versions"]["1.0.0"]["source"]["sha256"] = sys.argv[2]
-json.dump(d, open(p, "w"))
-PY
+platform_pkg "$R"
 
 # ---- init, repo, update, cache ----
 jrun "init --json" 0 st init --json
@@ -200,11 +231,7 @@ WWW=$TMP/www
 mkdir -p "$WWW"
 cp "$TMP/index.json" "$WWW/index.json"
 cp "$TMP/index.json" "$WWW/gone.json"
-python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$WWW" >"$TMP/port" 2>"$TMP/server.err" &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-URL=http://127.0.0.1:$(head -n1 "$TMP/port")
+faulty_server "$WWW"
 st repo add web "$URL/etag/index.json" >/dev/null 2>&1
 st repo add gone "$URL/etag/gone.json" >/dev/null 2>&1
 echo >>"$WWW/index.json"
@@ -219,15 +246,7 @@ jrun "cache remote --off --json" 0 st cache remote --off --json
 
 # ---- a project with a pin ----
 PROJ=$TMP/proj
-mkdir -p "$PROJ"
-cat >"$PROJ/unikernel.json" <<'J'
-{"name": "app", "depends": ["tcp"], "sources": ["main.c"], "test": ["sh", "-c", "exit 0"]}
-J
-cat >"$PROJ/main.c" <<'C'
-#include <stdio.h>
-#include <tcp.h>
-int plat_app_main(void) { printf("value %d\n", tcp_hello()); return 0; }
-C
+value_project "$PROJ" tcp '{"name": "app", "depends": ["tcp"], "sources": ["main.c"], "test": ["sh", "-c", "exit 0"]}'
 cd "$PROJ" || exit 1
 s() { st --repo "$R" "$@"; }
 
@@ -266,6 +285,11 @@ jrun "remove --json" 0 s remove udp --json
 jrun "install --json, from the artifact cache" 0 s install udp --json
 jrun "remove --json, refused: packages installed by name would go" 1 s remove ipv4 --recursive --json
 jrun "log --json" 0 s log --json
+drun list "list --json" 0 s list --json
+drun search "search --json" 0 s search --json i
+drun search "search --json, no match" 1 s search --json nosuchthing
+drun show "show --json, installed" 0 s show --json udp
+drun show "show --json, not installed" 0 s show --json arp
 jrun "rollback --dry-run --json" 0 s rollback 1 --dry-run --json
 jrun "rollback --json, to the newest operation" 0 s rollback "$(s log -n 1 --json | sed -n '1s/^{"event":"log","id":\([0-9]*\),.*/\1/p')" --json
 
@@ -299,6 +323,9 @@ set_test sh -c "echo tcp_rto: expected 200, got 0; exit 3"
 jrun "test PKG --json, failing" 1 s test tcp --json
 jrun "pin add --json, a package not built" 0 s pin add arp --json
 jrun "build --json, an unused pin" 0 s build --json
+mv arp "$TMP/arp.away"
+jrun "pin list --json, a pin's directory gone" 0 s pin list --json
+mv "$TMP/arp.away" arp
 
 # ---- cache clean ----
 jrun "cache clean --unused-days --json" 0 s cache clean --unused-days 1 --json

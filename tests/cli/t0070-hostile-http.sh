@@ -9,12 +9,7 @@ WWW=$TMP/www
 mkdir -p "$WWW/archives"
 echo '{"format": 1, "name": "x", "packages": {}}' >"$WWW/x.json"
 tar -C "$TMP" -czf "$WWW/archives/p-1.0.0.tar.gz" www/x.json
-python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$WWW" >"$TMP/port" 2>"$TMP/server.err" &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-PORT=$(head -n1 "$TMP/port")
-URL=http://127.0.0.1:$PORT
+faulty_server "$WWW"
 count() { curl -s "$URL/_stats" | python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"; }
 st init >/dev/null
 

@@ -38,20 +38,7 @@ with_check "$R" tcp 1.0.0 '@echo "check tcp: ok"'
 src_pkg "$R" udp 1.0.0 "ipv4"
 with_check "$R" udp 1.0.0 '@echo "udp_checksum: expected 0x1c46, got 0x1c47"' '@exit 1'
 src_pkg "$R" arp 1.0.0
-src_pkg "$R" platform-unix 1.0.0
-P=$TMP/src/platform-unix-1.0.0
-cat >>"$P/platform-unix.c" <<'C'
-int plat_app_main(void);
-int main(void) { return plat_app_main(); }
-C
-st repo pack "$P" -o "$R/archives/platform-unix-1.0.0.tar.gz" >"$TMP/pack.out"
-python3 - "$R" "$(cut -d' ' -f1 "$TMP/pack.out")" <<'PY'
-import json, sys
-p = sys.argv[1] + "/packages/platform-unix.json"
-d = json.load(open(p))
-d["versions"]["1.0.0"]["source"]["sha256"] = sys.argv[2]
-json.dump(d, open(p, "w"))
-PY
+platform_pkg "$R"
 
 s() { st --repo "$R" "$@"; }
 META=$ROOT/switches/default/.stitch
@@ -105,15 +92,7 @@ test udp failed True True True" ]; then pass "--json: testing and test events, s
 
 # ---- a project with a pin: build --with-test, test PKG, watch --test ----
 PROJ=$TMP/proj
-mkdir -p "$PROJ"
-cat >"$PROJ/unikernel.json" <<'J'
-{"name": "app", "depends": ["tcp"], "sources": ["main.c"], "test": ["sh", "-c", "$STITCH_IMAGE"]}
-J
-cat >"$PROJ/main.c" <<'C'
-#include <stdio.h>
-#include <tcp.h>
-int plat_app_main(void) { printf("value %d\n", tcp_hello()); return 0; }
-C
+value_project "$PROJ" tcp '{"name": "app", "depends": ["tcp"], "sources": ["main.c"], "test": ["sh", "-c", "$STITCH_IMAGE"]}'
 cd "$PROJ" || exit 1
 PMETA=$PROJ/_stitch/.stitch
 tested() { python3 -c '

@@ -117,11 +117,7 @@ screen_run() {
 # from a loopback server sending 80 KiB/s without a length.
 WWW=$TMP/www
 mkdir -p "$WWW"
-python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$WWW" >"$TMP/port" 2>"$TMP/server.err" &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-URL=http://127.0.0.1:$(head -n1 "$TMP/port")
+faulty_server "$WWW"
 cp -R "$R" "$WWW/repo"
 python3 - "$WWW/repo/packages/slowa.json" "$URL" <<'PY'
 import json, sys

@@ -144,3 +144,47 @@ d["versions"][ver] = {
 json.dump(d, open(path, "w"), indent=1)
 PY
 }
+
+# platform_pkg REPO: the stand-in platform package platform-unix 1.0.0, a
+# src_pkg whose main() calls the project's plat_app_main(), packed by
+# `stitch repo pack` and listed in REPO with that archive's sha256.
+platform_pkg() {
+	local repo=$1 p=$TMP/src/platform-unix-1.0.0
+	src_pkg "$repo" platform-unix 1.0.0
+	cat >>"$p/platform-unix.c" <<'C'
+int plat_app_main(void);
+int main(void) { return plat_app_main(); }
+C
+	st repo pack "$p" -o "$repo/archives/platform-unix-1.0.0.tar.gz" >"$TMP/pack.out"
+	python3 - "$repo" "$(cut -d' ' -f1 "$TMP/pack.out")" <<'PY'
+import json, sys
+p = sys.argv[1] + "/packages/platform-unix.json"
+d = json.load(open(p))
+d["versions"]["1.0.0"]["source"]["sha256"] = sys.argv[2]
+json.dump(d, open(p, "w"))
+PY
+}
+
+# value_project DIR DEP UNIKERNEL_JSON: a project in DIR (created) with that
+# unikernel.json and a main.c printing "value N", N from DEP's function.
+value_project() {
+	local dir=$1 dep=$2
+	mkdir -p "$dir"
+	printf '%s\n' "$3" >"$dir/unikernel.json"
+	cat >"$dir/main.c" <<C
+#include <stdio.h>
+#include <$dep.h>
+int plat_app_main(void) { printf("value %d\\n", ${dep//[-.+]/_}_hello()); return 0; }
+C
+}
+
+# faulty_server DIR: tests/server/faulty.py serving DIR on a free loopback
+# port; sets server (its pid), PORT and URL, and the EXIT trap stops it.
+faulty_server() {
+	python3 "$TOP/tests/server/faulty.py" --port 0 --dir "$1" >"$TMP/port" 2>"$TMP/server.err" &
+	server=$!
+	trap 'kill $server 2>/dev/null; rm -rf "$TMP"' EXIT
+	for _ in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+	PORT=$(head -n1 "$TMP/port")
+	URL=http://127.0.0.1:$PORT
+}

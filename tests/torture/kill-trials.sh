@@ -33,30 +33,9 @@ src_pkg "$R" tcp 1.0.0 "ipv4"
 src_pkg "$R" udp 1.0.0 "ipv4"
 src_pkg "$R" arp 1.0.0
 src_pkg "$R" crunch 1.0.0
-src_pkg "$R" platform-unix 1.0.0
-P=$TMP/src/platform-unix-1.0.0
-cat >>"$P/platform-unix.c" <<'C'
-int plat_app_main(void);
-int main(void) { return plat_app_main(); }
-C
-st repo pack "$P" -o "$R/archives/platform-unix-1.0.0.tar.gz" >"$TMP/pack.out"
-python3 - "$R" "$(cut -d' ' -f1 "$TMP/pack.out")" <<'PY'
-import json, sys
-p = sys.argv[1] + "/packages/platform-unix.json"
-d = json.load(open(p))
-d["versions"]["1.0.0"]["source"]["sha256"] = sys.argv[2]
-json.dump(d, open(p, "w"))
-PY
+platform_pkg "$R"
 PROJ=$TMP/proj
-mkdir -p "$PROJ"
-cat >"$PROJ/unikernel.json" <<'J'
-{"name": "app", "depends": ["crunch"], "sources": ["main.c"]}
-J
-cat >"$PROJ/main.c" <<'C'
-#include <stdio.h>
-#include <crunch.h>
-int plat_app_main(void) { printf("value %d\n", crunch_hello()); return 0; }
-C
+value_project "$PROJ" crunch '{"name": "app", "depends": ["crunch"], "sources": ["main.c"]}'
 cp -a "$TMP/src/crunch-1.0.0" "$PROJ/crunch"
 st init >/dev/null
 
