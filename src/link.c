@@ -20,24 +20,6 @@
 #include "tree.h"
 #include "util.h"
 
-static const struct stitch_target targets[] = {
-    {"unix", "platform-unix", ".unix"},
-};
-
-const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err)
-{
-	struct stitch_buf known = STITCH_BUF_INIT;
-
-	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
-		if (strcmp(targets[i].name, name) == 0)
-			return &targets[i];
-	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
-		stitch_buf_addf(&known, "%s%s", i ? ", " : "", targets[i].name);
-	stitch_error(err, STITCH_E_USAGE, "unknown target '%s' (known: %s)", name, known.buf);
-	stitch_buf_release(&known);
-	return NULL;
-}
-
 struct runner {
 	char *path; /* PATH value */
 	char **envp;
@@ -663,6 +645,7 @@ static char **compile_flags(const struct stitch_link_opts *o, const char *lib_fl
 	for (size_t i = 0; i < p->n_cflags; i++)
 		add_words(&cflags, n, &cap, p->cflags[i]);
 	add_words(&cflags, n, &cap, lib_flags);
+	add_words(&cflags, n, &cap, o->target->cflags);
 	add_words(&cflags, n, &cap, map);
 	add_words(&cflags, n, &cap, map2);
 	free(map);
@@ -794,6 +777,7 @@ static char **link_command(const struct stitch_link_opts *o, const struct compil
 	add_words(&lv, n, &cap, libs);
 	for (size_t i = 0; i < p->n_ldflags; i++)
 		add_words(&lv, n, &cap, p->ldflags[i]);
+	add_words(&lv, n, &cap, o->target->ldflags);
 	XGROW(lv, cap, *n + 1);
 	lv[*n] = NULL;
 	return lv;
