@@ -200,6 +200,10 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	int rc;
 
 	t = stitch_target_find(o->target ? o->target : p->target, &err);
+	if (!t && o->target) {
+		cmd_fail(&err);
+		return EXIT_USAGE; /* a bad --target is a usage error */
+	}
 	if (!t)
 		return cmd_fail(&err);
 	if ((rc = open_own_switch(ctx, p)) != EXIT_OK)

@@ -30,16 +30,17 @@ static char *words(json_t *a, const char *file, const char *name, const char *ke
 	if (!a)
 		return xstrdup("");
 	if (!json_is_array(a)) {
-		stitch_error(err, STITCH_E_PARSE, "%s: target '%s': '%s' must be an array of strings",
-		             file, name, key);
+		stitch_error(err, STITCH_E_PARSE,
+		             "%s: target '%s': '%s' must be an array of strings", file, name, key);
 		return NULL;
 	}
 	json_array_foreach(a, i, w)
 	{
 		if (!json_is_string(w)) {
 			stitch_buf_release(&b);
-			stitch_error(err, STITCH_E_PARSE, "%s: target '%s': '%s'[%zu] is not a string",
-			             file, name, key, i);
+			stitch_error(err, STITCH_E_PARSE,
+			             "%s: target '%s': '%s'[%zu] is not a string", file, name, key,
+			             i);
 			return NULL;
 		}
 		stitch_buf_addf(&b, "%s%s", i ? " " : "", json_string_value(w));
@@ -79,8 +80,10 @@ static int parse(const char *file, struct stitch_err *err)
 		const char *plat = field(o, file, name, "platform", err);
 		const char *suf = plat ? field(o, file, name, "suffix", err) : NULL;
 		const char *run = suf ? field(o, file, name, "runner", err) : NULL;
-		char *cf = run ? words(json_object_get(o, "cflags"), file, name, "cflags", err) : NULL;
-		char *lf = cf ? words(json_object_get(o, "ldflags"), file, name, "ldflags", err) : NULL;
+		char *cf =
+		    run ? words(json_object_get(o, "cflags"), file, name, "cflags", err) : NULL;
+		char *lf =
+		    cf ? words(json_object_get(o, "ldflags"), file, name, "ldflags", err) : NULL;
 
 		if (!lf) {
 			free(cf);
@@ -92,8 +95,8 @@ static int parse(const char *file, struct stitch_err *err)
 			free(lf);
 			json_decref(root);
 			return stitch_error(err, STITCH_E_PARSE,
-			                    "%s: target '%s': unknown runner '%s' (known: process)", file,
-			                    name, run);
+			                    "%s: target '%s': unknown runner '%s' (known: process)",
+			                    file, name, run);
 		}
 		t->name = xstrdup(name);
 		t->platform_pkg = xstrdup(plat);

@@ -1,0 +1,80 @@
+#!/bin/bash
+# The spt target: a static image sealed with seccomp, built from the
+# bundled platform packages; targets come from share/targets.json.
+. "$(dirname "$0")/testlib.sh"
+
+BUNDLED=$(cd "$(dirname "$0")/../../repo-index" && pwd)
+R=$TMP/repo
+make_repo "$R" test
+mkdir -p "$R/archives"
+for p in platform-unix platform-spt; do
+	cp "$BUNDLED/packages/$p.json" "$R/packages/"
+	cp "$BUNDLED/archives/$p-1.0.0.tar.gz" "$R/archives/"
+done
+PROJ=$TMP/proj
+mkdir -p "$PROJ"
+cat >"$PROJ/unikernel.json" <<'J'
+{"name": "seal", "depends": [], "sources": ["main.c"]}
+J
+# "open" after start tries a forbidden system call; "socket" another.
+cat >"$PROJ/main.c" <<'C'
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <platform.h>
+int plat_app_main(const struct plat_start_info *si)
+{
+	if (strcmp(si->cmdline, "open") == 0 && open("/etc/hostname", O_RDONLY) >= 0)
+		plat_console_write("opened\n", 7);
+	if (strcmp(si->cmdline, "socket") == 0 && socket(AF_INET, SOCK_DGRAM, 0) >= 0)
+		plat_console_write("socket\n", 7);
+	plat_console_write("sealed\n", 7);
+	return 0;
+}
+C
+cd "$PROJ" || exit 1
+run "unknown target" 2 st --repo "$R" build --target vm
+has "unknown target names the known ones" "$ERR" "unknown target 'vm' (known: unix, spt)"
+run "build --target spt" 0 st --repo "$R" build --target spt
+has "spt image named by its suffix" "$OUT" "image: $PROJ/_build/seal.spt"
+if file "$PROJ/_build/seal.spt" | grep -q "statically linked"; then pass "spt image is static"; else
+	fail "spt image is static" "$(file "$PROJ/_build/seal.spt")"; fi
+sha1=$(sha256sum "$PROJ/_build/seal.spt" | cut -d' ' -f1)
+run "build --target unix of the same project" 0 st --repo "$R" build --target unix
+has "unix image beside it" "$OUT" "image: $PROJ/_build/seal.unix"
+if file "$PROJ/_build/seal.unix" | grep -q "dynamically linked"; then pass "unix image is dynamic"; else
+	fail "unix image is dynamic" "$(file "$PROJ/_build/seal.unix")"; fi
+# A second root, a copy of the project: the same spt image, bit for bit.
+cp -r "$PROJ" "$TMP/proj2"
+rm -rf "$TMP/proj2/_build" "$TMP/proj2/_stitch"
+cd "$TMP/proj2" || exit 1
+run "build --target spt in a second root" 0 "$STITCH" --root "$TMP/root2" --repo "$R" build --target spt
+sha2=$(sha256sum "$TMP/proj2/_build/seal.spt" | cut -d' ' -f1)
+if [ "$sha1" = "$sha2" ]; then pass "spt image bit-identical across two roots"; else
+	fail "spt image bit-identical across two roots" "$sha1 != $sha2"; fi
+cd "$PROJ" || exit 1
+
+# The seal needs a tap: in a user and network namespace of our own.
+IMG=$PROJ/_build/seal.spt
+sealed() {
+	unshare -rn sh -c 'ip tuntap add dev tap0 mode tap && ip link set tap0 up && exec "$0" --net=tap0 -- "$1"' "$IMG" "$1" >"$TMP/seal.out" 2>&1
+}
+if ! unshare -rn true 2>/dev/null; then
+	skip "allowed calls pass the seal" "no user namespaces"
+	skip "open kills the image" "no user namespaces"
+	skip "socket kills the image" "no user namespaces"
+else
+	sealed ok
+	rc=$?
+	if [ $rc = 0 ] && grep -qx sealed "$TMP/seal.out"; then pass "allowed calls pass the seal"; else
+		fail "allowed calls pass the seal" "rc $rc: $(cat "$TMP/seal.out")"; fi
+	{ sealed open; } 2>/dev/null
+	rc=$?
+	# SIGSYS is 31: the shell reports 128 + 31.
+	if [ $rc = 159 ] && ! grep -q opened "$TMP/seal.out"; then pass "open kills the image (SIGSYS)"; else
+		fail "open kills the image (SIGSYS)" "rc $rc: $(cat "$TMP/seal.out")"; fi
+	{ sealed socket; } 2>/dev/null
+	rc=$?
+	if [ $rc = 159 ] && ! grep -q socket "$TMP/seal.out"; then pass "socket kills the image (SIGSYS)"; else
+		fail "socket kills the image (SIGSYS)" "rc $rc: $(cat "$TMP/seal.out")"; fi
+fi
