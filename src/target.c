@@ -6,10 +6,13 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "index.h"
+#include "req.h"
 #include "util.h"
 
 #ifndef STITCH_DATADIR
@@ -151,4 +154,91 @@ const struct stitch_target *stitch_target_find(const char *name, struct stitch_e
 	stitch_error(err, STITCH_E_USAGE, "unknown target '%s' (known: %s)", name, known.buf);
 	stitch_buf_release(&known);
 	return NULL;
+}
+
+static bool is_platform(const char *name)
+{
+	for (size_t i = 0; i < n_targets; i++)
+		if (strcmp(targets[i].platform_pkg, name) == 0)
+			return true;
+	return false;
+}
+
+/* Does version v run on t?  *needs is the other platform it names, if not. */
+static bool version_supports(const struct stitch_version *v, const struct stitch_target *t,
+                             const char **needs)
+{
+	for (size_t i = 0; i < v->n_depends; i++) {
+		struct stitch_req *r;
+		bool platform = false, ours = false;
+
+		if (stitch_req_parse(v->depends[i], &r, NULL) != 0)
+			continue;
+		for (size_t a = 0; a < r->n_alts; a++) {
+			if (is_platform(r->alts[a].name)) {
+				platform = true;
+				if (!*needs || strcmp(r->alts[a].name, t->platform_pkg) != 0)
+					*needs = v->depends[i];
+			}
+			ours |= strcmp(r->alts[a].name, t->platform_pkg) == 0;
+		}
+		stitch_req_free(r);
+		if (platform && !ours)
+			return false;
+	}
+	return true;
+}
+
+int stitch_target_check_depends(const struct stitch_target *t, const struct stitch_index *idx,
+                                const char *const *reqs, size_t n_reqs, struct stitch_err *err)
+{
+	const char **seen = NULL;
+	size_t n_seen = 0, cap = 0;
+	int rc = 0;
+
+	/* Every name reachable through any version: the walk is over names. */
+	for (size_t i = 0; i < n_reqs; i++) {
+		struct stitch_req *r;
+		if (stitch_req_parse(reqs[i], &r, NULL) != 0)
+			continue;
+		for (size_t a = 0; a < r->n_alts; a++) {
+			XGROW(seen, cap, n_seen + 1);
+			seen[n_seen++] = xstrdup(r->alts[a].name);
+		}
+		stitch_req_free(r);
+	}
+	for (size_t k = 0; k < n_seen && rc == 0; k++) {
+		const struct stitch_pkg *pkg = stitch_index_find(idx, seen[k]);
+		const char *needs = NULL;
+		bool any = false;
+		bool dup = false;
+
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = strcmp(seen[j], seen[k]) == 0;
+		if (dup || !pkg || is_platform(pkg->name))
+			continue;
+		for (size_t v = 0; v < pkg->n_versions; v++) {
+			const struct stitch_version *ver = &pkg->versions[v];
+			any |= version_supports(ver, t, &needs);
+			for (size_t d = 0; d < ver->n_depends; d++) {
+				struct stitch_req *r;
+				if (stitch_req_parse(ver->depends[d], &r, NULL) != 0)
+					continue;
+				for (size_t a = 0; a < r->n_alts; a++) {
+					XGROW(seen, cap, n_seen + 1);
+					seen[n_seen++] = xstrdup(r->alts[a].name);
+				}
+				stitch_req_free(r);
+			}
+		}
+		if (!any && pkg->n_versions > 0)
+			rc = stitch_error(
+			    err, STITCH_E_CONFLICT,
+			    "package '%s' does not support target '%s': it depends on '%s'",
+			    pkg->name, t->name, needs);
+	}
+	for (size_t k = 0; k < n_seen; k++)
+		free((void *)seen[k]);
+	free(seen);
+	return rc;
 }

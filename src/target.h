@@ -22,4 +22,17 @@ struct stitch_target {
 /* The target called name, or NULL (then the message lists the known ones). */
 const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err);
 
+struct stitch_index;
+
+/*
+ * Refuse (STITCH_E_CONFLICT, naming the package) when a package reachable
+ * from reqs runs on another target only: the index format has no field for
+ * the targets a package supports, so a package supports every target
+ * unless it depends on a platform package, and then only the targets of the
+ * platform packages in that requirement's alternatives.  A package counts
+ * as unsupported when none of its versions supports t.
+ */
+int stitch_target_check_depends(const struct stitch_target *t, const struct stitch_index *idx,
+                                const char *const *reqs, size_t n_reqs, struct stitch_err *err);
+
 #endif

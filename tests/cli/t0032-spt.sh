@@ -78,3 +78,20 @@ else
 	if [ $rc = 159 ] && ! grep -q socket "$TMP/seal.out"; then pass "socket kills the image (SIGSYS)"; else
 		fail "socket kills the image (SIGSYS)" "rc $rc: $(cat "$TMP/seal.out")"; fi
 fi
+
+# A package that needs the unix platform is refused on spt before anything is fetched.
+add_pkg "$R" hostonly "Needs the host" "1.0.0:platform-unix"
+add_pkg "$R" app "Uses hostonly" "1.0.0:hostonly"
+mkdir -p "$TMP/proj3"
+cat >"$TMP/proj3/unikernel.json" <<'J'
+{"name": "three", "depends": ["app"], "sources": ["main.c"], "target": "spt"}
+J
+cd "$TMP/proj3" || exit 1
+run "unsupported dependency refused" 1 st --repo "$R" build
+has "the unsupporting package named" "$ERR" \
+	"package 'hostonly' does not support target 'spt': it depends on 'platform-unix'"
+lacks "refused before any fetch" "$OUT" "hostonly 1.0.0"
+# "target" in unikernel.json: an unknown one is an error in the project.
+sed -i 's/"spt"/"vm"/' "$TMP/proj3/unikernel.json"
+run "unknown target in unikernel.json" 1 st --repo "$R" build
+has "unknown project target names the known ones" "$ERR" "unknown target 'vm' (known: unix, spt)"
