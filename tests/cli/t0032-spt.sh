@@ -77,7 +77,33 @@ else
 	rc=$?
 	if [ $rc = 159 ] && ! grep -q socket "$TMP/seal.out"; then pass "socket kills the image (SIGSYS)"; else
 		fail "socket kills the image (SIGSYS)" "rc $rc: $(cat "$TMP/seal.out")"; fi
+	# "target" in unikernel.json: stitch run starts the spt image on the tap.
+	sed -i 's/"sources"/"target": "spt", "sources"/' "$PROJ/unikernel.json"
+	unshare -rn sh -c 'ip tuntap add dev tap0 mode tap && ip link set tap0 up &&
+		exec "$0" --root "$1" --repo "$2" run --net tap0 -- ok' "$STITCH" "$ROOT" "$R" \
+		>"$TMP/run.out" 2>&1
+	rc=$?
+	if [ $rc = 0 ] && grep -qx sealed "$TMP/run.out"; then pass "stitch run starts the spt image"; else
+		fail "stitch run starts the spt image" "rc $rc: $(cat "$TMP/run.out")"; fi
 fi
+
+# stitch test hands the test the spt image when the project's target is spt.
+cat >"$PROJ/unikernel.json" <<'J'
+{"name": "seal", "depends": [], "sources": ["main.c"], "target": "spt",
+ "test": ["sh", "-c", "case $STITCH_IMAGE in */_build/seal.spt) test -x \"$STITCH_IMAGE\" ;; *) exit 1 ;; esac"]}
+J
+cd "$PROJ" || exit 1
+run "stitch test on spt" 0 st --repo "$R" test
+has "test passed on spt" "$OUT" "test passed"
+run "lock on spt" 0 st --repo "$R" lock
+if python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["target"] == "spt"' stitch.lock; then
+	pass "the lock carries the target"; else fail "the lock carries the target" "$(cat stitch.lock)"; fi
+run "build --locked on spt" 0 st --repo "$R" build --locked
+if python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["target"] == "spt"' \
+	_build/seal.spt.manifest.json; then pass "the manifest carries the target"; else
+	fail "the manifest carries the target" "$(cat _build/seal.spt.manifest.json)"; fi
+run "verify an spt image" 0 st --repo "$R" verify
+has "verify rebuilds the spt image bit for bit" "$OUT" "verified: stitch.lock rebuilds seal.spt bit for bit"
 
 # A package that needs the unix platform is refused on spt before anything is fetched.
 add_pkg "$R" hostonly "Needs the host" "1.0.0:platform-unix"
