@@ -119,6 +119,8 @@ run "unsupported dependency refused" 1 st --repo "$R" build
 has "the unsupporting package named" "$ERR" \
 	"package 'hostonly' does not support target 'spt': it depends on 'platform-unix'"
 lacks "refused before any fetch" "$OUT" "hostonly 1.0.0"
+run "lock refuses the unsupported dependency too" 1 st --repo "$R" lock
+has "lock names the unsupporting package" "$ERR" "package 'hostonly' does not support target 'spt'"
 # "target" in unikernel.json: an unknown one is an error in the project.
 sed -i 's/"spt"/"vm"/' "$TMP/proj3/unikernel.json"
 run "unknown target in unikernel.json" 1 st --repo "$R" build
