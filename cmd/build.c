@@ -118,7 +118,10 @@ static int install_depends(struct stitch_ctx *ctx, const struct stitch_project *
 	for (size_t i = 0; i < p->n_depends; i++)
 		reqs[i] = p->depends[i];
 	reqs[p->n_depends] = t->platform_pkg;
-	rc = stitch_op_install(ctx->sw, ctx->index, reqs, p->n_depends + 1, &op->oo, why, err);
+	rc = stitch_target_check_depends(t, ctx->index, reqs, p->n_depends, err);
+	if (rc == 0)
+		rc = stitch_op_install(ctx->sw, ctx->index, reqs, p->n_depends + 1, &op->oo, why,
+		                       err);
 	free(reqs);
 	return rc;
 }
@@ -204,6 +207,10 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	int rc;
 
 	t = stitch_target_find(o->target ? o->target : p->target, &err);
+	if (!t && o->target) {
+		cmd_fail(&err);
+		return EXIT_USAGE; /* a bad --target is a usage error */
+	}
 	if (!t)
 		return cmd_fail(&err);
 	if ((rc = open_own_switch(ctx, p)) != EXIT_OK)

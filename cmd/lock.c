@@ -170,6 +170,11 @@ int cmd_lock(int argc, char **argv, struct stitch_ctx *ctx)
 		rc = cmd_error("no stitch.lock in %s; run 'stitch lock' and commit it", p.dir);
 		goto out0;
 	}
+	if (stitch_target_check_depends(t, ctx->index, (const char *const *)p.depends, p.n_depends,
+	                                &err) != 0) {
+		rc = cmd_fail(&err);
+		goto out1;
+	}
 	if ((rc = stitch_lock_compute(ctx->index, ctx->sw ? ctx->sw->st : NULL, &p, t,
 	                              have_old && !o.upgrade ? &old : NULL, o.upgrade, &now, &why,
 	                              &err)) != 0) {

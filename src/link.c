@@ -16,24 +16,6 @@
 #include "link_run.h"
 #include "util.h"
 
-static const struct stitch_target targets[] = {
-    {"unix", "platform-unix", ".unix"},
-};
-
-const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err)
-{
-	struct stitch_buf known = STITCH_BUF_INIT;
-
-	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
-		if (strcmp(targets[i].name, name) == 0)
-			return &targets[i];
-	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
-		stitch_buf_addf(&known, "%s%s", i ? ", " : "", targets[i].name);
-	stitch_error(err, STITCH_E_USAGE, "unknown target '%s' (known: %s)", name, known.buf);
-	stitch_buf_release(&known);
-	return NULL;
-}
-
 /*
  * Generate only when the project's files or the installed tools changed
  * since the last successful run: a no-op build must not rewrite sources.
@@ -145,6 +127,7 @@ static char **link_command(const struct stitch_link_opts *o, const struct link_c
 	link_words_add(&lv, n, &cap, libs);
 	for (size_t i = 0; i < p->n_ldflags; i++)
 		link_words_add(&lv, n, &cap, p->ldflags[i]);
+	link_words_add(&lv, n, &cap, o->target->ldflags);
 	XGROW(lv, cap, *n + 1);
 	lv[*n] = NULL;
 	return lv;

@@ -12,17 +12,9 @@
 
 #include "error.h"
 #include "project.h"
+#include "target.h"
 
 struct stitch_artifacts;
-
-struct stitch_target {
-	const char *name; /* "unix" */
-	const char *platform_pkg; /* installed like any package; provides main() */
-	const char *suffix; /* of the image: NAME.unix */
-};
-
-/* The target called name, or NULL (then the message lists the known ones). */
-const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err);
 
 struct stitch_link_opts {
 	const struct stitch_project *project;

@@ -359,6 +359,7 @@ static char **compile_flags(const struct stitch_link_opts *o, const char *lib_fl
 	for (size_t i = 0; i < p->n_cflags; i++)
 		link_words_add(&cflags, n, &cap, p->cflags[i]);
 	link_words_add(&cflags, n, &cap, lib_flags);
+	link_words_add(&cflags, n, &cap, o->target->cflags);
 	link_words_add(&cflags, n, &cap, map);
 	link_words_add(&cflags, n, &cap, map2);
 	free(map);

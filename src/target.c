@@ -1,0 +1,244 @@
+/*
+ * Targets are data: share/targets.json, found beside the stitch binary (a
+ * source tree), one level up (a sanitizer build), or in the data directory.
+ */
+#include "target.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "index.h"
+#include "req.h"
+#include "util.h"
+
+#ifndef STITCH_DATADIR
+#define STITCH_DATADIR "/usr/local/share/stitch"
+#endif
+
+static struct stitch_target *targets;
+static size_t n_targets;
+static char *loaded_from;
+
+static char *words(json_t *a, const char *file, const char *name, const char *key,
+                   struct stitch_err *err)
+{
+	struct stitch_buf b = STITCH_BUF_INIT;
+	size_t i;
+	json_t *w;
+
+	if (!a)
+		return xstrdup("");
+	if (!json_is_array(a)) {
+		stitch_error(err, STITCH_E_PARSE,
+		             "%s: target '%s': '%s' must be an array of strings", file, name, key);
+		return NULL;
+	}
+	json_array_foreach(a, i, w)
+	{
+		if (!json_is_string(w)) {
+			stitch_buf_release(&b);
+			stitch_error(err, STITCH_E_PARSE,
+			             "%s: target '%s': '%s'[%zu] is not a string", file, name, key,
+			             i);
+			return NULL;
+		}
+		stitch_buf_addf(&b, "%s%s", i ? " " : "", json_string_value(w));
+	}
+	return b.buf ? b.buf : xstrdup("");
+}
+
+static const char *field(json_t *o, const char *file, const char *name, const char *key,
+                         struct stitch_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v)) {
+		stitch_error(err, STITCH_E_PARSE, "%s: target '%s': '%s' must be a string", file,
+		             name, key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static int parse(const char *file, struct stitch_err *err)
+{
+	json_error_t je;
+	json_t *root = json_load_file(file, 0, &je), *o;
+	const char *name;
+
+	if (!root)
+		return stitch_error(err, STITCH_E_PARSE, "%s:%d: %s", file, je.line, je.text);
+	if (!json_is_object(root) || json_object_size(root) == 0) {
+		json_decref(root);
+		return stitch_error(err, STITCH_E_PARSE, "%s: must be an object of targets", file);
+	}
+	targets = xcalloc(json_object_size(root), sizeof(*targets));
+	json_object_foreach(root, name, o)
+	{
+		struct stitch_target *t = &targets[n_targets];
+		const char *plat = field(o, file, name, "platform", err);
+		const char *suf = plat ? field(o, file, name, "suffix", err) : NULL;
+		const char *run = suf ? field(o, file, name, "runner", err) : NULL;
+		char *cf =
+		    run ? words(json_object_get(o, "cflags"), file, name, "cflags", err) : NULL;
+		char *lf =
+		    cf ? words(json_object_get(o, "ldflags"), file, name, "ldflags", err) : NULL;
+
+		if (!lf) {
+			free(cf);
+			json_decref(root);
+			return -1;
+		}
+		if (strcmp(run, "process") != 0) {
+			free(cf);
+			free(lf);
+			json_decref(root);
+			return stitch_error(err, STITCH_E_PARSE,
+			                    "%s: target '%s': unknown runner '%s' (known: process)",
+			                    file, name, run);
+		}
+		t->name = xstrdup(name);
+		t->platform_pkg = xstrdup(plat);
+		t->suffix = xstrdup(suf);
+		t->runner = xstrdup(run);
+		t->cflags = cf;
+		t->ldflags = lf;
+		n_targets++;
+	}
+	json_decref(root);
+	return 0;
+}
+
+static char *find_file(void)
+{
+	char exe[PATH_MAX], *slash, *c;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *rel[] = {"share/targets.json", "../share/targets.json",
+	                     "../share/stitch/targets.json"};
+
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			c = xasprintf("%s/%s", exe, rel[i]);
+			if (access(c, R_OK) == 0)
+				return c;
+			free(c);
+		}
+	}
+	return xasprintf("%s/targets.json", STITCH_DATADIR);
+}
+
+const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err)
+{
+	struct stitch_buf known = STITCH_BUF_INIT;
+
+	if (!loaded_from) {
+		loaded_from = find_file();
+		if (parse(loaded_from, err) != 0) {
+			free(loaded_from);
+			loaded_from = NULL;
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < n_targets; i++)
+		if (strcmp(targets[i].name, name) == 0)
+			return &targets[i];
+	for (size_t i = 0; i < n_targets; i++)
+		stitch_buf_addf(&known, "%s%s", i ? ", " : "", targets[i].name);
+	stitch_error(err, STITCH_E_USAGE, "unknown target '%s' (known: %s)", name, known.buf);
+	stitch_buf_release(&known);
+	return NULL;
+}
+
+static bool is_platform(const char *name)
+{
+	for (size_t i = 0; i < n_targets; i++)
+		if (strcmp(targets[i].platform_pkg, name) == 0)
+			return true;
+	return false;
+}
+
+/* Does version v run on t?  *needs is the other platform it names, if not. */
+static bool version_supports(const struct stitch_version *v, const struct stitch_target *t,
+                             const char **needs)
+{
+	for (size_t i = 0; i < v->n_depends; i++) {
+		struct stitch_req *r;
+		bool platform = false, ours = false;
+
+		if (stitch_req_parse(v->depends[i], &r, NULL) != 0)
+			continue;
+		for (size_t a = 0; a < r->n_alts; a++) {
+			if (is_platform(r->alts[a].name)) {
+				platform = true;
+				if (!*needs || strcmp(r->alts[a].name, t->platform_pkg) != 0)
+					*needs = v->depends[i];
+			}
+			ours |= strcmp(r->alts[a].name, t->platform_pkg) == 0;
+		}
+		stitch_req_free(r);
+		if (platform && !ours)
+			return false;
+	}
+	return true;
+}
+
+int stitch_target_check_depends(const struct stitch_target *t, const struct stitch_index *idx,
+                                const char *const *reqs, size_t n_reqs, struct stitch_err *err)
+{
+	const char **seen = NULL;
+	size_t n_seen = 0, cap = 0;
+	int rc = 0;
+
+	/* Every name reachable through any version: the walk is over names. */
+	for (size_t i = 0; i < n_reqs; i++) {
+		struct stitch_req *r;
+		if (stitch_req_parse(reqs[i], &r, NULL) != 0)
+			continue;
+		for (size_t a = 0; a < r->n_alts; a++) {
+			XGROW(seen, cap, n_seen + 1);
+			seen[n_seen++] = xstrdup(r->alts[a].name);
+		}
+		stitch_req_free(r);
+	}
+	for (size_t k = 0; k < n_seen && rc == 0; k++) {
+		const struct stitch_pkg *pkg = stitch_index_find(idx, seen[k]);
+		const char *needs = NULL;
+		bool any = false;
+		bool dup = false;
+
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = strcmp(seen[j], seen[k]) == 0;
+		if (dup || !pkg || is_platform(pkg->name))
+			continue;
+		for (size_t v = 0; v < pkg->n_versions; v++) {
+			const struct stitch_version *ver = &pkg->versions[v];
+			any |= version_supports(ver, t, &needs);
+			for (size_t d = 0; d < ver->n_depends; d++) {
+				struct stitch_req *r;
+				if (stitch_req_parse(ver->depends[d], &r, NULL) != 0)
+					continue;
+				for (size_t a = 0; a < r->n_alts; a++) {
+					XGROW(seen, cap, n_seen + 1);
+					seen[n_seen++] = xstrdup(r->alts[a].name);
+				}
+				stitch_req_free(r);
+			}
+		}
+		if (!any && pkg->n_versions > 0)
+			rc = stitch_error(
+			    err, STITCH_E_CONFLICT,
+			    "package '%s' does not support target '%s': it depends on '%s'",
+			    pkg->name, t->name, needs);
+	}
+	for (size_t k = 0; k < n_seen; k++)
+		free((void *)seen[k]);
+	free(seen);
+	return rc;
+}

@@ -1,0 +1,38 @@
+#ifndef STITCH_TARGET_H
+#define STITCH_TARGET_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/*
+ * A target, as data (share/targets.json): which platform package gives the
+ * image its main(), the image's suffix, the flags added to every compile
+ * and to the link, and how the image is started.
+ */
+struct stitch_target {
+	const char *name; /* "unix" */
+	const char *platform_pkg; /* installed like any package; provides main() */
+	const char *suffix; /* of the image: NAME.unix */
+	const char *cflags; /* words, may be "" */
+	const char *ldflags; /* words, may be "" */
+	const char *runner; /* "process": started as a process with the tap */
+};
+
+/* The target called name, or NULL (then the message lists the known ones). */
+const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err);
+
+struct stitch_index;
+
+/*
+ * Refuse (STITCH_E_CONFLICT, naming the package) when a package reachable
+ * from reqs runs on another target only: the index format has no field for
+ * the targets a package supports, so a package supports every target
+ * unless it depends on a platform package, and then only the targets of the
+ * platform packages in that requirement's alternatives.  A package counts
+ * as unsupported when none of its versions supports t.
+ */
+int stitch_target_check_depends(const struct stitch_target *t, const struct stitch_index *idx,
+                                const char *const *reqs, size_t n_reqs, struct stitch_err *err);
+
+#endif
