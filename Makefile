@@ -44,7 +44,7 @@ FUZZ_TIME ?= 60
 DEPS_BUILD := gcc make pkg-config bubblewrap libcurl4-openssl-dev libarchive-dev libjansson-dev \
 	libsqlite3-dev libssl-dev
 DEPS_TEST  := python3 graphviz fish gzip xz-utils zstd binutils iproute2 curl iputils-ping nginx libnginx-mod-http-dav-ext \
-              valgrind tmux groff-base mandoc zsh tcpdump
+              valgrind tmux groff-base mandoc zsh tcpdump qemu-system-x86
 DEPS_BENCH := libsolv-tools time
 DEPS_FUZZ  := clang libclang-rt-14-dev
 
