@@ -193,14 +193,19 @@ static void report_link(const struct build_opts *o, const struct stitch_link_res
 }
 
 /* Shared by build and test: resolve, install, link. Fills image (malloc'd). */
+/*
+ * The packages' own tests (--with-test) run before the link, so that a
+ * failure leaves the previous image, unless tests_later: then they are
+ * left in *rebuilt for the caller to run beside the image's test.
+ */
 static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
-                         struct stitch_project *p, char **image)
+                         struct stitch_project *p, struct cmd_rebuilt *rebuilt, bool tests_later,
+                         char **image)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
 	struct cmd_op op;
 	struct stitch_link_result res;
-	struct cmd_rebuilt rebuilt;
 	const struct stitch_target *t;
 	const struct stitch_version **fixed = NULL;
 	size_t n_fixed = 0;
@@ -225,14 +230,15 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 		op.oo.n_fixed = n_fixed;
 	}
 	op.oo.explain = o->explain;
-	cmd_rebuilt_init(&rebuilt, &op, o->with_test);
+	cmd_rebuilt_init(rebuilt, &op, o->with_test);
 	rc = install_depends(ctx, p, t, &op, &why, &err);
 	free(fixed);
 	if (rc)
 		rc = cmd_fail_solve_json(ctx, o->json, &err, &why);
-	else
-		rc = cmd_rebuilt_test(ctx, &rebuilt, o->jobs); /* before the image: it needs them */
-	cmd_rebuilt_release(ctx, &rebuilt);
+	else if (!tests_later)
+		rc = cmd_rebuilt_test(ctx, rebuilt, o->jobs); /* before the image: it needs them */
+	rebuilt->ce_own = op.ce; /* op's events end here; the tests may come later */
+	rebuilt->ce = &rebuilt->ce_own;
 	stitch_buf_release(&why);
 	if (rc) {
 		cmd_op_release(&op);
@@ -280,6 +286,7 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 	    {"allow-pins", no_argument, NULL, 'P'},      {"jobs", required_argument, NULL, 'j'},
 	    {"with-test", optional_argument, NULL, 'W'}, {0}};
 	struct build_opts o = {0};
+	struct cmd_rebuilt rebuilt = {0};
 	struct stitch_project p;
 	char **ops, *image = NULL;
 	int n_ops, rc;
@@ -292,7 +299,8 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 		                       "build takes no arguments; run it in a project directory");
 	if ((rc = load_project(&p)) != EXIT_OK)
 		return rc;
-	rc = build_project(ctx, &o, &p, &image);
+	rc = build_project(ctx, &o, &p, &rebuilt, false, &image);
+	cmd_rebuilt_release(ctx, &rebuilt);
 	free(image);
 	stitch_project_release(&p);
 	return rc;
@@ -320,6 +328,32 @@ static void print_test(const char *command, int status, const char *trace)
 	cmd_print_json(o);
 }
 
+/*
+ * The image's test, and the packages' own tests of --with-test: side by
+ * side when there are some (the image is linked already), the packages'
+ * lines and verdict first.  A package's failure is the command's; the
+ * image's test is then stopped and its output dropped.
+ */
+static int test_image(struct stitch_ctx *ctx, const struct build_opts *o,
+                      const struct stitch_project *p, const char *image,
+                      struct cmd_rebuilt *rebuilt, const struct cmd_image_test *it, int *status,
+                      char **trace)
+{
+	struct cmd_image_test_bg bg;
+	int rc;
+
+	if (!cmd_rebuilt_pending(ctx, rebuilt))
+		return cmd_image_test(p, image, it, status, trace);
+	if ((rc = cmd_image_test_spawn(p, image, it, &bg)) != EXIT_OK)
+		return rc;
+	rc = cmd_rebuilt_test(ctx, rebuilt, o->jobs);
+	if (rc != EXIT_OK) {
+		cmd_image_test_wait(&bg, false, status, trace);
+		return rc;
+	}
+	return cmd_image_test_wait(&bg, true, status, trace);
+}
+
 int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -327,6 +361,7 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 	    {"json", no_argument, NULL, 'J'},         {"with-test", optional_argument, NULL, 'W'},
 	    {"pcap", required_argument, NULL, 'p'},   {0}};
 	struct build_opts o = {0};
+	struct cmd_rebuilt rebuilt = {0};
 	struct cmd_image_test it;
 	struct stitch_project p;
 	char **ops, *image = NULL, *trace = NULL;
@@ -359,11 +394,11 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 		                          "true in unikernel.json");
 		goto out;
 	}
-	if ((rc = build_project(ctx, &o, &p, &image)) != EXIT_OK)
+	if ((rc = build_project(ctx, &o, &p, &rebuilt, true, &image)) != EXIT_OK)
 		goto out;
 	it.pcap = o.pcap;
 	it.json = o.json;
-	if ((rc = cmd_image_test(&p, image, &it, &status, &trace)) != EXIT_OK)
+	if ((rc = test_image(ctx, &o, &p, image, &rebuilt, &it, &status, &trace)) != EXIT_OK)
 		goto out;
 	if (o.json)
 		print_test(p.test.argv[0], status, trace);
@@ -385,6 +420,7 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 			fprintf(stderr, "packet trace of the failed run: %s\n", trace);
 	}
 out:
+	cmd_rebuilt_release(ctx, &rebuilt);
 	free(trace);
 	free(image);
 	stitch_project_release(&p);

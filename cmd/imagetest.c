@@ -4,6 +4,8 @@
  * packets of a failed run kept.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,4 +206,114 @@ int cmd_image_test(const struct stitch_project *p, const char *image,
 	    keep_trace(p, pcap, o->pcap != NULL, WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
 	free(log);
 	return EXIT_OK;
+}
+
+/* ---- beside the packages' tests ---- */
+
+/* In the child: the test, then rc, the wait status and the trace on fd. */
+static void __attribute__((noreturn))
+bg_child(const struct stitch_project *p, const char *image, const struct cmd_image_test *o,
+         struct cmd_image_test_bg *bg, int fd)
+{
+	char *trace = NULL;
+	int head[3] = {EXIT_ERROR, W_EXITCODE(1, 0), 0};
+
+	setpgid(0, 0);
+	if (dup2(fileno(bg->out), STDOUT_FILENO) < 0 || dup2(fileno(bg->err), STDERR_FILENO) < 0)
+		_exit(126);
+	head[0] = cmd_image_test(p, image, o, &head[1], &trace);
+	head[2] = trace ? (int)strlen(trace) : 0;
+	fflush(stdout);
+	fflush(stderr);
+	if (write(fd, head, sizeof(head)) != (ssize_t)sizeof(head) ||
+	    (head[2] && write(fd, trace, (size_t)head[2]) != head[2]))
+		_exit(126);
+	_exit(0);
+}
+
+int cmd_image_test_spawn(const struct stitch_project *p, const char *image,
+                         const struct cmd_image_test *o, struct cmd_image_test_bg *bg)
+{
+	int fds[2];
+
+	memset(bg, 0, sizeof(*bg));
+	bg->result = -1;
+	bg->out = tmpfile();
+	bg->err = tmpfile();
+	if (!bg->out || !bg->err || pipe2(fds, O_CLOEXEC) != 0) {
+		cmd_error("cannot start the project's test: %s", strerror(errno));
+		goto fail;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	bg->pid = fork();
+	if (bg->pid == 0) {
+		close(fds[0]);
+		bg_child(p, image, o, bg, fds[1]);
+	}
+	close(fds[1]);
+	if (bg->pid < 0) {
+		close(fds[0]);
+		cmd_error("cannot start the project's test: %s", strerror(errno));
+		goto fail;
+	}
+	setpgid(bg->pid, bg->pid); /* both sides: no window where a kill misses */
+	bg->result = fds[0];
+	return EXIT_OK;
+fail:
+	if (bg->out)
+		fclose(bg->out);
+	if (bg->err)
+		fclose(bg->err);
+	memset(bg, 0, sizeof(*bg));
+	return EXIT_ERROR;
+}
+
+static void copy_out(FILE *from, FILE *to)
+{
+	char buf[8192];
+	size_t n;
+
+	rewind(from);
+	while ((n = fread(buf, 1, sizeof(buf), from)) > 0)
+		fwrite(buf, 1, n, to);
+	fflush(to);
+}
+
+int cmd_image_test_wait(struct cmd_image_test_bg *bg, bool keep, int *status, char **trace)
+{
+	int head[3] = {EXIT_ERROR, W_EXITCODE(1, 0), 0}, st = 0;
+	ssize_t got = 0;
+
+	*status = W_EXITCODE(1, 0);
+	*trace = NULL;
+	if (!keep)
+		kill(-bg->pid, SIGKILL);
+	if (keep)
+		got = read(bg->result, head, sizeof(head));
+	while (waitpid(bg->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (keep && got == (ssize_t)sizeof(head)) {
+		*status = head[1];
+		if (head[2] > 0 && head[2] < 65536) {
+			*trace = xcalloc(1, (size_t)head[2] + 1);
+			if (read(bg->result, *trace, (size_t)head[2]) != head[2]) {
+				free(*trace);
+				*trace = NULL;
+			}
+		}
+	}
+	if (keep) {
+		copy_out(bg->out, stdout);
+		copy_out(bg->err, stderr);
+		if (got != (ssize_t)sizeof(head))
+			head[0] = cmd_error("the project's test ended without a verdict (%s %d)",
+			                    WIFSIGNALED(st) ? "signal" : "status",
+			                    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	}
+	close(bg->result);
+	fclose(bg->out);
+	fclose(bg->err);
+	memset(bg, 0, sizeof(*bg));
+	return keep ? head[0] : EXIT_OK;
 }

@@ -7,6 +7,8 @@
 #define STITCH_CMD_IMAGETEST_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "project.h"
 
@@ -28,5 +30,28 @@ struct cmd_image_test {
  */
 int cmd_image_test(const struct stitch_project *p, const char *image,
                    const struct cmd_image_test *o, int *status, char **trace);
+
+/*
+ * cmd_image_test in a child process of its own group, so that it runs
+ * beside the packages' own tests (stitch test --with-test, watch --test):
+ * its output is held back in unlinked files until cmd_image_test_wait,
+ * which prints it after the packages' lines, the order of the verdict.
+ */
+struct cmd_image_test_bg {
+	pid_t pid;
+	FILE *out, *err; /* the child's stdout and stderr */
+	int result; /* a pipe: its return code, wait status and kept trace */
+};
+
+/* Start it; EXIT_ERROR (said on stderr) when it cannot. */
+int cmd_image_test_spawn(const struct stitch_project *p, const char *image,
+                         const struct cmd_image_test *o, struct cmd_image_test_bg *bg);
+/*
+ * keep: wait for it, print what it printed and return what cmd_image_test
+ * returned, with *status and *trace.  !keep (a package's tests failed, so
+ * its verdict no longer matters): kill its group (the image, the capture,
+ * the test command and what they started) and drop its output.
+ */
+int cmd_image_test_wait(struct cmd_image_test_bg *bg, bool keep, int *status, char **trace);
 
 #endif

@@ -150,6 +150,20 @@ static void drop_tree(struct stitch_ctx *ctx, size_t i, struct cmd_rebuilt *r)
 	free(work);
 }
 
+bool cmd_rebuilt_pending(struct stitch_ctx *ctx, const struct cmd_rebuilt *r)
+{
+	if (r->which == CMD_TEST_REBUILT)
+		return r->n > 0;
+	for (size_t i = 0; r->which == CMD_TEST_PINNED && i < r->n; i++) {
+		struct stitch_pin pin;
+		if (stitch_state_pin_get(ctx->sw->st, r->names[i], &pin, NULL) == 0) {
+			stitch_pin_release(&pin);
+			return true;
+		}
+	}
+	return false;
+}
+
 int cmd_rebuilt_test(struct stitch_ctx *ctx, struct cmd_rebuilt *r, int jobs)
 {
 	struct stitch_err err = STITCH_ERR_INIT;

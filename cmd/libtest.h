@@ -33,6 +33,7 @@ int cmd_with_test_parse(const char *arg, enum cmd_with_test *out);
 struct cmd_rebuilt {
 	enum cmd_with_test which;
 	struct cmd_events *ce; /* where the events go on to */
+	struct cmd_events ce_own; /* theirs once the operation's own are gone */
 	char **names, **versions;
 	size_t n, cap, cap_versions;
 	size_t done; /* the first entries whose trees are dealt with */
@@ -44,6 +45,8 @@ struct cmd_rebuilt {
  * Nothing changes with CMD_TEST_NONE.
  */
 void cmd_rebuilt_init(struct cmd_rebuilt *r, struct cmd_op *op, enum cmd_with_test which);
+/* Whether cmd_rebuilt_test has a package to test. */
+bool cmd_rebuilt_pending(struct stitch_ctx *ctx, const struct cmd_rebuilt *r);
 /* Run the tests of what r recorded, in build order; stops at the first failure. */
 int cmd_rebuilt_test(struct stitch_ctx *ctx, struct cmd_rebuilt *r, int jobs);
 /* Remove the release trees no test used any more; free r. */

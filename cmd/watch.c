@@ -26,7 +26,7 @@
 #include "tree.h"
 #include "util.h"
 
-#define DEBOUNCE_MS 150
+#define DEBOUNCE_MS 40
 
 static volatile sig_atomic_t stop;
 static pid_t child;

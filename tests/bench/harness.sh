@@ -96,7 +96,7 @@ printf '  %-46s %8s s  (goal 1.0: %s)\n' "save -> verdict, .c edit of pinned tcp
 	"$(verdict "$loop" 1.0)"
 # What a cycle is made of, from watch's own lines (the start cycle left out).
 part() { sed -n "s/^$1 \([0-9.]*\) s.*/\1/p" "$tmp/watch" | tail -n "$RUNS" >"$tmp/part"; med "$tmp/part"; }
-printf '  %-46s %8s s\n' "  of which tcp rebuilt" "$(part 'tcp 1.1.0: rebuilt in')"
-printf '  %-46s %8s s\n' "  of which tcp's own tests (make check)" "$(part 'tcp 1.1.0: tests passed in')"
+printf '  %-46s %8s s\n' "  of which tcp rebuilt" "$(part 'tcp [0-9.]*: rebuilt in')"
+printf '  %-46s %8s s\n' "  of which tcp's own tests (make check)" "$(part 'tcp [0-9.]*: tests passed in')"
 printf '  %-46s %8s s\n' "  of which the image relinked" "$(part 'image relinked in')"
 exit 0

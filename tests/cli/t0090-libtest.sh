@@ -190,6 +190,6 @@ b() { st --repo "$TOP/repo-index" "$@"; }
 run "bundled: pin tcp" 0 b pin add tcp
 run "bundled: build" 0 b build
 run "bundled: stitch test tcp" 0 b test tcp
-has "tcp's own tests passed" "$OUT" "tcp 1.1.0: tests passed"
-if grep -q "test_tcp" "$B/_stitch/.stitch/logs/tcp-1.1.0.test.log"; then pass "tcp's make check ran its test program"; else fail "tcp's make check ran its test program" "not in the log"; fi
+has "tcp's own tests passed" "$OUT" "tcp 1.1.1: tests passed"
+if grep -q "test_tcp" "$B/_stitch/.stitch/logs/tcp-1.1.1.test.log"; then pass "tcp's make check ran its test program"; else fail "tcp's make check ran its test program" "not in the log"; fi
 if [ -d "$B/_stitch/.stitch/build/pin-tcp" ]; then pass "in tcp's persistent mirror"; else fail "in tcp's persistent mirror" "missing"; fi
