@@ -297,7 +297,9 @@ static const struct cmd_entry commands[] = {
      "means the test was skipped (for example: the namespace cannot be made\n"
      "without privilege).\n"
      "\n"
-     "  --with-test  as for stitch build: the packages' own tests first\n"
+     "  --with-test  as for stitch build, but beside the project's test, whose\n"
+     "               output follows theirs; when one fails, the project's test\n"
+     "               is stopped\n"
      "  --pcap FILE  keep the trace of the run in FILE, passed or failed\n"
      "               (\"test_network\" projects)\n"
      "  --json  the build's events, then {\"event\": \"test\", \"result\": \"passed\",\n"
@@ -354,10 +356,10 @@ static const struct cmd_entry commands[] = {
      "\n"
      "Watches the project and its pinned trees; on a change (debounced) runs\n"
      "stitch build, or with --test stitch test --with-test=pinned (the tests of\n"
-     "each changed pinned package, then the image's), and prints each cycle's\n"
-     "result and time.  Keeps going after failures; Ctrl-C stops it.  With\n"
-     "--test the network namespace and tap stay up between cycles and only\n"
-     "the image restarts.\n"},
+     "each changed pinned package beside the image's, theirs first), and\n"
+     "prints each cycle's result and time.  Keeps going after failures;\n"
+     "Ctrl-C stops it.  With --test the network namespace and tap stay up\n"
+     "between cycles and only the image restarts.\n"},
     {"which", cmd_which, NEED_ROOT | NEED_SWITCH_RO,
      "which installed package owns a file, a header or a symbol",
      "usage: stitch which WHAT [--json]\n"

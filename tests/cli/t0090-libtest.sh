@@ -144,19 +144,50 @@ has "the failing lines" "$ERR" "ipv4_route: no route to 10.0.0.1"
 has "named" "$ERR" "error: test of 'ipv4 1.0.0' failed"
 has "the previous image stays" "$ERR" "note: the previous image, if any, is unchanged"
 if [ "$(sha256sum _build/app.unix | cut -d' ' -f1)" = "$image" ]; then pass "the image was not relinked"; else fail "the image was not relinked" "it changed"; fi
+# stitch test --with-test: the pin's tests beside the project's test, which
+# here would sleep; the pin's failure ends both, and says why.
+NAP="sleep 30.$$"
+cp unikernel.json "$TMP/unikernel.json"
+python3 - "$NAP" "$TMP/slept" <<'PY'
+import json, sys
+d = json.load(open("unikernel.json"))
+d["test"] = ["sh", "-c", sys.argv[1] + "; touch " + sys.argv[2]]
+json.dump(d, open("unikernel.json", "w"))
+PY
+sed -i 's/return 31/return 33/' ipv4/ipv4.c
+t0=$(date +%s)
+run "test --with-test with a failing pin test" 1 s test --with-test
+has "beside: the failing lines" "$ERR" "ipv4_route: no route to 10.0.0.1"
+has "beside: named" "$ERR" "error: test of 'ipv4 1.0.0' failed"
+lacks "beside: no verdict of the project's test" "$OUT" "test passed"
+if pgrep -f "^$NAP" >/dev/null; then fail "beside: the project's test was stopped" "$(pgrep -af "^$NAP")"; else pass "beside: the project's test was stopped"; fi
+if [ $(($(date +%s) - t0)) -lt 25 ] && [ ! -e "$TMP/slept" ]; then pass "beside: not waited for"; else fail "beside: not waited for" "$(($(date +%s) - t0)) s"; fi
+cp "$TMP/unikernel.json" unikernel.json
 run "stitch test on the pin" 1 s test ipv4
 has "its failing lines again" "$ERR" "ipv4_route: no route to 10.0.0.1"
 has "from its persistent mirror's log" "$ERR" "log: $PMETA/logs/ipv4-1.0.0.test.log"
 head -n -2 ipv4/Makefile >"$TMP/mk" && cat "$TMP/mk" >ipv4/Makefile
 run "fixed: stitch test on the pin" 0 s test ipv4
 has "the pin passes" "$OUT" "ipv4 1.0.0: tests passed"
+sed -i 's/return 33/return 34/' ipv4/ipv4.c
+run "test --with-test, both passing" 0 s test --with-test
+python3 - "$OUT" >"$TMP/order" <<'PY'
+import sys
+for l in open(sys.argv[1]):
+    for key in ("ipv4 1.0.0: tests passed", "testing: sh", "test passed"):
+        if l.startswith(key):
+            print(key)
+PY
+if [ "$(cat "$TMP/order")" = "ipv4 1.0.0: tests passed
+testing: sh
+test passed" ]; then pass "beside: the pin's verdict, then the project's test"; else fail "beside: the pin's verdict, then the project's test" "$(cat "$OUT")"; fi
 
 # watch --test: a changed pin's tests, then the image's.
 s build >/dev/null 2>&1
 "$STITCH" --root "$ROOT" --repo "$R" watch --test >"$TMP/watch.out" 2>&1 &
 wpid=$!
 for _ in $(seq 1 150); do grep -q "ok in" "$TMP/watch.out" && break; sleep 0.1; done
-sed -i 's/return 31/return 32/' ipv4/ipv4.c
+sed -i 's/return 34/return 36/' ipv4/ipv4.c
 for _ in $(seq 1 200); do [ "$(grep -c "ok in\|FAILED in" "$TMP/watch.out")" -ge 2 ] && break; sleep 0.1; done
 printf '\t@echo "ipv4_arp: table full"\n\t@exit 1\n' >>ipv4/Makefile
 for _ in $(seq 1 200); do [ "$(grep -c "ok in\|FAILED in" "$TMP/watch.out")" -ge 3 ] && break; sleep 0.1; done
