@@ -106,7 +106,11 @@ void stitch_image_manifest(struct stitch_state *st, const struct stitch_project 
 		struct stitch_buf b = STITCH_BUF_INIT;
 		size_t n_files = 0;
 		char arch[65];
-		json_t *po, *deps = json_array();
+		json_t *po, *deps;
+		/* A switch built for several targets: another's platform is not in this image. */
+		if (stitch_target_other_platform(t, in->name))
+			continue;
+		deps = json_array();
 		stitch_state_files_of(st, in->name, &files, &n_files, NULL);
 		for (size_t i = 0; i < n_files; i++) {
 			size_t len = strlen(files[i].path);

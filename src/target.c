@@ -164,6 +164,11 @@ static bool is_platform(const char *name)
 	return false;
 }
 
+bool stitch_target_other_platform(const struct stitch_target *t, const char *name)
+{
+	return is_platform(name) && strcmp(name, t->platform_pkg) != 0;
+}
+
 /* Does version v run on t?  *needs is the other platform it names, if not. */
 static bool version_supports(const struct stitch_version *v, const struct stitch_target *t,
                              const char **needs)

@@ -1,6 +1,7 @@
 #ifndef STITCH_TARGET_H
 #define STITCH_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -34,5 +35,8 @@ struct stitch_index;
  */
 int stitch_target_check_depends(const struct stitch_target *t, const struct stitch_index *idx,
                                 const char *const *reqs, size_t n_reqs, struct stitch_err *err);
+
+/* Whether name is the platform package of a target other than t (not in t's images). */
+bool stitch_target_other_platform(const struct stitch_target *t, const char *name);
 
 #endif

@@ -23,7 +23,7 @@ done
 SW=$TMP/sw
 st init --switch "$SW" >/dev/null
 run "install every bundled package (newest)" 0 st --switch "$SW" install http crunch
-for top in platform-unix-1.0.0 platform-spt-1.0.0 ethernet-1.0.0 arp-1.0.0 ipv4-1.0.0 tcp-1.1.0 tcp-1.1.1 http-1.1.0 crunch-1.0.0; do
+for top in platform-api-1.0.0 platform-unix-1.0.0 platform-unix-1.1.0 platform-spt-1.0.0 ethernet-1.0.0 ethernet-1.1.0 arp-1.0.0 ipv4-1.0.0 tcp-1.1.0 tcp-1.1.1 http-1.1.0 crunch-1.0.0; do
 	mkdir -p "$TMP/t"
 	tar -C "$TMP/t" -xzf "$IDX/archives/$top.tar.gz"
 	if make -s -C "$TMP/t/$top" check PREFIX="$SW" >"$TMP/check.log" 2>&1; then
@@ -72,9 +72,29 @@ else
 	has "ten connections at once" "$OUT" "10 of 10 identical"
 fi
 
+# The same project, the same stack archives, on the spt target: the image
+# links platform-spt instead of platform-unix, and passes the same test.
+(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" build --target spt >"$OUT" 2>"$ERR")
+rc=$?
+if [ $rc -eq 0 ]; then pass "the static website builds for spt"; else fail "the static website builds for spt" "exit $rc: $(tail -n 5 "$ERR")"; fi
+lacks "spt: the stack is not rebuilt" "$OUT" "ethernet 1.1.0: installed"
+if file "$TMP/p1/site/_build/static-website.spt" | grep -q "statically linked"; then pass "spt: a static image"; else
+	fail "spt: a static image" "$(file "$TMP/p1/site/_build/static-website.spt")"; fi
+M=$TMP/p1/site/_build/static-website.spt.manifest.json
+has "spt: platform-spt in the manifest" "$M" '"name": "platform-spt"'
+lacks "spt: no platform-unix in the manifest" "$M" '"name": "platform-unix"'
+if [ "$(id -u)" -ne 0 ]; then
+	skip "stitch test of the static website on spt" "creating a network namespace needs root"
+else
+	(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" test --target spt >"$OUT" 2>"$ERR")
+	rc=$?
+	if [ $rc -eq 0 ]; then pass "stitch test of the static website on spt"; else sed 's/^/# /' "$OUT" | tail -n 25; fail "stitch test of the static website on spt" "exit $rc"; fi
+	has "spt: ten connections at once" "$OUT" "10 of 10 identical"
+fi
+
 # The CI recipe of README.md, as written: lock committed, build --locked, verify.
 (cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" lock >"$OUT" 2>"$ERR")
-has "stitch lock on the static website" "$OUT" "stitch.lock: 7 packages, written"
+has "stitch lock on the static website" "$OUT" "stitch.lock: 8 packages, written"
 mkdir -p "$TMP/ci" && cp -R "$TOP/share/examples/static-website" "$TMP/ci/site"
 cp "$TMP/p1/site/stitch.lock" "$TMP/ci/site/"
 cd "$TMP/ci/site" || exit 1

@@ -68,7 +68,7 @@ cp -R "$TOP/share/examples/static-website" "$TMP/site"
 (cd "$TMP/site" && "$STITCH" --root "$TMP/r2" tree >"$OUT" 2>"$ERR")
 has "project is the root" "$OUT" "static-website"
 has "project edge" "$OUT" "├── http 1.1.0 (http)"
-has "platform added" "$OUT" "└── platform-unix 1.0.0 (platform-unix)"
+has "platform added" "$OUT" "└── platform-unix 1.1.0 (platform-unix)"
 has "shared subtree marked" "$OUT" "(*)"
 (cd "$TMP/site" && "$STITCH" --root "$TMP/r2" why tcp >"$OUT" 2>"$ERR")
 has "why reaches the project" "$OUT" "    └── static-website (http)"
