@@ -396,6 +396,10 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 	}
 	if ((rc = build_project(ctx, &o, &p, &rebuilt, true, &image)) != EXIT_OK)
 		goto out;
+	{
+		struct stitch_err err = STITCH_ERR_INIT; /* found by the build already */
+		it.target = stitch_target_find(o.target ? o.target : p.target, &err);
+	}
 	it.pcap = o.pcap;
 	it.json = o.json;
 	if ((rc = test_image(ctx, &o, &p, image, &rebuilt, &it, &status, &trace)) != EXIT_OK)

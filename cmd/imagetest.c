@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "imagetest.h"
 #include "progress.h"
+#include "target.h"
 #include "util.h"
 
 #define READY_TIMEOUT_MS 10000
@@ -162,10 +163,10 @@ int cmd_image_test(const struct stitch_project *p, const char *image,
 {
 	struct stitch_harness h = STITCH_HARNESS_INIT;
 	struct stitch_err err = STITCH_ERR_INIT;
-	char *args[] = {"--net=" STITCH_HARNESS_TAP,
-	                "--ipv4=" STITCH_HARNESS_ADDR "/" STITCH_HARNESS_PREFIX,
+	char *args[] = {"--ipv4=" STITCH_HARNESS_ADDR "/" STITCH_HARNESS_PREFIX,
 	                "--ipv4-gateway=" STITCH_HARNESS_HOST, NULL};
 	char *log = xasprintf("%s/_build/test-console.log", p->dir), *pcap;
+	char **argv = NULL;
 	int rc = EXIT_OK;
 	long t0;
 
@@ -190,7 +191,8 @@ int cmd_image_test(const struct stitch_project *p, const char *image,
 		return rc;
 	}
 	t0 = now_ms();
-	if (stitch_harness_image_start(&h, image, args, log, READY_TIMEOUT_MS, &err) != 0) {
+	argv = stitch_target_argv(o->target, image, STITCH_HARNESS_TAP, args);
+	if (stitch_harness_image_start(&h, image, argv, log, READY_TIMEOUT_MS, &err) != 0) {
 		cmd_fail(&err);
 		print_log(log);
 	} else {
@@ -204,6 +206,9 @@ int cmd_image_test(const struct stitch_project *p, const char *image,
 	stitch_harness_close(&h);
 	*trace =
 	    keep_trace(p, pcap, o->pcap != NULL, WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+	for (size_t i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
 	free(log);
 	return EXIT_OK;
 }

@@ -12,7 +12,10 @@
 
 #include "project.h"
 
+struct stitch_target;
+
 struct cmd_image_test {
+	const struct stitch_target *target; /* how the image starts */
 	const char *pcap; /* --pcap FILE: every frame of the run, kept whatever the verdict */
 	bool json; /* the test's stdout goes to stderr: stdout carries events only */
 };

@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "link.h"
 #include "project.h"
+#include "target.h"
 #include "util.h"
 
 static pid_t child;
@@ -122,30 +123,44 @@ static int netns_create(const char *ns)
 }
 
 /*
- * The image's command line, inside ns when there is one; the image's own
- * address unless ARGS give one.  *net is the allocated "--net=" word.
+ * The image's command line as its target starts it, inside ns when there
+ * is one; the image's own address unless ARGS give one.  Freed with
+ * free_words.
  */
-static char **image_command(char *image, char *ns, const char *tap, char **ops, int n_ops,
-                            char **net)
+static char **image_command(const struct stitch_target *t, const char *image, const char *ns,
+                            const char *tap, char **ops, int n_ops)
 {
-	char **cmd = xcalloc((size_t)n_ops + 10, sizeof(char *));
-	int k = 0;
+	char **args = xcalloc((size_t)n_ops + 3, sizeof(char *)), **run, **cmd;
+	size_t k = 0, n = 0;
 
-	if (ns) {
-		cmd[k++] = "ip";
-		cmd[k++] = "netns";
-		cmd[k++] = "exec";
-		cmd[k++] = ns;
-	}
-	cmd[k++] = image;
-	cmd[k++] = *net = xasprintf("--net=%s", tap);
 	if (!has_ipv4_arg(ops, n_ops)) {
-		cmd[k++] = "--ipv4=10.0.0.2/24";
-		cmd[k++] = "--ipv4-gateway=10.0.0.1";
+		args[k++] = "--ipv4=10.0.0.2/24";
+		args[k++] = "--ipv4-gateway=10.0.0.1";
 	}
 	for (int i = 0; i < n_ops; i++)
-		cmd[k++] = ops[i];
+		args[k++] = ops[i];
+	run = stitch_target_argv(t, image, tap, args);
+	free(args);
+	while (run[n])
+		n++;
+	cmd = xcalloc(n + 5, sizeof(char *));
+	k = 0;
+	if (ns) {
+		cmd[k++] = xstrdup("ip");
+		cmd[k++] = xstrdup("netns");
+		cmd[k++] = xstrdup("exec");
+		cmd[k++] = xstrdup(ns);
+	}
+	memcpy(cmd + k, run, n * sizeof(char *));
+	free(run);
 	return cmd;
+}
+
+static void free_words(char **w)
+{
+	for (size_t i = 0; w[i]; i++)
+		free(w[i]);
+	free(w);
 }
 
 /* Ctrl-C stops the image, not stitch: the namespace must still be removed. */
@@ -173,7 +188,7 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 	struct stitch_project p;
 	const struct stitch_target *t;
 	const char *tap = NULL;
-	char **ops, *dir = NULL, *image, *ns = NULL, **cmd, *net;
+	char **ops, *dir = NULL, *image, *ns = NULL, **cmd;
 	int n_ops, rc;
 
 	if ((rc = cmd_parse_opts(ctx, argc, argv, opts, run_opt, &o, &ops, &n_ops)) != EXIT_OK)
@@ -216,10 +231,9 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 	}
 	if (o.pcap && (rc = start_capture(&h, ns, tap, o.pcap)) != EXIT_OK)
 		goto del;
-	cmd = image_command(image, ns, tap, ops, n_ops, &net);
+	cmd = image_command(t, image, ns, tap, ops, n_ops);
 	rc = run_image(cmd, image);
-	free(net);
-	free(cmd);
+	free_words(cmd);
 	if (o.pcap) {
 		stitch_harness_capture_stop(&h);
 		printf("packet trace: %s\n", o.pcap);

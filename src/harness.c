@@ -371,14 +371,12 @@ static bool has_line(int fd)
 	return false;
 }
 
-int stitch_harness_image_start(struct stitch_harness *h, const char *image, char *const *args,
+int stitch_harness_image_start(struct stitch_harness *h, const char *image, char *const *argv,
                                const char *log, int timeout_ms, struct stitch_err *err)
 {
 	int fd = open(log, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), pfd, status, rc = 0;
 	long end = now_ms() + timeout_ms;
-	size_t n = 0;
-	char **argv;
 
 	if (fd < 0 || in < 0) {
 		if (fd >= 0)
@@ -387,18 +385,12 @@ int stitch_harness_image_start(struct stitch_harness *h, const char *image, char
 		                    strerror(errno));
 	}
 	inotify_add_watch(in, log, IN_MODIFY);
-	while (args && args[n])
-		n++;
-	argv = xcalloc(n + 2, sizeof(*argv));
-	argv[0] = (char *)image;
-	memcpy(argv + 1, args, n * sizeof(*argv));
 	h->image = fork();
 	if (h->image == 0) {
 		if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
 			_exit(126);
 		exec_inside(h, argv, NULL, NULL);
 	}
-	free(argv);
 	pfd = h->image > 0 ? (int)syscall(SYS_pidfd_open, h->image, 0) : -1;
 	while (h->image > 0 && !has_line(fd)) {
 		struct pollfd p[2] = {{in, POLLIN, 0}, {pfd, POLLIN, 0}};

@@ -70,14 +70,15 @@ int stitch_harness_capture_start(struct stitch_harness *h, const char *tap, cons
 void stitch_harness_capture_stop(struct stitch_harness *h);
 
 /*
- * Start image inside the namespace with args (NULL-terminated) after it,
+ * Start image inside the namespace with argv (NULL-terminated: its target's
+ * command, which names the image or a runner such as QEMU that loads it),
  * its console (stdout and stderr) written to log, and wait until it is
  * ready: it has written its first line there.  Never sleeps for a fixed
  * time; gives up after timeout_ms.  STITCH_E_BUILD when the image exits
  * or stays silent (the log holds what it said), STITCH_E_IO when it cannot
  * be started.
  */
-int stitch_harness_image_start(struct stitch_harness *h, const char *image, char *const *args,
+int stitch_harness_image_start(struct stitch_harness *h, const char *image, char *const *argv,
                                const char *log, int timeout_ms, struct stitch_err *err);
 
 /*

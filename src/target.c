@@ -51,6 +51,36 @@ static char *words(json_t *a, const char *file, const char *name, const char *ke
 	return b.buf ? b.buf : xstrdup("");
 }
 
+/* A NULL-terminated copy of an array of strings; NULL (err set) when it is not one. */
+static char **argv_of(json_t *a, const char *file, const char *name, const char *key,
+                      struct stitch_err *err)
+{
+	char **v;
+	size_t i;
+	json_t *w;
+
+	if (!json_is_array(a) || json_array_size(a) == 0) {
+		stitch_error(err, STITCH_E_PARSE,
+		             "%s: target '%s': '%s' must be a non-empty array of strings", file,
+		             name, key);
+		return NULL;
+	}
+	v = xcalloc(json_array_size(a) + 1, sizeof(char *));
+	json_array_foreach(a, i, w)
+	{
+		if (!json_is_string(w)) {
+			for (size_t k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			stitch_error(err, STITCH_E_PARSE, "%s: target '%s': '%s'[%zu] is not a string",
+			             file, name, key, i);
+			return NULL;
+		}
+		v[i] = xstrdup(json_string_value(w));
+	}
+	return v;
+}
+
 static const char *field(json_t *o, const char *file, const char *name, const char *key,
                          struct stitch_err *err)
 {
@@ -87,20 +117,15 @@ static int parse(const char *file, struct stitch_err *err)
 		    run ? words(json_object_get(o, "cflags"), file, name, "cflags", err) : NULL;
 		char *lf =
 		    cf ? words(json_object_get(o, "ldflags"), file, name, "ldflags", err) : NULL;
+		char **cmd = lf ? argv_of(json_object_get(o, "run"), file, name, "run", err) : NULL;
 
-		if (!lf) {
-			free(cf);
-			json_decref(root);
-			return -1;
-		}
-		if (strcmp(run, "process") != 0) {
+		if (!cmd) {
 			free(cf);
 			free(lf);
 			json_decref(root);
-			return stitch_error(err, STITCH_E_PARSE,
-			                    "%s: target '%s': unknown runner '%s' (known: process)",
-			                    file, name, run);
+			return -1;
 		}
+		t->run = (const char *const *)cmd;
 		t->name = xstrdup(name);
 		t->platform_pkg = xstrdup(plat);
 		t->suffix = xstrdup(suf);
@@ -162,6 +187,54 @@ static bool is_platform(const char *name)
 		if (strcmp(targets[i].platform_pkg, name) == 0)
 			return true;
 	return false;
+}
+
+/* word with every %{var}% of vars replaced (vars: name, value pairs, NULL-ended). */
+static char *expand(const char *word, const char *const *vars)
+{
+	struct stitch_buf b = STITCH_BUF_INIT;
+	const char *p = word;
+
+	while (*p) {
+		bool done = false;
+		for (const char *const *v = vars; *v && !done; v += 2) {
+			size_t n = strlen(v[0]);
+			if (strncmp(p, "%{", 2) == 0 && strncmp(p + 2, v[0], n) == 0 &&
+			    strncmp(p + 2 + n, "}%", 2) == 0) {
+				stitch_buf_adds(&b, v[1]);
+				p += n + 4;
+				done = true;
+			}
+		}
+		if (!done)
+			stitch_buf_add(&b, p++, 1);
+	}
+	return b.buf ? b.buf : xstrdup("");
+}
+
+char **stitch_target_argv(const struct stitch_target *t, const char *image, const char *tap,
+                          char *const *args)
+{
+	struct stitch_buf line = STITCH_BUF_INIT;
+	size_t n_args = 0, n_run = 0, k = 0;
+	char **argv;
+
+	while (args && args[n_args])
+		stitch_buf_addf(&line, "%s%s", n_args ? " " : "", args[n_args]), n_args++;
+	while (t->run[n_run])
+		n_run++;
+	argv = xcalloc(n_run + n_args + 1, sizeof(char *));
+	for (size_t i = 0; i < n_run; i++) {
+		const char *vars[] = {"image", image, "tap", tap, "cmdline", line.buf ? line.buf : "",
+		                      NULL};
+		if (strcmp(t->run[i], "%{args}%") == 0)
+			for (size_t a = 0; a < n_args; a++)
+				argv[k++] = xstrdup(args[a]);
+		else
+			argv[k++] = expand(t->run[i], vars);
+	}
+	stitch_buf_release(&line);
+	return argv;
 }
 
 bool stitch_target_other_platform(const struct stitch_target *t, const char *name)

@@ -17,7 +17,13 @@ struct stitch_target {
 	const char *suffix; /* of the image: NAME.unix */
 	const char *cflags; /* words, may be "" */
 	const char *ldflags; /* words, may be "" */
-	const char *runner; /* "process": started as a process with the tap */
+	const char *runner; /* its name, for messages: "process", "qemu" */
+	/*
+	 * How the image starts, NULL-terminated words: %{image}% is its path,
+	 * %{tap}% the tap device it is given, %{cmdline}% its arguments joined
+	 * by spaces, and a word "%{args}%" the arguments as words.
+	 */
+	const char *const *run;
 };
 
 /* The target called name, or NULL (then the message lists the known ones). */
@@ -35,6 +41,10 @@ struct stitch_index;
  */
 int stitch_target_check_depends(const struct stitch_target *t, const struct stitch_index *idx,
                                 const char *const *reqs, size_t n_reqs, struct stitch_err *err);
+
+/* The command that starts image on tap with args, as t's "run" says (malloc'd words). */
+char **stitch_target_argv(const struct stitch_target *t, const char *image, const char *tap,
+                          char *const *args);
 
 /* Whether name is the platform package of a target other than t (not in t's images). */
 bool stitch_target_other_platform(const struct stitch_target *t, const char *name);
