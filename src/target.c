@@ -72,8 +72,9 @@ static char **argv_of(json_t *a, const char *file, const char *name, const char 
 			for (size_t k = 0; k < i; k++)
 				free(v[k]);
 			free(v);
-			stitch_error(err, STITCH_E_PARSE, "%s: target '%s': '%s'[%zu] is not a string",
-			             file, name, key, i);
+			stitch_error(err, STITCH_E_PARSE,
+			             "%s: target '%s': '%s'[%zu] is not a string", file, name, key,
+			             i);
 			return NULL;
 		}
 		v[i] = xstrdup(json_string_value(w));
@@ -225,8 +226,8 @@ char **stitch_target_argv(const struct stitch_target *t, const char *image, cons
 		n_run++;
 	argv = xcalloc(n_run + n_args + 1, sizeof(char *));
 	for (size_t i = 0; i < n_run; i++) {
-		const char *vars[] = {"image", image, "tap", tap, "cmdline", line.buf ? line.buf : "",
-		                      NULL};
+		const char *vars[] = {
+		    "image", image, "tap", tap, "cmdline", line.buf ? line.buf : "", NULL};
 		if (strcmp(t->run[i], "%{args}%") == 0)
 			for (size_t a = 0; a < n_args; a++)
 				argv[k++] = xstrdup(args[a]);
