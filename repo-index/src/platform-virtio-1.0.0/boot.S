@@ -5,7 +5,9 @@
  * puts the image at its physical addresses and jumps to pvh_start32 in
  * 32-bit protected mode, paging off, %ebx pointing at struct
  * hvm_start_info.  From there: zero .bss (it holds the page tables and
- * the stack), identity-map the first 4 GiB with 2 MiB pages, enter long
+ * the stack), identity-map the first 4 GiB with 2 MiB pages (but the first
+ * 2 MiB in 4 KiB pages, so that C can take page 0 away once it has read
+ * the boot information QEMU left there, and a NULL pointer faults), enter long
  * mode, enable SSE (the stack is compiled by the host gcc, which uses it)
  * and call plat_boot(start_info) in C.  Interrupts stay off for good: the
  * platform polls.
@@ -71,6 +73,17 @@ pvh_start32:
 	add $8, %edi
 	loop 2b
 
+	/* The first 2 MiB through plat_low_pt, in 4 KiB pages. */
+	mov $plat_low_pt + PTE_P_RW, %eax
+	mov %eax, pd
+	mov $PTE_P_RW, %eax
+	mov $plat_low_pt, %edi
+	mov $512, %ecx
+5:	mov %eax, (%edi)
+	add $4096, %eax
+	add $8, %edi
+	loop 5b
+
 	mov %cr4, %eax
 	or $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
 	mov %eax, %cr4
@@ -104,8 +117,46 @@ start64:
 	hlt
 	jmp 3b
 
+/*
+ * The CPU's exceptions (vectors 0-31), all to plat_crash(vector, error,
+ * rip).  The CPU pushes an error code for some vectors only; the others
+ * push a zero so that the frame has one shape.
+ */
+	.macro exception vec, has_error
+	.balign 16
+exception_\vec:
+	.if !\has_error
+	push $0
+	.endif
+	push $\vec
+	jmp exception_common
+	.endm
+
+	.irp v, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+	exception \v, 0
+	.endr
+	.irp v, 8,10,11,12,13,14,17,21,29,30
+	exception \v, 1
+	.endr
+
+exception_common:
+	mov 0(%rsp), %rdi
+	mov 8(%rsp), %rsi
+	mov 16(%rsp), %rdx
+	and $-16, %rsp
+	call plat_crash
+4:	cli
+	hlt
+	jmp 4b
+
 	.section .rodata
 	.balign 8
+	.globl plat_exception_entries
+plat_exception_entries:
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.quad exception_\v
+	.endr
+
 gdt:
 	.quad 0
 	.quad 0x00af9a000000ffff /* 0x08: 64-bit code */
@@ -120,6 +171,9 @@ gdt_desc:
 pml4:	.skip 4096
 pdpt:	.skip 4096
 pd:	.skip 4 * 4096
+	.globl plat_low_pt
+plat_low_pt:
+	.skip 4096
 	.balign 16
 	.skip STACK_SIZE
 stack_top:

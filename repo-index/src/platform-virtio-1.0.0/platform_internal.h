@@ -60,6 +60,15 @@ uint64_t plat_epoch_seconds(int year, int month, int day, int hour, int min, int
 /* BCD as the RTC keeps it, to binary. */
 int plat_bcd(int v);
 
+/* Send the CPU's exceptions to plat_crash. */
+void plat_exceptions_init(void);
+/* Unmap page 0, so that a NULL pointer faults; the boot information there is read by then. */
+void plat_unmap_null_page(void);
+/* End the machine by a triple fault (QEMU exits 0 with -no-reboot). */
+void plat_reset(void) __attribute__((noreturn));
+/* From boot.S: say which exception happened where, and end the image as a crash. */
+void plat_crash(uint64_t vector, uint64_t error, uint64_t rip) __attribute__((noreturn));
+
 /* COM1 at 115200 8N1. */
 void plat_console_init(void);
 /* Calibrate the TSC against the PIT and read the RTC once. */

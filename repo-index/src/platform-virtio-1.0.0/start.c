@@ -11,9 +11,14 @@
 
 /*
  * QEMU's isa-debug-exit device (-device isa-debug-exit,iobase=0xf4,iosize=0x04)
- * ends QEMU with the status (v << 1) | 1 for a write of v.
+ * ends QEMU with the status (v << 1) | 1 for a write of v.  Writing
+ * status + 1 keeps QEMU's own statuses apart: 1 is QEMU failing (a
+ * missing tap, say), 0 a reset (a crash, with -no-reboot).  So a runner
+ * reads status (rc - 3) / 2 from an odd rc of 3 or more; statuses past
+ * MAX_STATUS (abort's 134 among them) arrive as MAX_STATUS.
  */
 #define DEBUG_EXIT_PORT 0xf4
+#define MAX_STATUS 126 /* (126 + 1) << 1 | 1 is 255, the largest exit status */
 #define FALLBACK_HEAP (8u << 20)
 #define MAX_RAM_END 0x100000000ull /* what boot.S maps */
 
@@ -24,22 +29,13 @@ static void say(const char *msg)
 	plat_console_write(msg, strlen(msg));
 }
 
-/*
- * Without the exit device the write does nothing; then a triple fault
- * (no IDT, then an exception) resets the machine, which ends QEMU when
- * run with -no-reboot.
- */
+/* Without the exit device the write does nothing: then the machine resets. */
 void plat_exit(int status)
 {
-	static const struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) no_idt = {0, 0};
-
-	outl(DEBUG_EXIT_PORT, (uint32_t)status & 0x7f);
-	__asm__ volatile("lidt %0; int3" : : "m"(no_idt));
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	if (status < 0 || status > MAX_STATUS)
+		status = MAX_STATUS;
+	outl(DEBUG_EXIT_PORT, (uint32_t)status + 1);
+	plat_reset();
 }
 
 /* The heap: from the end of the image to the end of the RAM range holding it. */
@@ -69,6 +65,7 @@ void plat_boot(const struct hvm_start_info *si)
 	char err[160];
 
 	plat_console_init();
+	plat_exceptions_init();
 	if (si->magic != HVM_START_MAGIC) {
 		say("platform-virtio: not started through PVH\n");
 		plat_exit(PLAT_EXIT_USAGE);
@@ -83,6 +80,8 @@ void plat_boot(const struct hvm_start_info *si)
 		say("\n");
 		plat_exit(PLAT_EXIT_USAGE);
 	}
+	/* QEMU leaves its memory map in page 0: it has been read, the command line copied. */
+	plat_unmap_null_page();
 	/* No device is not an error here: plat_net_info says so to those who ask. */
 	if (plat_net_init() && args.have_mac)
 		plat_net_set_mac(args.mac);

@@ -1,4 +1,7 @@
-/* hello.c: the smallest image: print the command line, exit 3. */
+/*
+ * hello.c: the smallest image: print the command line, exit 3.  With
+ * "crash" on the command line it writes through a NULL pointer instead.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,5 +13,10 @@ int plat_app_main(const struct plat_start_info *si)
 	int n = snprintf(line, sizeof(line), "hello: cmdline='%s'\n", si->cmdline);
 
 	plat_console_write(line, (size_t)n);
+	if (strstr(si->cmdline, "crash")) {
+		volatile int *volatile null = NULL;
+
+		*null = 1;
+	}
 	return 3;
 }
