@@ -1,13 +1,21 @@
 /* libc_string.c: the mem* and str* functions. */
 #include "libc.h"
 
-/* Bytes one at a time: small, and gcc is told (-fno-tree-loop-distribute-patterns)
- * not to turn these loops back into calls to themselves. */
+/*
+ * x86 reads and writes words at any alignment, and under QEMU's TCG every
+ * guest instruction costs: copy and fill 8 bytes at a time, the tail byte
+ * by byte.  gcc is told (-fno-tree-loop-distribute-patterns) not to turn
+ * these loops back into calls to themselves.
+ */
+typedef uint64_t __attribute__((may_alias, aligned(1))) word;
+
 void *LIBC(memcpy)(void *restrict dst, const void *restrict src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+	for (; n >= 8; n -= 8, d += 8, s += 8)
+		*(word *)d = *(const word *)s;
 	while (n--)
 		*d++ = *s++;
 	return dst;
@@ -28,7 +36,10 @@ void *LIBC(memmove)(void *dst, const void *src, size_t n)
 void *LIBC(memset)(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	uint64_t w = 0x0101010101010101ull * (unsigned char)c;
 
+	for (; n >= 8; n -= 8, d += 8)
+		*(word *)d = w;
 	while (n--)
 		*d++ = (unsigned char)c;
 	return dst;

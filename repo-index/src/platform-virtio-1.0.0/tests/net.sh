@@ -19,7 +19,8 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+# A signal (a closed pipe among them) must still reach the cleanup.
+trap 'exit 1' HUP INT PIPE TERM
 
 [ "$(id -u)" -eq 0 ] || { echo "net.sh: needs root (ip netns)"; exit 77; }
 make -s

@@ -72,6 +72,20 @@ static void check_string(void)
 	CHECK(test_memmove(buf + 2, buf, 8) == buf + 2 && strcmp(buf, "0101234567") == 0);
 	CHECK(test_memmove(buf, buf + 2, 9) == buf && strcmp(buf, "01234567") == 0);
 	CHECK(test_memset(buf, 'x', 3) == buf && memcmp(buf, "xxx3", 4) == 0);
+	/* Every length and alignment around the word size. */
+	for (size_t off = 0; off < 8; off++)
+		for (size_t n = 0; n < 20; n++) {
+			char src[32], dst[32], want[32];
+
+			for (size_t i = 0; i < sizeof(src); i++)
+				src[i] = (char)(i * 7 + 1), dst[i] = want[i] = '.';
+			memcpy(want + off, src + 3, n);
+			CHECK(test_memcpy(dst + off, src + 3, n) == dst + off);
+			CHECK(memcmp(dst, want, sizeof(dst)) == 0);
+			memset(want + off, 0xa5, n);
+			CHECK(test_memset(dst + off, 0xa5, n) == dst + off);
+			CHECK(memcmp(dst, want, sizeof(dst)) == 0);
+		}
 	CHECK(test_memcmp("abc", "abd", 3) < 0 && test_memcmp("abc", "abc", 3) == 0);
 	CHECK(test_memcmp("\xff", "\x01", 1) > 0);
 	CHECK(test_memchr(s0, 'l', 5) == s0 + 2 && test_memchr(s0, 'z', 5) == NULL);
