@@ -149,8 +149,65 @@ exception_common:
 	hlt
 	jmp 4b
 
+/*
+ * The PIC's interrupts (vectors 32-47).  They can only arrive inside
+ * plat_halt, the one place interrupts are on, so they need no more than
+ * to quiet their source and end the halt: the timer needs nothing, the
+ * network device's line drops when its ISR register is read.  Only %rax
+ * and %rdx are used, and saved.
+ */
+	.macro irq num
+	.balign 16
+irq_\num:
+	push %rax
+	push %rdx
+	mov $\num, %eax
+	jmp irq_common
+	.endm
+
+	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	irq \n
+	.endr
+
+irq_common:
+	cmp plat_nic_irq(%rip), %eax
+	jne 6f
+	movzwl plat_nic_isr_port(%rip), %edx
+	push %rax
+	in (%dx), %al
+	pop %rax
+6:	mov %eax, %edx
+	mov $0x20, %al /* end of interrupt */
+	cmp $8, %edx
+	jb 7f
+	out %al, $0xa0
+7:	out %al, $0x20
+	pop %rdx
+	pop %rax
+	iretq
+
+/*
+ * Wait for an interrupt.  sti takes effect after the next instruction,
+ * so one that became pending before it still ends the hlt: no wake-up is
+ * lost between a caller's last check and the halt.  An asm function
+ * because the CPU's interrupt frame lands below %rsp, in a leaf
+ * function's red zone; a caller of this one keeps nothing there.
+ */
+	.globl plat_halt
+plat_halt:
+	sti
+	hlt
+	cli
+	ret
+
 	.section .rodata
 	.balign 8
+	.globl plat_irq_entries
+plat_irq_entries:
+	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	.quad irq_\n
+	.endr
+
 	.globl plat_exception_entries
 plat_exception_entries:
 	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31

@@ -1,9 +1,9 @@
 /*
- * exceptions.c: a crash says where it happened.  Interrupts stay off, so
- * only the CPU's own exceptions (a bad pointer, a division by zero, an
- * SSE fault) can arrive; each prints its vector and address and ends the
- * image the way a crash ends it anyway, by a reset (QEMU exits 0 with
- * -no-reboot), so a runner tells a crash from a status.
+ * exceptions.c: the interrupt table.  The CPU's exceptions (a bad
+ * pointer, a division by zero, an SSE fault) print their vector and
+ * address and end the image the way a crash ends it anyway, by a reset
+ * (QEMU exits 0 with -no-reboot), so a runner tells a crash from a
+ * status.  The PIC's interrupts (see irq.c) only end a halt.
  */
 #include "libc.h"
 #include "platform_internal.h"
@@ -18,12 +18,14 @@ struct idt_entry {
 	uint32_t reserved;
 };
 
-#define NVECTORS 32
+#define NEXCEPTIONS 32
+#define NIRQS 16 /* at vectors 32-47 */
 #define CODE_SELECTOR 0x08 /* boot.S's GDT */
 #define INTERRUPT_GATE 0x8e
 
-extern const uint64_t plat_exception_entries[NVECTORS];
-static struct idt_entry idt[NVECTORS] __attribute__((aligned(16)));
+extern const uint64_t plat_exception_entries[NEXCEPTIONS];
+extern const uint64_t plat_irq_entries[NIRQS];
+static struct idt_entry idt[NEXCEPTIONS + NIRQS] __attribute__((aligned(16)));
 
 struct __attribute__((packed)) table_register {
 	uint16_t limit;
@@ -34,8 +36,9 @@ void plat_exceptions_init(void)
 {
 	struct table_register r = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
 
-	for (int i = 0; i < NVECTORS; i++) {
-		uint64_t a = plat_exception_entries[i];
+	for (int i = 0; i < NEXCEPTIONS + NIRQS; i++) {
+		uint64_t a = i < NEXCEPTIONS ? plat_exception_entries[i]
+		                             : plat_irq_entries[i - NEXCEPTIONS];
 
 		idt[i] = (struct idt_entry){(uint16_t)a, CODE_SELECTOR, 0, INTERRUPT_GATE,
 		                            (uint16_t)(a >> 16), (uint32_t)(a >> 32), 0};

@@ -69,6 +69,18 @@ void plat_reset(void) __attribute__((noreturn));
 /* From boot.S: say which exception happened where, and end the image as a crash. */
 void plat_crash(uint64_t vector, uint64_t error, uint64_t rip) __attribute__((noreturn));
 
+/* The PICs remapped to vectors 32-47, all lines masked. */
+void plat_irq_init(void);
+/* Let line irq (0-15) interrupt a halt. */
+void plat_irq_enable(int irq);
+/* For boot.S's handler: the network device's line and its ISR register's port. */
+extern int32_t plat_nic_irq;
+extern uint16_t plat_nic_isr_port;
+/* Halt until an interrupt or for at most ns (capped at 55 ms, the PIT's reach). */
+void plat_wait(plat_time_t ns);
+/* boot.S: sti; hlt; cli. */
+void plat_halt(void);
+
 /* COM1 at 115200 8N1. */
 void plat_console_init(void);
 /* Calibrate the TSC against the PIT and read the RTC once. */

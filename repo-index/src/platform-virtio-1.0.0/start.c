@@ -66,6 +66,7 @@ void plat_boot(const struct hvm_start_info *si)
 
 	plat_console_init();
 	plat_exceptions_init();
+	plat_irq_init();
 	if (si->magic != HVM_START_MAGIC) {
 		say("platform-virtio: not started through PVH\n");
 		plat_exit(PLAT_EXIT_USAGE);

@@ -6,9 +6,9 @@
  * legacy interface in I/O space BAR 0 is there and needs no MMIO mapping.
  * Two queues: 0 receives, 1 transmits.  Each descriptor owns one buffer
  * for good (descriptor i, buffer i), holding the 10-byte virtio-net header
- * and the frame together (VIRTIO_F_ANY_LAYOUT).  No interrupts: the
- * driver asks the device not to send any, and plat_yield polls the
- * receive queue's used ring.
+ * and the frame together (VIRTIO_F_ANY_LAYOUT).  The receive queue
+ * interrupts (on the PCI line the BIOS chose), only to end plat_yield's
+ * halt; the transmit queue is asked not to.
  */
 #include "io.h"
 #include "libc.h"
@@ -26,6 +26,7 @@
 #define VIO_QUEUE_SELECT 0x0e
 #define VIO_QUEUE_NOTIFY 0x10
 #define VIO_STATUS 0x12
+#define VIO_ISR 0x13
 #define VIO_CONFIG 0x14
 
 #define STATUS_ACK 1
@@ -149,6 +150,7 @@ static void vq_post(struct vq *q, uint16_t id)
 
 static void rx_fill(void)
 {
+	rxq.avail->flags = 0; /* interrupts wake plat_yield */
 	for (uint16_t i = 0; i < rxq.num; i++) {
 		rxq.desc[i].len = BUF_SIZE;
 		rxq.desc[i].flags = DESC_F_WRITE;
@@ -179,6 +181,18 @@ static bool device_start(void)
 	return true;
 }
 
+/* The legacy INTx line, as the BIOS routed it (config 0x3c); 0xff means none. */
+static void irq_setup(struct pci_dev d)
+{
+	uint8_t line = (uint8_t)pci_read32(d, 0x3c);
+
+	if (line >= 16)
+		return; /* plat_yield still wakes on its timer */
+	plat_nic_isr_port = (uint16_t)(io_base + VIO_ISR);
+	plat_nic_irq = line;
+	plat_irq_enable(line);
+}
+
 bool plat_net_init(void)
 {
 	struct pci_dev d;
@@ -192,9 +206,12 @@ bool plat_net_init(void)
 	io_base = (uint16_t)(bar0 & 0xfffc);
 	pci_enable_io_dma(d);
 	net_up = device_start();
-	if (!net_up)
+	if (!net_up) {
 		outb(io_base + VIO_STATUS, 0x80); /* FAILED: the device may give up on us */
-	return net_up;
+		return false;
+	}
+	irq_setup(d);
+	return true;
 }
 
 void plat_net_set_mac(const uint8_t mac[6])
@@ -270,13 +287,18 @@ plat_result_t plat_net_read(uint8_t *buf, size_t size, size_t *read_size)
 	return PLAT_R_OK;
 }
 
+/* Interrupts are off outside plat_halt, so a frame that lands after the
+ * check below still ends the halt (see boot.S). */
 bool plat_yield(plat_time_t deadline)
 {
 	for (;;) {
+		plat_time_t now;
+
 		if (rx_ready())
 			return true;
-		if (plat_clock_monotonic() >= deadline)
+		now = plat_clock_monotonic();
+		if (now >= deadline)
 			return false;
-		cpu_relax();
+		plat_wait(deadline - now);
 	}
 }
