@@ -5,9 +5,8 @@
  * puts the image at its physical addresses and jumps to pvh_start32 in
  * 32-bit protected mode, paging off, %ebx pointing at struct
  * hvm_start_info.  From there: zero .bss (it holds the page tables and
- * the stack), identity-map the first 4 GiB with 2 MiB pages (but the first
- * 2 MiB in 4 KiB pages, so that C can take page 0 away once it has read
- * the boot information QEMU left there, and a NULL pointer faults), enter long
+ * the stack), identity-map the first 4 GiB with 2 MiB pages (memory.c
+ * later takes page 0 and the page below the stack away), enter long
  * mode, enable SSE (the stack is compiled by the host gcc, which uses it)
  * and call plat_boot(start_info) in C.  Interrupts stay off for good: the
  * platform polls.
@@ -72,17 +71,6 @@ pvh_start32:
 	add $0x200000, %eax
 	add $8, %edi
 	loop 2b
-
-	/* The first 2 MiB through plat_low_pt, in 4 KiB pages. */
-	mov $plat_low_pt + PTE_P_RW, %eax
-	mov %eax, pd
-	mov $PTE_P_RW, %eax
-	mov $plat_low_pt, %edi
-	mov $512, %ecx
-5:	mov %eax, (%edi)
-	add $4096, %eax
-	add $8, %edi
-	loop 5b
 
 	mov %cr4, %eax
 	or $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
@@ -214,10 +202,16 @@ plat_exception_entries:
 	.quad exception_\v
 	.endr
 
+	/* In .data: exceptions.c fills in the TSS, and ltr marks it busy. */
+	.section .data
+	.balign 16
 gdt:
 	.quad 0
 	.quad 0x00af9a000000ffff /* 0x08: 64-bit code */
 	.quad 0x00cf92000000ffff /* 0x10: data */
+	.globl plat_gdt_tss
+plat_gdt_tss:
+	.quad 0, 0 /* 0x18: the TSS, a 16-byte descriptor */
 gdt_end:
 gdt_desc:
 	.word gdt_end - gdt - 1
@@ -227,11 +221,13 @@ gdt_desc:
 	.balign 4096
 pml4:	.skip 4096
 pdpt:	.skip 4096
+	.globl plat_pd
+plat_pd:
 pd:	.skip 4 * 4096
-	.globl plat_low_pt
-plat_low_pt:
+	/* Unmapped by memory.c: an overflow faults instead of eating the page tables. */
+	.globl plat_stack_guard
+plat_stack_guard:
 	.skip 4096
-	.balign 16
 	.skip STACK_SIZE
 stack_top:
 

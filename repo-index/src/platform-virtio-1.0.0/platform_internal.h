@@ -62,8 +62,10 @@ int plat_bcd(int v);
 
 /* Send the CPU's exceptions to plat_crash. */
 void plat_exceptions_init(void);
-/* Unmap page 0, so that a NULL pointer faults; the boot information there is read by then. */
-void plat_unmap_null_page(void);
+/* Take the 4 KiB page at addr out of the identity map, so that touching it faults. */
+void plat_unmap_page(uintptr_t addr);
+/* boot.S: the page below the stack. */
+extern char plat_stack_guard[];
 /* End the machine by a triple fault (QEMU exits 0 with -no-reboot). */
 void plat_reset(void) __attribute__((noreturn));
 /* From boot.S: say which exception happened where, and end the image as a crash. */

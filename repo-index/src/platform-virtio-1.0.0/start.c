@@ -66,6 +66,7 @@ void plat_boot(const struct hvm_start_info *si)
 
 	plat_console_init();
 	plat_exceptions_init();
+	plat_unmap_page((uintptr_t)plat_stack_guard);
 	plat_irq_init();
 	if (si->magic != HVM_START_MAGIC) {
 		say("platform-virtio: not started through PVH\n");
@@ -82,7 +83,7 @@ void plat_boot(const struct hvm_start_info *si)
 		plat_exit(PLAT_EXIT_USAGE);
 	}
 	/* QEMU leaves its memory map in page 0: it has been read, the command line copied. */
-	plat_unmap_null_page();
+	plat_unmap_page(0);
 	/* No device is not an error here: plat_net_info says so to those who ask. */
 	if (plat_net_init() && args.have_mac)
 		plat_net_set_mac(args.mac);

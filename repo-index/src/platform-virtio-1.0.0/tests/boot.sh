@@ -49,6 +49,9 @@ boot "a bad --mac is a usage error (status 2)" 7 \
 boot "a NULL pointer is a crash, told on the console (QEMU exits 0)" 0 \
 	"hello: cmdline='crash'
 platform-virtio: crash: exception 14 (error 0x2) at 0x10*" crash
+boot "a stack overflow is a crash, told on the console" 0 \
+	"hello: cmdline='overflow'
+platform-virtio: crash: exception 14 (error 0x2) at 0x10*" overflow
 EXIT_DEVICE=
 boot "without the exit device the image still ends (QEMU exits 0)" 0 \
 	"hello: cmdline='x'" x

@@ -1,11 +1,20 @@
 /*
  * hello.c: the smallest image: print the command line, exit 3.  With
- * "crash" on the command line it writes through a NULL pointer instead.
+ * "crash" on the command line it writes through a NULL pointer instead;
+ * with "overflow" it recurses until the stack runs out.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "platform.h"
+
+static int deep(volatile char *up)
+{
+	volatile char frame[1024];
+
+	frame[0] = up ? up[0] : 1;
+	return deep(frame) + frame[0];
+}
 
 int plat_app_main(const struct plat_start_info *si)
 {
@@ -18,5 +27,7 @@ int plat_app_main(const struct plat_start_info *si)
 
 		*null = 1;
 	}
+	if (strstr(si->cmdline, "overflow"))
+		return deep(NULL);
 	return 3;
 }
