@@ -29,9 +29,12 @@ void abort(void)
 	plat_exit(134); /* what a shell reports for SIGABRT */
 }
 
-/* gcc's -fstack-protector calls this when a canary is overwritten. */
+/* gcc's -fstack-protector calls this when a canary is overwritten (see start.c). */
 void __stack_chk_fail(void)
 {
+	static const char msg[] = "platform-virtio: stack smashing detected\n";
+
+	plat_console_write(msg, sizeof(msg) - 1);
 	abort();
 }
 

@@ -22,7 +22,23 @@
 #define FALLBACK_HEAP (8u << 20)
 #define MAX_RAM_END 0x100000000ull /* what boot.S maps */
 
+#define MSR_FS_BASE 0xc0000100
+
 extern char _end[];
+
+/*
+ * Code built with -fstack-protector (the default of some distributions'
+ * gcc) reads its canary at %fs:0x28, where glibc keeps it: give %fs a
+ * block with one there, different on every boot.
+ */
+static void canary_setup(void)
+{
+	static uint64_t block[8];
+	uint64_t base = (uint64_t)(uintptr_t)block;
+
+	block[5] = rdtsc() * 0x9e3779b97f4a7c15ull;
+	__asm__ volatile("wrmsr" : : "c"(MSR_FS_BASE), "a"((uint32_t)base), "d"((uint32_t)(base >> 32)));
+}
 
 static void say(const char *msg)
 {
@@ -64,6 +80,7 @@ void plat_boot(const struct hvm_start_info *si)
 	const char *raw = "";
 	char err[160];
 
+	canary_setup();
 	plat_console_init();
 	plat_exceptions_init();
 	plat_unmap_page((uintptr_t)plat_stack_guard);

@@ -15,7 +15,8 @@ trap 'rm -rf "$TMP"' EXIT
 make -s
 make -s install PREFIX="$TMP/prefix"
 PC=$TMP/prefix/lib/pkgconfig
-$CC -O2 $(PKG_CONFIG_PATH=$PC pkg-config --cflags platform-virtio) -c -o "$TMP/hello.o" tests/hello.c
+# With canaries, as some distributions' gcc adds them by default.
+$CC -O2 -fstack-protector-all $(PKG_CONFIG_PATH=$PC pkg-config --cflags platform-virtio) -c -o "$TMP/hello.o" tests/hello.c
 # The target's generic flags, then the package's Libs.
 $CC -static -nostdlib -no-pie -o "$TMP/hello.img" "$TMP/hello.o" \
 	$(PKG_CONFIG_PATH=$PC pkg-config --libs platform-virtio)
@@ -52,6 +53,10 @@ platform-virtio: crash: exception 14 (error 0x2) at 0x10*" crash
 boot "a stack overflow is a crash, told on the console" 0 \
 	"hello: cmdline='overflow'
 platform-virtio: crash: exception 14 (error 0x2) at 0x10*" overflow
+boot "a smashed stack is told, and ends as abort() (134, capped at 126)" 255 \
+	"hello: cmdline='smash the stack with a long line'
+platform-virtio: stack smashing detected
+platform-virtio: abort" 'smash the stack with a long line'
 EXIT_DEVICE=
 boot "without the exit device the image still ends (QEMU exits 0)" 0 \
 	"hello: cmdline='x'" x

@@ -1,7 +1,8 @@
 /*
  * hello.c: the smallest image: print the command line, exit 3.  With
  * "crash" on the command line it writes through a NULL pointer instead;
- * with "overflow" it recurses until the stack runs out.
+ * with "overflow" it recurses until the stack runs out; with "smash" it
+ * writes past an array (boot.sh compiles it with -fstack-protector-all).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,14 @@ static int deep(volatile char *up)
 	return deep(frame) + frame[0];
 }
 
+__attribute__((noinline)) static void smash(const char *s)
+{
+	volatile char buf[8];
+
+	for (size_t i = 0; s[i]; i++)
+		buf[i] = s[i];
+}
+
 int plat_app_main(const struct plat_start_info *si)
 {
 	char line[256];
@@ -27,6 +36,8 @@ int plat_app_main(const struct plat_start_info *si)
 
 		*null = 1;
 	}
+	if (strstr(si->cmdline, "smash"))
+		smash(si->cmdline);
 	if (strstr(si->cmdline, "overflow"))
 		return deep(NULL);
 	return 3;
