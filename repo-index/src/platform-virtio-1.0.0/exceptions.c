@@ -72,13 +72,17 @@ void plat_exceptions_init(void)
 
 	tss_init();
 	for (int i = 0; i < NEXCEPTIONS + NIRQS; i++) {
-		uint64_t a = i < NEXCEPTIONS ? plat_exception_entries[i]
-		                             : plat_irq_entries[i - NEXCEPTIONS];
+		uint64_t a =
+		    i < NEXCEPTIONS ? plat_exception_entries[i] : plat_irq_entries[i - NEXCEPTIONS];
 
-		uint8_t ist = i == DOUBLE_FAULT || i == PAGE_FAULT;
-
-		idt[i] = (struct idt_entry){(uint16_t)a, CODE_SELECTOR, ist, INTERRUPT_GATE,
-		                            (uint16_t)(a >> 16), (uint32_t)(a >> 32), 0};
+		idt[i] = (struct idt_entry){
+		    .offset_low = (uint16_t)a,
+		    .selector = CODE_SELECTOR,
+		    .ist = i == DOUBLE_FAULT || i == PAGE_FAULT,
+		    .type = INTERRUPT_GATE,
+		    .offset_mid = (uint16_t)(a >> 16),
+		    .offset_high = (uint32_t)(a >> 32),
+		};
 	}
 	__asm__ volatile("lidt %0" : : "m"(r));
 }
@@ -96,10 +100,9 @@ void plat_reset(void)
 void plat_crash(uint64_t vector, uint64_t error, uint64_t rip)
 {
 	char line[128];
-	int n = snprintf(line, sizeof(line),
-	                 "platform-virtio: crash: exception %llu (error %#llx) at %#llx\n",
-	                 (unsigned long long)vector, (unsigned long long)error,
-	                 (unsigned long long)rip);
+	int n = snprintf(
+	    line, sizeof(line), "platform-virtio: crash: exception %llu (error %#llx) at %#llx\n",
+	    (unsigned long long)vector, (unsigned long long)error, (unsigned long long)rip);
 
 	plat_console_write(line, (size_t)n);
 	plat_reset();

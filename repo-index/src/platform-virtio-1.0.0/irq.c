@@ -42,15 +42,18 @@ void plat_irq_init(void)
 
 void plat_irq_enable(int irq)
 {
-	masks &= (uint16_t)~(1u << irq);
+	masks &= (uint16_t) ~(1u << irq);
 	write_masks();
 }
 
 /* Halt until an interrupt, at most ns from now (and at most 55 ms). */
 void plat_wait(plat_time_t ns)
 {
-	uint64_t count = ns / 1000 * PIT_HZ / 1000000u + 1;
+	uint64_t count = PIT_MAX_COUNT;
 
+	/* Beyond 55 ms (or UINT64_MAX, no deadline) the product would overflow. */
+	if (ns < 55000000u)
+		count = ns * PIT_HZ / 1000000000u + 1;
 	if (count > PIT_MAX_COUNT)
 		count = PIT_MAX_COUNT;
 	outb(0x43, 0x30); /* channel 0, lo/hi byte, mode 0: one interrupt at zero */

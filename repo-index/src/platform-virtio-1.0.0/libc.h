@@ -44,7 +44,7 @@ size_t LIBC(strcspn)(const char *s, const char *reject);
  * and the hh h l ll z j t lengths.  No floating point. */
 int LIBC(vsnprintf)(char *restrict buf, size_t size, const char *restrict fmt, va_list ap);
 int LIBC(snprintf)(char *restrict buf, size_t size, const char *restrict fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * The allocator: power-of-two size classes over one region, each class a

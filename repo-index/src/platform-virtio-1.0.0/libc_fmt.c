@@ -189,12 +189,23 @@ static void parse_flags(const char **f, struct spec *sp)
 {
 	for (;; (*f)++) {
 		switch (**f) {
-		case '-': sp->left = true; break;
-		case '0': sp->zero = true; break;
-		case '+': sp->plus = true; break;
-		case ' ': sp->space = true; break;
-		case '#': sp->alt = true; break;
-		default: return;
+		case '-':
+			sp->left = true;
+			break;
+		case '0':
+			sp->zero = true;
+			break;
+		case '+':
+			sp->plus = true;
+			break;
+		case ' ':
+			sp->space = true;
+			break;
+		case '#':
+			sp->alt = true;
+			break;
+		default:
+			return;
 		}
 	}
 }

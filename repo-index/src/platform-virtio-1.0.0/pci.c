@@ -10,8 +10,8 @@
 
 static uint32_t address(struct pci_dev d, uint8_t off)
 {
-	return 0x80000000u | (uint32_t)d.bus << 16 | (uint32_t)d.dev << 11 |
-	       (uint32_t)d.fn << 8 | (off & 0xfcu);
+	return 0x80000000u | (uint32_t)d.bus << 16 | (uint32_t)d.dev << 11 | (uint32_t)d.fn << 8 |
+	       (off & 0xfcu);
 }
 
 uint32_t pci_read32(struct pci_dev d, uint8_t off)

@@ -71,9 +71,9 @@ static int take_mac(struct plat_args *a, const char *w, size_t len, char *err, s
 	LIBC(memcpy)(text, w + 6, n);
 	text[n] = '\0';
 	if (len - 6 >= sizeof(text) || plat_mac_parse(text, a->mac) < 0 || (a->mac[0] & 1)) {
-		LIBC(snprintf)(err, errsize,
-		               "invalid --mac '%.*s': expected a unicast XX:XX:XX:XX:XX:XX",
-		               (int)(len - 6), w + 6);
+		LIBC(snprintf)
+		(err, errsize, "invalid --mac '%.*s': expected a unicast XX:XX:XX:XX:XX:XX",
+		 (int)(len - 6), w + 6);
 		return -1;
 	}
 	a->have_mac = true;

@@ -37,7 +37,9 @@ static void canary_setup(void)
 	uint64_t base = (uint64_t)(uintptr_t)block;
 
 	block[5] = rdtsc() * 0x9e3779b97f4a7c15ull;
-	__asm__ volatile("wrmsr" : : "c"(MSR_FS_BASE), "a"((uint32_t)base), "d"((uint32_t)(base >> 32)));
+	__asm__ volatile("wrmsr"
+	                 :
+	                 : "c"(MSR_FS_BASE), "a"((uint32_t)base), "d"((uint32_t)(base >> 32)));
 }
 
 static void say(const char *msg)
@@ -62,7 +64,7 @@ static void heap_setup(const struct hvm_start_info *si)
 
 	if (si->version >= 1 && si->memmap_paddr) {
 		const struct hvm_memmap_entry *m =
-			(const struct hvm_memmap_entry *)(uintptr_t)si->memmap_paddr;
+		    (const struct hvm_memmap_entry *)(uintptr_t)si->memmap_paddr;
 
 		for (uint32_t i = 0; i < si->memmap_entries; i++)
 			if (m[i].type == 1 && m[i].addr <= start && start < m[i].addr + m[i].size)

@@ -39,7 +39,8 @@ static void same(const char *fmt, ...)
 	CHECK(nw == ng);
 	CHECK(strcmp(want, got) == 0);
 	if (nw != ng || strcmp(want, got) != 0)
-		printf("# format \"%s\": want \"%s\" (%d), got \"%s\" (%d)\n", fmt, want, nw, got, ng);
+		printf("# format \"%s\": want \"%s\" (%d), got \"%s\" (%d)\n", fmt, want, nw, got,
+		       ng);
 }
 
 static void check_fmt(void)
@@ -183,8 +184,12 @@ static void check_dates(void)
 	/* Every day from 1970 to 2100 against the host's timegm. */
 	for (int y = 1970; y <= 2100; y += 7)
 		for (int m = 1; m <= 12; m++) {
-			struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = 28,
-			                .tm_hour = 23, .tm_min = 59, .tm_sec = 58};
+			struct tm tm = {.tm_year = y - 1900,
+			                .tm_mon = m - 1,
+			                .tm_mday = 28,
+			                .tm_hour = 23,
+			                .tm_min = 59,
+			                .tm_sec = 58};
 
 			CHECK(plat_epoch_seconds(y, m, 28, 23, 59, 58) == (uint64_t)timegm(&tm));
 		}
