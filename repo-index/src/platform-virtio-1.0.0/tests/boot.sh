@@ -12,8 +12,10 @@ CC=${CC:-cc}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-make -s
-make -s install PREFIX="$TMP/prefix"
+# Built in a copy: the source tree stays as it is packed.
+cp -R . "$TMP/src"
+make -s -C "$TMP/src"
+make -s -C "$TMP/src" install PREFIX="$TMP/prefix"
 PC=$TMP/prefix/lib/pkgconfig
 # With canaries, as some distributions' gcc adds them by default.
 $CC -O2 -fstack-protector-all $(PKG_CONFIG_PATH=$PC pkg-config --cflags platform-virtio) -c -o "$TMP/hello.o" tests/hello.c

@@ -7,8 +7,8 @@
 # the time from starting QEMU to the first HTTP 200 and the image size.
 # No traffic leaves the namespace.
 set -eu
+SITE=$(cd "${1:-/tmp/vsite}" && pwd)
 cd "$(dirname "$0")/.."
-SITE=${1:-/tmp/vsite}
 CC=${CC:-cc}
 NS=stitch-virtio-$$
 TMP=$(mktemp -d)
@@ -23,8 +23,10 @@ trap cleanup EXIT
 trap 'exit 1' HUP INT PIPE TERM
 
 [ "$(id -u)" -eq 0 ] || { echo "net.sh: needs root (ip netns)"; exit 77; }
-make -s
-make -s install PREFIX="$TMP/prefix"
+# Built in a copy: the source tree stays as it is packed.
+cp -R . "$TMP/src"
+make -s -C "$TMP/src"
+make -s -C "$TMP/src" install PREFIX="$TMP/prefix"
 $CC -static -nostdlib -no-pie -o "$TMP/site.img" "$SITE"/_build/obj/*.o \
 	-L"$SITE/_stitch/lib" -lhttp -ltcp -lipv4 -larp -lethernet -lcrunch \
 	$(PKG_CONFIG_PATH=$TMP/prefix/lib/pkgconfig pkg-config --libs platform-virtio)
