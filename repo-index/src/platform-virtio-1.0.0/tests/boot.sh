@@ -17,8 +17,8 @@ cp -R . "$TMP/src"
 make -s -C "$TMP/src"
 make -s -C "$TMP/src" install PREFIX="$TMP/prefix"
 PC=$TMP/prefix/lib/pkgconfig
-# With canaries, as some distributions' gcc adds them by default.
-$CC -O2 -fstack-protector-all $(PKG_CONFIG_PATH=$PC pkg-config --cflags platform-virtio) -c -o "$TMP/hello.o" tests/hello.c
+# With canaries and checked calls, as some distributions' gcc adds them by default.
+$CC -O2 -fstack-protector-all -D_FORTIFY_SOURCE=2 $(PKG_CONFIG_PATH=$PC pkg-config --cflags platform-virtio) -c -o "$TMP/hello.o" tests/hello.c
 # The target's generic flags, then the package's Libs.
 $CC -static -nostdlib -no-pie -o "$TMP/hello.img" "$TMP/hello.o" \
 	$(PKG_CONFIG_PATH=$PC pkg-config --libs platform-virtio)
