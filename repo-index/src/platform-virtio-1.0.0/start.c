@@ -1,7 +1,8 @@
 /*
  * start.c: from boot.S to the application, and back out through QEMU.
  *
- * plat_boot sets up the console, the heap (the RAM after the image), the
+ * plat_boot sets up the console, the exception table, the stack's guard
+ * page, the interrupt controller, the heap (the RAM after the image), the
  * clocks and the network device, takes the platform's options out of the
  * command line and calls plat_app_main; its status ends the image.
  */

@@ -59,6 +59,17 @@ boot "a smashed stack is told, and ends as abort() (134, capped at 126)" 255 \
 	"hello: cmdline='smash the stack with a long line'
 platform-virtio: stack smashing detected
 platform-virtio: abort" 'smash the stack with a long line'
+boot "the clocks: wall time and a 100 ms sleep" 9 "hello: cmdline='clock'
+wall * slept * ms frame 0" clock
+# shellcheck disable=SC2046 # the words of the line
+set -- $(sed -n 2p "$TMP/out")
+now=$(date +%s)
+if [ "$2" -ge $((now - 10)) ] && [ "$2" -le "$now" ] && [ "$4" -ge 100 ] && [ "$4" -le 1000 ]; then
+	echo "ok - the wall clock is the host's ($2, $now), the sleep took $4 ms"
+else
+	echo "not ok - the clocks: wall $2 (host $now), slept $4 ms"
+	failed=1
+fi
 EXIT_DEVICE=
 boot "without the exit device the image still ends (QEMU exits 0)" 0 \
 	"hello: cmdline='x'" x

@@ -2,7 +2,8 @@
  * hello.c: the smallest image: print the command line, exit 3.  With
  * "crash" on the command line it writes through a NULL pointer instead;
  * with "overflow" it recurses until the stack runs out; with "smash" it
- * writes past an array (boot.sh compiles it with -fstack-protector-all).
+ * writes past an array (boot.sh compiles it with -fstack-protector-all);
+ * with "clock" it prints the wall clock and sleeps 100 ms in plat_yield.
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,15 @@ int plat_app_main(const struct plat_start_info *si)
 		volatile int *volatile null = NULL;
 
 		*null = 1;
+	}
+	if (strstr(si->cmdline, "clock")) {
+		plat_time_t t0 = plat_clock_monotonic();
+		bool frame = plat_yield(t0 + 100000000u);
+
+		n = snprintf(line, sizeof(line), "wall %llu slept %llu ms frame %d\n",
+		             (unsigned long long)(plat_clock_wall() / 1000000000u),
+		             (unsigned long long)((plat_clock_monotonic() - t0) / 1000000u), frame);
+		plat_console_write(line, (size_t)n);
 	}
 	if (strstr(si->cmdline, "smash"))
 		smash(si->cmdline);
