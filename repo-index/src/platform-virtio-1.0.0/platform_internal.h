@@ -87,8 +87,9 @@ void plat_halt(void);
 void plat_console_init(void);
 /* Calibrate the TSC against the PIT and read the RTC once. */
 void plat_clock_init(void);
-/* Find and start the virtio-net device; false when there is none. */
-bool plat_net_init(void);
+/* Find and start the virtio-net device.  false when there is none (*err
+ * NULL) or when it cannot be used (*err says why). */
+bool plat_net_init(const char **err);
 /* Use mac instead of the device's address (--mac=). */
 void plat_net_set_mac(const uint8_t mac[6]);
 

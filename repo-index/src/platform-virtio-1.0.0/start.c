@@ -76,6 +76,24 @@ static void heap_setup(const struct hvm_start_info *si)
 	plat_heap_init((void *)start, (size_t)(end - start));
 }
 
+/*
+ * No device is not an error here: plat_net_info says so to those who ask.
+ * A device that cannot be used is worth a line on the console.
+ */
+static void net_setup(const struct plat_args *args)
+{
+	const char *err;
+
+	if (plat_net_init(&err)) {
+		if (args->have_mac)
+			plat_net_set_mac(args->mac);
+	} else if (err) {
+		say("platform-virtio: virtio-net: ");
+		say(err);
+		say("\n");
+	}
+}
+
 void plat_boot(const struct hvm_start_info *si)
 {
 	struct plat_args args;
@@ -104,9 +122,7 @@ void plat_boot(const struct hvm_start_info *si)
 	}
 	/* QEMU leaves its memory map in page 0: it has been read, the command line copied. */
 	plat_unmap_page(0);
-	/* No device is not an error here: plat_net_info says so to those who ask. */
-	if (plat_net_init() && args.have_mac)
-		plat_net_set_mac(args.mac);
+	net_setup(&args);
 	start.cmdline = args.cmdline;
 	plat_exit(plat_app_main(&start));
 }

@@ -17,6 +17,7 @@
 
 #define VIRTIO_VENDOR 0x1af4
 #define VIRTIO_NET_LEGACY_ID 0x1000
+#define VIRTIO_NET_MODERN_ID 0x1041
 
 /* Legacy registers, offsets in BAR 0 (no MSI-X, so the device config is at 0x14). */
 #define VIO_HOST_FEATURES 0x00
@@ -158,8 +159,9 @@ static void rx_fill(void)
 	}
 }
 
-/* Reset, negotiate the MAC feature and read the address (legacy init order). */
-static bool device_start(void)
+/* Reset, negotiate the MAC feature and read the address (legacy init order).
+ * NULL, or why the device cannot be used. */
+static const char *device_start(void)
 {
 	uint32_t features;
 
@@ -168,17 +170,17 @@ static bool device_start(void)
 	outb(io_base + VIO_STATUS, STATUS_ACK | STATUS_DRIVER);
 	features = inl(io_base + VIO_HOST_FEATURES);
 	if (!(features & F_NET_MAC))
-		return false;
+		return "the device has no MAC address";
 	/* QEMU takes a header and frame in one buffer either way; say so when it asks. */
 	outl(io_base + VIO_GUEST_FEATURES, F_NET_MAC | (features & F_ANY_LAYOUT));
 	for (int i = 0; i < 6; i++)
 		net_mac[i] = inb((uint16_t)(io_base + VIO_CONFIG + i));
 	if (!vq_setup(&rxq, 0) || !vq_setup(&txq, 1))
-		return false;
+		return "no memory for its queues (give QEMU more with -m)";
 	rx_fill();
 	outb(io_base + VIO_STATUS, STATUS_ACK | STATUS_DRIVER | STATUS_DRIVER_OK);
 	vq_notify(&rxq);
-	return true;
+	return NULL;
 }
 
 /* The legacy INTx line, as the BIOS routed it (config 0x3c); 0xff means none. */
@@ -193,23 +195,30 @@ static void irq_setup(struct pci_dev d)
 	plat_irq_enable(line);
 }
 
-bool plat_net_init(void)
+bool plat_net_init(const char **err)
 {
 	struct pci_dev d;
 	uint32_t bar0;
 
-	if (!pci_find(VIRTIO_VENDOR, VIRTIO_NET_LEGACY_ID, &d))
+	*err = NULL;
+	if (!pci_find(VIRTIO_VENDOR, VIRTIO_NET_LEGACY_ID, &d)) {
+		if (pci_find(VIRTIO_VENDOR, VIRTIO_NET_MODERN_ID, &d))
+			*err = "a modern-only device: give QEMU disable-legacy=off";
 		return false;
+	}
 	bar0 = pci_read32(d, 0x10);
-	if (!(bar0 & 1)) /* not I/O space: a modern-only device */
+	if (!(bar0 & 1)) {
+		*err = "its legacy registers are not in I/O space";
 		return false;
+	}
 	io_base = (uint16_t)(bar0 & 0xfffc);
 	pci_enable_io_dma(d);
-	net_up = device_start();
-	if (!net_up) {
+	*err = device_start();
+	if (*err) {
 		outb(io_base + VIO_STATUS, 0x80); /* FAILED: the device may give up on us */
 		return false;
 	}
+	net_up = true;
 	irq_setup(d);
 	return true;
 }
