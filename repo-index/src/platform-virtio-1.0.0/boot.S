@@ -8,8 +8,8 @@
  * the stack), identity-map the first 4 GiB with 2 MiB pages (memory.c
  * later takes page 0 and the page below the stack away), enter long
  * mode, enable SSE (the stack is compiled by the host gcc, which uses it)
- * and call plat_boot(start_info) in C.  Interrupts stay off for good: the
- * platform polls.
+ * and call plat_boot(start_info) in C.  Interrupts stay off but inside
+ * plat_halt (below), where they only end the wait.
  */
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18

@@ -2,7 +2,7 @@
  * clock.c: the clocks.  Monotonic time is the TSC, whose rate is measured
  * once at boot against the PIT (its input runs at a fixed 1.193182 MHz);
  * wall time is the CMOS RTC, read once at boot, plus the monotonic time
- * since.  Both are polled: no interrupts.
+ * since.  Both are read when asked: no timer interrupt keeps them.
  */
 #include "io.h"
 #include "platform_internal.h"

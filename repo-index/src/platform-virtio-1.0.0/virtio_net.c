@@ -1,6 +1,6 @@
 /*
  * virtio_net.c: the network device, a legacy (virtio 0.9.5) virtio-net
- * PCI device driven by polling.
+ * PCI device.
  *
  * QEMU's pc machine makes virtio-net-pci a transitional device, so the
  * legacy interface in I/O space BAR 0 is there and needs no MMIO mapping.
