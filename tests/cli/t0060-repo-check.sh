@@ -18,7 +18,7 @@ fi
 
 # A clean repository: nothing to report.
 run "repo check: the bundled index is clean" 0 st repo check "$TOP/repo-index"
-has "repo check: says so" "$OUT" "no problems in '$TOP/repo-index' (9 packages)"
+has "repo check: says so" "$OUT" "no problems in '$TOP/repo-index' (10 packages)"
 
 # A repository with one problem of each kind, and packages that are fine.
 B=$TMP/b
