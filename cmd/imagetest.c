@@ -72,16 +72,23 @@ static char *start_capture(struct stitch_harness *h, const struct stitch_project
 	return NULL;
 }
 
+/* The console's last lines (a VM that never got ready may have said a lot). */
 static void print_log(const char *log)
 {
+	enum { KEEP = 20 };
 	FILE *f = fopen(log, "r");
-	char line[512];
+	char ring[KEEP][512];
+	size_t n = 0;
 
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f))
-		fprintf(stderr, "  | %s", line);
+	while (fgets(ring[n % KEEP], sizeof(ring[0]), f))
+		n++;
 	fclose(f);
+	for (size_t i = n > KEEP ? n - KEEP : 0; i < n; i++) {
+		const char *l = ring[i % KEEP];
+		fprintf(stderr, "  | %s%s", l, l[0] && l[strlen(l) - 1] == '\n' ? "" : "\n");
+	}
 }
 
 /* Run the test command (beside the image when log is set); its wait status. */

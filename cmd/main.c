@@ -39,6 +39,9 @@ static const struct cmd_entry commands[] = {
      "the artifact cache (see stitch cache) and are taken from it when their\n"
      "build hash is there.\n"
      "\n"
+     "  --target T    unix (a Linux process), spt (a static process sealed with\n"
+     "                seccomp) or virtio (a QEMU virtual machine): the targets\n"
+     "                of share/targets.json; default: \"target\" in unikernel.json\n"
      "  --locked      install exactly what stitch.lock says, without resolving;\n"
      "                fails naming the package when a locked version is missing,\n"
      "                a checksum or recipe differs, or a path pin is present\n"
@@ -221,8 +224,12 @@ static const struct cmd_entry commands[] = {
      "  --json     one JSON object a line\n"
      "  -j, --jobs N  parallel jobs inside each build\n"},
     {"run", cmd_run, NEED_ROOT, "run the project's image",
-     "usage: stitch run [--net TAP] [--pcap FILE] [-- ARGS]\n"
+     "usage: stitch run [--target T] [--net TAP] [--pcap FILE] [-- ARGS]\n"
      "\n"
+     "Starts the image of the project's target (or T's, built with stitch\n"
+     "build --target T) the way that target says in targets.json: unix and\n"
+     "spt as a process, virtio under qemu-system-x86_64 with its serial\n"
+     "console on stdout and its exit status passed through.\n"
      "With --net, the image attaches to the tap device TAP that you made.\n"
      "Without, stitch makes a throwaway network namespace with a tap device\n"
      "(10.0.0.1, the image is 10.0.0.2), runs the image there, prints the\n"

@@ -1,5 +1,6 @@
 /*
- * stitch run [--net TAP] [--pcap FILE] [-- ARGS]: run the project's image.
+ * stitch run [--target T] [--net TAP] [--pcap FILE] [-- ARGS]: run the
+ * project's image, started as its target says (a process, or under QEMU).
  * Without --net, in a throwaway network namespace with a tap device, so
  * nothing the image sends can leave the namespace.  With --pcap, every
  * frame on its tap is written to FILE by tcpdump.
@@ -31,6 +32,7 @@ static void forward(int sig)
 struct run_opts {
 	const char *tap; /* --net */
 	const char *pcap; /* --pcap */
+	const char *target; /* --target, else the project's */
 };
 
 static int run_opt(int val, const char *arg, void *data)
@@ -41,6 +43,8 @@ static int run_opt(int val, const char *arg, void *data)
 		o->tap = arg;
 	else if (val == 'p')
 		o->pcap = arg;
+	else if (val == 't')
+		o->target = arg;
 	else
 		return EXIT_USAGE;
 	return EXIT_OK;
@@ -181,9 +185,12 @@ static int run_image(char **cmd, const char *image)
 int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 {
 	static const struct option opts[] = {
-	    {"net", required_argument, NULL, 'n'}, {"pcap", required_argument, NULL, 'p'}, {0}};
+	    {"net", required_argument, NULL, 'n'},
+	    {"pcap", required_argument, NULL, 'p'},
+	    {"target", required_argument, NULL, 't'},
+	    {0}};
 	struct stitch_harness h = STITCH_HARNESS_INIT;
-	struct run_opts o = {NULL, NULL};
+	struct run_opts o = {NULL, NULL, NULL};
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_project p;
 	const struct stitch_target *t;
@@ -200,10 +207,11 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 		return cmd_fail(&err);
 	}
 	free(dir);
-	if (!(t = stitch_target_find(p.target, &err))) {
+	if (!(t = stitch_target_find(o.target ? o.target : p.target, &err))) {
 		stitch_project_release(&p);
 		free(ops);
-		return cmd_fail(&err);
+		cmd_fail(&err);
+		return o.target ? EXIT_USAGE : EXIT_ERROR; /* a bad --target is a usage error */
 	}
 	image = xasprintf("%s/_build/%s%s", p.dir, p.name, t->suffix);
 	if (access(image, X_OK) != 0) {
@@ -232,7 +240,7 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 	if (o.pcap && (rc = start_capture(&h, ns, tap, o.pcap)) != EXIT_OK)
 		goto del;
 	cmd = image_command(t, image, ns, tap, ops, n_ops);
-	rc = run_image(cmd, image);
+	rc = stitch_target_exit_status(t, run_image(cmd, image));
 	free_words(cmd);
 	if (o.pcap) {
 		stitch_harness_capture_stop(&h);

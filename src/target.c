@@ -126,6 +126,24 @@ static int parse(const char *file, struct stitch_err *err)
 			json_decref(root);
 			return -1;
 		}
+		if (json_object_get(o, "exit")) {
+			const char *ex = field(o, file, name, "exit", err);
+			if (!ex || strcmp(ex, "isa-debug-exit") != 0) {
+				if (ex)
+					stitch_error(err, STITCH_E_PARSE,
+					             "%s: target '%s': unknown exit '%s' (known: "
+					             "isa-debug-exit)",
+					             file, name, ex);
+				for (size_t i = 0; cmd[i]; i++)
+					free(cmd[i]);
+				free(cmd);
+				free(cf);
+				free(lf);
+				json_decref(root);
+				return -1;
+			}
+			t->debug_exit = true;
+		}
 		t->run = (const char *const *)cmd;
 		t->name = xstrdup(name);
 		t->platform_pkg = xstrdup(plat);
@@ -236,6 +254,13 @@ char **stitch_target_argv(const struct stitch_target *t, const char *image, cons
 	}
 	stitch_buf_release(&line);
 	return argv;
+}
+
+int stitch_target_exit_status(const struct stitch_target *t, int code)
+{
+	if (!t->debug_exit || code == 0 || code >= 128)
+		return code; /* stopped, or killed by a signal */
+	return code >= 3 && code % 2 ? (code - 3) / 2 : code;
 }
 
 bool stitch_target_other_platform(const struct stitch_target *t, const char *name)

@@ -24,6 +24,11 @@ struct stitch_target {
 	 * by spaces, and a word "%{args}%" the arguments as words.
 	 */
 	const char *const *run;
+	/*
+	 * "exit": "isa-debug-exit" in the data: the runner (QEMU) reports the
+	 * image's status s as 2 * (s + 1) + 1, and 0 when it was stopped.
+	 */
+	bool debug_exit;
 };
 
 /* The target called name, or NULL (then the message lists the known ones). */
@@ -45,6 +50,9 @@ int stitch_target_check_depends(const struct stitch_target *t, const struct stit
 /* The command that starts image on tap with args, as t's "run" says (malloc'd words). */
 char **stitch_target_argv(const struct stitch_target *t, const char *image, const char *tap,
                           char *const *args);
+
+/* The image's exit status from its runner's (the same for a process). */
+int stitch_target_exit_status(const struct stitch_target *t, int code);
 
 /* Whether name is the platform package of a target other than t (not in t's images). */
 bool stitch_target_other_platform(const struct stitch_target *t, const char *name);

@@ -8,7 +8,7 @@ _stitch_data() {
 	subs='' opts='' vals='' operands='' rep=''
 	case "$1/$2" in
 	/*) subs='build cache doctor env exec init install list lock log pin remove repo rollback run search show solve source switch test tree update upgrade verify watch which why' opts='--root --repo --switch --no-sandbox -q --quiet -y --yes --color --help --version' vals='--root:file --repo:file --switch:file --color:none' ;;
-	build/*) subs='' opts='--locked --allow-pins --explain --with-test --json --target -j --help' vals='--target:none -j:none' operands='' rep='' ;;
+	build/*) subs='' opts='--target --locked --allow-pins --explain --with-test --json -j --help' vals='--target:none -j:none' operands='' rep='' ;;
 	cache/status) opts='--json --help' vals='' operands='' rep='' ;;
 	cache/remote) opts='--read-only --json --off --help' vals='' operands='none' rep='' ;;
 	cache/clean) opts='--unused-days --json --help' vals='--unused-days:none' operands='' rep='' ;;
@@ -34,7 +34,7 @@ _stitch_data() {
 	repo/check) opts='--json --help' vals='' operands='file' rep='' ;;
 	repo/*) subs='add list remove export pack check' opts='--json --priority -o --update-index --help' vals='--priority:none -o:file' operands='' rep='' ;;
 	rollback/*) subs='' opts='--dry-run --json -j --jobs --help' vals='-j:none --jobs:none' operands='none' rep='' ;;
-	run/*) subs='' opts='--pcap --net --help' vals='--pcap:file --net:none' operands='none' rep='' ;;
+	run/*) subs='' opts='--pcap --target --net --help' vals='--pcap:file --target:none --net:none' operands='none' rep='' ;;
 	search/*) subs='' opts='--json --help' vals='' operands='none' rep='' ;;
 	show/*) subs='' opts='--json --help' vals='' operands='pkg' rep='' ;;
 	solve/*) subs='' opts='--json --upgrade --pin --installed --help' vals='--pin:none --installed:none' operands='pkg' rep='1' ;;

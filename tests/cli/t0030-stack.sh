@@ -92,6 +92,24 @@ else
 	has "spt: ten connections at once" "$OUT" "10 of 10 identical"
 fi
 
+# And on virtio: the same stack archives in a QEMU virtual machine.
+(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" build --target virtio >"$OUT" 2>"$ERR")
+rc=$?
+if [ $rc -eq 0 ]; then pass "the static website builds for virtio"; else fail "the static website builds for virtio" "exit $rc: $(tail -n 5 "$ERR")"; fi
+lacks "virtio: the stack is not rebuilt" "$OUT" "ethernet 1.1.0: installed"
+M=$TMP/p1/site/_build/static-website.virtio.manifest.json
+has "virtio: platform-virtio in the manifest" "$M" '"name": "platform-virtio"'
+lacks "virtio: no other platform in the manifest" "$M" '"name": "platform-unix"'
+if [ "$(id -u)" -ne 0 ]; then
+	skip "stitch test of the static website on virtio" "creating a network namespace needs root"
+else
+	(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" test --target virtio >"$OUT" 2>"$ERR")
+	rc=$?
+	if [ $rc -eq 0 ]; then pass "stitch test of the static website on virtio"; else sed 's/^/# /' "$OUT" "$ERR" | tail -n 25; fail "stitch test of the static website on virtio" "exit $rc"; fi
+	has "virtio: ten connections at once" "$OUT" "10 of 10 identical"
+	has "virtio: every htdocs file compared" "$OUT" "GET /big.bin: 200 application/octet-stream, same bytes"
+fi
+
 # The CI recipe of README.md, as written: lock committed, build --locked, verify.
 (cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" lock >"$OUT" 2>"$ERR")
 has "stitch lock on the static website" "$OUT" "stitch.lock: 8 packages, written"

@@ -34,7 +34,7 @@ int plat_app_main(const struct plat_start_info *si)
 C
 cd "$PROJ" || exit 1
 run "unknown target" 2 st --repo "$R" build --target vm
-has "unknown target names the known ones" "$ERR" "unknown target 'vm' (known: unix, spt)"
+has "unknown target names the known ones" "$ERR" "unknown target 'vm' (known: unix, spt, virtio)"
 run "build --target spt" 0 st --repo "$R" build --target spt
 has "spt image named by its suffix" "$OUT" "image: $PROJ/_build/seal.spt"
 if file "$PROJ/_build/seal.spt" | grep -q "statically linked"; then pass "spt image is static"; else
@@ -124,4 +124,4 @@ has "lock names the unsupporting package" "$ERR" "package 'hostonly' does not su
 # "target" in unikernel.json: an unknown one is an error in the project.
 sed -i 's/"spt"/"vm"/' "$TMP/proj3/unikernel.json"
 run "unknown target in unikernel.json" 1 st --repo "$R" build
-has "unknown project target names the known ones" "$ERR" "unknown target 'vm' (known: unix, spt)"
+has "unknown project target names the known ones" "$ERR" "unknown target 'vm' (known: unix, spt, virtio)"
