@@ -184,11 +184,10 @@ static int run_image(char **cmd, const char *image)
 
 int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 {
-	static const struct option opts[] = {
-	    {"net", required_argument, NULL, 'n'},
-	    {"pcap", required_argument, NULL, 'p'},
-	    {"target", required_argument, NULL, 't'},
-	    {0}};
+	static const struct option opts[] = {{"net", required_argument, NULL, 'n'},
+	                                     {"pcap", required_argument, NULL, 'p'},
+	                                     {"target", required_argument, NULL, 't'},
+	                                     {0}};
 	struct stitch_harness h = STITCH_HARNESS_INIT;
 	struct run_opts o = {NULL, NULL, NULL};
 	struct stitch_err err = STITCH_ERR_INIT;
