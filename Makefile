@@ -126,7 +126,7 @@ fuzz: fuzz-build
 	@tests/fuzz/run $(FUZZ_TIME) $(FUZZ_BIN)
 
 demo:
-	@tests/need-packages $(DEPS_BUILD) binutils iproute2 curl iputils-ping
+	@tests/need-packages $(DEPS_BUILD) binutils iproute2 curl iputils-ping qemu-system-x86
 	@$(MAKE) --no-print-directory all
 	@share/demo.sh
 
