@@ -244,8 +244,11 @@ char **stitch_target_argv(const struct stitch_target *t, const char *image, cons
 		n_run++;
 	argv = xcalloc(n_run + n_args + 1, sizeof(char *));
 	for (size_t i = 0; i < n_run; i++) {
-		const char *vars[] = {
-		    "image", image, "tap", tap, "cmdline", line.buf ? line.buf : "", NULL};
+		/* A VM runs on KVM where the user may open it, else under emulation. */
+		const char *accel = access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "tcg";
+		const char *vars[] = {"image", image,     "tap",
+		                      tap,     "cmdline", line.buf ? line.buf : "",
+		                      "accel", accel,     NULL};
 		if (strcmp(t->run[i], "%{args}%") == 0)
 			for (size_t a = 0; a < n_args; a++)
 				argv[k++] = xstrdup(args[a]);

@@ -21,7 +21,8 @@ struct stitch_target {
 	/*
 	 * How the image starts, NULL-terminated words: %{image}% is its path,
 	 * %{tap}% the tap device it is given, %{cmdline}% its arguments joined
-	 * by spaces, and a word "%{args}%" the arguments as words.
+	 * by spaces, a word "%{args}%" the arguments as words, and %{accel}%
+	 * "kvm" when /dev/kvm can be opened, else "tcg".
 	 */
 	const char *const *run;
 	/*

@@ -49,10 +49,11 @@ done
 # The exact command of the target's "run": TARGET IMAGE TAP ARGS... -> argv, NUL-separated.
 run_argv() {
 	python3 - "$top/share/targets.json" "$@" <<'PY'
-import json, sys
+import json, os, sys
 t = json.load(open(sys.argv[1]))[sys.argv[2]]
 image, tap, args = sys.argv[3], sys.argv[4], sys.argv[5:]
-vars = {"image": image, "tap": tap, "cmdline": " ".join(args)}
+accel = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "tcg"
+vars = {"image": image, "tap": tap, "cmdline": " ".join(args), "accel": accel}
 out = []
 for w in t["run"]:
     if w == "%{args}%":
@@ -217,8 +218,8 @@ for t in $TARGETS; do
 	if [ "$t" = virtio ]; then
 		v_size=$size v_docs=$docs v_boot=$boot
 		case " ${argv[*]} " in
-		*kvm*) v_accel="KVM asked for by the run command" ;;
-		*) v_accel="QEMU TCG: the run command asks for no accelerator" ;;
+		*" kvm "*) v_accel="QEMU on KVM (/dev/kvm can be opened)" ;;
+		*) v_accel="QEMU TCG: no /dev/kvm to open here" ;;
 		esac
 	fi
 done
