@@ -35,7 +35,8 @@ s build >/dev/null 2>&1 || die "build with tcp pinned failed"
 
 # The floor's commands, read from the logs of the build just made.
 mirror=$site/_stitch/.stitch/build/pin-tcp
-log=$site/_stitch/.stitch/logs/tcp-1.1.0.log
+# tcp's log, whichever version the index gave
+log=$(ls "$site"/_stitch/.stitch/logs/tcp-*.log | grep -v '\.test\.log$' | tail -n1)
 compile=$(grep -E '^(cc|gcc) .* -c .*tcp_output' "$log" | tail -n1)
 archive=$(grep -E '^ar ' "$log" | tail -n1)
 link=$(grep -E '^\$ cc -o ' "$site/_build/build.log" | tail -n1 | sed 's/^\$ //')
