@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -222,15 +223,31 @@ int cmd_image_test(const struct stitch_project *p, const char *image,
 
 /* ---- beside the packages' tests ---- */
 
+/* Stitch is gone: so is the group, down to what the test command started. */
+static void bg_die(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+}
+
 /* In the child: the test, then rc, the wait status and the trace on fd. */
 static void __attribute__((noreturn))
 bg_child(const struct stitch_project *p, const char *image, const struct cmd_image_test *o,
-         struct cmd_image_test_bg *bg, int fd)
+         struct cmd_image_test_bg *bg, int fd, pid_t parent)
 {
 	char *trace = NULL;
 	int head[3] = {EXIT_ERROR, W_EXITCODE(1, 0), 0};
 
 	setpgid(0, 0);
+	/*
+	 * Its own group is out of reach of the terminal's Ctrl-C: it ends with
+	 * stitch instead, taking the whole group with it.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, bg_die);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(1);
 	if (dup2(fileno(bg->out), STDOUT_FILENO) < 0 || dup2(fileno(bg->err), STDERR_FILENO) < 0)
 		_exit(126);
 	head[0] = cmd_image_test(p, image, o, &head[1], &trace);
@@ -246,6 +263,7 @@ bg_child(const struct stitch_project *p, const char *image, const struct cmd_ima
 int cmd_image_test_spawn(const struct stitch_project *p, const char *image,
                          const struct cmd_image_test *o, struct cmd_image_test_bg *bg)
 {
+	pid_t parent;
 	int fds[2];
 
 	memset(bg, 0, sizeof(*bg));
@@ -258,10 +276,11 @@ int cmd_image_test_spawn(const struct stitch_project *p, const char *image,
 	}
 	fflush(stdout);
 	fflush(stderr);
+	parent = getpid();
 	bg->pid = fork();
 	if (bg->pid == 0) {
 		close(fds[0]);
-		bg_child(p, image, o, bg, fds[1]);
+		bg_child(p, image, o, bg, fds[1], parent);
 	}
 	close(fds[1]);
 	if (bg->pid < 0) {

@@ -181,6 +181,26 @@ PY
 if [ "$(cat "$TMP/order")" = "ipv4 1.0.0: tests passed
 testing: sh
 test passed" ]; then pass "beside: the pin's verdict, then the project's test"; else fail "beside: the pin's verdict, then the project's test" "$(cat "$OUT")"; fi
+# stitch killed while the project's test runs beside: nothing of it lives on.
+cp unikernel.json "$TMP/unikernel.json"
+python3 - "$NAP" <<'PY'
+import json, sys
+d = json.load(open("unikernel.json"))
+d["test"] = ["sh", "-c", sys.argv[1]]
+json.dump(d, open("unikernel.json", "w"))
+PY
+sed -i 's/return 34/return 35/' ipv4/ipv4.c
+"$STITCH" --root "$ROOT" --repo "$R" test --with-test >"$TMP/killed.out" 2>&1 &
+spid=$!
+for _ in $(seq 1 200); do pgrep -f "^$NAP" >/dev/null && break; sleep 0.05; done
+if pgrep -f "^$NAP" >/dev/null; then pass "beside: the project's test started"; else fail "beside: the project's test started" "$(cat "$TMP/killed.out")"; fi
+kill -9 $spid
+wait $spid 2>/dev/null
+for _ in $(seq 1 100); do pgrep -f "^$NAP" >/dev/null || break; sleep 0.05; done
+if pgrep -f "^$NAP" >/dev/null; then fail "beside: killing stitch ends the project's test" "$(pgrep -af "^$NAP")"; pkill -f "^$NAP"; else
+	pass "beside: killing stitch ends the project's test"; fi
+cp "$TMP/unikernel.json" unikernel.json
+sed -i 's/return 35/return 34/' ipv4/ipv4.c
 
 # watch --test: a changed pin's tests, then the image's.
 s build >/dev/null 2>&1
