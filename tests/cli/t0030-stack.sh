@@ -72,43 +72,32 @@ else
 	has "ten connections at once" "$OUT" "10 of 10 identical"
 fi
 
-# The same project, the same stack archives, on the spt target: the image
-# links platform-spt instead of platform-unix, and passes the same test.
-(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" build --target spt >"$OUT" 2>"$ERR")
-rc=$?
-if [ $rc -eq 0 ]; then pass "the static website builds for spt"; else fail "the static website builds for spt" "exit $rc: $(tail -n 5 "$ERR")"; fi
-lacks "spt: the stack is not rebuilt" "$OUT" "ethernet 1.1.0: installed"
-if file "$TMP/p1/site/_build/static-website.spt" | grep -q "statically linked"; then pass "spt: a static image"; else
-	fail "spt: a static image" "$(file "$TMP/p1/site/_build/static-website.spt")"; fi
-M=$TMP/p1/site/_build/static-website.spt.manifest.json
-has "spt: platform-spt in the manifest" "$M" '"name": "platform-spt"'
-lacks "spt: no platform-unix in the manifest" "$M" '"name": "platform-unix"'
-if [ "$(id -u)" -ne 0 ]; then
-	skip "stitch test of the static website on spt" "creating a network namespace needs root"
-else
-	(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" test --target spt >"$OUT" 2>"$ERR")
+# The same project, the same stack archives, on the other targets: the
+# image links the target's platform instead of platform-unix (spt: a
+# static process sealed with seccomp; virtio: a QEMU virtual machine), and
+# passes the same test.
+on_target() {
+	local t=$1 m=$TMP/p1/site/_build/static-website.$1.manifest.json rc
+	(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" build --target "$t" >"$OUT" 2>"$ERR")
 	rc=$?
-	if [ $rc -eq 0 ]; then pass "stitch test of the static website on spt"; else sed 's/^/# /' "$OUT" | tail -n 25; fail "stitch test of the static website on spt" "exit $rc"; fi
-	has "spt: ten connections at once" "$OUT" "10 of 10 identical"
-fi
-
-# And on virtio: the same stack archives in a QEMU virtual machine.
-(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" build --target virtio >"$OUT" 2>"$ERR")
-rc=$?
-if [ $rc -eq 0 ]; then pass "the static website builds for virtio"; else fail "the static website builds for virtio" "exit $rc: $(tail -n 5 "$ERR")"; fi
-lacks "virtio: the stack is not rebuilt" "$OUT" "ethernet 1.1.0: installed"
-M=$TMP/p1/site/_build/static-website.virtio.manifest.json
-has "virtio: platform-virtio in the manifest" "$M" '"name": "platform-virtio"'
-lacks "virtio: no other platform in the manifest" "$M" '"name": "platform-unix"'
-if [ "$(id -u)" -ne 0 ]; then
-	skip "stitch test of the static website on virtio" "creating a network namespace needs root"
-else
-	(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" test --target virtio >"$OUT" 2>"$ERR")
+	if [ $rc -eq 0 ]; then pass "the static website builds for $t"; else fail "the static website builds for $t" "exit $rc: $(tail -n 5 "$ERR")"; fi
+	lacks "$t: the stack is not rebuilt" "$OUT" "ethernet 1.1.0: installed"
+	if file "$TMP/p1/site/_build/static-website.$t" | grep -q "statically linked"; then pass "$t: a static image"; else
+		fail "$t: a static image" "$(file "$TMP/p1/site/_build/static-website.$t")"; fi
+	has "$t: platform-$t in the manifest" "$m" "\"name\": \"platform-$t\""
+	lacks "$t: no platform-unix in the manifest" "$m" '"name": "platform-unix"'
+	if [ "$(id -u)" -ne 0 ]; then
+		skip "stitch test of the static website on $t" "creating a network namespace needs root"
+		return
+	fi
+	(cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" test --target "$t" >"$OUT" 2>"$ERR")
 	rc=$?
-	if [ $rc -eq 0 ]; then pass "stitch test of the static website on virtio"; else sed 's/^/# /' "$OUT" "$ERR" | tail -n 25; fail "stitch test of the static website on virtio" "exit $rc"; fi
-	has "virtio: ten connections at once" "$OUT" "10 of 10 identical"
-	has "virtio: every htdocs file compared" "$OUT" "GET /big.bin: 200 application/octet-stream, same bytes"
-fi
+	if [ $rc -eq 0 ]; then pass "stitch test of the static website on $t"; else sed 's/^/# /' "$OUT" "$ERR" | tail -n 25; fail "stitch test of the static website on $t" "exit $rc"; fi
+	has "$t: ten connections at once" "$OUT" "10 of 10 identical"
+	has "$t: every htdocs file compared" "$OUT" "GET /big.bin: 200 application/octet-stream, same bytes"
+}
+on_target spt
+on_target virtio
 
 # The CI recipe of README.md, as written: lock committed, build --locked, verify.
 (cd "$TMP/p1/site" && "$STITCH" --root "$TMP/r1" lock >"$OUT" 2>"$ERR")
