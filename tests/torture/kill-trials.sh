@@ -14,7 +14,9 @@
 . "$(dirname "$0")/../cli/testlib.sh"
 
 # A copy of the binary: a rebuild during the trials does not change them.
+# The targets it reads sit beside it, as in the tree.
 cp "$STITCH" "$TMP/stitch" && STITCH=$TMP/stitch
+mkdir -p "$TMP/share" && cp "$TOP/share/targets.json" "$TMP/share/"
 ROUNDS=${STITCH_TORTURE_ROUNDS:-12}
 SEED=${STITCH_TORTURE_SEED:-$(($(date +%s) % 32768))}
 RANDOM=$SEED
