@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +30,7 @@ struct pack {
 	struct ents es;
 	struct stat skip[2]; /* out_path and its temporary file */
 	int nskip;
-	EVP_MD_CTX *md;
+	struct stitch_sha256 *md; /* the archive as it is written */
 	int fd;
 	int write_errno;
 };
@@ -170,7 +169,7 @@ static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, siz
 		}
 		done += (size_t)n;
 	}
-	EVP_DigestUpdate(p->md, buf, len);
+	stitch_sha256_update(p->md, buf, len);
 	return (la_ssize_t)len;
 }
 
@@ -276,18 +275,13 @@ static int write_archive(struct pack *p, const char *top, long long mtime, struc
 	return ret;
 }
 
-static void hex_digest(EVP_MD_CTX *md, char out[65])
+static void hex_digest(struct pack *p, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	unsigned char d[32];
 
-	EVP_DigestFinal_ex(md, d, &n);
-	for (unsigned int i = 0; i < n; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[2 * n] = '\0';
+	stitch_sha256_final(p->md, d);
+	p->md = NULL;
+	stitch_hex(d, sizeof(d), out);
 }
 
 static int pack(struct pack *p, const char *top, long long mtime, const char *out_path,
@@ -308,7 +302,7 @@ static int pack(struct pack *p, const char *top, long long mtime, const char *ou
 		p->nskip++;
 	if ((ret = walk(p, "", err)) || (ret = archive_check_entries(&p->es, p->what, err)))
 		return ret;
-	EVP_DigestInit_ex(p->md, stitch_sha256_md(), NULL);
+	p->md = stitch_sha256_new();
 	if ((ret = write_archive(p, top, mtime, err)))
 		return ret;
 	if (fchmod(p->fd, 0644) || fsync(p->fd))
@@ -318,7 +312,7 @@ static int pack(struct pack *p, const char *top, long long mtime, const char *ou
 		             out_path);
 		return stitch_error_cause(err, "%s", strerror(errno));
 	}
-	hex_digest(p->md, sha256_out);
+	hex_digest(p, sha256_out);
 	return 0;
 }
 
@@ -343,14 +337,12 @@ int stitch_archive_pack(const char *src_dir, const char *top, long long mtime, c
 	if (p.fd < 0) {
 		ret = io_error(&p, "create", tmp, err);
 	} else {
-		p.md = EVP_MD_CTX_new();
-		if (!p.md)
-			abort();
 		ret = pack(&p, top, mtime, out_path, sha256_out, tmp, err);
 		close(p.fd);
 		if (ret)
 			unlink(tmp);
-		EVP_MD_CTX_free(p.md);
+		if (p.md)
+			stitch_sha256_free(p.md);
 	}
 	archive_ents_release(&p.es);
 	free(p.what);

@@ -11,7 +11,6 @@
 #include "dl.h"
 #include "fetch.h"
 
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,7 +24,7 @@
 struct sink {
 	int fd;
 	char *tmp;
-	EVP_MD_CTX *md;
+	struct stitch_sha256 *md;
 	int werr; /* errno of a failed write, 0 if none */
 };
 

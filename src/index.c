@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,26 +147,24 @@ static int list_sources(struct src_set *s, const char *path, struct stitch_err *
 
 static void stamp_of(const struct src_set *s, struct cache_key *key)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct stitch_sha256 *md = stitch_sha256_new();
 	struct timespec now;
 	long long now_ns;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 	key->racy = 0;
-	EVP_DigestInit_ex(md, stitch_sha256_md(), NULL);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct stat *st = &s->files[i].st;
 		long long m = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 		long long rec[4] = {(long long)st->st_ino, (long long)st->st_size, m,
 		                    (long long)st->st_dev};
-		EVP_DigestUpdate(md, s->files[i].path, strlen(s->files[i].path) + 1);
-		EVP_DigestUpdate(md, rec, sizeof(rec));
+		stitch_sha256_update(md, s->files[i].path, strlen(s->files[i].path) + 1);
+		stitch_sha256_update(md, rec, sizeof(rec));
 		if (m + RACY_NS >= now_ns)
 			key->racy = 1;
 	}
-	EVP_DigestFinal_ex(md, key->stamp, NULL);
-	EVP_MD_CTX_free(md);
+	stitch_sha256_final(md, key->stamp);
 }
 
 static int is_compressed(const unsigned char *p, size_t n)
@@ -230,22 +227,21 @@ static int read_whole(const char *path, struct stitch_buf *out, struct stitch_er
 /* Read every source file and hash the raw bytes, as they are on disk. */
 static int read_sources(struct src_set *s, unsigned char content[32], struct stitch_err *err)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct stitch_sha256 *md = stitch_sha256_new();
 	int rc = 0;
 
-	EVP_DigestInit_ex(md, stitch_sha256_md(), NULL);
 	for (size_t i = 0; i < s->n; i++) {
 		struct src_file *f = &s->files[i];
 		uint64_t len;
 		if ((rc = read_whole(f->path, &f->data, err)) != 0)
 			break;
 		len = f->data.len;
-		EVP_DigestUpdate(md, f->base ? f->base : "", strlen(f->base ? f->base : "") + 1);
-		EVP_DigestUpdate(md, &len, sizeof(len));
-		EVP_DigestUpdate(md, f->data.buf, f->data.len);
+		stitch_sha256_update(md, f->base ? f->base : "",
+		                     strlen(f->base ? f->base : "") + 1);
+		stitch_sha256_update(md, &len, sizeof(len));
+		stitch_sha256_update(md, f->data.buf, f->data.len);
 	}
-	EVP_DigestFinal_ex(md, content, NULL);
-	EVP_MD_CTX_free(md);
+	stitch_sha256_final(md, content);
 	return rc;
 }
 

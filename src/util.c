@@ -3,8 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+/* SHA256_Init and friends: deprecated in OpenSSL 3 in favour of EVP, whose lookup is the cost avoided here. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -211,19 +212,32 @@ char *stitch_buf_detach(struct stitch_buf *b, size_t *len)
 	return p;
 }
 
-const EVP_MD *stitch_sha256_md(void)
-{
-	static EVP_MD *md;
+struct stitch_sha256 {
+	SHA256_CTX c;
+};
 
-	/*
-	 * Fetched once: EVP_sha256() looks the algorithm up on every use.  No
-	 * OpenSSL configuration file is read; stitch only hashes.
-	 */
-	if (!md) {
-		OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-		md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	}
-	return md ? md : EVP_sha256();
+struct stitch_sha256 *stitch_sha256_new(void)
+{
+	struct stitch_sha256 *h = xmalloc(sizeof(*h));
+
+	SHA256_Init(&h->c);
+	return h;
+}
+
+void stitch_sha256_update(struct stitch_sha256 *h, const void *data, size_t len)
+{
+	SHA256_Update(&h->c, data, len);
+}
+
+void stitch_sha256_final(struct stitch_sha256 *h, unsigned char out[32])
+{
+	SHA256_Final(out, &h->c);
+	free(h);
+}
+
+void stitch_sha256_free(struct stitch_sha256 *h)
+{
+	free(h);
 }
 
 void stitch_hex(const unsigned char *bytes, size_t n, char *out)
@@ -239,46 +253,41 @@ void stitch_hex(const unsigned char *bytes, size_t n, char *out)
 
 void stitch_sha256_hex(const void *data, size_t len, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[32];
+	SHA256_CTX c;
 
-	EVP_Digest(data, len, md, &mdlen, stitch_sha256_md(), NULL);
-	stitch_hex(md, mdlen, out);
+	/* Not SHA256(): in OpenSSL 3 that one goes through EVP's lookup. */
+	SHA256_Init(&c);
+	SHA256_Update(&c, data, len);
+	SHA256_Final(md, &c);
+	stitch_hex(md, sizeof(md), out);
 }
 
 int stitch_sha256_file(const char *path, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx;
+	unsigned char md[32], buf[65536];
+	struct stitch_sha256 *h;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
-	ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, stitch_sha256_md(), NULL);
+	h = stitch_sha256_new();
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			int e = errno;
 			if (e == EINTR)
 				continue;
-			EVP_MD_CTX_free(ctx);
+			stitch_sha256_free(h);
 			close(fd);
 			errno = e;
 			return -1;
 		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		stitch_sha256_update(h, buf, (size_t)n);
 	}
 	close(fd);
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	for (unsigned int i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[2 * mdlen] = '\0';
+	stitch_sha256_final(h, md);
+	stitch_hex(md, sizeof(md), out);
 	return 0;
 }
 

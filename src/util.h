@@ -75,9 +75,18 @@ void stitch_buf_reset(struct stitch_buf *b);
 /* Hand the allocation to the caller (never NULL); the buffer is reset. */
 char *stitch_buf_detach(struct stitch_buf *b, size_t *len);
 
-/* SHA-256 for EVP_DigestInit_ex, fetched once. */
-struct evp_md_st;
-const struct evp_md_st *stitch_sha256_md(void);
+/*
+ * SHA-256, incrementally: new, update any number of times, final (which
+ * frees it).  libcrypto's SHA-256 without its provider lookup: the first
+ * EVP fetch of OpenSSL 3 builds a table of every algorithm's names, a
+ * third of what a no-op command costs.
+ */
+struct stitch_sha256;
+struct stitch_sha256 *stitch_sha256_new(void);
+void stitch_sha256_update(struct stitch_sha256 *h, const void *data, size_t len);
+void stitch_sha256_final(struct stitch_sha256 *h, unsigned char out[32]);
+/* Free without a result (an error path). */
+void stitch_sha256_free(struct stitch_sha256 *h);
 /* n bytes as lowercase hex into out (2n + 1 bytes). */
 void stitch_hex(const unsigned char *bytes, size_t n, char *out);
 /* Lowercase hex SHA-256 of data into out (65 bytes). */
