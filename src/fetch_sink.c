@@ -7,7 +7,6 @@
 #include "fetch_int.h"
 #include "util.h"
 
-
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
