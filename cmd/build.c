@@ -200,7 +200,7 @@ static void report_link(const struct build_opts *o, const struct stitch_link_res
  */
 static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
                          struct stitch_project *p, struct cmd_rebuilt *rebuilt, bool tests_later,
-                         char **image)
+                         const struct stitch_target **target, char **image)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
 	struct stitch_buf why = STITCH_BUF_INIT;
@@ -218,6 +218,7 @@ static int build_project(struct stitch_ctx *ctx, const struct build_opts *o,
 	}
 	if (!t)
 		return cmd_fail(&err);
+	*target = t;
 	if ((rc = open_own_switch(ctx, p)) != EXIT_OK)
 		return rc;
 	cmd_op_init(ctx, &op, o->json, false, o->jobs);
@@ -286,6 +287,7 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 	    {"allow-pins", no_argument, NULL, 'P'},      {"jobs", required_argument, NULL, 'j'},
 	    {"with-test", optional_argument, NULL, 'W'}, {0}};
 	struct build_opts o = {0};
+	const struct stitch_target *t;
 	struct cmd_rebuilt rebuilt = {0};
 	struct stitch_project p;
 	char **ops, *image = NULL;
@@ -299,7 +301,7 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 		                       "build takes no arguments; run it in a project directory");
 	if ((rc = load_project(&p)) != EXIT_OK)
 		return rc;
-	rc = build_project(ctx, &o, &p, &rebuilt, false, &image);
+	rc = build_project(ctx, &o, &p, &rebuilt, false, &t, &image);
 	cmd_rebuilt_release(ctx, &rebuilt);
 	free(image);
 	stitch_project_release(&p);
@@ -394,12 +396,8 @@ int cmd_test(int argc, char **argv, struct stitch_ctx *ctx)
 		                          "true in unikernel.json");
 		goto out;
 	}
-	if ((rc = build_project(ctx, &o, &p, &rebuilt, true, &image)) != EXIT_OK)
+	if ((rc = build_project(ctx, &o, &p, &rebuilt, true, &it.target, &image)) != EXIT_OK)
 		goto out;
-	{
-		struct stitch_err err = STITCH_ERR_INIT; /* found by the build already */
-		it.target = stitch_target_find(o.target ? o.target : p.target, &err);
-	}
 	it.pcap = o.pcap;
 	it.json = o.json;
 	if ((rc = test_image(ctx, &o, &p, image, &rebuilt, &it, &status, &trace)) != EXIT_OK)

@@ -214,9 +214,7 @@ int cmd_image_test(const struct stitch_project *p, const char *image,
 	stitch_harness_close(&h);
 	*trace =
 	    keep_trace(p, pcap, o->pcap != NULL, WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
-	for (size_t i = 0; argv[i]; i++)
-		free(argv[i]);
-	free(argv);
+	stitch_target_argv_free(argv);
 	free(log);
 	return EXIT_OK;
 }

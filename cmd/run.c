@@ -129,7 +129,7 @@ static int netns_create(const char *ns)
 /*
  * The image's command line as its target starts it, inside ns when there
  * is one; the image's own address unless ARGS give one.  Freed with
- * free_words.
+ * stitch_target_argv_free.
  */
 static char **image_command(const struct stitch_target *t, const char *image, const char *ns,
                             const char *tap, char **ops, int n_ops)
@@ -158,13 +158,6 @@ static char **image_command(const struct stitch_target *t, const char *image, co
 	memcpy(cmd + k, run, n * sizeof(char *));
 	free(run);
 	return cmd;
-}
-
-static void free_words(char **w)
-{
-	for (size_t i = 0; w[i]; i++)
-		free(w[i]);
-	free(w);
 }
 
 /* Ctrl-C stops the image, not stitch: the namespace must still be removed. */
@@ -240,7 +233,7 @@ int cmd_run(int argc, char **argv, struct stitch_ctx *ctx)
 		goto del;
 	cmd = image_command(t, image, ns, tap, ops, n_ops);
 	rc = stitch_target_exit_status(t, run_image(cmd, image));
-	free_words(cmd);
+	stitch_target_argv_free(cmd);
 	if (o.pcap) {
 		stitch_harness_capture_stop(&h);
 		printf("packet trace: %s\n", o.pcap);

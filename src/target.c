@@ -23,55 +23,37 @@ static struct stitch_target *targets;
 static size_t n_targets;
 static char *loaded_from;
 
-static char *words(json_t *a, const char *file, const char *name, const char *key,
-                   struct stitch_err *err)
+void stitch_target_argv_free(char **argv)
 {
-	struct stitch_buf b = STITCH_BUF_INIT;
-	size_t i;
-	json_t *w;
-
-	if (!a)
-		return xstrdup("");
-	if (!json_is_array(a)) {
-		stitch_error(err, STITCH_E_PARSE,
-		             "%s: target '%s': '%s' must be an array of strings", file, name, key);
-		return NULL;
-	}
-	json_array_foreach(a, i, w)
-	{
-		if (!json_is_string(w)) {
-			stitch_buf_release(&b);
-			stitch_error(err, STITCH_E_PARSE,
-			             "%s: target '%s': '%s'[%zu] is not a string", file, name, key,
-			             i);
-			return NULL;
-		}
-		stitch_buf_addf(&b, "%s%s", i ? " " : "", json_string_value(w));
-	}
-	return b.buf ? b.buf : xstrdup("");
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
 }
 
-/* A NULL-terminated copy of an array of strings; NULL (err set) when it is not one. */
-static char **argv_of(json_t *a, const char *file, const char *name, const char *key,
+/*
+ * A NULL-terminated copy of an array of strings; NULL (err set) when it is
+ * not one.  A missing array is an empty one, unless need_one.
+ */
+static char **argv_of(json_t *a, const char *file, const char *name, const char *key, bool need_one,
                       struct stitch_err *err)
 {
 	char **v;
 	size_t i;
 	json_t *w;
 
-	if (!json_is_array(a) || json_array_size(a) == 0) {
+	if (!a && !need_one)
+		return xcalloc(1, sizeof(char *));
+	if (!json_is_array(a) || (need_one && json_array_size(a) == 0)) {
 		stitch_error(err, STITCH_E_PARSE,
-		             "%s: target '%s': '%s' must be a non-empty array of strings", file,
-		             name, key);
+		             "%s: target '%s': '%s' must be a%s array of strings", file, name, key,
+		             need_one ? " non-empty" : "n");
 		return NULL;
 	}
 	v = xcalloc(json_array_size(a) + 1, sizeof(char *));
 	json_array_foreach(a, i, w)
 	{
 		if (!json_is_string(w)) {
-			for (size_t k = 0; k < i; k++)
-				free(v[k]);
-			free(v);
+			stitch_target_argv_free(v);
 			stitch_error(err, STITCH_E_PARSE,
 			             "%s: target '%s': '%s'[%zu] is not a string", file, name, key,
 			             i);
@@ -80,6 +62,21 @@ static char **argv_of(json_t *a, const char *file, const char *name, const char 
 		v[i] = xstrdup(json_string_value(w));
 	}
 	return v;
+}
+
+/* The flags of key as one string of words: "" when there are none. */
+static char *words(json_t *a, const char *file, const char *name, const char *key,
+                   struct stitch_err *err)
+{
+	struct stitch_buf b = STITCH_BUF_INIT;
+	char **v = argv_of(a, file, name, key, false, err);
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; v[i]; i++)
+		stitch_buf_addf(&b, "%s%s", i ? " " : "", v[i]);
+	stitch_target_argv_free(v);
+	return b.buf ? b.buf : xstrdup("");
 }
 
 static const char *field(json_t *o, const char *file, const char *name, const char *key,
@@ -118,7 +115,8 @@ static int parse(const char *file, struct stitch_err *err)
 		    run ? words(json_object_get(o, "cflags"), file, name, "cflags", err) : NULL;
 		char *lf =
 		    cf ? words(json_object_get(o, "ldflags"), file, name, "ldflags", err) : NULL;
-		char **cmd = lf ? argv_of(json_object_get(o, "run"), file, name, "run", err) : NULL;
+		char **cmd =
+		    lf ? argv_of(json_object_get(o, "run"), file, name, "run", true, err) : NULL;
 
 		if (!cmd) {
 			free(cf);
@@ -134,9 +132,7 @@ static int parse(const char *file, struct stitch_err *err)
 					             "%s: target '%s': unknown exit '%s' (known: "
 					             "isa-debug-exit)",
 					             file, name, ex);
-				for (size_t i = 0; cmd[i]; i++)
-					free(cmd[i]);
-				free(cmd);
+				stitch_target_argv_free(cmd);
 				free(cf);
 				free(lf);
 				json_decref(root);
@@ -235,17 +231,17 @@ char **stitch_target_argv(const struct stitch_target *t, const char *image, cons
                           char *const *args)
 {
 	struct stitch_buf line = STITCH_BUF_INIT;
+	/* A VM runs on KVM where the user may open it, else under emulation. */
+	const char *accel = access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "tcg";
 	size_t n_args = 0, n_run = 0, k = 0;
 	char **argv;
 
-	while (args && args[n_args])
-		stitch_buf_addf(&line, "%s%s", n_args ? " " : "", args[n_args]), n_args++;
+	for (; args && args[n_args]; n_args++)
+		stitch_buf_addf(&line, "%s%s", n_args ? " " : "", args[n_args]);
 	while (t->run[n_run])
 		n_run++;
 	argv = xcalloc(n_run + n_args + 1, sizeof(char *));
 	for (size_t i = 0; i < n_run; i++) {
-		/* A VM runs on KVM where the user may open it, else under emulation. */
-		const char *accel = access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "tcg";
 		const char *vars[] = {"image", image,     "tap",
 		                      tap,     "cmdline", line.buf ? line.buf : "",
 		                      "accel", accel,     NULL};

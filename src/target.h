@@ -51,6 +51,8 @@ int stitch_target_check_depends(const struct stitch_target *t, const struct stit
 /* The command that starts image on tap with args, as t's "run" says (malloc'd words). */
 char **stitch_target_argv(const struct stitch_target *t, const char *image, const char *tap,
                           char *const *args);
+/* Free what stitch_target_argv returned. */
+void stitch_target_argv_free(char **argv);
 
 /* The image's exit status from its runner's (the same for a process). */
 int stitch_target_exit_status(const struct stitch_target *t, int code);
