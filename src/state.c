@@ -653,6 +653,33 @@ int stitch_state_open(struct stitch_state **out, const char *switch_dir, unsigne
 	return stitch_state_open_ex(out, switch_dir, &o, err);
 }
 
+/*
+ * Every command is a new process, and the first connection to a WAL
+ * database rebuilds its index by reading and checksumming every frame of
+ * the WAL.  sqlite's own checkpoint waits for 1000 pages (4 MB), which
+ * every later command, a no-op build included, would read at start.  So a
+ * writable connection folds the WAL into the database and truncates it on
+ * close once it holds more than STATE_WAL_FOLD bytes: a few syncs every
+ * few dozen commits instead of megabytes read by every command.  Another
+ * process reading keeps it from truncating; then it is left for later.
+ */
+#define STATE_WAL_FOLD (256 * 1024)
+
+static void fold_wal(struct stitch_state *st)
+{
+	struct stat sb;
+	char *wal;
+
+	if (st->readonly)
+		return;
+	wal = xasprintf("%s-wal", st->db_path);
+	if (stat(wal, &sb) == 0 && sb.st_size > STATE_WAL_FOLD) {
+		sqlite3_busy_timeout(st->db, 0);
+		sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
+	free(wal);
+}
+
 void stitch_state_close(struct stitch_state *st)
 {
 	if (!st)
@@ -662,6 +689,7 @@ void stitch_state_close(struct stitch_state *st)
 	if (st->db) {
 		if (!sqlite3_get_autocommit(st->db))
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		fold_wal(st);
 		sqlite3_close(st->db);
 	}
 	if (st->lock_fd >= 0)

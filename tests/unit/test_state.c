@@ -628,6 +628,51 @@ static void test_tree_stat_bulk(void)
 	free(sw);
 }
 
+/*
+ * A writable connection folds a WAL over 256 KiB into the database on
+ * close, so the next command does not read it all again at start; a small
+ * one stays (no checkpoint, no syncs, for every command).
+ */
+static void test_wal_folded_on_close(void)
+{
+	enum { N = 3000 };
+	struct stitch_err err = STITCH_ERR_INIT;
+	char *sw = new_switch();
+	char *wal = xasprintf("%s/.stitch/state.db-wal", sw);
+	struct stitch_state *st = create(sw);
+	struct stitch_pin p = {"tcp", "1.0.0", "/src/tcp", NULL, 0};
+	struct stitch_tree_stat *rows = xcalloc(N, sizeof(*rows)), *got;
+	struct stat sb;
+	size_t n;
+
+	for (size_t i = 0; i < N; i++) {
+		rows[i].relpath = xasprintf("src/f%05zu.c", i);
+		snprintf(rows[i].sha256, sizeof(rows[i].sha256), "%064zx", i);
+	}
+	CHECK_INT(stitch_state_pin_put(st, &p, &err), 0);
+	stitch_state_close(st);
+	CHECK_INT(stat(wal, &sb), 0);
+	CHECK(sb.st_size > 0 && sb.st_size <= 256 * 1024); /* small: kept */
+
+	st = create(sw);
+	CHECK_INT(stitch_state_tree_stat_put(st, "tcp", rows, N, &err), 0);
+	CHECK_INT(stat(wal, &sb), 0);
+	printf("# WAL before close: %lld bytes\n", (long long)sb.st_size);
+	CHECK(sb.st_size > 256 * 1024);
+	stitch_state_close(st);
+	CHECK_INT(stat(wal, &sb), 0);
+	CHECK_INT(sb.st_size, 0);
+
+	st = create(sw); /* everything is in the database */
+	CHECK_INT(stitch_state_tree_stat_get(st, "tcp", &got, &n, &err), 0);
+	CHECK_INT(n, N);
+	stitch_tree_stats_free(got, n);
+	stitch_tree_stats_free(rows, N);
+	stitch_state_close(st);
+	free(wal);
+	free(sw);
+}
+
 /* ---- history ---- */
 
 static void test_history_order(void)
@@ -1114,6 +1159,7 @@ int main(void)
 	RUN(test_owner_and_lookups);
 	RUN(test_pins);
 	RUN(test_tree_stat_bulk);
+	RUN(test_wal_folded_on_close);
 	RUN(test_history_order);
 	RUN(test_history_snapshot);
 	RUN(test_rollback_leaves_nothing);
