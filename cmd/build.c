@@ -289,6 +289,7 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 	struct build_opts o = {0};
 	const struct stitch_target *t;
 	struct cmd_rebuilt rebuilt = {0};
+	struct cmd_noop *noop = NULL;
 	struct stitch_project p;
 	char **ops, *image = NULL;
 	int n_ops, rc;
@@ -301,7 +302,10 @@ int cmd_build(int argc, char **argv, struct stitch_ctx *ctx)
 		                       "build takes no arguments; run it in a project directory");
 	if ((rc = load_project(&p)) != EXIT_OK)
 		return rc;
+	if (!o.json && !o.with_test && !o.explain)
+		noop = cmd_noop_begin(ctx, ctx->argc, ctx->argv, p.dir);
 	rc = build_project(ctx, &o, &p, &rebuilt, false, &t, &image);
+	cmd_noop_end(noop, ctx, rc);
 	cmd_rebuilt_release(ctx, &rebuilt);
 	free(image);
 	stitch_project_release(&p);

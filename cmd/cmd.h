@@ -45,7 +45,25 @@ struct stitch_ctx {
 	const struct cmd_entry *cmd; /* the running command */
 	bool no_sandbox; /* --no-sandbox: builds run without bubblewrap */
 	bool yes; /* -y, --yes: go ahead without asking (cmd/ask.c) */
+	int argc; /* the whole command line, for the no-op stamp (cmd/noop.c) */
+	char **argv;
 };
+
+/*
+ * The no-op build at the speed of stat (cmd/noop.c).  cmd_noop_clock, first
+ * thing in main, notes when the process started.  cmd_noop_replay: when the
+ * stamp the last no-op build of this invocation left still holds, print
+ * what that build printed and return true.  cmd_noop_begin/end wrap a
+ * build: begin (NULL when the invocation is not one a stamp stands for)
+ * copies what the build prints; end, given the exit
+ * status, writes a new stamp when the build changed nothing.
+ */
+struct cmd_noop;
+void cmd_noop_clock(void);
+bool cmd_noop_replay(const struct stitch_ctx *ctx, int argc, char **argv);
+struct cmd_noop *cmd_noop_begin(const struct stitch_ctx *ctx, int argc, char **argv,
+                                const char *project_dir);
+void cmd_noop_end(struct cmd_noop *n, const struct stitch_ctx *ctx, int status);
 
 struct cmd_entry {
 	const char *name;

@@ -557,6 +557,13 @@ static int run_command(struct stitch_ctx *ctx, const char *root, int n_rest, cha
 	ctx->root = root ? xstrdup(root) : default_root();
 	if (!ctx->root)
 		return cmd_error("no root: set $HOME or $STITCH_ROOT, or pass --root DIR");
+	ctx->argc = argc;
+	ctx->argv = argv;
+	if (cmd->fn == cmd_build && cmd_noop_replay(ctx, argc, argv)) {
+		free((char *)ctx->root);
+		return fflush(stdout) == 0 ? EXIT_OK
+		                           : cmd_error("cannot write output: %s", strerror(errno));
+	}
 	if ((cmd->flags & NEED_ROOT) && ensure_root(ctx->root) != EXIT_OK)
 		return EXIT_ERROR;
 	apply_limits(ctx->root);
@@ -596,6 +603,7 @@ int main(int argc, char **argv)
 	/* stitch itself, run in a build's sandbox: nothing else of main applies. */
 	if (argc > 1 && strcmp(argv[1], STITCH_BUILD_DRIVER) == 0)
 		return stitch_build_driver_main(argc, argv);
+	cmd_noop_clock();
 	set_test_hooks();
 	rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	ctx.repo_args = xcalloc((size_t)argc + 1, sizeof(char *));
