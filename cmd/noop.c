@@ -44,7 +44,7 @@
 #include "switch.h"
 #include "util.h"
 
-#define NOOP_MAGIC "stitch no-op stamp 1\n"
+#define NOOP_MAGIC "stitch no-op stamp 2\n"
 /* The coarse clock of file times lags the real one by a tick (1-10 ms). */
 #define NOOP_MARGIN_NS (50 * 1000000LL)
 /* A tree bigger than this is not worth statting on every build. */
@@ -214,14 +214,17 @@ static char *stamp_path(const struct stitch_ctx *ctx, const char *project_dir)
 
 /*
  * kind: 'L' lstat of the path, 'F' stat through a link, 'M' mtime and size
- * only (sqlite's files, whose ctime a reader changes), '-' missing.
+ * only (sqlite's files, whose ctime a reader changes).  A path that cannot
+ * be statted is "-KIND ERRNO PATH" (missing, or in a directory this user
+ * cannot search, as a $PATH entry may be).
  */
+static void put_missing(struct stitch_buf *b, char kind, int errnum, const char *path)
+{
+	stitch_buf_addf(b, "-%c %d %s\n", kind, errnum, path);
+}
+
 static void put_line(struct stitch_buf *b, char kind, const struct stat *st, const char *path)
 {
-	if (kind == '-') {
-		stitch_buf_addf(b, "- %s\n", path);
-		return;
-	}
 	stitch_buf_addf(b, "%c %llu %llu %lld %lld %lld %o %s\n", kind,
 	                (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
 	                (long long)st->st_size, ns_of(st->st_mtim),
@@ -242,7 +245,7 @@ static void record(struct cmd_noop *n, char kind, const char *path)
 	}
 	rc = kind == 'F' ? stat(path, &st) : lstat(path, &st);
 	if (rc != 0) {
-		put_line(&n->files, '-', NULL, path);
+		put_missing(&n->files, kind, errno, path);
 		return;
 	}
 	/* Changed since this process started, or just before: not to be trusted. */
@@ -448,12 +451,22 @@ bool cmd_noop_replay(const struct stitch_ctx *ctx, int argc, char **argv)
 		if (!nl || nl - p < 3)
 			goto out;
 		*nl = '\0';
-		path = kind == '-' ? p + 2 : strchr(p + 2, '/');
+		/* the path follows 2 fields on a "-" line, 7 on the others */
+		path = p;
+		for (int f = kind == '-' ? 2 : 7; f > 0 && path; f--)
+			if ((path = strchr(path, ' ')) != NULL)
+				path++;
 		if (!path)
 			goto out;
-		if (kind == '-')
-			ok = lstat(path, &st) != 0 && errno == ENOENT;
-		else {
+		if (kind == '-') {
+			char k = p[1];
+			ok = (k == 'F' ? stat(path, &st) : lstat(path, &st)) != 0;
+			if (ok) {
+				put_missing(&now, k, errno, path);
+				ok = now.len == (size_t)(nl - p) + 1 &&
+				     !memcmp(now.buf, p, now.len - 1);
+			}
+		} else {
 			ok = (kind == 'F' ? stat(path, &st) : lstat(path, &st)) == 0;
 			if (ok) {
 				put_line(&now, kind, &st, path);

@@ -27,8 +27,8 @@ settle() { sleep 0.1; }
 settle_repo() { sleep 2.1; }
 
 # locked NAME WANT ARGS...: run stitch ARGS while another process holds the
-# switch's lock; WANT is fast (done at once, exit 0) or full (still waiting
-# for the lock after 2 s).
+# switch's lock; WANT is fast (done, exit 0) or full (still waiting for the
+# lock after 1 s).
 locked() {
 	local name=$1 want=$2 rc
 	shift 2
@@ -38,7 +38,9 @@ locked() {
 		flock -n -x "$LOCK" true 2>/dev/null || break
 		sleep 0.02
 	done
-	timeout 2 "$STITCH" --root "$ROOT" --repo "$R" "$@" >"$OUT" 2>"$ERR"
+	# the full path cannot end while the lock is held: 1 s shows it waits
+	timeout "$([ "$want" = full ] && echo 1 || echo 5)" "$STITCH" --root "$ROOT" --repo "$R" "$@" \
+		>"$OUT" 2>"$ERR"
 	rc=$?
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null
