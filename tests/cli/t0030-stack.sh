@@ -23,7 +23,7 @@ done
 SW=$TMP/sw
 st init --switch "$SW" >/dev/null
 run "install every bundled package (newest)" 0 st --switch "$SW" install http crunch
-for top in platform-api-1.0.0 platform-unix-1.0.0 platform-unix-1.1.0 platform-spt-1.0.0 platform-virtio-1.0.0 ethernet-1.0.0 ethernet-1.1.0 arp-1.0.0 ipv4-1.0.0 tcp-1.1.0 tcp-1.1.1 http-1.1.0 crunch-1.0.0; do
+for top in platform-api-1.0.0 platform-unix-1.0.0 platform-unix-1.1.0 platform-spt-1.0.0 platform-virtio-1.0.0 ethernet-1.0.0 ethernet-1.1.0 arp-1.0.0 ipv4-1.0.0 tcp-1.1.0 tcp-1.1.1 tcp-1.1.2 http-1.1.0 crunch-1.0.0; do
 	mkdir -p "$TMP/t"
 	tar -C "$TMP/t" -xzf "$IDX/archives/$top.tar.gz"
 	if make -s -C "$TMP/t/$top" check PREFIX="$SW" >"$TMP/check.log" 2>&1; then

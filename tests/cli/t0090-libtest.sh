@@ -241,6 +241,18 @@ b() { st --repo "$TOP/repo-index" "$@"; }
 run "bundled: pin tcp" 0 b pin add tcp
 run "bundled: build" 0 b build
 run "bundled: stitch test tcp" 0 b test tcp
-has "tcp's own tests passed" "$OUT" "tcp 1.1.1: tests passed"
-if grep -q "test_tcp" "$B/_stitch/.stitch/logs/tcp-1.1.1.test.log"; then pass "tcp's make check ran its test program"; else fail "tcp's make check ran its test program" "not in the log"; fi
+has "tcp's own tests passed" "$OUT" "tcp 1.1.2: tests passed"
+if grep -q "test_tcp" "$B/_stitch/.stitch/logs/tcp-1.1.2.test.log"; then pass "tcp's make check ran its test program"; else fail "tcp's make check ran its test program" "not in the log"; fi
 if [ -d "$B/_stitch/.stitch/build/pin-tcp" ]; then pass "in tcp's persistent mirror"; else fail "in tcp's persistent mirror" "missing"; fi
+# A .c edit: the build compiles the file once, and tcp's tests link that
+# object rather than compiling the source again (tcp 1.1.2).
+echo 'int tcp_loop_edit(void) { return 7; }' >>tcp/src/tcp_output.c
+run "bundled: build after a .c edit" 0 b build
+run "bundled: stitch test tcp after it" 0 b test tcp
+has "tcp's tests pass after the edit" "$OUT" "tcp 1.1.2: tests passed"
+if grep -q 'tcp_output\.c' "$B/_stitch/.stitch/logs/tcp-1.1.2.test.log"; then
+	fail "tcp's tests compile nothing the build compiled" "$(grep 'tcp_output\.c' "$B/_stitch/.stitch/logs/tcp-1.1.2.test.log")"
+else
+	pass "tcp's tests compile nothing the build compiled"
+fi
+has "they link the library's object" "$B/_stitch/.stitch/logs/tcp-1.1.2.test.log" "src/tcp_output.o"
