@@ -510,7 +510,16 @@ struct cmd_noop *cmd_noop_begin(const struct stitch_ctx *ctx, int argc, char **a
 		stdout = n->out_f;
 	if (n->err_f)
 		stderr = n->err_f;
+	n->refused = !n->out_f || !n->err_f; /* what it printed would not be known */
 	return n;
+}
+
+/* Whether path is dir or inside it (walked with it already). */
+static bool under(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return !strncmp(path, dir, len) && (path[len] == '/' || path[len] == '\0');
 }
 
 /* Every path the build could have read (see the top of this file). */
@@ -529,7 +538,7 @@ static void record_all(struct cmd_noop *n, const struct stitch_ctx *ctx)
 		goto out;
 	}
 	walk(n, n->project_dir, skip);
-	if (strncmp(sw, n->project_dir, strlen(n->project_dir)) != 0)
+	if (!under(sw, n->project_dir))
 		walk(n, sw, skip);
 	const char *own[] = {"state.db", "state.db-wal", "cc-identity"};
 	for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++) {
@@ -539,7 +548,8 @@ static void record_all(struct cmd_noop *n, const struct stitch_ctx *ctx)
 	}
 	if (stitch_state_pin_list(ctx->sw->st, &pins, &n_pins, NULL) == 0)
 		for (size_t i = 0; i < n_pins; i++)
-			walk(n, pins[i].path, skip);
+			if (!under(pins[i].path, n->project_dir))
+				walk(n, pins[i].path, skip);
 	stitch_pins_free(pins, n_pins);
 	for (size_t i = 0; ctx->index && i < ctx->index->n_repos; i++)
 		record_repo(n, ctx->index->repos[i]->location);
