@@ -71,7 +71,7 @@ static int on_opt(int val, const char *arg, void *data)
 static int open_own_switch(struct stitch_ctx *ctx, const struct stitch_project *p)
 {
 	struct stitch_err err = STITCH_ERR_INIT;
-	char *sw_dir = ctx->switch_arg ? xstrdup(ctx->switch_arg) : xasprintf("%s/_stitch", p->dir);
+	char *sw_dir = cmd_project_switch(ctx, p->dir);
 	int rc;
 
 	if (access(sw_dir, F_OK) != 0 && stitch_switch_init(sw_dir, &err) != 0) {

@@ -219,6 +219,9 @@ void cmd_print_json(struct json_t *o);
  */
 int cmd_load_pin_overlays(struct stitch_ctx *ctx, const char *extra_name, const char *extra_path);
 
+/* A project's switch: --switch DIR, else DIR/_stitch in the project (malloc'd). */
+char *cmd_project_switch(const struct stitch_ctx *ctx, const char *project_dir);
+
 /* <root>/cache/sources: downloaded sources by SHA-256. */
 char *cmd_source_cache_dir(const struct stitch_ctx *ctx);
 

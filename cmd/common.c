@@ -179,6 +179,11 @@ void cmd_repo_specs_free(struct stitch_repo_spec *specs, size_t n)
 	free(specs);
 }
 
+char *cmd_project_switch(const struct stitch_ctx *ctx, const char *project_dir)
+{
+	return ctx->switch_arg ? xstrdup(ctx->switch_arg) : xasprintf("%s/_stitch", project_dir);
+}
+
 char *cmd_source_cache_dir(const struct stitch_ctx *ctx)
 {
 	return xasprintf("%s/cache/sources", ctx->root);

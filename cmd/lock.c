@@ -24,7 +24,7 @@
 /* The project's switch when it exists (for its pins), opened into ctx->sw. */
 static int open_project_switch(struct stitch_ctx *ctx, const struct stitch_project *p)
 {
-	char *dir = ctx->switch_arg ? xstrdup(ctx->switch_arg) : xasprintf("%s/_stitch", p->dir);
+	char *dir = cmd_project_switch(ctx, p->dir);
 	int rc;
 
 	if (access(dir, F_OK) != 0) {

@@ -42,6 +42,7 @@
 #include "project.h"
 #include "state.h"
 #include "switch.h"
+#include "target.h"
 #include "util.h"
 
 #define NOOP_MAGIC "stitch no-op stamp 2\n"
@@ -206,8 +207,10 @@ static bool eligible(const struct stitch_ctx *ctx, int argc, char **argv)
 
 static char *stamp_path(const struct stitch_ctx *ctx, const char *project_dir)
 {
-	return ctx->switch_arg ? xasprintf("%s/.stitch/noop", ctx->switch_arg)
-	                       : xasprintf("%s/_stitch/.stitch/noop", project_dir);
+	char *sw = cmd_project_switch(ctx, project_dir), *path = xasprintf("%s/.stitch/noop", sw);
+
+	free(sw);
+	return path;
 }
 
 /* ---- the file lines: "T dev ino size mtime ctime mode path" ---- */
@@ -231,6 +234,12 @@ static void put_line(struct stitch_buf *b, char kind, const struct stat *st, con
 	                kind == 'M' ? 0LL : ns_of(st->st_ctim), (unsigned)st->st_mode, path);
 }
 
+/* stat (kind F) or lstat (L, M) of path: 0, or the errno. */
+static int stat_as(char kind, const char *path, struct stat *st)
+{
+	return (kind == 'F' ? stat(path, st) : lstat(path, st)) == 0 ? 0 : errno;
+}
+
 static void record(struct cmd_noop *n, char kind, const char *path)
 {
 	struct stat st;
@@ -243,9 +252,8 @@ static void record(struct cmd_noop *n, char kind, const char *path)
 		n->refused = true;
 		return;
 	}
-	rc = kind == 'F' ? stat(path, &st) : lstat(path, &st);
-	if (rc != 0) {
-		put_missing(&n->files, kind, errno, path);
+	if ((rc = stat_as(kind, path, &st)) != 0) {
+		put_missing(&n->files, kind, rc, path);
 		return;
 	}
 	/* Changed since this process started, or just before: not to be trusted. */
@@ -362,22 +370,13 @@ static void record_compiler(struct cmd_noop *n)
 
 static void record_targets(struct cmd_noop *n)
 {
-	char exe[PATH_MAX], *slash;
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	const char *rel[] = {"share/targets.json", "../share/targets.json",
-	                     "../share/stitch/targets.json"};
+	char *paths[STITCH_TARGET_PATHS];
+	size_t count = stitch_target_paths(paths);
 
-	if (len > 0) {
-		exe[len] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL)
-			*slash = '\0';
-		for (size_t i = 0; i < sizeof(rel) / sizeof(*rel); i++) {
-			char *p = xasprintf("%s/%s", exe, rel[i]);
-			record(n, 'F', p);
-			free(p);
-		}
+	for (size_t i = 0; i < count; i++) {
+		record(n, 'F', paths[i]);
+		free(paths[i]);
 	}
-	record(n, 'F', STITCH_DATADIR "/targets.json");
 }
 
 /* ---- the tee of stdout and stderr ---- */
@@ -417,7 +416,7 @@ static FILE *tee_open(struct tee *t, FILE *orig, int mode)
 
 bool cmd_noop_replay(const struct stitch_ctx *ctx, int argc, char **argv)
 {
-	struct stitch_buf file = STITCH_BUF_INIT;
+	struct stitch_buf file = STITCH_BUF_INIT, now = STITCH_BUF_INIT;
 	char *dir = NULL, *key = NULL, *stamp = NULL, *text, *p, *end, *output;
 	size_t len, klen;
 	bool same = false;
@@ -441,41 +440,28 @@ bool cmd_noop_replay(const struct stitch_ctx *ctx, int argc, char **argv)
 	if (!(p = memchr(p, '\0', (size_t)(end - p))))
 		goto out;
 	p++;
+	/* each line, as the same path's stat would write it now */
 	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p)), kind = *p;
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *path = p;
+		char kind = *p == '-' ? p[1] : *p;
 		struct stat st;
-		struct stitch_buf now = STITCH_BUF_INIT;
-		char *path;
-		bool ok;
+		int e;
 
 		if (!nl || nl - p < 3)
 			goto out;
 		*nl = '\0';
 		/* the path follows 2 fields on a "-" line, 7 on the others */
-		path = p;
-		for (int f = kind == '-' ? 2 : 7; f > 0 && path; f--)
+		for (int f = *p == '-' ? 2 : 7; f > 0 && path; f--)
 			if ((path = strchr(path, ' ')) != NULL)
 				path++;
 		if (!path)
 			goto out;
-		if (kind == '-') {
-			char k = p[1];
-			ok = (k == 'F' ? stat(path, &st) : lstat(path, &st)) != 0;
-			if (ok) {
-				put_missing(&now, k, errno, path);
-				ok = now.len == (size_t)(nl - p) + 1 &&
-				     !memcmp(now.buf, p, now.len - 1);
-			}
-		} else {
-			ok = (kind == 'F' ? stat(path, &st) : lstat(path, &st)) == 0;
-			if (ok) {
-				put_line(&now, kind, &st, path);
-				ok = now.len == (size_t)(nl - p) + 1 &&
-				     !memcmp(now.buf, p, now.len - 1);
-			}
-		}
-		stitch_buf_release(&now);
-		if (!ok) {
+		stitch_buf_reset(&now);
+		if ((e = stat_as(kind, path, &st)) != 0)
+			put_missing(&now, kind, e, path);
+		else
+			put_line(&now, kind, &st, path);
+		if (now.len != (size_t)(nl - p) + 1 || memcmp(now.buf, p, now.len - 1) != 0) {
 			debug("%s is not as recorded", path);
 			goto out;
 		}
@@ -488,6 +474,7 @@ out:
 	free(key);
 	free(stamp);
 	stitch_buf_release(&file);
+	stitch_buf_release(&now);
 	return same;
 }
 

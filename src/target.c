@@ -153,25 +153,38 @@ static int parse(const char *file, struct stitch_err *err)
 	return 0;
 }
 
-static char *find_file(void)
+size_t stitch_target_paths(char *paths[STITCH_TARGET_PATHS])
 {
-	char exe[PATH_MAX], *slash, *c;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char exe[PATH_MAX], *slash;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	const char *rel[] = {"share/targets.json", "../share/targets.json",
 	                     "../share/stitch/targets.json"};
+	size_t n = 0;
 
-	if (n > 0) {
-		exe[n] = '\0';
+	if (len > 0) {
+		exe[len] = '\0';
 		if ((slash = strrchr(exe, '/')) != NULL)
 			*slash = '\0';
-		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-			c = xasprintf("%s/%s", exe, rel[i]);
-			if (access(c, R_OK) == 0)
-				return c;
-			free(c);
-		}
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++)
+			paths[n++] = xasprintf("%s/%s", exe, rel[i]);
 	}
-	return xasprintf("%s/targets.json", STITCH_DATADIR);
+	paths[n++] = xasprintf("%s/targets.json", STITCH_DATADIR);
+	return n;
+}
+
+/* The first of stitch_target_paths that can be read, else the last. */
+static char *find_file(void)
+{
+	char *paths[STITCH_TARGET_PATHS], *found = NULL;
+	size_t n = stitch_target_paths(paths);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!found && (i == n - 1 || access(paths[i], R_OK) == 0))
+			found = paths[i];
+		else
+			free(paths[i]);
+	}
+	return found;
 }
 
 const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err)

@@ -32,6 +32,13 @@ struct stitch_target {
 	bool debug_exit;
 };
 
+/*
+ * Where targets.json is looked for, in order (beside the binary, then
+ * STITCH_DATADIR): fills paths (malloc'd) and returns how many.
+ */
+#define STITCH_TARGET_PATHS 4
+size_t stitch_target_paths(char *paths[STITCH_TARGET_PATHS]);
+
 /* The target called name, or NULL (then the message lists the known ones). */
 const struct stitch_target *stitch_target_find(const char *name, struct stitch_err *err);
 
